@@ -1,0 +1,65 @@
+import zoneinfo
+
+import phonenumbers
+from django import forms
+
+from accountability.models import Team, User
+
+TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+
+
+def normalise_phone(raw: str) -> str:
+    """Return the number in E.164, or raise ValidationError with a message a person understands."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, None if raw.startswith("+") else "US")
+    except phonenumbers.NumberParseException:
+        raise forms.ValidationError("Enter a phone number such as +44 20 7946 0958.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise forms.ValidationError("This is not a valid phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    parent = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, help_text="The team above this one.")
+    manager = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text="The person accountable for this team; escalations go to them.",
+    )
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    members = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, team: Team | None = None, **kwargs):
+        self.team = team
+        super().__init__(*args, **kwargs)
+        if team is not None:
+            self.fields["parent"].queryset = Team.objects.exclude(pk=team.pk)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = Team.objects.filter(name__iexact=name)
+        if self.team is not None:
+            clash = clash.exclude(pk=self.team.pk)
+        if clash.exists():
+            raise forms.ValidationError("A team with this name already exists.")
+        return name
+
+
+class PersonForm(forms.Form):
+    role = forms.ChoiceField(choices=User.Role.choices)
+    phone = forms.CharField(max_length=30, required=False, help_text="Used for SMS notices, e.g. +1 415 555 2671.")
+    away_until = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Away (leave, holiday) up to and including this day: no new leads are assigned.",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data["phone"])

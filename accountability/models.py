@@ -1,0 +1,91 @@
+"""People, teams and roles: the core every other app scopes its data by."""
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a known time zone (for example Europe/London).") from None
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        REP = "rep", "Sales rep"
+        MANAGER = "manager", "Manager"
+        ADMIN = "admin", "Admin"
+
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.REP)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, for SMS notices.")
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    # A rep away (leave, holiday) up to and including this date gets no new leads.
+    away_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def effective_role(self) -> str:
+        """A superuser is always an admin, whatever the role column says."""
+        return self.Role.ADMIN if self.is_superuser else self.role
+
+    @property
+    def role_label(self) -> str:
+        return self.Role(self.effective_role).label
+
+    @property
+    def is_admin(self) -> bool:
+        return self.effective_role == self.Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.effective_role == self.Role.MANAGER
+
+    @property
+    def is_rep(self) -> bool:
+        return self.effective_role == self.Role.REP
+
+    @property
+    def is_away(self) -> bool:
+        return self.away_until is not None and self.away_until >= timezone.localdate()
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # The person accountable for the team; escalations go up the chain of managers.
+    manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    members = models.ManyToManyField(User, through="Membership", related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="team_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"

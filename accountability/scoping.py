@@ -1,0 +1,148 @@
+"""The one place that says who may see what. Every app's selectors start here.
+
+Rules:
+- an admin (or superuser) sees everything;
+- a manager sees the teams they manage and every team below them, and the
+  records owned by anyone in those teams (plus their own);
+- a rep sees their own records.
+
+Views never filter by role themselves: they call `scope_queryset` (through their
+app's `<noun>s_visible_to(user)` selector) and `get_visible_or_404`.
+"""
+
+from collections.abc import Iterable
+from functools import wraps
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from accountability.models import Membership, Team, User
+
+M = TypeVar("M", bound=Model)
+
+
+def _team_tree() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for team_id, parent_id in Team.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(team_id)
+    return children
+
+
+def descendant_team_ids(root_ids: Iterable[int]) -> set[int]:
+    """The given teams and every team below them, in one query whatever the depth."""
+    children = _team_tree()
+    seen: set[int] = set()
+    stack = list(root_ids)
+    while stack:
+        team_id = stack.pop()
+        if team_id in seen:
+            continue
+        seen.add(team_id)
+        stack.extend(children.get(team_id, []))
+    return seen
+
+
+def managed_team_ids(user: User) -> set[int]:
+    """Teams this user is accountable for, directly or through sub-teams. Cached per request."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_managed_team_ids", None)
+    if cached is None:
+        roots = Team.objects.filter(manager=user).values_list("id", flat=True)
+        cached = descendant_team_ids(list(roots))
+        user._managed_team_ids = cached
+    return cached
+
+
+def member_team_ids(user: User) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_member_team_ids", None)
+    if cached is None:
+        cached = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+        user._member_team_ids = cached
+    return cached
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if user.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(id__in=managed_team_ids(user) | member_team_ids(user))
+
+
+def users_visible_to(user: User) -> QuerySet[User]:
+    """People whose figures this user may see: themselves, and for a manager everyone in their teams."""
+    if not user.is_authenticated:
+        return User.objects.none()
+    if user.is_admin:
+        return User.objects.all()
+    team_ids = managed_team_ids(user)
+    if not team_ids:
+        return User.objects.filter(pk=user.pk)
+    return User.objects.filter(
+        Q(pk=user.pk) | Q(memberships__team_id__in=team_ids) | Q(managed_teams__id__in=team_ids)
+    ).distinct()
+
+
+def teammates_of(user: User) -> QuerySet[User]:
+    """People who share a team with this user (for things teammates see of each other)."""
+    return User.objects.filter(memberships__team_id__in=member_team_ids(user), is_active=True).distinct()
+
+
+def scope_queryset(
+    qs: QuerySet, user: User, *, owner_field: str | None = "owner", team_field: str | None = "team"
+) -> QuerySet:
+    """Restrict a queryset of owned, team-bound records to what `user` may see."""
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_admin:
+        return qs
+    condition = Q(pk__in=[])
+    if owner_field:
+        condition |= Q(**{owner_field: user})
+    if user.is_manager and team_field:
+        team_ids = managed_team_ids(user)
+        if team_ids:
+            condition |= Q(**{f"{team_field}__in": team_ids})
+    return qs.filter(condition)
+
+
+def get_visible_or_404(qs: QuerySet[M], **lookup) -> M:
+    """Fetch one visible object. 404 both when it does not exist and when it is not
+    visible, so the answer never reveals which."""
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(f"No {qs.model._meta.verbose_name} matches the given query.") from None
+
+
+def can_manage_team(user: User, team: Team) -> bool:
+    return user.is_admin or team.pk in managed_team_ids(user)
+
+
+def role_required(*roles: str):
+    """View decorator: 403 unless the user's effective role is one of `roles` (admins always pass)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            if not (user.is_admin or user.effective_role in roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+admin_required = role_required(User.Role.ADMIN)
+manager_required = role_required(User.Role.MANAGER)

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from accountability import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(
+            subject_template_name="emails/password-reset-subject.txt",
+            email_template_name="emails/password-reset-body.txt",
+        ),
+        name="password_reset",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("settings/teams/", views.team_list, name="team-list"),
+    path("settings/teams/new/", views.team_edit, name="team-create"),
+    path("settings/teams/<int:pk>/", views.team_edit, name="team-edit"),
+    path("settings/people/", views.people_list, name="people-list"),
+    path("settings/people/<int:pk>/", views.person_edit, name="person-edit"),
+    path("notifications/", include("accountability.notifications.urls")),
+    path("leads/", include("leads.urls")),
+    path("goals/", include("goals.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("recognition/", include("recognition.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,37 @@
+import pytest
+
+from accountability.notifications.services import notification_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_same_event_notifies_once(alice):
+    first = notification_create(recipient=alice, kind="test", title="Hello", key="event-1")
+    second = notification_create(recipient=alice, kind="test", title="Hello", key="event-1")
+    assert first is not None and second is None
+    assert alice.notifications.count() == 1
+
+
+def test_bell_shows_unread_count_and_opening_marks_read(alice, login):
+    n = notification_create(recipient=alice, kind="test", title="Call Acme back", key="e", url="/")
+    client = login(alice)
+    assert 'data-testid="bell-count">1<' in client.get("/").content.decode()
+    response = client.post(f"/notifications/{n.pk}/open/")
+    assert response.status_code == 302 and response.url == "/"
+    assert 'data-testid="bell-count"' not in client.get("/").content.decode()
+
+
+def test_a_user_cannot_open_someone_elses_notification(alice, bob, login):
+    n = notification_create(recipient=alice, kind="test", title="Private", key="e")
+    assert login(bob).post(f"/notifications/{n.pk}/open/").status_code == 404
+
+
+def test_notification_open_ignores_offsite_urls(alice, login):
+    n = notification_create(recipient=alice, kind="test", title="x", key="e", url="https://evil.example/")
+    response = login(alice).post(f"/notifications/{n.pk}/open/")
+    assert response.url == "/notifications/"
+
+
+def test_notification_open_is_post_only(alice, login):
+    n = notification_create(recipient=alice, kind="test", title="x", key="e")
+    assert login(alice).get(f"/notifications/{n.pk}/open/").status_code == 405
