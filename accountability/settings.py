@@ -50,7 +50,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accountability",
     "accountability.notifications",
+    "accountability.expectations",
     "leads",
+    "leads.sla",
     "goals",
     "reviews",
     "recognition",
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accountability.context_processors.navigation",
+                "accountability.expectations.context_processors.expectations",
             ],
         },
     },
@@ -226,9 +229,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Every periodic schedule, in one place. django-celery-beat copies these into the
-# database at beat start-up, where admins can edit them in the Django admin.
-CELERY_BEAT_SCHEDULE: dict = {}
+# Every periodic schedule, in one place: accountability/schedules.py.
+from accountability.schedules import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

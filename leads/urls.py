@@ -1,3 +1,7 @@
+from leads.reports.urls import urlpatterns as report_urlpatterns
+
 app_name = "leads"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    *report_urlpatterns,
+]

@@ -39,3 +39,36 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     team = factory.SubFactory(TeamFactory)
+
+
+class IntakeSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.IntakeSource"
+
+    name = factory.Sequence(lambda n: f"Source {n}")
+    slug = factory.Sequence(lambda n: f"source-{n}")
+    team = factory.SubFactory(TeamFactory)
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A lead in its owner's first team (pass team= when the owner has none)."""
+
+    class Meta:
+        model = "leads.Lead"
+
+    name = factory.Faker("name")
+    company = factory.Faker("company")
+    email = factory.Sequence(lambda n: f"lead{n}@example.com")
+    owner = factory.SubFactory(UserFactory)
+    team = factory.LazyAttribute(lambda o: o.owner.teams.first() if o.owner else None)
+    value = 1000
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.Activity"
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = "call"
+    actor = factory.LazyAttribute(lambda o: o.lead.owner)
+    outcome = "connected"

@@ -1,0 +1,3 @@
+"""The token-authenticated intake API, mounted at /api/v1/."""
+
+urlpatterns: list = []

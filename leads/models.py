@@ -1,0 +1,219 @@
+"""Leads and their append-only timeline.
+
+The columns on Lead that describe its accountability state (first_contacted_at,
+last_activity_at, next_follow_up_at, closed_at) are maintained by leads.services in
+the same transaction as the timeline entry that changes them; FollowUp rows record
+each follow-up a rep promised, so "done on time" is a fact in the database, not a
+guess made later.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accountability.models import Team
+
+
+class IntakeSource(models.Model):
+    """Where leads come from: a web form, an API client, an import. Admins configure them."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="intake_sources")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    class Stage(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        QUALIFIED = "qualified", "Qualified"
+        PROPOSAL = "proposal", "Proposal"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.PROPOSAL)
+    CLOSED_STAGES = (Stage.WON, Stage.LOST)
+
+    class Channel(models.TextChoices):
+        MANUAL = "manual", "Manual entry"
+        WEB_FORM = "web_form", "Web form"
+        API = "api", "API"
+        CSV = "csv", "CSV import"
+
+    name = models.CharField(max_length=200)
+    company = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True)  # stored lower-cased
+    phone = models.CharField(max_length=20, blank=True)  # stored in E.164
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.MANUAL)
+    source = models.ForeignKey(IntakeSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="leads")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_leads"
+    )  # null: waiting in the team's unassigned queue
+    value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    arrived_at = models.DateTimeField(default=timezone.now)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
+    first_contacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    next_follow_up_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-arrived_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="lead_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(stage__in=["won", "lost"], closed_at__isnull=False)
+                | (~Q(stage__in=["won", "lost"]) & Q(closed_at__isnull=True)),
+                name="lead_closed_at_matches_stage",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
+            models.Index(fields=["team", "-arrived_at"], name="lead_team_arrived"),
+            models.Index(fields=["owner", "-arrived_at"], name="lead_owner_arrived"),
+            models.Index(
+                fields=["next_follow_up_at"],
+                condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
+                name="lead_open_follow_up_due",
+            ),
+            models.Index(
+                fields=["arrived_at"],
+                condition=Q(first_contacted_at__isnull=True, stage__in=["new", "contacted", "qualified", "proposal"]),
+                name="lead_open_untouched",
+            ),
+            models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
+            models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})" if self.company else self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in self.OPEN_STAGES
+
+    @property
+    def is_untouched(self) -> bool:
+        return self.is_open and self.first_contacted_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.next_follow_up_at is not None and self.next_follow_up_at < timezone.now()
+
+
+class Activity(models.Model):
+    """One entry on a lead's timeline. Append-only: never deleted; corrected only briefly by its author."""
+
+    class Kind(models.TextChoices):
+        # What reps log:
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+        SMS = "sms", "SMS"
+        NOTE = "note", "Note"
+        # What the system records:
+        ARRIVED = "arrived", "Arrived"
+        INQUIRY = "inquiry", "Repeat inquiry"
+        ASSIGNED = "assigned", "Assigned"
+        STAGE = "stage", "Stage changed"
+        REMINDER = "reminder", "Reminder sent"
+        BREACH = "breach", "Follow-up breached"
+        ESCALATED = "escalated", "Escalated"
+
+    LOGGABLE = (Kind.CALL, Kind.EMAIL, Kind.MEETING, Kind.SMS, Kind.NOTE)
+    # A note is not a contact with the lead: it does not stop the speed-to-lead clock.
+    CONTACT_KINDS = (Kind.CALL, Kind.EMAIL, Kind.MEETING, Kind.SMS)
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+    )  # null: the system
+    outcome = models.CharField(max_length=50, blank=True)
+    body = models.TextField(blank=True)
+    # Structured details: {"from_owner": id, "to_owner": id, "reason": "..."}, {"from": "new", "to": "won"}, ...
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )  # a later entry that corrects this one, once the edit window has closed
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="activity_lead_recent"),
+            models.Index(fields=["actor", "occurred_at", "kind"], name="activity_actor_time_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.lead_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_contact(self) -> bool:
+        return self.kind in self.CONTACT_KINDS
+
+
+class FollowUp(models.Model):
+    """A follow-up a rep promised (the next-follow-up date of a logged activity).
+
+    It is done by the next contact with the lead; on time when that contact happened
+    by `due_at`. Follow-up compliance is computed from these rows.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"  # replaced by a new date, or the lead closed
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="follow_ups")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups")
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    set_by = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            # At most one open follow-up per lead: setting a new date replaces the old one.
+            models.UniqueConstraint(fields=["lead"], condition=Q(state="open"), name="follow_up_one_open_per_lead"),
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(state="open"), name="follow_up_open_due"),
+            models.Index(fields=["owner", "due_at"], name="follow_up_owner_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up on {self.lead_id} due {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
+
+    @property
+    def on_time(self) -> bool | None:
+        if self.state != self.State.DONE or self.done_at is None:
+            return None
+        return self.done_at <= self.due_at
