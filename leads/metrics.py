@@ -569,9 +569,15 @@ def rep_scorecards(*, period: Period, users, now: datetime | None = None) -> dic
     return _compute(_Scope(user_ids=_user_ids(users)), period, now=now)
 
 
-def total_scorecard(*, period: Period, team=None, now: datetime | None = None) -> Scorecard:
-    """The figures for a team including its sub-teams (each lead once), or everyone with no team."""
-    return _compute(_team_scope(team), period, now=now)[None]
+def total_scorecard(
+    *, period: Period, team=None, team_ids: set[int] | None = None, now: datetime | None = None
+) -> Scorecard:
+    """The figures for a team including its sub-teams (each lead once), or everyone with no team.
+
+    A caller that already has the team tree may pass `team_ids` (the team and its sub-teams)
+    instead of `team` and save a query."""
+    scope = _Scope(team_ids=set(team_ids)) if team_ids is not None else _team_scope(team)
+    return _compute(scope, period, now=now)[None]
 
 
 def _team_scope(team) -> _Scope:
