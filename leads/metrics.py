@@ -322,12 +322,15 @@ def _initial_assignments():
     """`assigned` entries that gave a lead to its first rep (from intake or the queue)."""
     from leads.models import Activity
 
-    return (
-        Activity.objects.filter(kind=Activity.Kind.ASSIGNED)
-        # from_owner is JSON null (what leads.services writes) or missing.
-        .filter(Q(data__from_owner=None) | Q(data__from_owner__isnull=True))
-        .annotate(to_owner_id=Cast(KeyTextTransform("to_owner", "data"), models.IntegerField()))
+    qs = Activity.objects.filter(kind=Activity.Kind.ASSIGNED).annotate(
+        to_owner_id=Cast(KeyTextTransform("to_owner", "data"), models.IntegerField())
     )
+    # from_owner is JSON null (what leads.services writes) or missing.
+    if connection.vendor == "postgresql":
+        # data ->> 'from_owner' IS NULL covers both, and is the predicate of the partial indexes
+        # in leads/migrations/0002_metrics_indexes.py.
+        return qs.annotate(from_owner_txt=KeyTextTransform("from_owner", "data")).filter(from_owner_txt__isnull=True)
+    return qs.filter(Q(data__from_owner=None) | Q(data__from_owner__isnull=True))
 
 
 def neglect_condition(
