@@ -47,7 +47,8 @@ ATTRIBUTION RULES (how each figure is decided; every figure can be explained dow
 - Saved leads. A rep saves a lead when they make its first contact (`first_contacted_by`, at a
   time in the period) without having received it (no initial assignment to them): a teammate
   who rescues a neglected lead, or the rep it was reassigned to. The saver keeps that credit
-  even though the lead stays in the first rep's received figures.
+  even though the lead stays in the first rep's received figures. A team's saved leads are
+  its members' saves; everyone's are all saves.
 - Wins. Deals won, value won and conversion count for the lead's owner at close
   (`Lead.owner`), for leads closed (`closed_at`) in the period. Conversion rate = won / closed
   (won + lost) x 100: judged on decided leads only, so an open pipeline neither helps nor hurts;
@@ -587,11 +588,17 @@ def _compute(scope: _Scope, period: Period, *, groups: Iterable[str] | None = No
     groups = set(groups or [*_GROUPS, "saved"])
     parts: list[dict] = []
     if not scope.per_user:
-        # Totals: every lead-based figure in one pass over the team's leads.
-        lead_groups = groups & {"cohort", "closed", "neglected", "saved"}
+        # Totals: every lead-based figure in one pass over the team's leads. A team's saved
+        # leads are its members' saves (like its activities and follow-ups).
+        lead_groups = groups & {"cohort", "closed", "neglected"}
+        if "saved" in groups and scope.member_ids() is None:
+            lead_groups.add("saved")
         if lead_groups:
             parts.append(_lead_totals(scope, period, now, lead_groups))
-        groups -= lead_groups
+        if "saved" in groups and scope.member_ids() is not None:
+            saves = _saved(_Scope(user_ids=list(scope.member_ids())), period)
+            parts.append({None: {"saved": sum(v["saved"] for v in saves.values())}})
+        groups -= lead_groups | {"saved"}
     if "cohort" in groups:
         parts.append(_cohort(scope, period))
     if "follow_ups" in groups:
@@ -650,17 +657,18 @@ def team_scorecards(
     """A team dashboard: one row per member and the team total, in 7 queries.
 
     `users` must be every member of the teams in `team_ids` (a team and its sub-teams). The
-    total's follow-up and activity figures count the members' own, so they are the sums of the
-    rows; its lead figures (each lead once, queue included) take one pass over the team's leads.
-    Equal to total_scorecard(team_ids=team_ids), with three queries fewer.
+    total's follow-up, activity and saved figures count the members' own, so they are the sums
+    of the rows; its lead figures (each lead once, queue included) take one pass over the
+    team's leads. Equal to total_scorecard(team_ids=team_ids), with four queries fewer.
     """
     now = now or timezone.now()
     cards = rep_scorecards(period=period, users=users, now=now)
     scope = _Scope(team_ids=set(team_ids))
     total = Scorecard()
-    for name, value in _lead_totals(scope, period, now, {"cohort", "closed", "neglected", "saved"})[None].items():
+    for name, value in _lead_totals(scope, period, now, {"cohort", "closed", "neglected"})[None].items():
         setattr(total, name, value)
     for card in cards.values():
+        total.saved += card.saved
         total.follow_ups_on_time += card.follow_ups_on_time
         total.follow_ups_missed += card.follow_ups_missed
         for kind, n in card.activities_by_kind.items():
