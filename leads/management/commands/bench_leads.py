@@ -14,6 +14,7 @@ contain "bench". `--reuse` skips the build when the bench data is already there.
 """
 
 import logging
+import os
 import statistics
 import time
 
@@ -340,7 +341,9 @@ class Command(BaseCommand):
         )
 
         width = max(len(label) for label, _ in results)
-        self.stdout.write(f"\n{'Server time, ms (N=' + str(n) + ')':<{width}}  median     p95")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        self.stdout.write(f"\nLoad average while timing: {load} on {os.cpu_count()} CPUs (other work skews p95).")
+        self.stdout.write(f"{'Server time, ms (N=' + str(n) + ')':<{width}}  median     p95")
         for label, samples in results:
             self.stdout.write(f"{label:<{width}}  {statistics.median(samples):6.1f}  {p95(samples):6.1f}")
 
