@@ -5,15 +5,14 @@ leads-core work and these indexes serve only the metrics: declaring them on the 
 would make makemigrations want to drop them. PostgreSQL only: two of them index an expression
 on the JSON `data` of assignment entries; SQLite (the laptop default) does without them.
 
-- activity_initial_assign_owner: "leads received by these reps": initial assignment entries
-  (no from_owner) by to_owner and time (a seq scan of the whole timeline without it).
-- activity_assigned_lead: "was this lead initially assigned to the person who first contacted
-  it?" (saved leads), one index-only probe per lead.
+- activity_initial_assign_owner: "leads received by these reps": assignment entries by
+  to_owner and time (a seq scan of the whole timeline without it).
+- activity_assigned_lead: "was this lead assigned to the person who first contacted it?"
+  (saved leads), one probe per lead.
 - activity_loggable_actor: activities by kind per rep and period, index-only (no heap visits for
   the hundreds of thousands of entries a department logs in a quarter).
 - lead_first_contact_by: saved leads per rep and period.
 - follow_up_due: follow-ups due in a period for a team.
-- activity_assignment_stats: planner statistics on the assignment JSON (see STATISTICS).
 """
 
 from django.db import migrations
@@ -21,11 +20,11 @@ from django.db import migrations
 INDEXES = {
     "activity_initial_assign_owner": (
         "CREATE INDEX IF NOT EXISTS activity_initial_assign_owner ON leads_activity "
-        "(((data ->> 'to_owner')::integer), occurred_at) WHERE kind = 'assigned' AND (data ->> 'from_owner') IS NULL"
+        "(((data ->> 'to_owner')::integer), occurred_at) WHERE kind = 'assigned'"
     ),
     "activity_assigned_lead": (
         "CREATE INDEX IF NOT EXISTS activity_assigned_lead ON leads_activity "
-        "(lead_id, ((data ->> 'to_owner')::integer)) WHERE kind = 'assigned' AND (data ->> 'from_owner') IS NULL"
+        "(lead_id, ((data ->> 'to_owner')::integer)) WHERE kind = 'assigned'"
     ),
     "activity_loggable_actor": (
         "CREATE INDEX IF NOT EXISTS activity_loggable_actor ON leads_activity (actor_id, occurred_at, kind) "
@@ -37,29 +36,17 @@ INDEXES = {
     "follow_up_due": "CREATE INDEX IF NOT EXISTS follow_up_due ON leads_followup (due_at)",
 }
 
-# Without statistics on the JSON expressions the planner guesses that a few hundred timeline
-# entries are initial assignments (there are as many as leads) and hashes them all for the
-# saved-leads anti-join: 62 ms instead of 18 ms for a 10-rep team over 90 days.
-STATISTICS = {
-    "activity_assignment_stats": (
-        "CREATE STATISTICS IF NOT EXISTS activity_assignment_stats ON (data ->> 'from_owner'), "
-        "((data ->> 'to_owner')::integer) FROM leads_activity"
-    ),
-}
-
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for sql in [*INDEXES.values(), *STATISTICS.values()]:
+    for sql in INDEXES.values():
         schema_editor.execute(sql)
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name in STATISTICS:
-        schema_editor.execute(f"DROP STATISTICS IF EXISTS {name}")
     for name in INDEXES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
