@@ -55,7 +55,7 @@ def test_nothing_happens_before_the_reminder_time(lead):
 
 
 def test_first_contact_ladder_reminder_overdue_escalation_levels(org, lead):
-    result, outcomes = sweep_and_deliver(minutes(10))
+    _result, outcomes = sweep_and_deliver(minutes(10))
     clock = SlaClock.objects.get(lead=lead)
     assert clock.kind == "first_contact"
     assert clock.due_at == minutes(15)
@@ -112,7 +112,7 @@ def test_delivering_twice_sends_once(org, lead):
 
 
 def test_a_sweep_that_missed_hours_records_every_passed_step_once_and_skips_the_stale_reminder(lead):
-    result, outcomes = sweep_and_deliver(minutes(400))
+    _result, outcomes = sweep_and_deliver(minutes(400))
     assert steps(lead) == [
         ("reminder", "skipped"),
         ("overdue", "sent"),
@@ -182,7 +182,7 @@ def test_contacted_lead_with_no_follow_up_date_becomes_overdue(org, lead):
     Lead.objects.filter(pk=lead.pk).update(first_contacted_at=minutes(5), last_activity_at=minutes(5))
     # no_follow_up_after = 120 business minutes: due at minute 125, reminder at 120.
     assert services.sla_sweep(now=minutes(119)).notices_created == []
-    result, outcomes = sweep_and_deliver(minutes(125))
+    result, _outcomes = sweep_and_deliver(minutes(125))
     clock = SlaClock.objects.get(lead=lead, kind="no_follow_up")
     assert clock.due_at == minutes(125)
     assert [n.step for n in result.notices_created] == ["reminder", "overdue"]
@@ -246,7 +246,7 @@ def test_business_hours_push_the_due_time_past_the_weekend(org):
     assert clock.due_at == dt.datetime(2026, 11, 23, 14, 15, tzinfo=dt.UTC)  # Monday 09:15 EST
     assert clock.explanation == (
         "First contact due Mon 23 Nov 09:15 EST: arrived Fri 20 Nov 18:40, 15 minutes of business time, "
-        "team hours Mon–Fri 09:00–17:00"
+        "team hours Mon–Fri 09:00–17:00"  # noqa: RUF001 - en dashes, as shown to people
     )
 
 
