@@ -169,6 +169,11 @@ class SlaClock(models.Model):
     explanation = models.CharField(max_length=300)
     escalated_at = models.DateTimeField(null=True, blank=True)
     claimable = models.BooleanField(default=False)
+    # A manager acted on the escalation (reassigned the lead): it leaves the "act now" list.
+    actioned_at = models.DateTimeField(null=True, blank=True)
+    actioned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)
 
@@ -192,6 +197,16 @@ class SlaClock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of lead {self.lead_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def lead_url(self) -> str:
+        from leads.sla.services import lead_url
+
+        return lead_url(self.lead_id)
+
+    @property
+    def next_step_label(self) -> str:
+        return SlaNotice.Step(self.next_step).label if self.next_step else ""
 
 
 class SlaNotice(models.Model):

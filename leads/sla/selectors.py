@@ -347,7 +347,9 @@ def clock_is_pending(clock: SlaClock, lead: Lead, follow_up_state: str | None = 
 def escalations_visible_to(user: User) -> QuerySet[SlaClock]:
     """Escalated due events still not handled, for the teams this user is accountable for
     (admin: all), most recent first. A handled lead drops off at once (live columns)."""
-    qs = SlaClock.objects.filter(escalated_at__isnull=False, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE])
+    qs = SlaClock.objects.filter(
+        escalated_at__isnull=False, actioned_at__isnull=True, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE]
+    )
     qs = qs.filter(still_pending_q())
     if not user.is_admin:
         qs = qs.filter(lead__team_id__in=managed_team_ids(user))
@@ -359,7 +361,9 @@ def claimable_for(user: User) -> QuerySet[SlaClock]:
     from accountability.scoping import member_team_ids
 
     return (
-        SlaClock.objects.filter(claimable=True, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE])
+        SlaClock.objects.filter(
+            claimable=True, actioned_at__isnull=True, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE]
+        )
         .filter(still_pending_q())
         .filter(lead__team_id__in=member_team_ids(user))
         .exclude(lead__owner=user)

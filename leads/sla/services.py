@@ -489,6 +489,21 @@ def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str
 
 
 @transaction.atomic
+def escalation_reassign(*, actor: User, clock: SlaClock, to_owner: User) -> Lead:
+    """A manager moves an escalated lead to someone else on the team, in one click. The
+    escalation leaves their "act now" list; the reassignment is on the lead's timeline."""
+    clock = SlaClock.objects.select_for_update(of=("self",)).select_related("lead", "lead__team").get(pk=clock.pk)
+    if clock.actioned_at is not None:
+        raise ValidationError("Someone already acted on this escalation.")
+    lead = lead_reassign(
+        actor=actor, lead=clock.lead, to_owner=to_owner, reason=f"Escalated lead reassigned by {actor}"
+    )
+    clock.actioned_at, clock.actioned_by, clock.claimable = timezone.now(), actor, False
+    clock.save(update_fields=["actioned_at", "actioned_by", "claimable"])
+    return lead
+
+
+@transaction.atomic
 def escalated_lead_claim(*, actor: User, clock: SlaClock) -> Lead:
     """A teammate takes an escalated lead the policy left open to claims."""
     clock = SlaClock.objects.select_for_update().select_related("lead").get(pk=clock.pk)
@@ -499,8 +514,8 @@ def escalated_lead_claim(*, actor: User, clock: SlaClock) -> Lead:
         raise ValidationError("Only a member of this lead's team can claim it.")
     if lead.owner_id == actor.pk:
         raise ValidationError("You already own this lead.")
-    clock.claimable = False
-    clock.save(update_fields=["claimable"])
+    clock.claimable, clock.actioned_at, clock.actioned_by = False, timezone.now(), actor
+    clock.save(update_fields=["claimable", "actioned_at", "actioned_by"])
     return lead_reassign(actor=None, lead=lead, to_owner=actor, reason=f"Claimed by {actor} after escalation")
 
 
