@@ -103,7 +103,7 @@ class PolicyBook:
 
     policies: dict[int | None, SlaPolicy]
     teams: dict[int, TeamInfo]
-    holidays: dict[int | None, set[dt.date]]
+    _holidays: dict[int | None, set[dt.date]] | None = None
     _calendars: dict[int, Calendar] = field(default_factory=dict)
 
     @classmethod
@@ -116,10 +116,16 @@ class PolicyBook:
             t["id"]: TeamInfo(t["id"], t["name"], t["parent_id"], t["manager_id"], t["time_zone"])
             for t in Team.objects.values("id", "name", "parent_id", "manager_id", "time_zone")
         }
-        holidays: dict[int | None, set[dt.date]] = {}
-        for team_id, day in Holiday.objects.values_list("team_id", "date"):
-            holidays.setdefault(team_id, set()).add(day)
-        return cls(policies=policies, teams=teams, holidays=holidays)
+        return cls(policies=policies, teams=teams)
+
+    @property
+    def holidays(self) -> dict[int | None, set[dt.date]]:
+        """Loaded on first use: pages that only read stored due times never need them."""
+        if self._holidays is None:
+            self._holidays = {}
+            for team_id, day in Holiday.objects.values_list("team_id", "date"):
+                self._holidays.setdefault(team_id, set()).add(day)
+        return self._holidays
 
     def policy_for(self, team_id: int | None) -> SlaPolicy:
         seen = set()
