@@ -67,7 +67,9 @@ class Harness:
         env.update(
             DJANGO_SETTINGS_MODULE="accountability.settings",
             DEBUG="1",
-            DATABASE_URL=f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            DATABASE_URL=(
+                f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            ),
             DB_CONN_MAX_AGE="0",
             CELERY_BROKER_URL=self.broker,
             REDIS_URL=self.broker,
@@ -177,7 +179,7 @@ def test_two_sweeps_at_once_create_each_notice_once(org, harness):
 
 
 def test_worker_killed_mid_delivery_delivers_after_restart_once(org, harness):
-    (lead,) = escalated_leads(org, 1)
+    escalated_leads(org, 1)
     # Only maria's escalation email hangs the first time (the others are off for this test).
     from accountability.notifications.models import NotificationPreference
 
