@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -68,7 +69,8 @@ class Harness:
             DJANGO_SETTINGS_MODULE="accountability.settings",
             DEBUG="1",
             DATABASE_URL=(
-                f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+                f"postgres://{quote(db['USER'] or 'postgres')}{':' + quote(db['PASSWORD']) if db['PASSWORD'] else ''}"
+                f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
             ),
             DB_CONN_MAX_AGE="0",
             CELERY_BROKER_URL=self.broker,
