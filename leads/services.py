@@ -471,29 +471,31 @@ def activity_log(
     if corrects is not None and corrects.lead_id != lead.pk:
         raise ValidationError("A correction belongs on the same lead.")
 
+    is_contact = kind in Activity.CONTACT_KINDS
+    fields = ["last_activity_at", "updated_at"]
+    if is_contact and lead.first_contacted_at is None:
+        lead.first_contacted_at = occurred_at
+        lead.first_contacted_by = actor
+        fields += ["first_contacted_at", "first_contacted_by"]
+        if lead.stage == Lead.Stage.NEW:
+            # Written before the contact itself so the contact tops the timeline.
+            lead.stage = Lead.Stage.CONTACTED
+            fields.append("stage")
+            Activity.objects.create(
+                lead=lead,
+                kind=Activity.Kind.STAGE,
+                actor=actor,
+                occurred_at=occurred_at,
+                body="First contact",
+                data={"from": Lead.Stage.NEW, "to": Lead.Stage.CONTACTED},
+            )
     activity = Activity.objects.create(
         lead=lead, kind=kind, actor=actor, outcome=outcome, body=(body or "").strip(), occurred_at=occurred_at,
         corrects=corrects,
     )  # fmt: skip
-    fields = ["last_activity_at", "updated_at"]
     if lead.last_activity_at is None or occurred_at > lead.last_activity_at:
         lead.last_activity_at = occurred_at
-    if activity.is_contact:
-        if lead.first_contacted_at is None:
-            lead.first_contacted_at = occurred_at
-            lead.first_contacted_by = actor
-            fields += ["first_contacted_at", "first_contacted_by"]
-            if lead.stage == Lead.Stage.NEW:
-                lead.stage = Lead.Stage.CONTACTED
-                fields.append("stage")
-                Activity.objects.create(
-                    lead=lead,
-                    kind=Activity.Kind.STAGE,
-                    actor=actor,
-                    occurred_at=occurred_at,
-                    body="First contact",
-                    data={"from": Lead.Stage.NEW, "to": Lead.Stage.CONTACTED},
-                )
+    if is_contact:
         done = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(
             state=FollowUp.State.DONE, done_at=occurred_at, done_by=actor
         )
