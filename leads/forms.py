@@ -5,7 +5,7 @@ from django.utils.text import slugify
 
 from accountability.models import Team, User
 from accountability.scoping import managed_team_ids, member_team_ids, teams_visible_to, users_visible_to
-from leads.models import Activity, IntakeSource, Lead
+from leads.models import Activity, IntakeSource, Lead, TeamIntakeSettings
 from leads.services import OUTCOMES, _normalise_phone, normalise_email
 
 
@@ -272,3 +272,14 @@ class ImportUploadForm(forms.Form):
         self.fields["team"].queryset = teams
         if len(teams) == 1:
             self.fields["team"].initial = teams[0].pk
+
+
+class TeamIntakeSettingsForm(forms.Form):
+    mode = forms.ChoiceField(choices=TeamIntakeSettings.Mode.choices, widget=forms.RadioSelect)
+    max_open_untouched = forms.IntegerField(
+        min_value=1,
+        max_value=10000,
+        required=False,
+        label="Cap on open, never-contacted leads per rep",
+        help_text="A rep at the cap gets no new lead until they contact one; empty means no cap.",
+    )

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,9 +12,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.models import Team
-from accountability.scoping import admin_required
+from accountability.scoping import admin_required, managed_team_ids
 from leads import ratelimit
-from leads.forms import ImportUploadForm, IntakeSourceForm, PublicLeadForm, add_service_errors
+from leads.forms import ImportUploadForm, IntakeSourceForm, PublicLeadForm, TeamIntakeSettingsForm, add_service_errors
 from leads.importing import (
     COLUMNS,
     ImportFileError,
@@ -24,12 +24,14 @@ from leads.importing import (
     rejected_rows_csv,
     team_is_importable_by,
 )
-from leads.models import IntakeSource, Lead
+from leads.models import IntakeSource, Lead, TeamIntakeSettings
 from leads.services import (
+    eligible_reps,
     intake_source_create,
     intake_source_rotate_token,
     intake_source_set_active,
     lead_create,
+    team_intake_settings_update,
 )
 
 # --- the public web form ------------------------------------------------------------------------
@@ -263,3 +265,46 @@ def lead_import_report(request):
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="rejected-rows.csv"'
     return response
+
+
+# --- how each team's leads are assigned ---------------------------------------------------------
+
+
+@login_required
+@require_GET
+def intake_settings_list(request):
+    """Teams this user manages, with their assignment rule and who is eligible today."""
+    teams = list(teams_managed_by(request.user).select_related("intake_settings", "intake_settings__last_assigned"))
+    if not teams:
+        raise PermissionDenied
+    return render(request, "leads/intake_settings_list.html", {"teams": teams})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake_settings_edit(request, team_id: int):
+    team = get_object_or_404(teams_managed_by(request.user), pk=team_id)
+    rule = TeamIntakeSettings.objects.filter(team=team).first()
+    initial = {"mode": rule.mode if rule else TeamIntakeSettings.Mode.ROUND_ROBIN,
+               "max_open_untouched": rule.max_open_untouched if rule else None}  # fmt: skip
+    form = TeamIntakeSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team_intake_settings_update(actor=request.user, team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Assignment for {team} saved.")
+            return redirect("leads:intake-settings-list")
+    return render(
+        request,
+        "leads/intake_settings_form.html",
+        {"form": form, "team": team, "eligible": eligible_reps(team)},
+        status=400 if form.errors else 200,
+    )
+
+
+def teams_managed_by(user):
+    if user.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(id__in=managed_team_ids(user))

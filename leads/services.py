@@ -656,3 +656,21 @@ def lead_create_via_api(
             raise
         return answer
     return body, 201
+
+
+@transaction.atomic
+def team_intake_settings_update(
+    *, actor: User, team: Team, mode: str, max_open_untouched: int | None
+) -> TeamIntakeSettings:
+    """How a team's new leads are assigned (the team's manager or an admin)."""
+    if not can_manage_team(actor, team):
+        raise ValidationError("Only the team's manager or an admin can change how its leads are assigned.")
+    if mode not in TeamIntakeSettings.Mode.values:
+        raise ValidationError({"mode": "Unknown mode."})
+    if max_open_untouched is not None and not 1 <= max_open_untouched <= 10000:
+        raise ValidationError({"max_open_untouched": "Give a cap between 1 and 10000, or leave it empty."})
+    rule = _locked_intake_settings(team)
+    rule.mode = mode
+    rule.max_open_untouched = max_open_untouched
+    rule.save(update_fields=["mode", "max_open_untouched", "updated_at"])
+    return rule

@@ -255,3 +255,21 @@ def test_command_bad_encoding_and_unknown_team(org, tmp_path):
         call_command("import_leads", str(path), "--team", "North")
     with pytest.raises(CommandError, match="No team called"):
         call_command("import_leads", str(path), "--team", "Nowhere")
+
+
+# --- assignment settings per team ---------------------------------------------------------------------
+
+
+def test_manager_sets_queue_mode_and_cap_for_own_team(org, login):
+    from leads.models import TeamIntakeSettings
+
+    c = login(org["maria"])
+    assert "North" in c.get("/leads/assignment/").content.decode()
+    response = c.post(f"/leads/assignment/{org['north'].pk}/", {"mode": "queue", "max_open_untouched": "3"})
+    assert response.status_code == 302
+    rule = TeamIntakeSettings.objects.get(team=org["north"])
+    assert (rule.mode, rule.max_open_untouched) == ("queue", 3)
+    bad = c.post(f"/leads/assignment/{org['north'].pk}/", {"mode": "queue", "max_open_untouched": "0"})
+    assert bad.status_code == 400
+    assert c.get(f"/leads/assignment/{org['south'].pk}/").status_code == 404  # not maria's team
+    assert login(org["alice"]).get("/leads/assignment/").status_code == 403
