@@ -38,7 +38,8 @@ class ContactFieldsMixin(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not self.errors and not data.get("email") and not data.get("phone"):
+        no_contact = not data.get("email") and not data.get("phone")
+        if no_contact and "email" not in self.errors and "phone" not in self.errors:
             self.add_error("email", "Give an email address or a phone number, so someone can follow up.")
         return data
 

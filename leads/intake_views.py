@@ -38,9 +38,12 @@ from leads.services import (
 
 
 def _client_ip(request) -> str:
-    # REMOTE_ADDR is the proxy's address behind a reverse proxy; the deployment's proxy
-    # (docker-compose) sets X-Real-IP, which only it can set because the app is not exposed.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR", "")
+    # Behind a reverse proxy REMOTE_ADDR is the proxy; CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP)
+    # names the header that proxy sets. Off by default: a client could forge it otherwise.
+    header = settings.CLIENT_IP_HEADER
+    if header and request.META.get(header):
+        return request.META[header].split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
 
 
 # csrf_exempt: the form is public and embedded on other sites, where our CSRF cookie is

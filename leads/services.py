@@ -127,8 +127,12 @@ def _lead_url(lead: Lead) -> str:
 
 
 def _locked_intake_settings(team: Team) -> TeamIntakeSettings:
-    TeamIntakeSettings.objects.get_or_create(team=team)
-    return TeamIntakeSettings.objects.select_for_update().get(team=team)
+    rule = TeamIntakeSettings.objects.select_for_update().filter(team=team).first()
+    if rule is None:  # first lead of the team: create the row (racing creators meet on the unique team)
+        TeamIntakeSettings.objects.get_or_create(team=team)
+        rule = TeamIntakeSettings.objects.select_for_update().get(team=team)
+    rule.team = team
+    return rule
 
 
 def eligible_reps(team: Team) -> list[User]:
