@@ -9,13 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accountability.scoping import can_manage_team
+from accountability.scoping import can_manage_team, member_team_ids
 from leads.forms import (
     ActivityEditForm,
     ActivityForm,
@@ -185,6 +185,7 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
         "timeline": timeline,
         "follow_up": FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first(),
         "can_edit": lead.owner_id == user.pk or can_manage,
+        "can_claim": lead.owner_id is None and lead.is_open and lead.team_id in member_team_ids(user),
         "can_manage": can_manage,
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "stage_form": forms.get("stage_form") or StageForm(initial={"stage": lead.stage}),
@@ -199,7 +200,12 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
 @require_GET
 def lead_detail(request, pk: int):
     _activate_tz(request)
-    lead = lead_get_for_user(request.user, pk)
+    try:
+        lead = lead_get_for_user(request.user, pk)
+    except Http404:
+        # A rep may open a lead waiting in their team's queue, to read it and claim it.
+        lead = lead_get_claimable(request.user, pk)
+        return render(request, "leads/lead_detail.html", {**_detail_context(request, lead), "queued_view": True})
     return render(request, "leads/lead_detail.html", _detail_context(request, lead))
 
 
@@ -366,4 +372,6 @@ def lead_claim_view(request, pk: int):
         messages.success(request, f"{lead.name} is yours now.")
     if request.htmx:
         return render(request, "leads/includes/my_day_sections.html", my_day_context(request))
+    if request.POST.get("next") == "detail":
+        return redirect("leads:lead-detail", pk=lead.pk)
     return redirect("leads:my-day")

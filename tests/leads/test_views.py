@@ -462,3 +462,18 @@ def test_export_is_scoped_filtered_and_formula_safe(org, login):
     assert companies == ["'+cmd", "'-2"]
     maria_rows = _rows(login(org["maria"]).get(f"/leads/export.csv?owner={org['bob'].pk}"))
     assert [r[1] for r in maria_rows[1:]] == ["Bob's"]
+
+
+def test_rep_opens_queued_lead_of_own_team_and_claims_it(org, login):
+    TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
+    lead = lead_create(actor=None, team=org["north"], name="Queued", email="q@example.com").lead
+    c = login(org["bob"])
+    page = c.get(f"/leads/{lead.pk}/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "Claim this lead" in body and 'data-testid="activity-form"' not in body
+    # but cannot log on it before claiming
+    assert c.post(f"/leads/{lead.pk}/activities/", {"kind": "call", "outcome": "connected"}).status_code == 404
+    response = c.post(f"/leads/{lead.pk}/claim/", {"next": "detail"})
+    assert response.status_code == 302 and response.url == f"/leads/{lead.pk}/"
+    assert 'data-testid="activity-form"' in c.get(f"/leads/{lead.pk}/").content.decode()
+    assert login(org["charlie"]).get(f"/leads/{lead.pk}/").status_code == 404
