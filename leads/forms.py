@@ -1,6 +1,8 @@
+from datetime import datetime, time, timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.text import slugify
 
 from accountability.models import Team, User
@@ -202,8 +204,6 @@ class LeadFilterForm(forms.Form):
         self.fields["source"].queryset = IntakeSource.objects.filter(team__in=teams_visible_to(user))
 
     def filter(self, qs, *, now, tz):
-        from datetime import datetime, time, timedelta
-
         if not self.is_valid():
             return qs.order_by("-arrived_at", "-id")
         d = self.cleaned_data
@@ -231,8 +231,6 @@ class LeadFilterForm(forms.Form):
         if d.get("arrived_to"):
             qs = qs.filter(arrived_at__lt=datetime.combine(d["arrived_to"] + timedelta(days=1), time.min, tzinfo=tz))
         order = self.SORTS.get(d.get("sort") or "-arrived", "-arrived_at")
-        from django.db.models import F
-
         field = order.lstrip("-")
         expr = F(field).desc(nulls_last=True) if order.startswith("-") else F(field).asc(nulls_last=True)
         return qs.order_by(expr, "-id")

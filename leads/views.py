@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accountability.scoping import can_manage_team, member_team_ids
+from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids
 from leads.forms import (
     ActivityEditForm,
     ActivityForm,
@@ -30,6 +30,7 @@ from leads.forms import (
 from leads.importing import export_rows
 from leads.models import Activity, FollowUp, Lead
 from leads.selectors import (
+    activities_visible_to,
     lead_get_claimable,
     lead_get_for_user,
     leads_visible_to,
@@ -309,9 +310,6 @@ def activity_correction_create(request, pk: int):
 
 
 def _activity_for(request, pk: int) -> Activity:
-    from accountability.scoping import get_visible_or_404
-    from leads.selectors import activities_visible_to
-
     return get_visible_or_404(activities_visible_to(request.user).select_related("lead"), pk=pk)
 
 

@@ -43,7 +43,10 @@ def test_rep_logs_on_lead_page_and_entry_tops_the_timeline(page, browser_login, 
     browser_login(org["alice"])
     page.goto(f"/leads/{lead.pk}/")
     form = page.get_by_test_id("activity-form")
+    form.get_by_label("Kind").select_option("note")
+    expect(form.get_by_label("Outcome")).to_be_disabled()  # a note has no outcome
     form.get_by_label("Kind").select_option("email")
+    expect(form.get_by_label("Outcome")).to_be_enabled()
     form.get_by_label("Outcome").select_option("sent")
     form.get_by_label("Note").fill("Sent the brochure")
     form.get_by_role("button", name="Log").click()
