@@ -5,13 +5,14 @@ POST-only, call one service, and answer htmx requests with the same partial the 
 includes.
 """
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -54,22 +55,42 @@ PAGE_SIZE = 25
 
 
 def _activate_tz(request):
-    """Dates typed in forms and shown on pages are in the rep's (or their team's) time zone."""
-    tz = user_time_zone(request.user)
+    """Dates typed in forms and shown on pages are in the rep's (or their team's) time zone.
+
+    Only call it inside a view wrapped by @in_user_time_zone, which switches it off again:
+    the active time zone is per thread and would leak into the next request otherwise.
+    """
+    tz = getattr(request, "_leads_tz", None) or user_time_zone(request.user)
+    request._leads_tz = tz
     timezone.activate(tz)
     return tz
+
+
+def in_user_time_zone(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            timezone.deactivate()
+
+    return wrapped
 
 
 # --- My day ------------------------------------------------------------------------------------
 
 
 def my_day_context(request, **extra) -> dict:
-    tz = _activate_tz(request)
+    """Also used by the rep's home panel, so it does not activate the time zone: the sections
+    template renders in `day_tz` itself."""
+    tz = getattr(request, "_leads_tz", None) or user_time_zone(request.user)
+    request._leads_tz = tz
     day = my_day(request.user, tz=tz)
-    return {"day": day, "now": timezone.now(), "log_form": ActivityForm(auto_id=False), **extra}
+    return {"day": day, "day_tz": tz, "now": timezone.now(), "log_form": ActivityForm(auto_id=False), **extra}
 
 
 @login_required
+@in_user_time_zone
 @require_GET
 def my_day_view(request):
     return render(request, "leads/my_day.html", my_day_context(request))
@@ -86,6 +107,7 @@ def _filtered(request):
 
 
 @login_required
+@in_user_time_zone
 @require_GET
 def lead_list(request):
     form, qs = _filtered(request)
@@ -100,6 +122,7 @@ def lead_list(request):
 
 
 @login_required
+@in_user_time_zone
 @require_GET
 def lead_export(request):
     """The list's leads as CSV with the same filters; scoped like the list (a rep: own leads only)."""
@@ -114,6 +137,7 @@ def lead_export(request):
 
 
 @login_required
+@in_user_time_zone
 def lead_create_view(request):
     _activate_tz(request)
     form = LeadForm(request.POST or None, user=request.user)
@@ -152,6 +176,7 @@ def lead_get_visible(user, pk) -> bool:
 
 
 @login_required
+@in_user_time_zone
 def lead_edit(request, pk: int):
     lead = lead_get_for_user(request.user, pk)
     if not (lead.owner_id == request.user.pk or can_manage_team(request.user, lead.team)):
@@ -198,6 +223,7 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
 
 
 @login_required
+@in_user_time_zone
 @require_GET
 def lead_detail(request, pk: int):
     _activate_tz(request)
@@ -214,13 +240,14 @@ def _lead_main(request, lead: Lead, *, status: int = 200, **forms) -> HttpRespon
     """After an in-page action: htmx gets the lead's main panel; a plain POST goes back to the page."""
     lead = lead_get_for_user(request.user, lead.pk)  # re-read the columns the service changed
     if request.htmx:
-        return TemplateResponse(request, "leads/includes/lead_main.html", _detail_context(request, lead, **forms))
+        return render(request, "leads/includes/lead_main.html", _detail_context(request, lead, **forms))
     if forms:
         return render(request, "leads/lead_detail.html", _detail_context(request, lead, **forms), status=status)
     return redirect("leads:lead-detail", pk=lead.pk)
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def activity_create(request, pk: int):
     _activate_tz(request)
@@ -256,6 +283,7 @@ def activity_create(request, pk: int):
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def activity_edit(request, pk: int):
     """The author fixes their own entry within the edit window."""
@@ -282,10 +310,11 @@ def activity_edit(request, pk: int):
 def _lead_main_with_error(request, lead, exc):
     ctx = _detail_context(request, lead_get_for_user(request.user, lead.pk))
     ctx["main_error"] = " ".join(exc.messages)
-    return TemplateResponse(request, "leads/includes/lead_main.html", ctx)
+    return render(request, "leads/includes/lead_main.html", ctx)
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def activity_correction_create(request, pk: int):
     """After the window: a new note linked to the entry it corrects."""
@@ -314,6 +343,7 @@ def _activity_for(request, pk: int) -> Activity:
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def lead_stage(request, pk: int):
     _activate_tz(request)
@@ -335,6 +365,7 @@ def lead_stage(request, pk: int):
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def lead_reassign_view(request, pk: int):
     _activate_tz(request)
@@ -358,6 +389,7 @@ def lead_reassign_view(request, pk: int):
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def lead_claim_view(request, pk: int):
     """A rep takes a lead from their team's queue (My day's "Claim")."""

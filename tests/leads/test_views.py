@@ -477,3 +477,30 @@ def test_rep_opens_queued_lead_of_own_team_and_claims_it(org, login):
     assert response.status_code == 302 and response.url == f"/leads/{lead.pk}/"
     assert 'data-testid="activity-form"' in c.get(f"/leads/{lead.pk}/").content.decode()
     assert login(org["charlie"]).get(f"/leads/{lead.pk}/").status_code == 404
+
+
+def test_users_time_zone_does_not_leak_into_the_next_request(org, login):
+    alice = org["alice"]
+    alice.time_zone = "Asia/Tokyo"
+    alice.save()
+    lead = LeadFactory(owner=alice)
+    c = login(alice)
+    for url in ("/leads/", "/leads/my-day/", f"/leads/{lead.pk}/", "/"):
+        c.get(url)
+        assert timezone.get_current_timezone_name() == "UTC", url
+    c.post(f"/leads/{lead.pk}/activities/", {"kind": "note", "body": "x"}, **HTMX)
+    assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_follow_up_typed_in_reps_time_zone(org, login):
+    alice = org["alice"]
+    alice.time_zone = "Asia/Tokyo"  # UTC+9, no daylight saving
+    alice.save()
+    lead = LeadFactory(owner=alice)
+    tomorrow = (timezone.now() + timedelta(days=2)).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).date()
+    login(alice).post(
+        f"/leads/{lead.pk}/activities/",
+        {"kind": "call", "outcome": "voicemail", "next_follow_up_at": f"{tomorrow.isoformat()}T09:00"},
+    )
+    due = FollowUp.objects.get(lead=lead).due_at
+    assert due.astimezone(__import__("zoneinfo").ZoneInfo("UTC")).hour == 0  # 09:00 in Tokyo is 00:00 UTC
