@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.models import Team
-from accountability.scoping import admin_required, managed_team_ids
+from accountability.scoping import admin_required, managed_team_ids, manager_required
 from leads import ratelimit
 from leads.forms import ImportUploadForm, IntakeSourceForm, PublicLeadForm, TeamIntakeSettingsForm, add_service_errors
 from leads.importing import (
@@ -181,10 +181,13 @@ def _unstash(request) -> tuple[Team, str, list[ImportRow]] | None:
     return team, data["filename"], rows
 
 
-@login_required
+@manager_required
 @require_http_methods(["GET", "POST"])
 def lead_import(request):
-    """Upload → preview with per-row errors. Nothing is written until the confirm step."""
+    """Upload → preview with per-row errors. Nothing is written until the confirm step.
+
+    Managers and admins import (a file usually holds leads for several reps); reps enter leads by hand.
+    """
     form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
     context = {"form": form, "columns": COLUMNS, "max_kb": settings.LEADS_IMPORT_MAX_BYTES // 1024}
     if request.method == "POST" and form.is_valid():
@@ -207,7 +210,7 @@ def lead_import(request):
     return render(request, "leads/lead_import.html", context, status=400 if form.errors else 200)
 
 
-@login_required
+@manager_required
 @require_GET
 def lead_import_preview(request):
     stash = _unstash(request)
@@ -224,7 +227,7 @@ def lead_import_preview(request):
     )  # fmt: skip
 
 
-@login_required
+@manager_required
 @require_POST
 def lead_import_confirm(request):
     stash = _unstash(request)
@@ -259,7 +262,7 @@ def lead_import_confirm(request):
     )
 
 
-@login_required
+@manager_required
 @require_GET
 def lead_import_report(request):
     data = request.session.get("leads_import_rejected")

@@ -209,10 +209,13 @@ def test_import_oversized_file(org, login, settings):
     assert response.status_code == 400 and "too large" in response.content.decode()
 
 
-def test_rep_cannot_import_into_another_team(org, login):
-    response = _upload(login(org["alice"]), _csv(["Ann,,ann@example.com,,1,"]), org["south"])
+def test_manager_cannot_import_into_another_team_and_reps_do_not_import(org, login):
+    response = _upload(login(org["maria"]), _csv(["Ann,,ann@example.com,,1,"]), org["south"])
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
+    for url in ("/leads/import/", "/leads/import/preview/", "/leads/import/rejected.csv"):
+        assert login(org["alice"]).get(url).status_code == 403
+    assert login(org["alice"]).post("/leads/import/confirm/", {"choice": "all"}).status_code == 403
 
 
 def test_duplicates_in_import_join_existing_leads(org, login):

@@ -54,11 +54,15 @@ def test_lead_actions_404_when_not_visible(org, login, url, data, viewer, owner)
 @pytest.mark.parametrize(
     "url",
     ["/leads/{pk}/activities/", "/leads/{pk}/stage/", "/leads/{pk}/reassign/", "/leads/{pk}/claim/",
-     "/leads/activities/{pk}/edit/", "/leads/activities/{pk}/correct/", "/leads/import/confirm/"],
+     "/leads/activities/{pk}/edit/", "/leads/activities/{pk}/correct/"],
 )  # fmt: skip
 def test_post_only_views_refuse_get(org, login, url):
     lead = LeadFactory(owner=org["alice"])
     assert login(org["alice"]).get(url.format(pk=lead.pk)).status_code == 405
+
+
+def test_import_confirm_refuses_get(org, login):
+    assert login(org["maria"]).get("/leads/import/confirm/").status_code == 405
 
 
 def test_activity_edit_and_correct_404_for_others(org, login):
