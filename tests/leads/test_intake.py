@@ -276,3 +276,26 @@ def test_manager_sets_queue_mode_and_cap_for_own_team(org, login):
     assert bad.status_code == 400
     assert c.get(f"/leads/assignment/{org['south'].pk}/").status_code == 404  # not maria's team
     assert login(org["alice"]).get("/leads/assignment/").status_code == 403
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_intake_source_list_query_count_is_constant(org, login, django_assert_num_queries, rows):
+    for i in range(rows):
+        IntakeSourceFactory(team=org["north"] if i % 2 else org["south"])
+    c = login(org["admin"])
+    # session, user, unread count, sources with their team: constant.
+    with django_assert_num_queries(4):
+        assert c.get("/leads/intake-sources/").status_code == 200
+
+
+def test_timeline_is_read_only_in_django_admin(org, client):
+    from tests.factories import UserFactory
+
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    lead = LeadFactory(owner=org["alice"])
+    entry = lead.activities.create(kind="call", actor=org["alice"], outcome="connected")
+    assert client.get("/admin/leads/activity/add/").status_code == 403
+    assert client.post(f"/admin/leads/activity/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get(f"/admin/leads/activity/{entry.pk}/change/").status_code == 200  # view only
+    assert lead.activities.filter(pk=entry.pk).exists()
