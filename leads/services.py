@@ -324,6 +324,7 @@ def lead_create(
 
 
 def _require_can_edit(actor: User | None, lead: Lead) -> None:
+    """The owner, the team's manager (or one above), an admin, or the system."""
     if actor is None or actor.is_admin or lead.owner_id == actor.pk or can_manage_team(actor, lead.team):
         return
     raise ValidationError("Only the lead's owner or their manager can do this.")
@@ -469,7 +470,8 @@ def activity_log(
         raise ValidationError({"occurred_at": "That is in the future: log what has happened."})
     if next_follow_up_at is not None and next_follow_up_at <= now:
         raise ValidationError({"next_follow_up_at": "Choose a follow-up time in the future."})
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("team").get(pk=lead.pk)
+    _require_can_edit(actor, lead)
     if next_follow_up_at is not None and not lead.is_open:
         raise ValidationError({"next_follow_up_at": "This lead is closed: reopen it before planning a follow-up."})
     if corrects is not None and corrects.lead_id != lead.pk:
