@@ -204,6 +204,15 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Accountability <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# SMS: recorded in an outbox (admins see it) unless all three Twilio variables are set.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+SMS_BACKEND = env_str("SMS_BACKEND")  # dotted path overriding the choice above (tests)
+# Email/SMS deliveries: attempts before a delivery is marked failed, first backoff in seconds.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_BACKOFF_SECONDS = env_int("NOTIFICATION_BACKOFF_SECONDS", 30)
+
 # Celery: Redis in production and tests; kombu's filesystem transport when no broker is set,
 # so the demo's reminders really flow through a worker without any server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL")
