@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
@@ -49,6 +50,7 @@ OPEN = list(Lead.OPEN_STAGES)
 BATCH = 1000
 # A pending notice not delivered this long after it was enqueued had its message lost.
 REQUEUE_AFTER = dt.timedelta(minutes=2)
+EARLY_TOLERANCE = dt.timedelta(seconds=2)
 STEPS = [s.value for s in SlaNotice.Step]
 
 
@@ -62,6 +64,7 @@ def lead_url(lead_id: int) -> str:
 @dataclass
 class SweepResult:
     now: dt.datetime
+    horizon: dt.datetime
     clocks_created: list[SlaClock] = field(default_factory=list)
     notices_created: list[SlaNotice] = field(default_factory=list)
     clocks_handled: int = 0
@@ -91,10 +94,21 @@ class _DryRun(Exception):
     pass
 
 
-def sla_sweep(*, now: dt.datetime | None = None, dry_run: bool = False, batch: int = BATCH) -> SweepResult:
+def lookahead() -> dt.timedelta:
+    """How far ahead a sweep records steps: one beat interval by default. A step due within it
+    is recorded now and its delivery enqueued with a countdown to the exact due time (never
+    longer than this), so a notice goes out on time, not up to a minute late; the delivery
+    still re-checks at that moment that the lead was not handled meanwhile."""
+    return dt.timedelta(seconds=getattr(settings, "SLA_SWEEP_LOOKAHEAD_SECONDS", 60))
+
+
+def sla_sweep(
+    *, now: dt.datetime | None = None, dry_run: bool = False, batch: int = BATCH, ahead: dt.timedelta | None = None
+) -> SweepResult:
     """Run the sweep once (see the module docstring). Safe to run twice, or twice at once:
     a second run finds every clock and notice already there and does nothing."""
-    result = SweepResult(now=now or timezone.now(), dry_run=dry_run)
+    now = now or timezone.now()
+    result = SweepResult(now=now, horizon=now + (lookahead() if ahead is None else ahead), dry_run=dry_run)
     if dry_run:
         try:
             with transaction.atomic():
@@ -119,7 +133,7 @@ def _sweep(result: SweepResult, *, batch: int) -> None:
 
 
 def _discover(result: SweepResult, book: PolicyBook) -> None:
-    now = result.now
+    now = result.horizon  # events whose first step falls within the lookahead
     bounds = book.lower_bounds()
     untouched = (
         Lead.objects.filter(
@@ -213,11 +227,10 @@ def _discover(result: SweepResult, book: PolicyBook) -> None:
 
 
 def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
-    now = result.now
     while True:
         with transaction.atomic():
             clocks = list(
-                SlaClock.objects.filter(state=SlaClock.State.ACTIVE, next_at__lte=now)
+                SlaClock.objects.filter(state=SlaClock.State.ACTIVE, next_at__lte=result.horizon)
                 .select_for_update(skip_locked=True, of=("self",))
                 .select_related("lead", "follow_up")
                 .order_by("next_at")[:batch]
@@ -250,7 +263,7 @@ def _recipient(book: PolicyBook, clock: SlaClock, step: str) -> tuple[int | None
 
 
 def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]) -> list[SlaNotice]:
-    now = result.now
+    now, horizon = result.now, result.horizon
     notices: list[SlaNotice] = []
     for clock in clocks:
         follow_up_state = clock.follow_up.state if clock.follow_up_id else None
@@ -260,7 +273,7 @@ def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]
             continue
         order = [s for s in STEPS if _step_time(clock, s) is not None]
         index = order.index(clock.next_step)
-        while index < len(order) and _step_time(clock, order[index]) <= now:
+        while index < len(order) and _step_time(clock, order[index]) <= horizon:
             step = order[index]
             recipient_id, why_not = _recipient(book, clock, step)
             state, reason = SlaNotice.State.PENDING, ""
@@ -278,7 +291,8 @@ def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]
                     scheduled_at=_step_time(clock, step),
                     state=state,
                     reason=reason,
-                    enqueued_at=now if state == SlaNotice.State.PENDING else None,
+                    # A step recorded ahead counts as enqueued at its due time (for the requeue).
+                    enqueued_at=max(now, _step_time(clock, step)) if state == SlaNotice.State.PENDING else None,
                     finished_at=now if state != SlaNotice.State.PENDING else None,
                 )
             )
@@ -304,20 +318,25 @@ def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]
                 except IntegrityError:
                     continue
             notices = recorded
-        pending = [n.pk for n in notices if n.state == SlaNotice.State.PENDING]
+        pending = [
+            (n.pk, max(0.0, (n.scheduled_at - now).total_seconds()))
+            for n in notices
+            if n.state == SlaNotice.State.PENDING
+        ]
         if pending:
             _enqueue_notices(pending)
     return notices
 
 
-def _enqueue_notices(ids: list[int]) -> None:
+def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
+    """Enqueue deliveries on commit: (notice id, countdown in seconds, at most the lookahead)."""
     from leads.sla.tasks import notice_deliver_task
 
     def send():
         try:
             with notice_deliver_task.app.producer_or_acquire() as producer:
-                for pk in ids:
-                    notice_deliver_task.apply_async((pk,), producer=producer)
+                for pk, countdown in ids:
+                    notice_deliver_task.apply_async((pk,), countdown=countdown or None, producer=producer)
         except Exception:
             # Broker down: the notices stay pending and a later sweep enqueues them again.
             logger.warning("could not enqueue %d SLA notice(s); the sweep will retry", len(ids), exc_info=True)
@@ -334,7 +353,7 @@ def _requeue_notices(now: dt.datetime) -> int:
         )
         if stale:
             SlaNotice.objects.filter(pk__in=stale).update(enqueued_at=now)
-            _enqueue_notices(stale)
+            _enqueue_notices([(pk, 0.0) for pk in stale])
     return len(stale)
 
 
@@ -343,7 +362,7 @@ def _requeue_notices(now: dt.datetime) -> int:
 
 @dataclass(frozen=True)
 class DeliverResult:
-    outcome: str  # sent | cancelled | skipped | already
+    outcome: str  # sent | cancelled | skipped | already | early
     detail: str = ""
 
 
@@ -394,6 +413,9 @@ def notice_deliver(*, notice_id: int, now: dt.datetime | None = None) -> Deliver
         )
         if notice.state != SlaNotice.State.PENDING:
             return DeliverResult("already", notice.state)
+        if notice.scheduled_at > now + EARLY_TOLERANCE:
+            # Recorded ahead and delivered early (a requeue, a clock skew): not yet.
+            return DeliverResult("early", str((notice.scheduled_at - now).total_seconds()))
         clock = notice.clock
         follow_up_state = clock.follow_up.state if clock.follow_up_id else None
         if not clock_is_pending(clock, lead, follow_up_state):
