@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
@@ -301,7 +302,7 @@ def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]
             clock.state, clock.next_step, clock.next_at = SlaClock.State.DONE, "", None
         else:
             clock.next_step, clock.next_at = order[index], _step_time(clock, order[index])
-    SlaClock.objects.bulk_update(clocks, ["state", "handled_at", "next_step", "next_at"], batch_size=500)
+    _save_clock_progress(clocks)
     if notices:
         try:
             with transaction.atomic():
@@ -328,20 +329,74 @@ def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]
     return notices
 
 
+def _save_clock_progress(clocks: list[SlaClock]) -> None:
+    """Write back state/next step of a batch of clocks. On PostgreSQL one UPDATE ... FROM (VALUES)
+    (bulk_update's CASE per row is quadratic to plan for a thousand rows)."""
+    if connection.vendor != "postgresql":
+        SlaClock.objects.bulk_update(clocks, ["state", "handled_at", "next_step", "next_at"], batch_size=500)
+        return
+    rows = ", ".join(["(%s, %s, %s, %s::timestamptz, %s::timestamptz)"] * len(clocks))
+    params: list = []
+    for c in clocks:
+        params += [c.pk, c.state, c.next_step, c.next_at, c.handled_at]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE sla_slaclock AS c SET state = v.state, next_step = v.next_step, next_at = v.next_at, "  # noqa: S608
+            f"handled_at = v.handled_at FROM (VALUES {rows}) AS v(id, state, next_step, next_at, handled_at) "
+            "WHERE c.id = v.id",
+            params,
+        )
+
+
+ENQUEUE_CHUNK = 100
+
+
 def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
-    """Enqueue deliveries on commit: (notice id, countdown in seconds, at most the lookahead)."""
+    """Enqueue deliveries on commit: (notice id, countdown in seconds, at most the lookahead).
+
+    Notices due at the same second travel in messages of up to 100 ids: 10,000 due leads are a
+    hundred messages, not ten thousand round trips to the broker. Each notice is still delivered
+    in its own transaction, so a batch redelivered after a crash skips the ones already sent.
+    """
     from leads.sla.tasks import notice_deliver_task
+
+    groups: dict[int, list[int]] = {}
+    for pk, countdown in ids:
+        groups.setdefault(math.ceil(countdown), []).append(pk)
 
     def send():
         try:
             with notice_deliver_task.app.producer_or_acquire() as producer:
-                for pk, countdown in ids:
-                    notice_deliver_task.apply_async((pk,), countdown=countdown or None, producer=producer)
+                for countdown, pks in sorted(groups.items()):
+                    for start in range(0, len(pks), ENQUEUE_CHUNK):
+                        notice_deliver_task.apply_async(
+                            (pks[start : start + ENQUEUE_CHUNK],), countdown=countdown or None, producer=producer
+                        )
         except Exception:
             # Broker down: the notices stay pending and a later sweep enqueues them again.
             logger.warning("could not enqueue %d SLA notice(s); the sweep will retry", len(ids), exc_info=True)
 
     transaction.on_commit(send)
+
+
+def notices_deliver(*, notice_ids: list[int]) -> dict[str, int]:
+    """Deliver a batch of notices, each in its own transaction. A notice that fails stays pending
+    (the sweep enqueues it again); one that is early is enqueued again for its due time."""
+    outcomes: dict[str, int] = {}
+    early: list[tuple[int, float]] = []
+    for pk in notice_ids:
+        try:
+            result = notice_deliver(notice_id=pk)
+        except Exception:
+            logger.exception("SLA notice %s could not be delivered; the sweep will retry", pk)
+            outcomes["error"] = outcomes.get("error", 0) + 1
+            continue
+        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+        if result.outcome == "early":
+            early.append((pk, min(float(result.detail), lookahead().total_seconds())))
+    if early:
+        _enqueue_notices(early)
+    return outcomes
 
 
 def _requeue_notices(now: dt.datetime) -> int:
