@@ -260,6 +260,9 @@ LEADS_WEB_FORM_RATE_PER_MINUTE = env_int("LEADS_WEB_FORM_RATE_PER_MINUTE", 5)  #
 LEADS_ACTIVITY_EDIT_MINUTES = env_int("LEADS_ACTIVITY_EDIT_MINUTES", 10)
 LEADS_IMPORT_MAX_BYTES = env_int("LEADS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 LEADS_IMPORT_MAX_ROWS = env_int("LEADS_IMPORT_MAX_ROWS", 5000)
+# The request header (Django META name, e.g. HTTP_X_REAL_IP) a trusted reverse proxy sets with
+# the client's address; empty: REMOTE_ADDR. Used by per-IP rate limits.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 
 LOGGING = {
     "version": 1,
