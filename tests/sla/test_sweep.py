@@ -293,3 +293,27 @@ def test_steps_due_within_the_lookahead_are_recorded_ahead_and_delivered_on_time
     assert services.notice_deliver(notice_id=notice.pk, now=minutes(10)).outcome == "sent"
     # Not requeued before two minutes after its due time.
     assert services.sla_sweep(now=minutes(11)).notices_requeued == 0
+
+
+def test_policy_can_reassign_on_escalation_to_the_next_available_rep(org):
+    SlaPolicyFactory(on_escalation="reassign")
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
+    sweep_and_deliver(minutes(75))
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]  # the only other rep of North
+    assigned = Activity.objects.get(lead=lead, kind="assigned")
+    assert assigned.actor is None and assigned.data["reason"].startswith("Escalated: first contact overdue")
+    # The owner at the time of escalation was told; the manager was told.
+    assert Notification.objects.filter(recipient=org["alice"], kind="sla_escalated_owner").count() == 1
+    assert Notification.objects.filter(recipient=org["maria"], kind="sla_escalation").count() == 1
+
+
+def test_reassign_skips_reps_who_are_away(org):
+    SlaPolicyFactory(on_escalation="reassign")
+    org["bob"].away_until = dt.date(2100, 1, 1)
+    org["bob"].save()
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
+    sweep_and_deliver(minutes(75))
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"]  # nobody available: the escalation still goes out
+    assert Notification.objects.filter(recipient=org["maria"]).count() == 1
