@@ -179,19 +179,20 @@ def _discover(result: SweepResult, book: PolicyBook) -> None:
             sla_anchor__lte=now - bounds["no_follow_up"],
         )
         .filter(~Exists(FollowUp.objects.filter(lead=OuterRef("pk"), state=FollowUp.State.OPEN)))
+        # Already timed (this silence since the same last contact): one probe of the clock index.
+        .filter(
+            ~Exists(
+                SlaClock.objects.filter(
+                    lead=OuterRef("pk"), kind=SlaClock.Kind.NO_FOLLOW_UP, anchor_at=OuterRef("sla_anchor")
+                )
+            )
+        )
         .only("id", "team_id", "stage", "last_activity_at", "first_contacted_at")
     )
-    candidates = [
+    plans += [
         (lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.NO_FOLLOW_UP, anchor_at=lead.sla_anchor))
         for lead in quiet.iterator(chunk_size=2000)
     ]
-    if candidates:
-        taken = set(
-            SlaClock.objects.filter(
-                lead_id__in=[lead.pk for lead, _ in candidates], kind=SlaClock.Kind.NO_FOLLOW_UP
-            ).values_list("lead_id", "key")
-        )
-        plans += [(lead, plan) for lead, plan in candidates if (lead.pk, plan.key) not in taken]
     if not plans:
         return
     clocks = []
