@@ -531,9 +531,24 @@ def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User,
         action = clock.policy_values.get("on_escalation", SlaPolicy.OnEscalation.NOTIFY)
         if action == SlaPolicy.OnEscalation.CLAIM:
             clock.claimable = True
+            _tell_teammates_they_can_claim(notice=notice, lead=lead, what=f"{kind_label} overdue since {due}")
         clock.save(update_fields=["escalated_at", "claimable"])
         if action == SlaPolicy.OnEscalation.REASSIGN:
             _reassign_to_next_rep(lead=lead, reason=f"Escalated: {kind_label} overdue since {due}")
+
+
+def _tell_teammates_they_can_claim(*, notice: SlaNotice, lead: Lead, what: str) -> None:
+    teammates = User.objects.filter(memberships__team_id=lead.team_id, role=User.Role.REP, is_active=True).exclude(
+        pk=lead.owner_id
+    )
+    for teammate in teammates:
+        notification_create(
+            recipient=teammate,
+            kind=kinds.SLA_CLAIMABLE.code,
+            title=f"Save a lead: {lead} ({what}); you can claim it",
+            key=f"sla-notice:{notice.pk}:claim",
+            url=reverse("sla:claim-list"),
+        )
 
 
 def next_available_rep(lead: Lead) -> User | None:
