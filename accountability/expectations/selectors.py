@@ -28,8 +28,14 @@ def is_signer(user: User) -> bool:
     return user.is_authenticated and user.is_active and not user.is_admin
 
 
-def _team_parents() -> dict[int, int | None]:
-    return dict(Team.objects.values_list("id", "parent_id"))
+def _team_parents(user: User | None = None) -> dict[int, int | None]:
+    """team id -> parent id; cached on the user object for the rest of the request when given."""
+    cached = getattr(user, "_expectations_team_parents", None)
+    if cached is None:
+        cached = dict(Team.objects.values_list("id", "parent_id"))
+        if user is not None:
+            user._expectations_team_parents = cached
+    return cached
 
 
 def _lineage(team_ids, parents: dict[int, int | None]) -> set[int]:
@@ -93,7 +99,7 @@ def document_covers(document: Document, user: User) -> bool:
         return False
     if document.team_id is None:
         return True
-    return bool(member_team_ids(user) & descendant_team_ids([document.team_id]))
+    return document.team_id in _lineage(member_team_ids(user), _team_parents(user))
 
 
 # --- Documents and versions --------------------------------------------------------------
@@ -107,7 +113,7 @@ def documents_visible_to(user: User) -> QuerySet[Document]:
     qs = Document.objects.select_related("team")
     if user.is_admin:
         return qs
-    team_ids = _lineage(member_team_ids(user) | managed_team_ids(user), _team_parents())
+    team_ids = _lineage(member_team_ids(user) | managed_team_ids(user), _team_parents(user))
     return qs.filter(Q(team__isnull=True) | Q(team_id__in=team_ids))
 
 
@@ -245,7 +251,12 @@ def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion]
         .select_related("document__team")
         .order_by(RawSQL("expectations_document.team_id IS NOT NULL", ()), "document__team__name")
     )
-    teams = {tid: (parent, name) for tid, parent, name in Team.objects.values_list("id", "parent_id", "name")}
+    teams = {}
+    managed: dict[int, set[int]] = {}
+    for tid, parent, name, manager_id in Team.objects.values_list("id", "parent_id", "name", "manager_id"):
+        teams[tid] = (parent, name)
+        if manager_id:
+            managed.setdefault(manager_id, set()).add(tid)
     parents = {tid: parent for tid, (parent, _) in teams.items()}
     user_ids = [p.pk for p in people]
     memberships: dict[int, set[int]] = {}
@@ -266,21 +277,25 @@ def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion]
             if version.document.team_id is None or version.document.team_id in lineage:
                 row.cells.append(AckCell(version=version, acknowledged_at=acks.get((person.pk, version.pk))))
         person._expectations_team_ids = own
+        # For grouping by team, a manager counts with the teams they lead.
+        person._expectations_group_ids = own | managed.get(person.pk, set())
         rows.append(row)
     return versions, rows
 
 
-def people_in_teams(team_ids) -> QuerySet[User]:
-    return User.objects.filter(memberships__team_id__in=team_ids).distinct()
+def people_in_teams(team_ids, *, exclude: User | None = None) -> QuerySet[User]:
+    """Members of these teams and the managers who lead them (sub-team managers sign too)."""
+    qs = User.objects.filter(Q(memberships__team_id__in=team_ids) | Q(managed_teams__id__in=team_ids)).distinct()
+    return qs.exclude(pk=exclude.pk) if exclude is not None else qs
 
 
 def status_by_team(rows: list[PersonStatus], teams: list[Team]) -> list[TeamStatus]:
-    """Group people under each team they belong to (a person in two teams counts in both)."""
+    """Group people under each team they belong to or lead (a person in two teams counts in both)."""
     result = []
     for team in teams:
-        members = [r for r in rows if team.pk in r.user._expectations_team_ids]
+        members = [r for r in rows if team.pk in r.user._expectations_group_ids]
         result.append(TeamStatus(team=team, people=members))
-    without = [r for r in rows if not r.user._expectations_team_ids]
+    without = [r for r in rows if not r.user._expectations_group_ids]
     if without:
         result.append(TeamStatus(team=None, people=without))
     return result
@@ -291,5 +306,5 @@ def outstanding_for_manager(user: User) -> int:
     team_ids = managed_team_ids(user)
     if not team_ids:
         return 0
-    _, rows = acknowledgement_status(people_in_teams(team_ids))
+    _, rows = acknowledgement_status(people_in_teams(team_ids, exclude=user))
     return sum(r.outstanding for r in rows)

@@ -318,11 +318,11 @@ def acknowledgement_status(request):
     user = request.user
     teams, chosen = _scoped_teams(request)
     if chosen is not None:
-        people = selectors.people_in_teams(descendant_team_ids([chosen.pk]))
+        people = selectors.people_in_teams(descendant_team_ids([chosen.pk]), exclude=user)
     elif user.is_admin:
         people = User.objects.all()
     else:
-        people = selectors.people_in_teams([t.pk for t in teams])
+        people = selectors.people_in_teams([t.pk for t in teams], exclude=user)
     versions, rows = selectors.acknowledgement_status(people)
     by_team = selectors.status_by_team(rows, teams) if user.is_admin and chosen is None else None
     return render(
