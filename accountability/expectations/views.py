@@ -27,15 +27,14 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 
 def _bindings_for(version: DocumentVersion, user: User) -> list:
-    """Live SLA policy values to show beside bound KPIs: the document's team, or the reader's teams."""
+    """Live SLA policy values to show beside bound KPIs: the team document's team; for the
+    organisation document the reader's teams, else the teams they lead, else the organisation default."""
     if not any(k.bind_to_sla for k in version.kpis.all()):
         return []
     if version.document.team_id:
         teams = [version.document.team]
     else:
-        teams = list(Team.objects.filter(memberships__user=user)) or list(
-            Team.objects.filter(id__in=managed_team_ids(user)) if not user.is_admin else Team.objects.all()
-        )
+        teams = list(Team.objects.filter(memberships__user=user)) or list(Team.objects.filter(manager=user)) or [None]
     cache: dict = {}
     return [b for b in (kpi_module.sla_binding(t, cache) for t in teams[:12]) if b is not None]
 
