@@ -134,9 +134,9 @@ class Kpi(models.Model):
         AT_MOST = "at_most", "at most"
 
     class Period(models.TextChoices):
-        WEEK = "week", "per week"
-        MONTH = "month", "per month"
-        QUARTER = "quarter", "per quarter"
+        WEEK = "week", "weekly"
+        MONTH = "month", "monthly"
+        QUARTER = "quarter", "quarterly"
 
     version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="kpis")
     position = models.PositiveSmallIntegerField(default=0)
@@ -162,9 +162,9 @@ class Kpi(models.Model):
         return self.line()
 
     def line(self) -> str:
-        """One plain-text line, used for diffs and print: "Conversion rate (%) at least 20 per month"."""
+        """One plain-text line, used for diffs and print: "Conversion rate (%) at least 20, monthly"."""
         target = self.target.normalize() if self.target == self.target.to_integral() else self.target
-        text = f"{self.get_metric_display()} {self.get_direction_display()} {target:f} {self.get_period_display()}"
+        text = f"{self.get_metric_display()} {self.get_direction_display()} {target:f}, {self.get_period_display()}"
         if self.bind_to_sla:
             text += " (bound to the follow-up SLA policy)"
         if self.note:

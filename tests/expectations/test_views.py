@@ -162,7 +162,7 @@ def test_kpis_are_added_and_removed_in_page_with_htmx(org, login):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
-    assert "Calls at least 40 per week" in response.content.decode()
+    assert "Calls at least 40, weekly" in response.content.decode()
     kpi = draft.kpis.get(metric="calls")
     response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "Calls at least 40" not in response.content.decode()
