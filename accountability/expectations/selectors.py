@@ -242,15 +242,17 @@ class TeamStatus:
 def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion], list[PersonStatus]]:
     """Each person's acknowledgement of every current version that covers them.
 
-    Five queries whatever the number of people: the people, the current versions, the team
-    tree, their memberships and their acknowledgements.
+    Five queries whatever the number of people: the current versions, the people, the team
+    tree, their memberships and their acknowledgements (one when nothing is published yet).
     """
-    people = list(users.filter(is_active=True, is_superuser=False, role__in=SIGNING_ROLES).order_by("first_name"))
     versions = list(
         DocumentVersion.objects.filter(is_current=True)
         .select_related("document__team")
         .order_by(RawSQL("expectations_document.team_id IS NOT NULL", ()), "document__team__name")
     )
+    if not versions:
+        return [], []  # nothing published: nobody owes anything
+    people = list(users.filter(is_active=True, is_superuser=False, role__in=SIGNING_ROLES).order_by("first_name"))
     teams = {}
     managed: dict[int, set[int]] = {}
     for tid, parent, name, manager_id in Team.objects.values_list("id", "parent_id", "name", "manager_id"):
