@@ -136,3 +136,23 @@ def test_current_page_query_count(org, login, extra, django_assert_num_queries):
     with django_assert_num_queries(11):
         response = client.get("/expectations/")
     assert response.content.decode().count('data-testid="current-document"') == 2
+
+
+@pytest.mark.parametrize("team_documents", [1, 5])
+def test_rep_home_panel_reuses_the_banner_query(org, login, team_documents, django_assert_num_queries):
+    from tests.factories import TeamFactory
+
+    published(org["admin"])
+    parent = org["north"]
+    for i in range(team_documents):  # a chain of sub-teams, each with its own document; alice is in the last
+        parent = TeamFactory(name=f"North {i}", parent=parent)
+        published(org["admin"], team=parent, title=f"North {i} extras", summary="N")
+    MembershipFactory(user=org["alice"], team=parent)
+    client = login(org["alice"])
+    client.get("/")  # the once-per-session redirect
+    # 2 session + user, 1 banner (shared by the redirect check, the banner and the rep panel),
+    # 1 unread, 2 home teams + their memberships, 4 for the leads panel (member team ids, time
+    # zone, two lists of leads; see tests/leads): 10 whatever the number of documents.
+    with django_assert_num_queries(10):
+        body = client.get("/").content.decode()
+    assert f"{team_documents + 1} documents to read and acknowledge" in body
