@@ -150,7 +150,23 @@ def document_list(request):
     form = DocumentCreateForm(initial={"title": "" if has_org else "Sales team expectations"})
     taken = [d.team_id for d in documents if d.team_id]
     form.fields["team"].queryset = Team.objects.exclude(id__in=taken)
-    return render(request, "expectations/document_list.html", {"documents": documents, "form": form})
+    return render(
+        request,
+        "expectations/document_list.html",
+        {"documents": documents, "form": form, "progress": _ack_progress()},
+    )
+
+
+def _ack_progress() -> dict[int, tuple[int, int]]:
+    """current version id -> (acknowledged, required), from the same five status queries."""
+    _, rows = selectors.acknowledgement_status(User.objects.all())
+    progress: dict[int, list[int]] = {}
+    for row in rows:
+        for cell in row.cells:
+            counts = progress.setdefault(cell.version.pk, [0, 0])
+            counts[0] += cell.done
+            counts[1] += 1
+    return {pk: (done, required) for pk, (done, required) in progress.items()}
 
 
 @admin_required
@@ -166,7 +182,12 @@ def document_create(request):
             messages.success(request, f"“{document.title}” created: write version 1, then publish it.")
             return redirect("expectations:draft-edit", pk=document.pk)
     documents = selectors.documents_for_admin()
-    return render(request, "expectations/document_list.html", {"documents": documents, "form": form}, status=400)
+    return render(
+        request,
+        "expectations/document_list.html",
+        {"documents": documents, "form": form, "progress": _ack_progress()},
+        status=400,
+    )
 
 
 def _admin_document(pk: int) -> Document:

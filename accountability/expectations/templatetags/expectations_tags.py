@@ -25,3 +25,9 @@ def expectations_manager_panel(context):
     """Outstanding acknowledgements in the manager's teams: a constant five queries."""
     user = context["request"].user
     return {"outstanding": outstanding_for_manager(user)}
+
+
+@register.filter
+def lookup(mapping: dict, key):
+    """{{ progress|lookup:version.pk }}"""
+    return mapping.get(key) if mapping else None
