@@ -9,7 +9,7 @@ Who must acknowledge what:
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
@@ -75,7 +75,7 @@ def pending_versions_for(user: User) -> list[DocumentVersion]:
             .filter(Q(document__team__isnull=True) | Q(document__team_id__in=_member_lineage_sql(user)))
             .exclude(Exists(Acknowledgement.objects.filter(version=OuterRef("pk"), user=user)))
             .select_related("document__team")
-            .order_by(RawSQL("expectations_document.team_id IS NOT NULL", ()), "document__team__name")
+            .order_by(F("document__team__name").asc(nulls_first=True))
         )
         user._expectations_pending = cached
     return cached
@@ -174,7 +174,7 @@ def current_versions_for_reader(user: User) -> list[DocumentVersion]:
         DocumentVersion.objects.filter(is_current=True, document__in=documents_visible_to(user))
         .select_related("document__team", "published_by")
         .prefetch_related("kpis")
-        .order_by(RawSQL("expectations_document.team_id IS NOT NULL", ()), "document__team__name")
+        .order_by(F("document__team__name").asc(nulls_first=True))
     )
 
 
@@ -248,7 +248,7 @@ def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion]
     versions = list(
         DocumentVersion.objects.filter(is_current=True)
         .select_related("document__team")
-        .order_by(RawSQL("expectations_document.team_id IS NOT NULL", ()), "document__team__name")
+        .order_by(F("document__team__name").asc(nulls_first=True))
     )
     if not versions:
         return [], []  # nothing published: nobody owes anything
