@@ -45,9 +45,18 @@ def sla_binding(team: Team | None, cache: dict | None = None) -> SlaBinding | No
         policy = policy_for_team(team)
         if policy is not None:
             minutes = getattr(policy, "first_contact_minutes", None)
+            if policy.pk is None:
+                # No policy saved anywhere: the sweep runs on the built-in defaults, and so does the
+                # document (describe() needs a saved policy's business hours).
+                description = (
+                    f"First contact within {minutes} minutes of business time after a lead arrives "
+                    "(the built-in default: no SLA policy has been saved yet)."
+                )
+            else:
+                description = policy.describe()
             binding = SlaBinding(
                 team=team,
-                description=policy.describe(),
+                description=description,
                 minutes=Decimal(minutes) if minutes is not None else None,
             )
     if cache is not None:

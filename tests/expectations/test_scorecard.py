@@ -124,6 +124,7 @@ def test_a_bound_kpi_takes_its_target_from_the_sla_policy(org, login, fake_metri
     fake_metrics({("speed_to_lead_median", "alice"): Decimal("20.0")})
 
     class Policy:
+        pk = 1
         first_contact_minutes = 30
 
         def describe(self):

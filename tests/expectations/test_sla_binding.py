@@ -60,3 +60,19 @@ def test_the_scorecard_judges_speed_to_lead_against_the_policy(org, login, bound
     body = login(org["alice"]).get("/expectations/scorecard/").content.decode()
     row = body.split('data-user="alice"')[1].split("</tr>")[0]
     assert "/ 30" in row and "/ 15" not in row
+
+
+@pytest.mark.parametrize("extra", [3, 30])
+def test_bound_scorecard_queries_do_not_grow_with_reps(org, login, bound, extra, django_assert_num_queries):
+    from leads.sla.models import SlaPolicy
+    from tests.factories import MembershipFactory, UserFactory
+
+    SlaPolicy.objects.create(team=org["north"], first_contact_minutes=30)
+    for i in range(extra):
+        MembershipFactory(user=UserFactory(username=f"rep{i}", role="rep"), team=org["north"])
+    client = login(org["maria"])
+    # 15 for the page (see test_scorecard.py), 1 speed-to-lead metrics query, and the SLA policy
+    # book once per team on the page (policies, teams, business hours: 3): 19 for any number of reps.
+    with django_assert_num_queries(19):
+        body = client.get("/expectations/scorecard/").content.decode()
+    assert body.count("/ 30") == extra + 2

@@ -123,9 +123,9 @@ def test_manager_home_panel_adds_a_constant_number_of_queries(org, login, extra,
     client = login(org["maria"])
     client.get("/")  # the once-per-session redirect to the document
     # 2 session + user, 1 unread, 1 banner, 2 managed teams, 2 home teams + memberships,
-    # 1 leads panel, 5 for the expectations panel (versions, people, team tree, memberships,
-    # acknowledgements).
-    with django_assert_num_queries(14):
+    # 1 leads panel, 1 SLA panel, 5 for the expectations panel (versions, people, team tree,
+    # memberships, acknowledgements).
+    with django_assert_num_queries(15):
         response = client.get("/")
     assert response.status_code == 200
 
