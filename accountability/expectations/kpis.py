@@ -112,6 +112,11 @@ class KpiColumn:
     start: datetime
     end: datetime
 
+    @property
+    def last_day(self) -> datetime:
+        """The last day inside the half-open period, for display ("23 Nov to 29 Nov")."""
+        return self.end - timedelta(days=1)
+
 
 @dataclass
 class ScoreCell:

@@ -135,8 +135,9 @@ def test_a_bound_kpi_takes_its_target_from_the_sla_policy(org, login, fake_metri
     (cell,) = cell_texts(client.get("/expectations/scorecard/").content.decode(), "alice")
     assert "/ 30" in cell and "not met" not in cell  # 20 minutes meets the policy's 30, not the written 15
     page = client.get("/expectations/").content.decode()
-    assert "Bound to the follow-up SLA policy" in page
+    assert "From the follow-up SLA policy" in page
     assert "North: First contact within 30 minutes of business time after a lead arrives." in page
+    assert "at most 30" in page and "at most 15" not in page  # the document shows the live value only
 
 
 def test_without_sla_policies_a_bound_kpi_keeps_its_written_target(org, login, fake_metrics, monkeypatch):
