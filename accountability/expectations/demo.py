@@ -55,7 +55,8 @@ KPIS = [
 TEAM_EAST = """Inbound East covers the east-coast time zones: first replies go out before 10:00 local time for leads
 that arrived overnight, and Friday afternoons are for clearing the follow-up list."""
 
-ACKNOWLEDGED_ORG = ["alice", "bob", "erin", "frank", "maria"]
+# Every manager has read it (they chase their reps); some reps have not yet.
+ACKNOWLEDGED_ORG = ["alice", "bob", "erin", "frank", "helen", "maria", "sam"]
 ACKNOWLEDGED_EAST = ["alice", "carlos"]
 
 

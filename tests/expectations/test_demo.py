@@ -20,6 +20,6 @@ def test_demo_seeds_a_published_document_and_is_safe_twice():
     assert metrics["follow_up_compliance"] == ("at_least", 90, False)
     assert metrics["conversion_rate"] == ("at_least", 20, False)
     assert Kpi.objects.filter(version__document__team__name="Inbound East").count() == 1
-    assert Acknowledgement.objects.count() == 7
+    assert Acknowledgement.objects.count() == 9
     assert pending_versions_for(ctx.users["alice"]) == []
     assert len(pending_versions_for(ctx.users["dana"])) == 2
