@@ -5,7 +5,7 @@ where admins can change them in the Django admin (Periodic tasks).
 Each area keeps its entries in its own block below.
 """
 
-from celery.schedules import crontab  # noqa: F401 - used by the blocks below
+from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict = {}
 
@@ -24,7 +24,12 @@ BEAT_SCHEDULE["sla-sweep"] = {
 
 
 # --- Expectations documents (accountability.expectations) -----------------------
-# (entries added by the expectations work)
+# Daily at 09:00 (CELERY_TIMEZONE): remind people who have not acknowledged a version published
+# more than EXPECTATIONS_ACK_REMINDER_DAYS (default 3) days ago; once per version and person.
+BEAT_SCHEDULE["expectations-acknowledgement-reminders"] = {
+    "task": "accountability.expectations.tasks.send_acknowledgement_reminders",
+    "schedule": crontab(hour=9, minute=0),
+}
 
 
 # --- Goals and commitments (goals) ----------------------------------------------

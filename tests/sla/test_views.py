@@ -236,8 +236,8 @@ def test_escalation_list_query_count_is_constant(org, login, django_assert_num_q
     escalate(count, owner=org["alice"], team=org["north"])
     client = login(org["maria"])
     # session, user, managed teams (2: roots + tree), escalations with lead/owner/team, members of
-    # those teams, unread count, expectations banner context (0 until that app lands)
-    with django_assert_num_queries(7):
+    # those teams, unread count, expectations banner (1)
+    with django_assert_num_queries(8):
         response = client.get("/sla/escalations/")
     assert response.content.decode().count('data-testid="escalation-row"') == count
 
