@@ -153,14 +153,12 @@ def goal_propose(*, actor: User, **fields) -> Goal:
     goal = Goal.objects.create(owner=actor, created_by=actor, status=Goal.Status.PROPOSED, **cleaned)
     GoalEvent.objects.create(goal=goal, actor=actor, kind=GoalEvent.Kind.PROPOSED)
     for manager in _managers_of_goal(goal):
-        transaction.on_commit(
-            lambda m=manager: notification_create(
-                recipient=m,
-                kind="goal_proposed",
-                title=f"{actor} proposed a goal: {goal.title}",
-                key=f"goal-proposed:{goal.pk}",
-                url=_url(goal),
-            )
+        notification_create(
+            recipient=manager,
+            kind="goal_proposed",
+            title=f"{actor} proposed a goal: {goal.title}",
+            key=f"goal-proposed:{goal.pk}",
+            url=_url(goal),
         )
     return goal
 
@@ -184,14 +182,12 @@ def goal_assign(
     )
     GoalEvent.objects.create(goal=goal, actor=actor, kind=GoalEvent.Kind.ASSIGNED, comment=comment.strip())
     for person in _people_of_goal(goal):
-        transaction.on_commit(
-            lambda p=person: notification_create(
-                recipient=p,
-                kind="goal_assigned",
-                title=f"New goal from {actor}: {goal.title}",
-                key=f"goal-assigned:{goal.pk}",
-                url=_url(goal),
-            )
+        notification_create(
+            recipient=person,
+            kind="goal_assigned",
+            title=f"New goal from {actor}: {goal.title}",
+            key=f"goal-assigned:{goal.pk}",
+            url=_url(goal),
         )
     return goal
 
@@ -235,15 +231,13 @@ def goal_update(*, actor: User, goal: Goal, comment: str = "", **fields) -> Goal
     GoalEvent.objects.create(goal=goal, actor=actor, kind=GoalEvent.Kind.EDITED, changes=changes, comment=comment)
     if manager and goal.owner_id and goal.owner_id != actor.pk:
         event_count = goal.events.count()
-        transaction.on_commit(
-            lambda: notification_create(
-                recipient=goal.owner,
-                kind="goal_edited",
-                title=f"{actor} changed your goal: {goal.title}",
-                body=comment,
-                key=f"goal-edited:{goal.pk}:{event_count}",
-                url=_url(goal),
-            )
+        notification_create(
+            recipient=goal.owner,
+            kind="goal_edited",
+            title=f"{actor} changed your goal: {goal.title}",
+            body=comment,
+            key=f"goal-edited:{goal.pk}:{event_count}",
+            url=_url(goal),
         )
     return goal
 
@@ -261,15 +255,13 @@ def _decide(*, actor: User, goal: Goal, status: str, kind: str, comment: str) ->
     goal.refresh_from_db()
     GoalEvent.objects.create(goal=goal, actor=actor, kind=kind, comment=comment)
     verb = "approved" if status == Goal.Status.APPROVED else "rejected"
-    transaction.on_commit(
-        lambda: notification_create(
-            recipient=goal.owner,
-            kind=f"goal_{verb}",
-            title=f"{actor} {verb} your goal: {goal.title}",
-            body=comment,
-            key=f"goal-{verb}:{goal.pk}:{now.isoformat()}",
-            url=_url(goal),
-        )
+    notification_create(
+        recipient=goal.owner,
+        kind=f"goal_{verb}",
+        title=f"{actor} {verb} your goal: {goal.title}",
+        body=comment,
+        key=f"goal-{verb}:{goal.pk}:{now.isoformat()}",
+        url=_url(goal),
     )
     return goal
 
@@ -333,14 +325,12 @@ def goal_mark_met(*, goal: Goal, value: Decimal | None, actor: User | None = Non
     )
     recipients = _people_of_goal(goal) + _managers_of_goal(goal)
     for person in recipients:
-        transaction.on_commit(
-            lambda p=person: notification_create(
-                recipient=p,
-                kind="goal_met",
-                title=f"Goal met: {goal.title} ({goal.owner_label})",
-                key=f"goal-met:{goal.pk}",
-                url=_url(goal),
-            )
+        notification_create(
+            recipient=person,
+            kind="goal_met",
+            title=f"Goal met: {goal.title} ({goal.owner_label})",
+            key=f"goal-met:{goal.pk}",
+            url=_url(goal),
         )
     return True
 
@@ -376,14 +366,12 @@ def goal_pacing_record(*, goal: Goal, state: str) -> bool:
     if state in (Pacing.AT_RISK, Pacing.BEHIND) and old in ("", Pacing.ON_TRACK):
         label = Pacing(state).label.lower()
         for person in _people_of_goal(goal) + _managers_of_goal(goal):
-            transaction.on_commit(
-                lambda p=person: notification_create(
-                    recipient=p,
-                    kind="goal_at_risk",
-                    title=f"Goal {label}: {goal.title} ({goal.owner_label})",
-                    key=f"goal-at-risk:{goal.pk}:{goal.pacing_changes}",
-                    url=_url(goal),
-                )
+            notification_create(
+                recipient=person,
+                kind="goal_at_risk",
+                title=f"Goal {label}: {goal.title} ({goal.owner_label})",
+                key=f"goal-at-risk:{goal.pk}:{goal.pacing_changes}",
+                url=_url(goal),
             )
     return True
 
