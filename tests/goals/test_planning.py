@@ -280,8 +280,6 @@ def test_manager_gets_404_on_a_team_they_do_not_manage_on_the_board(login, maria
 
 
 def test_recent_figure_for_someone_not_visible_shows_nothing(login, maria, charlie):
-    response = login(maria).get(
-        reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": f"user:{charlie.pk}"}
-    )
+    response = login(maria).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": f"user:{charlie.pk}"})
     assert response.status_code == 200
     assert "Choose a built-in metric" in response.text
