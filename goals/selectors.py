@@ -38,7 +38,7 @@ def goals_visible_to(user: User) -> QuerySet[Goal]:
     if user.is_admin:
         return qs
     condition = Q(owner=user) | Q(team_id__in=member_team_ids(user))
-    managed = managed_team_ids(user)
+    managed = managed_team_ids(user) if user.is_manager else set()
     if managed:
         condition |= in_teams(managed)
     return qs.filter(condition)
@@ -48,7 +48,7 @@ def can_manage_goal(user: User, goal: Goal) -> bool:
     """Approve, reject, edit at any time: an admin, or a manager of the goal's team or of a team its owner is on."""
     if user.is_admin:
         return True
-    managed = managed_team_ids(user)
+    managed = managed_team_ids(user) if user.is_manager else set()
     if not managed:
         return False
     if goal.team_id:
@@ -124,7 +124,7 @@ def commitment_people(user: User) -> QuerySet[User]:
     if user.is_admin:
         return User.objects.filter(is_active=True)
     condition = Q(pk=user.pk) | Q(pk__in=teammates_of(user).values("pk"))
-    managed = managed_team_ids(user)
+    managed = managed_team_ids(user) if user.is_manager else set()
     if managed:
         condition |= Q(pk__in=Membership.objects.filter(team_id__in=managed).values("user_id"))
     return User.objects.filter(condition)

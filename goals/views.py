@@ -192,6 +192,7 @@ def goal_detail(request, pk: int):
     goal = goal_get_for_user(user, pk)
     now = timezone.now()
     progress = goals_progress([goal], now=now)[goal.pk]
+    goal.progress = progress
     manage = can_manage_goal(user, goal)
     context = {
         "goal": goal,

@@ -1,0 +1,119 @@
+"""Pages render the same figures for rep and manager, with a constant number of queries."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from goals.models import Goal
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.goals.factories import CheckInFactory, CommitmentFactory, GoalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def running(**kwargs):
+    today = timezone.localdate()
+    return GoalFactory(start_date=today - dt.timedelta(days=10), end_date=today + dt.timedelta(days=19), **kwargs)
+
+
+def test_rep_and_manager_see_the_same_figures(login, alice, maria, frozen_now):
+    frozen_now(dt.datetime(2026, 11, 11, tzinfo=timezone.get_default_timezone()))
+    goal = GoalFactory(owner=alice, target=Decimal(30), title="Thirty demos")  # November: 30 days
+    CheckInFactory(goal=goal, value=Decimal(7))
+    for user in (alice, maria):
+        text = login(user).get(reverse("goals:goal-detail", args=[goal.pk])).text
+        # 10 of 30 days elapsed: 10 expected; 7 is 70 % of pace -> at risk
+        assert '<span data-testid="actual">7</span>' in text
+        assert "expected by now 10" in text and "70.0 % of pace" in text and "At risk" in text
+    board = login(maria).get(reverse("goals:board")).text
+    assert "Thirty demos" in board and "70.0 % of pace" in board
+    mine = login(alice).get(reverse("goals:goal-list")).text
+    assert "Thirty demos" in mine and "70.0 % of pace" in mine
+
+
+def test_goal_chart_data_is_passed_as_json_not_string_built(login, alice):
+    goal = running(owner=alice, title="</script><script>alert(1)</script>")
+    CheckInFactory(goal=goal, value=Decimal(3))
+    text = login(alice).get(reverse("goals:goal-detail", args=[goal.pk])).text
+    assert 'id="goal-chart-data" type="application/json"' in text
+    assert "<script>alert(1)</script>" not in text
+
+
+def test_rep_page_lists_own_and_team_goals_and_commitments(login, alice, bob, north):
+    running(owner=alice, title="Alice demos")
+    running(owner=bob, title="Bob demos")
+    running(owner=None, team=north, created_by=alice, title="North demos")
+    CommitmentFactory(owner=alice, text="ring the Acme buyer")
+    text = login(alice).get(reverse("goals:goal-list")).text
+    assert "Alice demos" in text and "North demos" in text and "ring the Acme buyer" in text
+    assert "Bob demos" not in text
+
+
+def test_manager_sees_proposals_waiting(login, alice, maria):
+    GoalFactory(owner=alice, status=Goal.Status.PROPOSED, title="Please approve me")
+    assert "Please approve me" in login(maria).get(reverse("goals:goal-list")).text
+
+
+def _big_team(manager, n):
+    team = TeamFactory(name=f"Bench {n}", manager=manager)
+    for i in range(n):
+        rep = UserFactory(username=f"rep{n}_{i}")
+        MembershipFactory(user=rep, team=team)
+        running(owner=rep, title=f"Demos {i}")
+        g = running(owner=rep, title=f"Referrals {i}", unit="referrals")
+        CheckInFactory(goal=g, value=Decimal(i % 7))
+    running(owner=None, team=team, created_by=manager, title="Team demos")
+    return team
+
+
+@pytest.mark.parametrize("reps", [5, 50])
+def test_board_query_count_is_constant(login, django_assert_num_queries, reps):
+    manager = UserFactory(username="boss", role="manager")
+    team = _big_team(manager, reps)
+    client = login(manager)
+    # 2 session + user, 1 unread notices (navbar), 2 managed teams (roots + tree),
+    # 1 teams on the board, 1 team tree for sub-teams, 1 members, 1 goals,
+    # 1 pacing thresholds, 1 latest check-ins of manual goals
+    with django_assert_num_queries(12):
+        response = client.get(reverse("goals:board"), {"team": team.pk})
+    assert response.text.count('data-testid="board-row"') == reps
+
+
+def _render_panel(tag, user):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = user
+    return Template("{% load goals_tags %}{% " + tag + " %}").render(Context({"request": request}))
+
+
+@pytest.mark.parametrize("goals", [5, 50])
+def test_rep_panel_query_count_is_constant(django_assert_num_queries, alice, goals):
+    for i in range(goals):
+        CheckInFactory(goal=running(owner=alice, title=f"Goal {i}"), value=Decimal(i))
+    CommitmentFactory(owner=alice)
+    # 1 member teams, 1 goals (six soonest), 1 thresholds, 1 latest check-ins, 1 commitments counts
+    with django_assert_num_queries(5):
+        html = _render_panel("rep_goals_panel", alice)
+    assert html.count("goals/") >= 6 and "0 of 1" in html
+
+
+@pytest.mark.parametrize("reps", [5, 50])
+def test_manager_panel_query_count_is_constant(django_assert_num_queries, reps):
+    manager = UserFactory(username="boss", role="manager")
+    _big_team(manager, reps)
+    # 2 managed teams (roots + tree), 1 goals, 1 thresholds, 1 latest check-ins, 1 proposals count
+    with django_assert_num_queries(6):
+        html = _render_panel("manager_goals_panel", manager)
+    assert f"{2 * reps + 1} goals running" in html
+
+
+def test_home_pages_show_the_goal_panels(login, alice, maria):
+    CheckInFactory(goal=running(owner=alice, title="Alice demos"), value=Decimal(0))
+    assert "Alice demos" in login(alice).get("/").text
+    text = login(maria).get("/").text
+    assert 'data-testid="manager-goals-panel"' in text and "Alice demos" in text  # 0 so far: behind
