@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from leads.reports import views
+
+urlpatterns: list = [
+    path("reports/dashboard/", views.dashboard, name="dashboard"),
+    path("reports/neglected/", views.neglected, name="neglected"),
+]

@@ -1,0 +1,236 @@
+"""The team dashboard ("My numbers") and the neglected leads report, by role."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import LeadFactory, MembershipFactory, UserFactory
+from tests.leads.factories_metrics import received_lead
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = reverse("leads:dashboard")
+NEGLECTED = reverse("leads:neglected")
+
+
+def ago(**kwargs):
+    return timezone.now() - timedelta(**kwargs)
+
+
+def rows_by_rep(response):
+    return {rep.username: card for rep, card in response.context["rows"]}
+
+
+# --- Dashboard -----------------------------------------------------------------------------------
+
+
+def test_rep_sees_my_numbers_about_themselves_only(org, login):
+    received_lead(org["alice"], arrived_at=ago(days=2), contacted_after=timedelta(minutes=12))
+    received_lead(org["alice"], arrived_at=ago(days=3))
+    received_lead(org["bob"], arrived_at=ago(days=1))
+    response = login(org["alice"]).get(DASHBOARD)
+    assert response.status_code == 200
+    assert response.context["my_numbers"] is True
+    assert list(rows_by_rep(response)) == ["alice"]
+    card = rows_by_rep(response)["alice"]
+    assert (card.leads_received, card.leads_contacted) == (2, 1)
+    assert "My numbers" in response.content.decode()
+    assert "12 min" in response.content.decode()
+
+
+def test_manager_sees_a_row_per_rep_and_the_team_total(org, login):
+    received_lead(org["alice"], arrived_at=ago(days=2), contacted_after=timedelta(minutes=5))
+    received_lead(org["bob"], arrived_at=ago(days=2))
+    LeadFactory(owner=None, team=org["north"], arrived_at=ago(days=1))  # in the queue
+    response = login(org["maria"]).get(DASHBOARD)
+    assert response.context["team"] == org["north"]
+    rows = rows_by_rep(response)
+    assert set(rows) == {"alice", "bob"}
+    assert rows["alice"].leads_received == 1 and rows["bob"].leads_received == 1
+    assert response.context["total"].leads_received == 3
+    body = response.content.decode()
+    # Each figure leads to the leads behind it: the neglected count opens the report for that rep.
+    assert f"{NEGLECTED}?owner={org['bob'].pk}" in body
+    assert f"{NEGLECTED}?team={org['north'].pk}" in body
+
+
+def test_what_the_manager_sees_about_a_rep_is_what_the_rep_sees(org, login):
+    received_lead(org["alice"], arrived_at=ago(days=2), contacted_after=timedelta(minutes=7))
+    received_lead(org["alice"], arrived_at=ago(days=40), contacted_after=timedelta(minutes=70))
+    query = "?period=90"
+    mine = rows_by_rep(login(org["alice"]).get(DASHBOARD + query))["alice"]
+    hers = rows_by_rep(login(org["maria"]).get(DASHBOARD + query))["alice"]
+    assert mine == hers
+    assert mine.leads_received == 2
+    assert rows_by_rep(login(org["alice"]).get(DASHBOARD + "?period=7"))["alice"].leads_received == 1
+
+
+def test_head_of_sales_defaults_to_the_whole_department(org, login):
+    response = login(org["helen"]).get(DASHBOARD)
+    assert response.context["team"] == org["sales"]
+    assert set(rows_by_rep(response)) == {"alice", "bob", "charlie"}
+
+
+def test_manager_gets_404_for_another_managers_team_and_admin_may_pick_any(org, login):
+    assert login(org["maria"]).get(DASHBOARD, {"team": org["south"].pk}).status_code == 404
+    assert login(org["maria"]).get(DASHBOARD, {"team": "nope"}).status_code == 404
+    assert login(org["alice"]).get(DASHBOARD, {"team": org["north"].pk}).status_code == 404
+    response = login(org["admin"]).get(DASHBOARD, {"team": org["south"].pk})
+    assert set(rows_by_rep(response)) == {"charlie"}
+
+
+def test_dashboard_is_get_only_and_needs_a_login(org, client, login):
+    assert client.get(DASHBOARD).status_code == 302
+    assert login(org["maria"]).post(DASHBOARD).status_code == 405
+
+
+def test_custom_period_and_bad_dates(org, login):
+    received_lead(org["alice"], arrived_at=ago(days=10))
+    client = login(org["alice"])
+    today = timezone.localdate()
+    inside = {"period": "custom", "date_from": today - timedelta(days=12), "date_to": today}
+    assert rows_by_rep(client.get(DASHBOARD, inside))["alice"].leads_received == 1
+    before = {"period": "custom", "date_from": today - timedelta(days=30), "date_to": today - timedelta(days=20)}
+    assert rows_by_rep(client.get(DASHBOARD, before))["alice"].leads_received == 0
+    reversed_dates = {"period": "custom", "date_from": today, "date_to": today - timedelta(days=3)}
+    response = client.get(DASHBOARD, reversed_dates)
+    assert response.status_code == 200
+    assert "The end date is before the start date." in response.content.decode()
+    assert 'value="2' in response.content.decode()  # the dates the user typed are shown again
+    assert client.get(DASHBOARD, {"period": "custom"}).status_code == 200
+
+
+def test_names_render_as_text(org, login):
+    evil = UserFactory(username="evil", first_name="<script>alert(1)</script>")
+    MembershipFactory(user=evil, team=org["north"])
+    body = login(org["maria"]).get(DASHBOARD).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def _reps(n, team):
+    reps = []
+    for i in range(n):
+        rep = UserFactory(username=f"rep{i}")
+        MembershipFactory(user=rep, team=team)
+        received_lead(rep, arrived_at=ago(days=1), contacted_after=timedelta(minutes=i + 1))
+        reps.append(rep)
+    return reps
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_dashboard_runs_a_constant_number_of_queries(org, login, django_assert_num_queries, n):
+    _reps(n, org["north"])
+    client = login(org["maria"])
+    # session + user (2), unread notices (1), teams maria manages (ids 1, team tree 1, rows 1),
+    # the chosen team's tree (1), its reps (1), 6 aggregates for the rep rows and 6 for the
+    # team total: 2 + 1 + 3 + 1 + 1 + 12 = 20 whatever the number of reps.
+    # (SQLite: one more per percentile group, for the documented fallback.)
+    fallback = 0 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(20 + fallback):
+        response = client.get(DASHBOARD)
+    assert len(response.context["rows"]) == n + 2  # alice and bob too
+
+
+# --- Neglected report ----------------------------------------------------------------------------
+
+
+def neglected_for(owner, hours_ago, **kwargs):
+    return LeadFactory(owner=owner, arrived_at=ago(hours=hours_ago), **kwargs)
+
+
+def listed(response):
+    return [lead.name for lead in response.context["page"]]
+
+
+def test_manager_sees_their_teams_neglected_leads_longest_first(org, login):
+    neglected_for(org["alice"], 30, name="Alice 30h")
+    neglected_for(org["bob"], 100, name="Bob 100h")
+    neglected_for(org["alice"], 2, name="Alice fresh")  # only 2 hours: not neglected yet
+    neglected_for(org["charlie"], 200, name="Charlie 200h")  # South: not Maria's
+    LeadFactory(
+        owner=org["bob"],
+        name="Bob overdue",
+        stage="contacted",
+        arrived_at=ago(days=3),
+        first_contacted_at=ago(days=3),
+        last_activity_at=ago(days=3),
+        next_follow_up_at=ago(hours=50),
+    )
+    response = login(org["maria"]).get(NEGLECTED)
+    assert response.status_code == 200
+    assert listed(response) == ["Bob 100h", "Bob overdue", "Alice 30h"]
+    body = response.content.decode()
+    assert "Never contacted" in body and "Follow-up overdue" in body
+    assert "4 d 4 h" in body  # Bob's 100 hours
+
+
+def test_filters_by_owner_reason_team_and_thresholds(org, login):
+    neglected_for(org["alice"], 30, name="Alice 30h")
+    neglected_for(org["bob"], 100, name="Bob 100h")
+    LeadFactory(owner=None, team=org["north"], arrived_at=ago(hours=40), name="Queued")
+    LeadFactory(
+        owner=org["alice"],
+        name="Alice silent",
+        stage="qualified",
+        arrived_at=ago(days=30),
+        first_contacted_at=ago(days=29),
+        last_activity_at=ago(days=10),
+    )
+    client = login(org["maria"])
+    assert listed(client.get(NEGLECTED, {"owner": org["bob"].pk})) == ["Bob 100h"]
+    assert listed(client.get(NEGLECTED, {"owner": "queue"})) == ["Queued"]
+    assert listed(client.get(NEGLECTED, {"reason": "silent"})) == ["Alice silent"]
+    assert listed(client.get(NEGLECTED, {"reason": "silent", "days": 11})) == []
+    assert listed(client.get(NEGLECTED, {"reason": "untouched", "hours": 35})) == ["Bob 100h", "Queued"]
+    assert len(listed(client.get(NEGLECTED, {"team": org["north"].pk}))) == 4
+    helen = login(org["helen"])
+    assert len(listed(helen.get(NEGLECTED, {"team": org["sales"].pk}))) == 4  # sub-teams included
+
+
+def test_bad_filter_values_are_explained(org, login):
+    response = login(org["maria"]).get(NEGLECTED, {"hours": "abc", "days": "0"})
+    assert response.status_code == 200
+    assert response.context["page"] is None
+    body = response.content.decode()
+    assert "Enter a whole number." in body
+    assert "Ensure this value is greater than or equal to 1." in body
+
+
+def test_scoping_of_the_neglected_report(org, login):
+    neglected_for(org["alice"], 30, name="Alice 30h")
+    neglected_for(org["bob"], 30, name="Bob 30h")
+    maria = login(org["maria"])
+    assert maria.get(NEGLECTED, {"owner": org["charlie"].pk}).status_code == 404
+    assert maria.get(NEGLECTED, {"team": org["south"].pk}).status_code == 404
+    alice = login(org["alice"])
+    response = alice.get(NEGLECTED)
+    assert listed(response) == ["Alice 30h"]  # a rep sees their own
+    assert alice.get(NEGLECTED, {"owner": org["bob"].pk}).status_code == 404
+    assert alice.get(NEGLECTED, {"team": org["north"].pk}).status_code == 404
+    assert listed(login(org["sam"]).get(NEGLECTED)) == []
+    assert len(listed(login(org["admin"]).get(NEGLECTED))) == 2
+
+
+def test_neglected_is_get_only_and_escapes_names(org, client, login):
+    assert client.get(NEGLECTED).status_code == 302
+    assert login(org["maria"]).post(NEGLECTED).status_code == 405
+    neglected_for(org["alice"], 30, name="<script>x()</script>")
+    body = login(org["maria"]).get(NEGLECTED).content.decode()
+    assert "<script>x()</script>" not in body and "&lt;script&gt;x()&lt;/script&gt;" in body
+
+
+@pytest.mark.parametrize("n", [5, 50])
+def test_neglected_runs_a_constant_number_of_queries(org, login, django_assert_num_queries, n):
+    for i in range(n):
+        neglected_for(org["alice"] if i % 2 else org["bob"], 30 + i)
+    client = login(org["maria"])
+    # session + user (2), unread notices (1), teams visible (managed ids 1 + team tree 1 +
+    # member ids 1 + teams 1), people visible (1), the page count (1) and the page of
+    # leads with owner and team joined (1).
+    with django_assert_num_queries(10):
+        response = client.get(NEGLECTED)
+    assert len(listed(response)) == n
