@@ -31,35 +31,12 @@ def is_cumulative(metric: str) -> bool:
     return metric == "manual" or metric in CUMULATIVE
 
 
-# TEMPORARY until the metrics work lands on main: same values as the contract.
-_UNITS = {
-    Metric.LEADS_RECEIVED: "leads",
-    Metric.LEADS_CONTACTED: "leads",
-    Metric.SPEED_TO_LEAD_MEDIAN: "minutes",
-    Metric.SPEED_TO_LEAD_P90: "minutes",
-    Metric.FOLLOW_UP_COMPLIANCE: "%",
-    Metric.ACTIVITIES: "activities",
-    Metric.CALLS: "activities",
-    Metric.EMAILS: "activities",
-    Metric.MEETINGS: "activities",
-    Metric.CONVERSION_RATE: "%",
-    Metric.DEALS_WON: "deals",
-    Metric.VALUE_WON: "currency",
-    Metric.NEGLECTED: "leads",
-}
-_DOWN = {Metric.SPEED_TO_LEAD_MEDIAN, Metric.SPEED_TO_LEAD_P90, Metric.NEGLECTED}
-
-
 def metric_unit(metric: str) -> str:
-    units = getattr(_metrics, "METRIC_UNITS", _UNITS)
-    return units[Metric(metric)]
+    return _metrics.METRIC_UNITS[Metric(metric)]
 
 
 def metric_direction(metric: str) -> str:
-    directions = getattr(_metrics, "METRIC_DIRECTION", None)
-    if directions is None:
-        return "down" if metric in _DOWN else "up"
-    return directions[Metric(metric)]
+    return _metrics.METRIC_DIRECTION[Metric(metric)]
 
 
 def period(start, end):

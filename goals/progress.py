@@ -97,6 +97,7 @@ def pace(
     thresholds: Thresholds,
 ) -> Progress:
     """Pacing of one figure (pure: the hand-computed tests exercise it directly)."""
+    target = Decimal(target)
     expected = (target * fraction) if cumulative else target
     expected = expected.quantize(Decimal("0.01"))
     up = direction == Direction.AT_LEAST

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from goals.models import Goal
-from tests.factories import MembershipFactory, TeamFactory, UserFactory
+from tests.factories import ActivityFactory, LeadFactory, MembershipFactory, TeamFactory, UserFactory
 from tests.goals.factories import CheckInFactory, CommitmentFactory, GoalFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,10 +62,11 @@ def _big_team(manager, n):
     for i in range(n):
         rep = UserFactory(username=f"rep{n}_{i}")
         MembershipFactory(user=rep, team=team)
-        running(owner=rep, title=f"Demos {i}")
+        running(owner=rep, title=f"Calls {i}", metric="calls", unit="activities", target=Decimal(100))
         g = running(owner=rep, title=f"Referrals {i}", unit="referrals")
         CheckInFactory(goal=g, value=Decimal(i % 7))
-    running(owner=None, team=team, created_by=manager, title="Team demos")
+        ActivityFactory(lead=LeadFactory(owner=rep, team=team), actor=rep, kind="call")
+    running(owner=None, team=team, created_by=manager, title="Team calls", metric="calls", unit="activities")
     return team
 
 
@@ -76,8 +77,10 @@ def test_board_query_count_is_constant(login, django_assert_num_queries, reps):
     client = login(manager)
     # 2 session + user, 1 unread notices (navbar), 2 managed teams (roots + tree),
     # 1 teams on the board, 1 team tree for sub-teams, 1 members, 1 goals,
-    # 1 pacing thresholds, 1 latest check-ins of manual goals
-    with django_assert_num_queries(12):
+    # 1 pacing thresholds, 1 latest check-ins of manual goals,
+    # 1 calls of every rep at once (the reps share the goal's period: one batch),
+    # 2 the team goal's figure (team tree + calls of the team)
+    with django_assert_num_queries(15):
         response = client.get(reverse("goals:board"), {"team": team.pk})
     assert response.text.count('data-testid="board-row"') == reps
 
@@ -95,9 +98,11 @@ def _render_panel(tag, user):
 def test_rep_panel_query_count_is_constant(django_assert_num_queries, alice, goals):
     for i in range(goals):
         CheckInFactory(goal=running(owner=alice, title=f"Goal {i}"), value=Decimal(i))
+        running(owner=alice, title=f"Calls {i}", metric="calls", unit="activities")
     CommitmentFactory(owner=alice)
-    # 1 member teams, 1 goals (six soonest), 1 thresholds, 1 latest check-ins, 1 commitments counts
-    with django_assert_num_queries(5):
+    # 1 member teams, 1 goals (six soonest), 1 thresholds, 1 latest check-ins,
+    # 1 calls (the goals share a period: one batch), 1 commitments counts
+    with django_assert_num_queries(6):
         html = _render_panel("rep_goals_panel", alice)
     assert html.count("goals/") >= 6 and "0 of 1" in html
 
@@ -106,8 +111,9 @@ def test_rep_panel_query_count_is_constant(django_assert_num_queries, alice, goa
 def test_manager_panel_query_count_is_constant(django_assert_num_queries, reps):
     manager = UserFactory(username="boss", role="manager")
     _big_team(manager, reps)
-    # 2 managed teams (roots + tree), 1 goals, 1 thresholds, 1 latest check-ins, 1 proposals count
-    with django_assert_num_queries(6):
+    # 2 managed teams (roots + tree), 1 goals, 1 thresholds, 1 latest check-ins,
+    # 1 calls of every rep (one batch), 2 the team goal's figure, 1 proposals count
+    with django_assert_num_queries(9):
         html = _render_panel("manager_goals_panel", manager)
     assert f"{2 * reps + 1} goals running" in html
 
