@@ -52,10 +52,10 @@ class GoalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Relevant: why this goal matters."
     )
     preset = forms.ChoiceField(choices=Goal.Preset.choices, initial=Goal.Preset.MONTHLY, label="Period")
-    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end_date = forms.DateField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Only for custom dates; a preset sets it from the start date.",
     )
 
