@@ -239,6 +239,19 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
+# Cache: per-process memory unless CACHE_URL (e.g. redis://127.0.0.1:6379/1) is set. Rate limits
+# count in the cache, so production with several web processes should set CACHE_URL.
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+
+# Leads: intake limits and the timeline's edit window.
+LEADS_API_RATE_PER_MINUTE = env_int("LEADS_API_RATE_PER_MINUTE", 120)  # per intake source token
+LEADS_WEB_FORM_RATE_PER_MINUTE = env_int("LEADS_WEB_FORM_RATE_PER_MINUTE", 5)  # per client IP
+LEADS_ACTIVITY_EDIT_MINUTES = env_int("LEADS_ACTIVITY_EDIT_MINUTES", 10)
+LEADS_IMPORT_MAX_BYTES = env_int("LEADS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
+LEADS_IMPORT_MAX_ROWS = env_int("LEADS_IMPORT_MAX_ROWS", 5000)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,19 +16,61 @@ from accountability.models import Team
 
 
 class IntakeSource(models.Model):
-    """Where leads come from: a web form, an API client, an import. Admins configure them."""
+    """Where leads come from: a web form, an API client, an import. Admins configure them.
+
+    The API token is shown once (at creation or rotation); only its sha256 is stored,
+    with a short visible prefix so an admin can tell tokens apart.
+    """
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="intake_sources")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    token_hash = models.CharField(max_length=64, blank=True)
+    token_prefix = models.CharField(max_length=16, blank=True)
+    token_rotated_at = models.DateTimeField(null=True, blank=True)
+    # API requests per minute for this source's token (0: the LEADS_API_RATE_PER_MINUTE setting).
+    rate_limit_per_minute = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["token_hash"], condition=~Q(token_hash=""), name="intake_token_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class TeamIntakeSettings(models.Model):
+    """How a team's new leads are assigned. A team without a row gets round-robin with no cap.
+
+    The row is also the lock that makes assignment fair under concurrency: lead_create
+    takes it with SELECT ... FOR UPDATE, so two leads arriving together cannot both go
+    to the same rep or both be created as duplicates of one another.
+    """
+
+    class Mode(models.TextChoices):
+        ROUND_ROBIN = "round_robin", "Round-robin among active reps"
+        QUEUE = "queue", "Unassigned queue (reps claim)"
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="intake_settings")
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.ROUND_ROBIN)
+    # A rep with this many open, never-contacted leads gets no more until they catch up.
+    max_open_untouched = models.PositiveIntegerField(null=True, blank=True)
+    # Round-robin pointer: the rep who got the last lead; the next one goes to the next rep by id.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "team intake settings"
+        verbose_name_plural = "team intake settings"
+
+    def __str__(self) -> str:
+        return f"Intake for {self.team}"
 
 
 class Lead(models.Model):
@@ -100,6 +142,12 @@ class Lead(models.Model):
                 condition=Q(first_contacted_at__isnull=True, stage__in=["new", "contacted", "qualified", "proposal"]),
                 name="lead_open_untouched",
             ),
+            # The team's unassigned queue on My day.
+            models.Index(
+                fields=["team", "arrived_at"],
+                condition=Q(owner__isnull=True, stage__in=["new", "contacted", "qualified", "proposal"]),
+                name="lead_team_queue",
+            ),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
         ]
@@ -138,6 +186,7 @@ class Activity(models.Model):
         REMINDER = "reminder", "Reminder sent"
         BREACH = "breach", "Follow-up breached"
         ESCALATED = "escalated", "Escalated"
+        UPDATED = "updated", "Details edited"
 
     LOGGABLE = (Kind.CALL, Kind.EMAIL, Kind.MEETING, Kind.SMS, Kind.NOTE)
     # A note is not a contact with the lead: it does not stop the speed-to-lead clock.
@@ -217,3 +266,25 @@ class FollowUp(models.Model):
         if self.state != self.State.DONE or self.done_at is None:
             return None
         return self.done_at <= self.due_at
+
+
+class IdempotencyKey(models.Model):
+    """A POST to the intake API that carried an Idempotency-Key: its retry gets the same answer.
+
+    A row under a unique (source, key) constraint rather than a cache entry, so a retry
+    racing the first request waits on the row lock and can never create a second lead.
+    """
+
+    source = models.ForeignKey(IntakeSource, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # sha256 of the request body
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="idempotency_key_once_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.key}"

@@ -1,9 +1,15 @@
 """Reads of leads, always starting from what the user may see."""
 
-from django.db.models import QuerySet
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
-from accountability.models import User
-from accountability.scoping import get_visible_or_404, scope_queryset
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accountability.models import Team, User
+from accountability.scoping import get_visible_or_404, member_team_ids, scope_queryset
 from leads.models import Activity, Lead
 
 
@@ -23,3 +29,62 @@ def lead_get_for_user(user: User, pk, *, for_write: bool = False) -> Lead:
 
 def activities_visible_to(user: User) -> QuerySet[Activity]:
     return Activity.objects.filter(lead__in=leads_visible_to(user))
+
+
+def lead_queue_for(user: User) -> QuerySet[Lead]:
+    """Open leads waiting unassigned in the teams this user is a member of (what they may claim)."""
+    return Lead.objects.filter(
+        owner__isnull=True, team_id__in=member_team_ids(user), stage__in=Lead.OPEN_STAGES
+    ).select_related("team", "source")
+
+
+def lead_get_claimable(user: User, pk) -> Lead:
+    return get_visible_or_404(lead_queue_for(user), pk=pk)
+
+
+def user_time_zone(user: User) -> zoneinfo.ZoneInfo:
+    """The rep's own time zone, else their first team's, else the site's: what "today" means for them."""
+    name = user.time_zone
+    if not name:
+        name = Team.objects.filter(memberships__user=user).order_by("id").values_list("time_zone", flat=True).first()
+    try:
+        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass
+class MyDay:
+    untouched: list[Lead]
+    overdue: list[Lead]
+    due_today: list[Lead]
+    queue: list[Lead]
+
+    @property
+    def total(self) -> int:
+        return len(self.untouched) + len(self.overdue) + len(self.due_today)
+
+
+def my_day(user: User, *, now: datetime | None = None, tz: zoneinfo.ZoneInfo | None = None) -> MyDay:
+    """A rep's day in two queries: their open leads needing action today, and their team's queue.
+
+    Sections, each most urgent first: never contacted (oldest arrival first), follow-up
+    overdue (longest overdue first), follow-up due later today (soonest first). A lead
+    appears once, in the first section that fits it.
+    """
+    now = now or timezone.now()
+    tz = tz or user_time_zone(user)
+    local = now.astimezone(tz)
+    end_of_today = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=tz)
+    rows = list(
+        Lead.objects.filter(owner=user, stage__in=Lead.OPEN_STAGES)
+        .filter(Q(first_contacted_at__isnull=True) | Q(next_follow_up_at__lt=end_of_today))
+        .select_related("team", "source")
+        .order_by("arrived_at", "id")[:500]
+    )
+    untouched = [lead for lead in rows if lead.first_contacted_at is None]
+    rest = [lead for lead in rows if lead.first_contacted_at is not None and lead.next_follow_up_at is not None]
+    overdue = sorted((x for x in rest if x.next_follow_up_at < now), key=lambda x: x.next_follow_up_at)
+    due_today = sorted((x for x in rest if x.next_follow_up_at >= now), key=lambda x: x.next_follow_up_at)
+    queue = list(lead_queue_for(user).order_by("arrived_at", "id")[:50])
+    return MyDay(untouched=untouched, overdue=overdue, due_today=due_today, queue=queue)

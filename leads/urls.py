@@ -1,7 +1,32 @@
+from django.urls import path
+
+from leads import intake_views, views
 from leads.reports.urls import urlpatterns as report_urlpatterns
 
 app_name = "leads"
 
 urlpatterns: list = [
+    path("my-day/", views.my_day_view, name="my-day"),
+    path("", views.lead_list, name="lead-list"),
+    path("export.csv", views.lead_export, name="lead-export"),
+    path("new/", views.lead_create_view, name="lead-create"),
+    path("<int:pk>/", views.lead_detail, name="lead-detail"),
+    path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),
+    path("<int:pk>/activities/", views.activity_create, name="activity-create"),
+    path("<int:pk>/stage/", views.lead_stage, name="lead-stage"),
+    path("<int:pk>/reassign/", views.lead_reassign_view, name="lead-reassign"),
+    path("<int:pk>/claim/", views.lead_claim_view, name="lead-claim"),
+    path("activities/<int:pk>/edit/", views.activity_edit, name="activity-edit"),
+    path("activities/<int:pk>/correct/", views.activity_correction_create, name="activity-correct"),
+    path("import/", intake_views.lead_import, name="lead-import"),
+    path("import/preview/", intake_views.lead_import_preview, name="lead-import-preview"),
+    path("import/confirm/", intake_views.lead_import_confirm, name="lead-import-confirm"),
+    path("import/rejected.csv", intake_views.lead_import_report, name="lead-import-report"),
+    path("intake/<slug:slug>/", intake_views.intake_form, name="intake-form"),
+    path("intake/<slug:slug>/thanks/", intake_views.intake_thanks, name="intake-thanks"),
+    path("intake-sources/", intake_views.intake_source_list, name="intake-source-list"),
+    path("intake-sources/new/", intake_views.intake_source_create_view, name="intake-source-create"),
+    path("intake-sources/<int:pk>/rotate/", intake_views.intake_source_rotate, name="intake-source-rotate"),
+    path("intake-sources/<int:pk>/toggle/", intake_views.intake_source_toggle, name="intake-source-toggle"),
     *report_urlpatterns,
 ]

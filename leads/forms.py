@@ -1,0 +1,274 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.text import slugify
+
+from accountability.models import Team, User
+from accountability.scoping import managed_team_ids, member_team_ids, teams_visible_to, users_visible_to
+from leads.models import Activity, IntakeSource, Lead
+from leads.services import OUTCOMES, _normalise_phone, normalise_email
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form fields it names (or the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class ContactFieldsMixin(forms.Form):
+    name = forms.CharField(max_length=200)
+    company = forms.CharField(max_length=200, required=False)
+    email = forms.CharField(max_length=254, required=False, widget=forms.EmailInput)
+    phone = forms.CharField(max_length=30, required=False, help_text="With country code, e.g. +44 20 7946 0958.")
+
+    def clean_email(self):
+        try:
+            return normalise_email(self.cleaned_data["email"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["email"]) from None
+
+    def clean_phone(self):
+        try:
+            return _normalise_phone(self.cleaned_data["phone"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["phone"]) from None
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("email") and not data.get("phone"):
+            self.add_error("email", "Give an email address or a phone number, so someone can follow up.")
+        return data
+
+
+class LeadForm(ContactFieldsMixin):
+    """Manual entry. A rep enters leads for themselves; a manager picks the team and owner (or round-robin)."""
+
+    value = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, required=False, initial=0)
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Team's rule (round-robin or queue)"
+    )
+    source = forms.ModelChoiceField(queryset=IntakeSource.objects.none(), required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.is_admin:
+            teams = Team.objects.all()
+        elif user.is_manager:
+            teams = Team.objects.filter(id__in=managed_team_ids(user) | member_team_ids(user))
+        else:
+            teams = Team.objects.filter(id__in=member_team_ids(user))
+        self.fields["team"].queryset = teams
+        if len(teams) == 1:
+            self.fields["team"].initial = teams[0].pk
+        self.fields["source"].queryset = IntakeSource.objects.filter(team__in=teams, is_active=True)
+        if user.is_rep:
+            del self.fields["owner"]
+        else:
+            self.fields["owner"].queryset = User.objects.filter(memberships__team__in=teams, is_active=True).distinct()
+
+    def clean(self):
+        data = super().clean()
+        team, source = data.get("team"), data.get("source")
+        if team and source and source.team_id != team.pk:
+            self.add_error("source", "This source belongs to another team.")
+        return data
+
+
+class LeadEditForm(ContactFieldsMixin):
+    value = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, required=False)
+
+
+class PublicLeadForm(ContactFieldsMixin):
+    """The embeddable web form. `website` is a honeypot: people never see it, bots fill it."""
+
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False, label="How can we help?"
+    )
+    website = forms.CharField(required=False, label="Leave this empty")
+
+
+def outcome_choices() -> list:
+    groups: list = [("", "Outcome…")]
+    for kind, outcomes in OUTCOMES.items():
+        if outcomes:
+            groups.append((Activity.Kind(kind).label, outcomes))
+    return groups
+
+
+LOGGABLE_CHOICES = [(k, Activity.Kind(k).label) for k in Activity.LOGGABLE]
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=LOGGABLE_CHOICES,
+        initial="call",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto", "aria-label": "Kind"}),
+    )
+    outcome = forms.ChoiceField(
+        choices=outcome_choices,
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto", "aria-label": "Outcome"}),
+        help_text="None for a note.",
+    )
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False, label="Note")
+    next_follow_up_at = forms.DateTimeField(
+        required=False,
+        label="Next follow-up",
+        widget=forms.DateTimeInput(
+            attrs={
+                "type": "datetime-local",
+                "class": "form-control form-control-sm w-auto",
+                "aria-label": "Next follow-up",
+            },
+            format="%Y-%m-%dT%H:%M",
+        ),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+
+class ActivityEditForm(forms.Form):
+    outcome = forms.ChoiceField(choices=outcome_choices, required=False)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False)
+
+
+class CorrectionForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Correction")
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(choices=Lead.Stage.choices)
+    lost_reason = forms.CharField(max_length=200, required=False, label="Why was it lost?")
+
+
+class ReassignForm(forms.Form):
+    to_owner = forms.ModelChoiceField(queryset=User.objects.none(), label="New owner")
+    reason = forms.CharField(max_length=500)
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_owner"].queryset = User.objects.filter(memberships__team=lead.team, is_active=True).exclude(
+            pk=lead.owner_id
+        )
+
+
+class LeadFilterForm(forms.Form):
+    """The lead list's filters; the export takes the same ones."""
+
+    SORTS = {
+        "arrived": "arrived_at",
+        "-arrived": "-arrived_at",
+        "name": "name",
+        "-name": "-name",
+        "value": "value",
+        "-value": "-value",
+        "follow_up": "next_follow_up_at",
+        "-follow_up": "-next_follow_up_at",
+        "last_activity": "last_activity_at",
+        "-last_activity": "-last_activity_at",
+    }
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    stage = forms.ChoiceField(choices=[("", "Any stage"), ("open", "Open"), *Lead.Stage.choices], required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Any owner")
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="Any team")
+    source = forms.ModelChoiceField(queryset=IntakeSource.objects.none(), required=False, empty_label="Any source")
+    overdue = forms.BooleanField(required=False, label="Follow-up overdue")
+    untouched = forms.BooleanField(required=False, label="Never contacted")
+    arrived_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    arrived_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("-arrived", "Newest first"),
+            ("arrived", "Oldest first"),
+            ("follow_up", "Follow-up due"),
+            ("-last_activity", "Recent activity"),
+            ("-value", "Highest value"),
+            ("name", "Name"),
+        ],
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = users_visible_to(user).filter(is_active=True).order_by("first_name")
+        self.fields["team"].queryset = teams_visible_to(user)
+        self.fields["source"].queryset = IntakeSource.objects.filter(team__in=teams_visible_to(user))
+
+    def filter(self, qs, *, now, tz):
+        from datetime import datetime, time, timedelta
+
+        if not self.is_valid():
+            return qs.order_by("-arrived_at", "-id")
+        d = self.cleaned_data
+        if d.get("q"):
+            term = d["q"].strip()
+            qs = qs.filter(
+                Q(name__icontains=term)
+                | Q(company__icontains=term)
+                | Q(email__icontains=term.lower())
+                | Q(phone__contains=term.replace(" ", ""))
+            )
+        if d.get("stage") == "open":
+            qs = qs.filter(stage__in=Lead.OPEN_STAGES)
+        elif d.get("stage"):
+            qs = qs.filter(stage=d["stage"])
+        for field in ("owner", "team", "source"):
+            if d.get(field):
+                qs = qs.filter(**{field: d[field]})
+        if d.get("overdue"):
+            qs = qs.filter(stage__in=Lead.OPEN_STAGES, next_follow_up_at__lt=now)
+        if d.get("untouched"):
+            qs = qs.filter(stage__in=Lead.OPEN_STAGES, first_contacted_at__isnull=True)
+        if d.get("arrived_from"):
+            qs = qs.filter(arrived_at__gte=datetime.combine(d["arrived_from"], time.min, tzinfo=tz))
+        if d.get("arrived_to"):
+            qs = qs.filter(arrived_at__lt=datetime.combine(d["arrived_to"] + timedelta(days=1), time.min, tzinfo=tz))
+        order = self.SORTS.get(d.get("sort") or "-arrived", "-arrived_at")
+        from django.db.models import F
+
+        field = order.lstrip("-")
+        expr = F(field).desc(nulls_last=True) if order.startswith("-") else F(field).asc(nulls_last=True)
+        return qs.order_by(expr, "-id")
+
+
+class IntakeSourceForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(max_length=100, required=False, help_text="Used in the web form's address. Optional.")
+    team = forms.ModelChoiceField(queryset=Team.objects.all())
+    rate_limit_per_minute = forms.IntegerField(
+        min_value=0, max_value=100000, initial=0, help_text="API requests per minute; 0 uses the site default."
+    )
+
+    def clean(self):
+        data = super().clean()
+        name = data.get("name")
+        if name:
+            data["slug"] = data.get("slug") or slugify(name)[:100]
+            if IntakeSource.objects.filter(name__iexact=name.strip()).exists():
+                self.add_error("name", "An intake source with this name already exists.")
+            if not data["slug"]:
+                self.add_error("slug", "Give a slug made of letters, numbers and hyphens.")
+            elif IntakeSource.objects.filter(slug=data["slug"]).exists():
+                self.add_error("slug", "This slug is taken.")
+        return data
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label="CSV file")
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.is_admin:
+            teams = Team.objects.all()
+        else:
+            teams = Team.objects.filter(id__in=managed_team_ids(user) | member_team_ids(user))
+        self.fields["team"].queryset = teams
+        if len(teams) == 1:
+            self.fields["team"].initial = teams[0].pk

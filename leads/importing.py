@@ -1,0 +1,289 @@
+"""CSV import and export of leads: one set of rules for the browser and `import_leads`.
+
+A file is parsed and every row validated before anything is written. With bad rows the
+caller chooses: import nothing (fix the file and upload again) or import only the good
+rows and hand back a CSV of the rejected ones. Never a silent half-import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from accountability.models import Membership, Team, User
+from leads.models import IntakeSource, Lead
+from leads.services import _clean_contact, lead_create
+
+COLUMNS = ["name", "company", "email", "phone", "value", "notes", "owner", "source", "arrived_at"]
+REQUIRED_COLUMNS = ["name"]
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (encoding, size, columns)."""
+
+
+@dataclass
+class ImportRow:
+    line: int  # line number in the file, header is line 1
+    raw: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class ParsedImport:
+    rows: list[ImportRow]
+
+    @property
+    def good(self) -> list[ImportRow]:
+        return [r for r in self.rows if r.ok]
+
+    @property
+    def bad(self) -> list[ImportRow]:
+        return [r for r in self.rows if not r.ok]
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[ImportRow] = field(default_factory=list)
+
+
+def _decode(data: bytes) -> str:
+    if len(data) > settings.LEADS_IMPORT_MAX_BYTES:
+        limit = settings.LEADS_IMPORT_MAX_BYTES // 1024
+        raise ImportFileError(f"The file is too large: at most {limit} KB. Split it into smaller files.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(
+            f"The file is not UTF-8 text (unreadable byte at position {exc.start}). "
+            "In your spreadsheet, save it as “CSV UTF-8” and upload it again."
+        ) from None
+
+
+def parse_csv(data: bytes, *, team: Team) -> ParsedImport:
+    """Read and validate every row. Raises ImportFileError for problems with the whole file."""
+    text = _decode(data)
+    if "\x00" in text:
+        raise ImportFileError("This does not look like a CSV file (it contains binary data).")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError("The file is empty.") from None
+    except csv.Error as exc:
+        raise ImportFileError(f"The file is not valid CSV: {exc}.") from None
+    header = [h.strip().lower() for h in header]
+    unknown = [h for h in header if h not in COLUMNS]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    problems = []
+    if missing:
+        problems.append(f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+    if dupes:
+        problems.append(f"repeated column{'s' if len(dupes) > 1 else ''}: {', '.join(dupes)}")
+    if not ("email" in header or "phone" in header):
+        problems.append("the file needs an email or a phone column")
+    if problems:
+        raise ImportFileError(
+            "The columns are wrong: " + "; ".join(problems) + f". Allowed columns: {', '.join(COLUMNS)}."
+        )
+
+    owners = {
+        u.username.lower(): u
+        for u in User.objects.filter(memberships__team=team, is_active=True).only("id", "username", "first_name")
+    }
+    sources = {s.slug: s for s in IntakeSource.objects.filter(team=team)}
+    rows: list[ImportRow] = []
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= settings.LEADS_IMPORT_MAX_ROWS:
+                raise ImportFileError(
+                    f"The file has more than {settings.LEADS_IMPORT_MAX_ROWS} rows. Split it into smaller files."
+                )
+            row = ImportRow(line=line, raw={h: "" for h in COLUMNS if h in header})
+            if len(values) != len(header):
+                row.raw.update(dict(zip(header, values, strict=False)))
+                row.errors.append(f"has {len(values)} cells, the header has {len(header)}")
+                rows.append(row)
+                continue
+            row.raw.update({h: v.strip() for h, v in zip(header, values, strict=True)})
+            _validate_row(row, owners=owners, sources=sources)
+            rows.append(row)
+    except csv.Error as exc:
+        raise ImportFileError(f"The file is not valid CSV near line {reader.line_num}: {exc}.") from None
+    if not rows:
+        raise ImportFileError("The file has a header but no rows.")
+    return ParsedImport(rows=rows)
+
+
+def _validate_row(row: ImportRow, *, owners: dict, sources: dict) -> None:
+    raw = row.raw
+    try:
+        _clean_contact(
+            name=raw.get("name", ""),
+            company=raw.get("company", ""),
+            email=raw.get("email", ""),
+            phone=raw.get("phone", ""),
+            value=raw.get("value", "").replace(",", "") or 0,
+            notes=raw.get("notes", ""),
+        )
+    except ValidationError as exc:
+        for fname, messages in exc.message_dict.items():
+            row.errors.extend(f"{fname}: {m}" for m in messages)
+    if raw.get("owner") and raw["owner"].lower() not in owners:
+        row.errors.append(f"owner: no active member of the team is called “{raw['owner']}”")
+    if raw.get("source") and raw["source"] not in sources:
+        row.errors.append(f"source: no intake source “{raw['source']}” in this team")
+    if raw.get("arrived_at"):
+        try:
+            arrived = _parse_when(raw["arrived_at"])
+        except ValueError:
+            row.errors.append("arrived_at: use a date such as 2026-11-25 or 2026-11-25T14:30")
+        else:
+            if arrived > timezone.now():
+                row.errors.append("arrived_at: is in the future")
+
+
+def _parse_when(value: str) -> datetime:
+    dt = parse_datetime(value)
+    if dt is None:
+        d = parse_date(value)
+        if d is None:
+            raise ValueError(value)
+        dt = datetime.combine(d, time(9, 0))
+    if timezone.is_naive(dt):
+        dt = timezone.make_aware(dt)
+    return dt
+
+
+def import_rows(*, actor: User | None, team: Team, rows: list[ImportRow], skip_bad: bool) -> ImportResult:
+    """Write the good rows in one transaction. Without skip_bad, any bad row means nothing is written.
+
+    A row that turns out bad only at write time (a rep deactivated since the preview) is
+    rejected with its reason under skip_bad, and stops the whole import otherwise.
+    """
+    result = ImportResult()
+    bad = [r for r in rows if not r.ok]
+    if bad and not skip_bad:
+        result.rejected = bad
+        return result
+    result.rejected = list(bad)
+    owners = {u.username.lower(): u for u in User.objects.filter(memberships__team=team, is_active=True)}
+    sources = {s.slug: s for s in IntakeSource.objects.filter(team=team)}
+    with transaction.atomic():
+        for row in rows:
+            if not row.ok:
+                continue
+            raw = row.raw
+            try:
+                with transaction.atomic():
+                    created = lead_create(
+                        actor=actor,
+                        team=team,
+                        name=raw.get("name", ""),
+                        company=raw.get("company", ""),
+                        email=raw.get("email", ""),
+                        phone=raw.get("phone", ""),
+                        value=raw.get("value", "").replace(",", "") or 0,
+                        notes=raw.get("notes", ""),
+                        channel=Lead.Channel.CSV,
+                        source=sources.get(raw.get("source", "")),
+                        owner=owners.get(raw.get("owner", "").lower()) if raw.get("owner") else None,
+                        arrived_at=_parse_when(raw["arrived_at"]) if raw.get("arrived_at") else None,
+                    )
+            except ValidationError as exc:
+                row.errors.extend(exc.messages)
+                result.rejected.append(row)
+                if not skip_bad:
+                    transaction.set_rollback(True)
+                    result.created = result.duplicates = 0
+                    return result
+                continue
+            if created.duplicate:
+                result.duplicates += 1
+            else:
+                result.created += 1
+    return result
+
+
+def team_is_importable_by(user: User, team: Team) -> bool:
+    return user.is_admin or Membership.objects.filter(user=user, team=team).exists() or team.manager_id == user.pk
+
+
+# --- CSV writing --------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def rejected_rows_csv(rows: list[ImportRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", *COLUMNS, "errors"])
+    for row in rows:
+        writer.writerow([row.line, *(csv_safe(row.raw.get(c, "")) for c in COLUMNS), csv_safe("; ".join(row.errors))])
+    return out.getvalue()
+
+
+EXPORT_COLUMNS = [
+    ("id", lambda lead: lead.pk),
+    ("name", lambda lead: lead.name),
+    ("company", lambda lead: lead.company),
+    ("email", lambda lead: lead.email),
+    ("phone", lambda lead: lead.phone),
+    ("stage", lambda lead: lead.get_stage_display()),
+    ("lost_reason", lambda lead: lead.lost_reason),
+    ("owner", lambda lead: lead.owner.username if lead.owner else ""),
+    ("team", lambda lead: lead.team.name),
+    ("source", lambda lead: lead.source.name if lead.source else ""),
+    ("channel", lambda lead: lead.channel),
+    ("value", lambda lead: lead.value),
+    ("arrived_at", lambda lead: _iso(lead.arrived_at)),
+    ("first_contacted_at", lambda lead: _iso(lead.first_contacted_at)),
+    ("last_activity_at", lambda lead: _iso(lead.last_activity_at)),
+    ("next_follow_up_at", lambda lead: _iso(lead.next_follow_up_at)),
+    ("closed_at", lambda lead: _iso(lead.closed_at)),
+]
+
+
+def _iso(dt):
+    return timezone.localtime(dt).isoformat(timespec="minutes") if dt else ""
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_rows(leads):
+    """Yield CSV lines for a (scoped, filtered) queryset of leads, streaming."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow([name for name, _ in EXPORT_COLUMNS])
+    for lead in leads.iterator(chunk_size=2000):
+        yield writer.writerow([csv_safe(get(lead)) for _, get in EXPORT_COLUMNS])

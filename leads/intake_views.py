@@ -1,0 +1,265 @@
+"""How leads get in: the public web form, intake-source administration, and CSV import."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accountability.models import Team
+from accountability.scoping import admin_required
+from leads import ratelimit
+from leads.forms import ImportUploadForm, IntakeSourceForm, PublicLeadForm, add_service_errors
+from leads.importing import (
+    COLUMNS,
+    ImportFileError,
+    ImportRow,
+    import_rows,
+    parse_csv,
+    rejected_rows_csv,
+    team_is_importable_by,
+)
+from leads.models import IntakeSource, Lead
+from leads.services import (
+    intake_source_create,
+    intake_source_rotate_token,
+    intake_source_set_active,
+    lead_create,
+)
+
+# --- the public web form ------------------------------------------------------------------------
+
+
+def _client_ip(request) -> str:
+    # REMOTE_ADDR is the proxy's address behind a reverse proxy; the deployment's proxy
+    # (docker-compose) sets X-Real-IP, which only it can set because the app is not exposed.
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR", "")
+
+
+# csrf_exempt: the form is public and embedded on other sites, where our CSRF cookie is
+# not sent; there is no session to protect, and abuse is handled by the honeypot and the
+# per-IP rate limit instead.
+@csrf_exempt
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def intake_form(request, slug: str):
+    source = get_object_or_404(IntakeSource.objects.select_related("team"), slug=slug, is_active=True)
+    form = PublicLeadForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        allowed, retry_after = ratelimit.hit(
+            "webform", _client_ip(request), limit=settings.LEADS_WEB_FORM_RATE_PER_MINUTE
+        )
+        if not allowed:
+            response = render(
+                request,
+                "leads/intake_form.html",
+                {"form": form, "source": source, "rate_limited": True, "retry_after": retry_after},
+                status=429,
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
+        if form.is_valid():
+            d = form.cleaned_data
+            if d["website"]:  # a bot filled the honeypot: thank it and keep nothing
+                return redirect("leads:intake-thanks", slug=source.slug)
+            try:
+                lead_create(
+                    actor=None,
+                    team=source.team,
+                    source=source,
+                    channel=Lead.Channel.WEB_FORM,
+                    name=d["name"],
+                    company=d["company"],
+                    email=d["email"],
+                    phone=d["phone"],
+                    notes=d["message"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect("leads:intake-thanks", slug=source.slug)
+        status = 400
+    return render(request, "leads/intake_form.html", {"form": form, "source": source}, status=status)
+
+
+@xframe_options_exempt
+@require_GET
+def intake_thanks(request, slug: str):
+    source = get_object_or_404(IntakeSource, slug=slug, is_active=True)
+    return render(request, "leads/intake_thanks.html", {"source": source})
+
+
+# --- intake sources (admins) ------------------------------------------------------------------
+
+
+@admin_required
+@require_GET
+def intake_source_list(request):
+    sources = IntakeSource.objects.select_related("team").order_by("name")
+    return render(request, "leads/intakesource_list.html", {"sources": sources})
+
+
+def _token_page(request, source: IntakeSource, token: str) -> HttpResponse:
+    """The one time a token is shown. Not cached, not stored anywhere in clear."""
+    form_url = request.build_absolute_uri(reverse("leads:intake-form", args=[source.slug]))
+    api_url = request.build_absolute_uri("/api/v1/leads/")
+    response = render(
+        request, "leads/intakesource_token.html", {"source": source, "token": token, "form_url": form_url,
+                                                   "api_url": api_url}
+    )  # fmt: skip
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def intake_source_create_view(request):
+    form = IntakeSourceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            source, token = intake_source_create(
+                actor=request.user, name=d["name"], slug=d["slug"], team=d["team"],
+                rate_limit_per_minute=d["rate_limit_per_minute"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return _token_page(request, source, token)
+    return render(request, "leads/intakesource_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@admin_required
+@require_POST
+def intake_source_rotate(request, pk: int):
+    source = get_object_or_404(IntakeSource, pk=pk)
+    source, token = intake_source_rotate_token(actor=request.user, source=source)
+    return _token_page(request, source, token)
+
+
+@admin_required
+@require_POST
+def intake_source_toggle(request, pk: int):
+    source = get_object_or_404(IntakeSource, pk=pk)
+    intake_source_set_active(actor=request.user, source=source, is_active=not source.is_active)
+    messages.success(request, f"{source.name} is now {'active' if source.is_active else 'inactive'}.")
+    return redirect("leads:intake-source-list")
+
+
+# --- CSV import ---------------------------------------------------------------------------------
+
+_SESSION_KEY = "leads_import"
+
+
+def _stash(request, *, team: Team, filename: str, rows: list[ImportRow]) -> None:
+    request.session[_SESSION_KEY] = {
+        "team": team.pk,
+        "filename": filename,
+        "rows": [{"line": r.line, "raw": r.raw, "errors": r.errors} for r in rows],
+    }
+
+
+def _unstash(request) -> tuple[Team, str, list[ImportRow]] | None:
+    data = request.session.get(_SESSION_KEY)
+    if not data:
+        return None
+    team = Team.objects.filter(pk=data["team"]).first()
+    if team is None or not team_is_importable_by(request.user, team):
+        return None
+    rows = [ImportRow(line=r["line"], raw=r["raw"], errors=r["errors"]) for r in data["rows"]]
+    return team, data["filename"], rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_import(request):
+    """Upload → preview with per-row errors. Nothing is written until the confirm step."""
+    form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    context = {"form": form, "columns": COLUMNS, "max_kb": settings.LEADS_IMPORT_MAX_BYTES // 1024}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        team = form.cleaned_data["team"]
+        try:
+            if upload.size > settings.LEADS_IMPORT_MAX_BYTES:
+                raise ImportFileError(
+                    f"The file is too large: at most {settings.LEADS_IMPORT_MAX_BYTES // 1024} KB. "
+                    "Split it into smaller files."
+                )
+            parsed = parse_csv(upload.read(), team=team)
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            _stash(request, team=team, filename=upload.name[:200], rows=parsed.rows)
+            return redirect("leads:lead-import-preview")
+    if request.method == "GET" and request.session.get(_SESSION_KEY):
+        context["pending"] = True
+    return render(request, "leads/lead_import.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def lead_import_preview(request):
+    stash = _unstash(request)
+    if stash is None:
+        messages.info(request, "Upload a file first.")
+        return redirect("leads:lead-import")
+    team, filename, rows = stash
+    bad = [r for r in rows if r.errors]
+    return render(
+        request,
+        "leads/lead_import_preview.html",
+        {"team": team, "filename": filename, "rows": rows[:500], "total": len(rows), "bad": len(bad),
+         "good": len(rows) - len(bad), "columns": [c for c in COLUMNS if rows and c in rows[0].raw]},
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def lead_import_confirm(request):
+    stash = _unstash(request)
+    if stash is None:
+        messages.info(request, "Upload a file first.")
+        return redirect("leads:lead-import")
+    team, filename, rows = stash
+    choice = request.POST.get("choice")
+    if choice == "cancel":
+        request.session.pop(_SESSION_KEY, None)
+        messages.info(request, f"Nothing was imported from {filename}. Fix the file and upload it again.")
+        return redirect("leads:lead-import")
+    skip_bad = choice == "good_rows"
+    result = import_rows(actor=request.user, team=team, rows=rows, skip_bad=skip_bad)
+    if result.rejected and not skip_bad:
+        messages.error(request, f"Nothing was imported: {len(result.rejected)} row(s) have errors.")
+        _stash(request, team=team, filename=filename, rows=rows)
+        return redirect("leads:lead-import-preview")
+    request.session.pop(_SESSION_KEY, None)
+    if result.rejected:
+        request.session["leads_import_rejected"] = rejected_rows_csv(result.rejected)
+    msg = f"Imported {result.created} lead(s) into {team}"
+    if result.duplicates:
+        msg += f"; {result.duplicates} matched open leads and were added to their timelines"
+    if result.rejected:
+        msg += f"; {len(result.rejected)} row(s) rejected (download the report below)"
+    messages.success(request, msg + ".")
+    return render(
+        request,
+        "leads/lead_import_done.html",
+        {"result": result, "team": team, "filename": filename},
+    )
+
+
+@login_required
+@require_GET
+def lead_import_report(request):
+    data = request.session.get("leads_import_rejected")
+    if not data:
+        raise Http404("No report to download.")
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="rejected-rows.csv"'
+    return response

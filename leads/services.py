@@ -1,0 +1,656 @@
+"""Every write to leads and their timeline goes through here.
+
+Each service runs in one transaction and writes its timeline entry (Activity) in that
+same transaction, so a lead's accountability columns and its timeline never disagree.
+`actor=None` means the system (the API, the web form, an import, the SLA sweep).
+
+Duplicates: a new lead whose email or phone matches an OPEN lead of the SAME TEAM is
+not created; the inquiry is recorded on the existing lead and its owner is told. We
+match within the team (not org-wide) because a token or web form only ever creates
+leads in its own team, and a match in another team would tell that source about a
+team it cannot see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accountability.forms import normalise_phone
+from accountability.models import Membership, Team, User
+from accountability.notifications.services import notification_create
+from accountability.scoping import can_manage_team
+from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
+
+# What a rep may record as the outcome of each kind of activity. A note has none.
+OUTCOMES: dict[str, list[tuple[str, str]]] = {
+    Activity.Kind.CALL: [
+        ("connected", "Connected"),
+        ("voicemail", "Left voicemail"),
+        ("no_answer", "No answer"),
+        ("wrong_number", "Wrong number"),
+    ],
+    Activity.Kind.EMAIL: [("sent", "Sent"), ("replied", "Replied")],
+    Activity.Kind.MEETING: [("held", "Held"), ("no_show", "No-show"), ("rescheduled", "Rescheduled")],
+    Activity.Kind.SMS: [("sent", "Sent"), ("replied", "Replied")],
+    Activity.Kind.NOTE: [],
+}
+OUTCOME_LABELS = {value: label for choices in OUTCOMES.values() for value, label in choices}
+
+# Clock skew we tolerate on "when did it happen" before calling it the future.
+_FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def edit_window() -> timedelta:
+    return timedelta(minutes=getattr(settings, "LEADS_ACTIVITY_EDIT_MINUTES", 10))
+
+
+@dataclass(frozen=True)
+class LeadCreateResult:
+    lead: Lead
+    duplicate: bool  # True: an inquiry was recorded on this existing open lead
+
+
+# --- validation helpers -----------------------------------------------------------------
+
+
+def normalise_email(raw: str) -> str:
+    email = (raw or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": "Enter a valid email address such as jo@example.com."}) from None
+        if len(email) > 254:
+            raise ValidationError({"email": "An email address has at most 254 characters."})
+    return email
+
+
+def _normalise_phone(raw: str) -> str:
+    if raw and len(raw) > 30:
+        raise ValidationError({"phone": "A phone number has at most 30 characters."})
+    try:
+        return normalise_phone(raw)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+
+
+def _clean_contact(*, name: str, company: str, email: str, phone: str, value, notes: str) -> dict:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    company = (company or "").strip()
+    if not name:
+        errors["name"] = ["Enter the person's name."]
+    elif len(name) > 200:
+        errors["name"] = ["A name has at most 200 characters."]
+    if len(company) > 200:
+        errors["company"] = ["A company name has at most 200 characters."]
+    if notes and len(notes) > 5000:
+        errors["notes"] = ["Notes have at most 5000 characters."]
+    try:
+        email = normalise_email(email)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        phone = _normalise_phone(phone)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if not errors.get("email") and not errors.get("phone") and not email and not phone:
+        errors["email"] = ["Give an email address or a phone number, so someone can follow up."]
+    try:
+        value = Decimal(str(value if value not in (None, "") else 0))
+        if value < 0 or value >= Decimal("1e10") or value != value.quantize(Decimal("0.01")):
+            raise ValueError
+    except (ArithmeticError, ValueError):
+        errors["value"] = ["Enter an amount of at least 0 with at most 2 decimals, below 10,000,000,000."]
+    if errors:
+        raise ValidationError(errors)
+    return {"name": name, "company": company, "email": email, "phone": phone, "value": value, "notes": notes or ""}
+
+
+def _lead_url(lead: Lead) -> str:
+    return reverse("leads:lead-detail", args=[lead.pk])
+
+
+# --- assignment -------------------------------------------------------------------------
+
+
+def _locked_intake_settings(team: Team) -> TeamIntakeSettings:
+    TeamIntakeSettings.objects.get_or_create(team=team)
+    return TeamIntakeSettings.objects.select_for_update().get(team=team)
+
+
+def eligible_reps(team: Team) -> list[User]:
+    """The team's reps who can take a new lead today: active, role rep, not away. By id."""
+    today = timezone.localdate()
+    return list(
+        User.objects.filter(memberships__team=team, role=User.Role.REP, is_active=True)
+        .filter(Q(away_until__isnull=True) | Q(away_until__lt=today))
+        .order_by("id")
+    )
+
+
+def _next_round_robin(rule: TeamIntakeSettings) -> User | None:
+    """The next rep after the pointer (by id, wrapping) who is below the cap, or None."""
+    reps = eligible_reps(rule.team)
+    if not reps:
+        return None
+    if rule.max_open_untouched is not None:
+        loads = dict(
+            Lead.objects.filter(owner__in=reps, stage__in=Lead.OPEN_STAGES, first_contacted_at__isnull=True)
+            .values("owner")
+            .annotate(n=Count("id"))
+            .values_list("owner", "n")
+        )
+        reps = [r for r in reps if loads.get(r.pk, 0) < rule.max_open_untouched]
+        if not reps:
+            return None
+    pointer = rule.last_assigned_id or 0
+    after = [r for r in reps if r.pk > pointer]
+    return (after or reps)[0]
+
+
+def _write_assigned(*, lead: Lead, actor: User | None, from_owner: User | None, reason: str, how: str) -> Activity:
+    return Activity.objects.create(
+        lead=lead,
+        kind=Activity.Kind.ASSIGNED,
+        actor=actor,
+        body=reason,
+        data={
+            "from_owner": from_owner.pk if from_owner else None,
+            "from_owner_name": str(from_owner) if from_owner else "",
+            "to_owner": lead.owner_id,
+            "to_owner_name": str(lead.owner) if lead.owner else "",
+            "reason": reason,
+            "how": how,  # round_robin | queue | manual | claim | reassign
+        },
+    )
+
+
+def _notify_new_owner(lead: Lead, *, title: str, key: str) -> None:
+    if lead.owner is not None:
+        notification_create(
+            recipient=lead.owner,
+            kind="lead_assigned",
+            title=title,
+            key=key,
+            body=f"{lead.name}{' · ' + lead.company if lead.company else ''}",
+            url=_lead_url(lead),
+        )
+
+
+def _assign_new(*, lead: Lead, rule: TeamIntakeSettings, actor: User | None) -> None:
+    owner = None
+    if rule.mode == TeamIntakeSettings.Mode.ROUND_ROBIN:
+        owner = _next_round_robin(rule)
+    if owner is None:
+        _write_assigned(
+            lead=lead,
+            actor=actor,
+            from_owner=None,
+            reason="Waiting in the team's unassigned queue"
+            + (" (every rep is away or at the cap)" if rule.mode == TeamIntakeSettings.Mode.ROUND_ROBIN else ""),
+            how="queue",
+        )
+        return
+    lead.owner = owner
+    lead.assigned_at = timezone.now()
+    lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+    rule.last_assigned = owner
+    rule.save(update_fields=["last_assigned", "updated_at"])
+    _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Round-robin", how="round_robin")
+    _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{lead.assigned_at}")
+
+
+# --- leads ------------------------------------------------------------------------------
+
+
+def _find_open_duplicate(*, team: Team, email: str, phone: str) -> Lead | None:
+    match = Q(pk__in=[])
+    if email:
+        match |= Q(email=email)
+    if phone:
+        match |= Q(phone=phone)
+    return (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("owner", "team")
+        .filter(match, team=team, stage__in=Lead.OPEN_STAGES)
+        .order_by("arrived_at", "id")
+        .first()
+    )
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    actor: User | None,
+    team: Team,
+    name: str,
+    company: str = "",
+    email: str = "",
+    phone: str = "",
+    value: Decimal | int | str = 0,
+    channel: str = Lead.Channel.MANUAL,
+    source: IntakeSource | None = None,
+    notes: str = "",
+    arrived_at: datetime | None = None,
+    owner: User | None = None,
+) -> LeadCreateResult:
+    """Create a lead and assign it, or record a repeat inquiry on the open lead it duplicates.
+
+    `owner` set: the lead goes straight to them (a rep entering their own lead, a manager
+    choosing). Otherwise the team's intake settings decide: round-robin or the queue.
+    """
+    cleaned = _clean_contact(name=name, company=company, email=email, phone=phone, value=value, notes=notes)
+    if channel not in Lead.Channel.values:
+        raise ValidationError({"channel": "Unknown channel."})
+    if source is not None and source.team_id != team.pk:
+        raise ValidationError("This intake source belongs to another team.")
+    if owner is not None and not (owner.is_active and Membership.objects.filter(user=owner, team=team).exists()):
+        raise ValidationError({"owner": f"{owner} is not an active member of {team}."})
+    now = timezone.now()
+    arrived_at = arrived_at or now
+    if arrived_at > now + _FUTURE_TOLERANCE:
+        raise ValidationError({"arrived_at": "A lead cannot arrive in the future."})
+
+    # One lock per team: fair round-robin and no duplicate created by two racing requests.
+    rule = _locked_intake_settings(team)
+    existing = _find_open_duplicate(team=team, email=cleaned["email"], phone=cleaned["phone"])
+    if existing is not None:
+        inquiry = Activity.objects.create(
+            lead=existing,
+            kind=Activity.Kind.INQUIRY,
+            actor=actor,
+            body=cleaned["notes"],
+            occurred_at=arrived_at,
+            data={
+                "name": cleaned["name"],
+                "company": cleaned["company"],
+                "email": cleaned["email"],
+                "phone": cleaned["phone"],
+                "channel": channel,
+                "source": source.name if source else "",
+            },
+        )
+        recipient = existing.owner or existing.team.manager
+        if recipient is not None:
+            notification_create(
+                recipient=recipient,
+                kind="lead_inquiry",
+                title=f"{existing.name} got in touch again",
+                key=f"lead-inquiry:{inquiry.pk}",
+                body=f"A new inquiry via {Lead.Channel(channel).label.lower()} matched this open lead.",
+                url=_lead_url(existing),
+            )
+        return LeadCreateResult(lead=existing, duplicate=True)
+
+    lead = Lead.objects.create(
+        team=team, source=source, channel=channel, arrived_at=arrived_at, stage=Lead.Stage.NEW, **cleaned
+    )
+    Activity.objects.create(
+        lead=lead,
+        kind=Activity.Kind.ARRIVED,
+        actor=actor,
+        occurred_at=arrived_at,
+        data={"channel": channel, "source": source.name if source else ""},
+    )
+    if owner is not None:
+        lead.owner = owner
+        lead.assigned_at = now
+        lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+        how = "manual"
+        reason = "Entered by the owner" if actor is not None and actor.pk == owner.pk else "Chosen when entered"
+        _write_assigned(lead=lead, actor=actor, from_owner=None, reason=reason, how=how)
+        if actor is None or actor.pk != owner.pk:
+            _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{now}")
+    else:
+        _assign_new(lead=lead, rule=rule, actor=actor)
+    return LeadCreateResult(lead=lead, duplicate=False)
+
+
+def _require_can_edit(actor: User | None, lead: Lead) -> None:
+    if actor is None or actor.is_admin or lead.owner_id == actor.pk or can_manage_team(actor, lead.team):
+        return
+    raise ValidationError("Only the lead's owner or their manager can do this.")
+
+
+@transaction.atomic
+def lead_update(*, actor: User, lead: Lead, name: str, company: str, email: str, phone: str, value, notes: str) -> Lead:
+    """Correct a lead's contact details (owner or manager). The change is on the timeline."""
+    _require_can_edit(actor, lead)
+    cleaned = _clean_contact(name=name, company=company, email=email, phone=phone, value=value, notes=notes)
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    changed = {}
+    for field, new in cleaned.items():
+        old = getattr(lead, field)
+        if old != new:
+            changed[field] = {"from": str(old), "to": str(new)}
+            setattr(lead, field, new)
+    if not changed:
+        return lead
+    lead.save()
+    Activity.objects.create(lead=lead, kind=Activity.Kind.UPDATED, actor=actor, data={"changed": changed})
+    return lead
+
+
+@transaction.atomic
+def lead_claim(*, actor: User, lead: Lead) -> Lead:
+    """A rep of the lead's team takes a lead waiting in the unassigned queue."""
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("team").get(pk=lead.pk)
+    if not actor.is_active or not Membership.objects.filter(user=actor, team=lead.team).exists():
+        raise ValidationError("Only a member of this lead's team can claim it.")
+    if lead.owner_id is not None:
+        raise ValidationError("Someone already owns this lead.")
+    if not lead.is_open:
+        raise ValidationError("This lead is closed.")
+    lead.owner = actor
+    lead.assigned_at = timezone.now()
+    lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+    FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=actor)
+    _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Claimed from the queue", how="claim")
+    return lead
+
+
+@transaction.atomic
+def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str) -> Lead:
+    """Move a lead to another rep of its team, with a reason (a manager, an admin, or the system)."""
+    reason = (reason or "").strip()
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("team", "owner").get(pk=lead.pk)
+    if actor is not None and not can_manage_team(actor, lead.team):
+        raise ValidationError("Only the team's manager or an admin can reassign a lead.")
+    errors = {}
+    if not reason:
+        errors["reason"] = "Say why the lead is being reassigned."
+    elif len(reason) > 500:
+        errors["reason"] = "A reason has at most 500 characters."
+    if not (to_owner.is_active and Membership.objects.filter(user=to_owner, team=lead.team).exists()):
+        errors["to_owner"] = f"{to_owner} is not an active member of {lead.team}."
+    elif to_owner.pk == lead.owner_id:
+        errors["to_owner"] = f"{to_owner} already owns this lead."
+    if errors:
+        raise ValidationError(errors)
+    from_owner = lead.owner
+    lead.owner = to_owner
+    lead.assigned_at = timezone.now()
+    lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+    FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=to_owner)
+    entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how="reassign")
+    _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}")
+    return lead
+
+
+@transaction.atomic
+def lead_stage_change(*, actor: User | None, lead: Lead, stage: str, lost_reason: str = "") -> Lead:
+    """Move a lead through the pipeline. Won/Lost close it (and cancel its follow-up); reopening clears that."""
+    _require_can_edit(actor, lead)
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lost_reason = (lost_reason or "").strip()
+    if stage not in Lead.Stage.values:
+        raise ValidationError({"stage": "Unknown stage."})
+    if stage == lead.stage:
+        raise ValidationError({"stage": f"The lead is already {lead.get_stage_display()}."})
+    if stage == Lead.Stage.LOST and not lost_reason:
+        raise ValidationError({"lost_reason": "Say why the lead was lost."})
+    if len(lost_reason) > 200:
+        raise ValidationError({"lost_reason": "A reason has at most 200 characters."})
+    old = lead.stage
+    now = timezone.now()
+    lead.stage = stage
+    if stage in Lead.CLOSED_STAGES:
+        lead.closed_at = now
+        lead.lost_reason = lost_reason if stage == Lead.Stage.LOST else ""
+        lead.next_follow_up_at = None
+        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(state=FollowUp.State.CANCELLED)
+    else:
+        lead.closed_at = None
+        lead.lost_reason = ""
+    lead.save()
+    Activity.objects.create(
+        lead=lead,
+        kind=Activity.Kind.STAGE,
+        actor=actor,
+        body=lead.lost_reason,
+        data={"from": old, "to": stage, "lost_reason": lead.lost_reason},
+    )
+    return lead
+
+
+# --- activities -------------------------------------------------------------------------
+
+
+def _validate_activity(*, kind: str, outcome: str, body: str) -> None:
+    if kind not in Activity.LOGGABLE:
+        raise ValidationError({"kind": "Choose a call, email, meeting, SMS or note."})
+    allowed = [value for value, _ in OUTCOMES[kind]]
+    if allowed and outcome not in allowed:
+        labels = ", ".join(label.lower() for _, label in OUTCOMES[kind])
+        raise ValidationError({"outcome": f"For {Activity.Kind(kind).label.lower()} choose an outcome: {labels}."})
+    if not allowed and outcome:
+        raise ValidationError({"outcome": "A note has no outcome."})
+    if kind == Activity.Kind.NOTE and not (body or "").strip():
+        raise ValidationError({"body": "Write the note."})
+    if body and len(body) > 5000:
+        raise ValidationError({"body": "At most 5000 characters."})
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    actor: User,
+    lead: Lead,
+    kind: str,
+    outcome: str = "",
+    body: str = "",
+    occurred_at: datetime | None = None,
+    next_follow_up_at: datetime | None = None,
+    corrects: Activity | None = None,
+) -> Activity:
+    """Log what a rep did. A contact (not a note) is the lead's first contact if none came before,
+    completes the open follow-up, and the next follow-up date (if given) replaces any open one."""
+    _validate_activity(kind=kind, outcome=outcome, body=body)
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if occurred_at > now + _FUTURE_TOLERANCE:
+        raise ValidationError({"occurred_at": "That is in the future: log what has happened."})
+    if next_follow_up_at is not None and next_follow_up_at <= now:
+        raise ValidationError({"next_follow_up_at": "Choose a follow-up time in the future."})
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if next_follow_up_at is not None and not lead.is_open:
+        raise ValidationError({"next_follow_up_at": "This lead is closed: reopen it before planning a follow-up."})
+    if corrects is not None and corrects.lead_id != lead.pk:
+        raise ValidationError("A correction belongs on the same lead.")
+
+    activity = Activity.objects.create(
+        lead=lead, kind=kind, actor=actor, outcome=outcome, body=(body or "").strip(), occurred_at=occurred_at,
+        corrects=corrects,
+    )  # fmt: skip
+    fields = ["last_activity_at", "updated_at"]
+    if lead.last_activity_at is None or occurred_at > lead.last_activity_at:
+        lead.last_activity_at = occurred_at
+    if activity.is_contact:
+        if lead.first_contacted_at is None:
+            lead.first_contacted_at = occurred_at
+            lead.first_contacted_by = actor
+            fields += ["first_contacted_at", "first_contacted_by"]
+            if lead.stage == Lead.Stage.NEW:
+                lead.stage = Lead.Stage.CONTACTED
+                fields.append("stage")
+                Activity.objects.create(
+                    lead=lead,
+                    kind=Activity.Kind.STAGE,
+                    actor=actor,
+                    occurred_at=occurred_at,
+                    body="First contact",
+                    data={"from": Lead.Stage.NEW, "to": Lead.Stage.CONTACTED},
+                )
+        done = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(
+            state=FollowUp.State.DONE, done_at=occurred_at, done_by=actor
+        )
+        if done:
+            lead.next_follow_up_at = None
+            fields.append("next_follow_up_at")
+    if next_follow_up_at is not None:
+        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(state=FollowUp.State.CANCELLED)
+        FollowUp.objects.create(lead=lead, owner=lead.owner or actor, due_at=next_follow_up_at, set_by=activity)
+        lead.next_follow_up_at = next_follow_up_at
+        fields.append("next_follow_up_at")
+    lead.save(update_fields=sorted(set(fields)))
+    return activity
+
+
+def activity_editable_by(activity: Activity, user: User, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        activity.actor_id == user.pk
+        and activity.kind in Activity.LOGGABLE
+        and activity.created_at >= now - edit_window()
+    )
+
+
+@transaction.atomic
+def activity_correct(*, actor: User, activity: Activity, outcome: str, body: str) -> Activity:
+    """Fix one's own entry within the edit window (outcome and text; the kind and time stand).
+
+    After the window the entry is fixed for good: the correction is a new note linked to it
+    (activity_log(..., kind="note", corrects=activity)).
+    """
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if activity.actor_id != actor.pk:
+        raise ValidationError("Only the person who logged an entry can correct it.")
+    if activity.kind not in Activity.LOGGABLE:
+        raise ValidationError("System entries cannot be edited.")
+    if not activity_editable_by(activity, actor):
+        minutes = int(edit_window().total_seconds() // 60)
+        raise ValidationError(f"Entries can be edited for {minutes} minutes; add a correction instead.")
+    _validate_activity(kind=activity.kind, outcome=outcome, body=body)
+    previous = {"outcome": activity.outcome, "body": activity.body}
+    activity.outcome = outcome
+    activity.body = (body or "").strip()
+    activity.edited_at = timezone.now()
+    activity.data = {**activity.data, "previous": [*activity.data.get("previous", []), previous]}
+    activity.save(update_fields=["outcome", "body", "edited_at", "data"])
+    return activity
+
+
+# --- intake sources ---------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> tuple[str, str, str]:
+    token = "acc_" + secrets.token_urlsafe(32)
+    return token, token[:12], hash_token(token)
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise ValidationError("Only admins configure intake sources.")
+
+
+@transaction.atomic
+def intake_source_create(
+    *, actor: User, name: str, slug: str, team: Team, rate_limit_per_minute: int = 0
+) -> tuple[IntakeSource, str]:
+    """Create a source and its API token. The token is returned once and never stored in clear."""
+    _require_admin(actor)
+    token, prefix, digest = _new_token()
+    source = IntakeSource(
+        name=name.strip(),
+        slug=slug,
+        team=team,
+        rate_limit_per_minute=rate_limit_per_minute,
+        token_prefix=prefix,
+        token_hash=digest,
+        token_rotated_at=timezone.now(),
+    )
+    source.full_clean()
+    source.save()
+    return source, token
+
+
+@transaction.atomic
+def intake_source_rotate_token(*, actor: User, source: IntakeSource) -> tuple[IntakeSource, str]:
+    """Replace the token; the old one stops working at once."""
+    _require_admin(actor)
+    token, prefix, digest = _new_token()
+    source.token_prefix = prefix
+    source.token_hash = digest
+    source.token_rotated_at = timezone.now()
+    source.save(update_fields=["token_prefix", "token_hash", "token_rotated_at"])
+    return source, token
+
+
+@transaction.atomic
+def intake_source_set_active(*, actor: User, source: IntakeSource, is_active: bool) -> IntakeSource:
+    _require_admin(actor)
+    source.is_active = is_active
+    source.save(update_fields=["is_active"])
+    return source
+
+
+def intake_source_for_token(token: str) -> IntakeSource | None:
+    if not token or len(token) > 200:
+        return None
+    return IntakeSource.objects.select_related("team").filter(token_hash=hash_token(token), is_active=True).first()
+
+
+class IdempotencyKeyReused(Exception):
+    """The same Idempotency-Key came back with a different request body."""
+
+
+def lead_create_via_api(
+    *, source: IntakeSource, data: dict, idempotency_key: str = "", fingerprint: str = ""
+) -> tuple[dict, int]:
+    """Create (or join) a lead for an API client; with an Idempotency-Key, a retry gets the first answer.
+
+    The key row is written in the same transaction as the lead. A retry racing the first
+    request blocks on the unique index until that commits, then hits IntegrityError, rolls
+    back everything it did, and answers with the stored response: never a second lead.
+    """
+
+    def stored() -> tuple[dict, int] | None:
+        prior = IdempotencyKey.objects.filter(source=source, key=idempotency_key).first()
+        if prior is None:
+            return None
+        if prior.fingerprint != fingerprint:
+            raise IdempotencyKeyReused
+        return prior.response, prior.status_code
+
+    if idempotency_key and (answer := stored()) is not None:
+        return answer
+    try:
+        with transaction.atomic():
+            result = lead_create(actor=None, team=source.team, source=source, channel=Lead.Channel.API, **data)
+            lead = result.lead
+            body = {
+                "id": lead.pk,
+                "owner": {"id": lead.owner_id, "name": str(lead.owner)} if lead.owner_id else None,
+                "team": {"id": lead.team_id, "name": lead.team.name},
+                "duplicate": result.duplicate,
+            }
+            if idempotency_key:
+                IdempotencyKey.objects.create(
+                    source=source, key=idempotency_key, fingerprint=fingerprint, lead=lead, status_code=201,
+                    response=body,
+                )  # fmt: skip
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        answer = stored()
+        if answer is None:
+            raise
+        return answer
+    return body, 201

@@ -1,0 +1,369 @@
+"""Pages reps and managers work in: My day, the lead list, the lead page and its in-page actions.
+
+Every lead is fetched through leads.selectors (404 when not visible). Mutating views are
+POST-only, call one service, and answer htmx requests with the same partial the full page
+includes.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accountability.scoping import can_manage_team
+from leads.forms import (
+    ActivityEditForm,
+    ActivityForm,
+    CorrectionForm,
+    LeadEditForm,
+    LeadFilterForm,
+    LeadForm,
+    ReassignForm,
+    StageForm,
+    add_service_errors,
+)
+from leads.importing import export_rows
+from leads.models import Activity, FollowUp, Lead
+from leads.selectors import (
+    lead_get_claimable,
+    lead_get_for_user,
+    leads_visible_to,
+    my_day,
+    user_time_zone,
+)
+from leads.services import (
+    OUTCOME_LABELS,
+    activity_correct,
+    activity_editable_by,
+    activity_log,
+    edit_window,
+    lead_claim,
+    lead_create,
+    lead_reassign,
+    lead_stage_change,
+    lead_update,
+)
+
+PAGE_SIZE = 25
+
+
+def _activate_tz(request):
+    """Dates typed in forms and shown on pages are in the rep's (or their team's) time zone."""
+    tz = user_time_zone(request.user)
+    timezone.activate(tz)
+    return tz
+
+
+# --- My day ------------------------------------------------------------------------------------
+
+
+def my_day_context(request, **extra) -> dict:
+    tz = _activate_tz(request)
+    day = my_day(request.user, tz=tz)
+    return {"day": day, "now": timezone.now(), "log_form": ActivityForm(auto_id=False), **extra}
+
+
+@login_required
+@require_GET
+def my_day_view(request):
+    return render(request, "leads/my_day.html", my_day_context(request))
+
+
+# --- list and export ------------------------------------------------------------------------------
+
+
+def _filtered(request):
+    tz = _activate_tz(request)
+    form = LeadFilterForm(request.GET or None, user=request.user)
+    qs = form.filter(leads_visible_to(request.user), now=timezone.now(), tz=tz)
+    return form, qs
+
+
+@login_required
+@require_GET
+def lead_list(request):
+    form, qs = _filtered(request)
+    page = Paginator(qs.select_related("owner", "team", "source"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "leads/lead_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "now": timezone.now()},
+    )
+
+
+@login_required
+@require_GET
+def lead_export(request):
+    """The list's leads as CSV with the same filters; scoped like the list (a rep: own leads only)."""
+    _form, qs = _filtered(request)
+    qs = qs.select_related("owner", "team", "source")
+    response = StreamingHttpResponse(export_rows(qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate():%Y-%m-%d}.csv"'
+    return response
+
+
+# --- create and edit -------------------------------------------------------------------------------
+
+
+@login_required
+def lead_create_view(request):
+    _activate_tz(request)
+    form = LeadForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        owner = d.get("owner") if not request.user.is_rep else request.user
+        try:
+            result = lead_create(
+                actor=request.user,
+                team=d["team"],
+                name=d["name"],
+                company=d["company"],
+                email=d["email"],
+                phone=d["phone"],
+                value=d.get("value") or 0,
+                notes=d["notes"],
+                source=d.get("source"),
+                owner=owner,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            lead = result.lead
+            if result.duplicate:
+                messages.info(request, f"{lead.name} is already an open lead: the inquiry was added to its timeline.")
+            else:
+                messages.success(request, f"Lead “{lead.name}” created.")
+            if lead_get_visible(request.user, lead.pk):
+                return redirect("leads:lead-detail", pk=lead.pk)
+            return redirect("leads:lead-list")
+    return render(request, "leads/lead_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def lead_get_visible(user, pk) -> bool:
+    return leads_visible_to(user).filter(pk=pk).exists()
+
+
+@login_required
+def lead_edit(request, pk: int):
+    lead = lead_get_for_user(request.user, pk)
+    if not (lead.owner_id == request.user.pk or can_manage_team(request.user, lead.team)):
+        raise PermissionDenied
+    fields = ["name", "company", "email", "phone", "value", "notes"]
+    form = LeadEditForm(request.POST or None, initial={f: getattr(lead, f) for f in fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead_update(actor=request.user, lead=lead, **{f: form.cleaned_data[f] for f in fields})
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Contact details saved.")
+            return redirect("leads:lead-detail", pk=lead.pk)
+    return render(request, "leads/lead_edit.html", {"form": form, "lead": lead}, status=400 if form.errors else 200)
+
+
+# --- lead page ----------------------------------------------------------------------------------------
+
+
+def _detail_context(request, lead: Lead, **forms) -> dict:
+    user = request.user
+    now = timezone.now()
+    can_manage = can_manage_team(user, lead.team)
+    timeline = list(
+        lead.activities.select_related("actor", "corrects", "corrects__actor").prefetch_related("corrections")
+    )
+    for entry in timeline:
+        entry.editable = activity_editable_by(entry, user, now=now)
+    return {
+        "lead": lead,
+        "timeline": timeline,
+        "follow_up": FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first(),
+        "can_edit": lead.owner_id == user.pk or can_manage,
+        "can_manage": can_manage,
+        "activity_form": forms.get("activity_form") or ActivityForm(),
+        "stage_form": forms.get("stage_form") or StageForm(initial={"stage": lead.stage}),
+        "reassign_form": forms.get("reassign_form") or (ReassignForm(lead=lead) if can_manage else None),
+        "edit_minutes": int(edit_window().total_seconds() // 60),
+        "outcome_labels": OUTCOME_LABELS,
+        "now": now,
+    }
+
+
+@login_required
+@require_GET
+def lead_detail(request, pk: int):
+    _activate_tz(request)
+    lead = lead_get_for_user(request.user, pk)
+    return render(request, "leads/lead_detail.html", _detail_context(request, lead))
+
+
+def _lead_main(request, lead: Lead, *, status: int = 200, **forms) -> HttpResponse:
+    """After an in-page action: htmx gets the lead's main panel; a plain POST goes back to the page."""
+    lead = lead_get_for_user(request.user, lead.pk)  # re-read the columns the service changed
+    if request.htmx:
+        return TemplateResponse(request, "leads/includes/lead_main.html", _detail_context(request, lead, **forms))
+    if forms:
+        return render(request, "leads/lead_detail.html", _detail_context(request, lead, **forms), status=status)
+    return redirect("leads:lead-detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def activity_create(request, pk: int):
+    _activate_tz(request)
+    lead = lead_get_for_user(request.user, pk)
+    from_my_day = request.POST.get("from") == "my-day"
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            activity_log(
+                actor=request.user,
+                lead=lead,
+                kind=d["kind"],
+                outcome=d["outcome"],
+                body=d["body"],
+                next_follow_up_at=d["next_follow_up_at"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if from_my_day:
+        extra = {} if form.is_valid() and not form.errors else {"error_lead_id": lead.pk, "error_form": form}
+        if request.htmx:
+            return render(request, "leads/includes/my_day_sections.html", my_day_context(request, **extra))
+        if not extra:
+            messages.success(request, f"Logged on {lead.name}.")
+            return redirect("leads:my-day")
+        return render(request, "leads/my_day.html", my_day_context(request, **extra), status=400)
+    if form.errors:
+        return _lead_main(request, lead, activity_form=form, status=400)
+    if not request.htmx:
+        messages.success(request, "Logged.")
+    return _lead_main(request, lead)
+
+
+@login_required
+@require_POST
+def activity_edit(request, pk: int):
+    """The author fixes their own entry within the edit window."""
+    _activate_tz(request)
+    activity = _activity_for(request, pk)
+    form = ActivityEditForm(request.POST)
+    if form.is_valid():
+        try:
+            activity_correct(
+                actor=request.user,
+                activity=activity,
+                outcome=form.cleaned_data["outcome"],
+                body=form.cleaned_data["body"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            if request.htmx:
+                return _lead_main_with_error(request, activity.lead, exc)
+    else:
+        messages.error(request, "That edit is not valid.")
+    return _lead_main(request, activity.lead)
+
+
+def _lead_main_with_error(request, lead, exc):
+    ctx = _detail_context(request, lead_get_for_user(request.user, lead.pk))
+    ctx["main_error"] = " ".join(exc.messages)
+    return TemplateResponse(request, "leads/includes/lead_main.html", ctx)
+
+
+@login_required
+@require_POST
+def activity_correction_create(request, pk: int):
+    """After the window: a new note linked to the entry it corrects."""
+    _activate_tz(request)
+    activity = _activity_for(request, pk)
+    form = CorrectionForm(request.POST)
+    if form.is_valid():
+        try:
+            activity_log(
+                actor=request.user, lead=activity.lead, kind=Activity.Kind.NOTE, body=form.cleaned_data["body"],
+                corrects=activity,
+            )  # fmt: skip
+        except ValidationError as exc:
+            return (
+                _lead_main_with_error(request, activity.lead, exc)
+                if request.htmx
+                else _lead_main(request, activity.lead)
+            )
+    else:
+        messages.error(request, "Write the correction.")
+    return _lead_main(request, activity.lead)
+
+
+def _activity_for(request, pk: int) -> Activity:
+    from accountability.scoping import get_visible_or_404
+    from leads.selectors import activities_visible_to
+
+    return get_visible_or_404(activities_visible_to(request.user).select_related("lead"), pk=pk)
+
+
+@login_required
+@require_POST
+def lead_stage(request, pk: int):
+    _activate_tz(request)
+    lead = lead_get_for_user(request.user, pk)
+    if not (lead.owner_id == request.user.pk or can_manage_team(request.user, lead.team)):
+        raise PermissionDenied
+    form = StageForm(request.POST)
+    if form.is_valid():
+        try:
+            lead_stage_change(
+                actor=request.user, lead=lead, stage=form.cleaned_data["stage"],
+                lost_reason=form.cleaned_data["lost_reason"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if form.errors:
+        return _lead_main(request, lead, stage_form=form, status=400)
+    return _lead_main(request, lead)
+
+
+@login_required
+@require_POST
+def lead_reassign_view(request, pk: int):
+    _activate_tz(request)
+    lead = lead_get_for_user(request.user, pk)
+    if not can_manage_team(request.user, lead.team):
+        raise PermissionDenied
+    form = ReassignForm(request.POST, lead=lead)
+    if form.is_valid():
+        try:
+            lead_reassign(
+                actor=request.user,
+                lead=lead,
+                to_owner=form.cleaned_data["to_owner"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    if form.errors:
+        return _lead_main(request, lead, reassign_form=form, status=400)
+    return _lead_main(request, lead)
+
+
+@login_required
+@require_POST
+def lead_claim_view(request, pk: int):
+    """A rep takes a lead from their team's queue (My day's "Claim")."""
+    lead = lead_get_claimable(request.user, pk)
+    try:
+        lead_claim(actor=request.user, lead=lead)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{lead.name} is yours now.")
+    if request.htmx:
+        return render(request, "leads/includes/my_day_sections.html", my_day_context(request))
+    return redirect("leads:my-day")

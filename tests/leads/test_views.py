@@ -1,0 +1,464 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from leads.models import Activity, FollowUp, Lead, TeamIntakeSettings
+from leads.services import activity_log, lead_create
+from tests.factories import ActivityFactory, IntakeSourceFactory, LeadFactory
+from tests.leads.factories import TeamIntakeSettingsFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def overdue_lead(owner, team, **kw):
+    """A contacted lead whose follow-up was due an hour ago."""
+    lead = LeadFactory(owner=owner, team=team, stage="contacted", first_contacted_at=timezone.now(), **kw)
+    due = timezone.now() - timedelta(hours=1)
+    FollowUp.objects.create(lead=lead, owner=owner, due_at=due)
+    Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=due)
+    return lead
+
+
+# --- scoping: 404 for what one may not see, 403 for the wrong role, 405 for GET on POST --------------
+
+GET_VIEWS = ["/leads/{pk}/", "/leads/{pk}/edit/"]
+POST_VIEWS = [
+    ("/leads/{pk}/activities/", {"kind": "call", "outcome": "connected"}),
+    ("/leads/{pk}/stage/", {"stage": "won"}),
+    ("/leads/{pk}/reassign/", {"to_owner": "", "reason": "x"}),
+    ("/leads/{pk}/claim/", {}),
+]
+
+
+@pytest.mark.parametrize("url", GET_VIEWS)
+@pytest.mark.parametrize(("viewer", "owner"), [("charlie", "alice"), ("bob", "alice"), ("maria", "charlie")])
+def test_lead_pages_404_when_not_visible(org, login, url, viewer, owner):
+    lead = LeadFactory(owner=org[owner])
+    assert login(org[viewer]).get(url.format(pk=lead.pk)).status_code == 404
+
+
+@pytest.mark.parametrize(("url", "data"), POST_VIEWS)
+@pytest.mark.parametrize(("viewer", "owner"), [("charlie", "alice"), ("maria", "charlie")])
+def test_lead_actions_404_when_not_visible(org, login, url, data, viewer, owner):
+    lead = LeadFactory(owner=org[owner])
+    response = login(org[viewer]).post(url.format(pk=lead.pk), data)
+    assert response.status_code == 404
+    assert not lead.activities.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/leads/{pk}/activities/", "/leads/{pk}/stage/", "/leads/{pk}/reassign/", "/leads/{pk}/claim/",
+     "/leads/activities/{pk}/edit/", "/leads/activities/{pk}/correct/", "/leads/import/confirm/"],
+)  # fmt: skip
+def test_post_only_views_refuse_get(org, login, url):
+    lead = LeadFactory(owner=org["alice"])
+    assert login(org["alice"]).get(url.format(pk=lead.pk)).status_code == 405
+
+
+def test_activity_edit_and_correct_404_for_others(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    entry = ActivityFactory(lead=lead, actor=org["alice"])
+    for url in (f"/leads/activities/{entry.pk}/edit/", f"/leads/activities/{entry.pk}/correct/"):
+        assert login(org["charlie"]).post(url, {"body": "x", "outcome": "connected"}).status_code == 404
+
+
+def test_rep_cannot_reassign(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    response = login(org["alice"]).post(f"/leads/{lead.pk}/reassign/", {"to_owner": org["bob"].pk, "reason": "x"})
+    assert response.status_code == 403
+
+
+def test_other_rep_in_team_cannot_change_stage_or_edit(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    # bob cannot even see alice's lead: 404 before any role check.
+    assert login(org["bob"]).post(f"/leads/{lead.pk}/stage/", {"stage": "won"}).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/leads/intake-sources/", "/leads/intake-sources/new/"])
+@pytest.mark.parametrize("persona", ["alice", "maria"])
+def test_intake_source_pages_are_admin_only(org, login, url, persona):
+    assert login(org[persona]).get(url).status_code == 403
+
+
+def test_anonymous_is_sent_to_login(client, org):
+    for url in ("/leads/", "/leads/my-day/", "/leads/export.csv", "/leads/new/"):
+        assert client.get(url).status_code == 302
+
+
+# --- lead list ---------------------------------------------------------------------------------
+
+
+def test_rep_sees_own_leads_manager_sees_team(org, login):
+    LeadFactory(owner=org["alice"], name="Alpha Lead")
+    LeadFactory(owner=org["bob"], name="Bravo Lead")
+    LeadFactory(owner=org["charlie"], name="Charlie Lead")
+    body = login(org["alice"]).get("/leads/").content.decode()
+    assert "Alpha Lead" in body and "Bravo Lead" not in body and "Charlie Lead" not in body
+    body = login(org["maria"]).get("/leads/").content.decode()
+    assert "Alpha Lead" in body and "Bravo Lead" in body and "Charlie Lead" not in body
+
+
+def test_list_filters_search_and_sort(org, login):
+    now = timezone.now()
+    a = LeadFactory(owner=org["alice"], name="Zed", company="Acme", value=10)
+    b = LeadFactory(owner=org["bob"], name="Amy", company="Beta", value=30)
+    overdue_lead(org["bob"], org["north"], name="Late")
+    Lead.objects.filter(pk=a.pk).update(arrived_at=now - timedelta(days=10))
+    c = login(org["maria"])
+
+    def names(query):
+        response = c.get("/leads/?" + query)
+        assert response.status_code == 200
+        return [lead.name for lead in response.context["page"].object_list]
+
+    assert names("q=acme") == ["Zed"]
+    assert names(f"owner={org['bob'].pk}&sort=name") == ["Amy", "Late"]
+    assert names("overdue=on") == ["Late"]
+    assert set(names("untouched=on")) == {"Zed", "Amy"}
+    assert names("sort=-value&untouched=on") == ["Amy", "Zed"]
+    day = (now - timedelta(days=2)).date().isoformat()
+    assert "Zed" not in names(f"arrived_from={day}")
+    assert names(f"arrived_to={(now - timedelta(days=5)).date().isoformat()}") == ["Zed"]
+    assert names("stage=contacted") == ["Late"]
+    assert names("arrived_from=not-a-date") == names("")  # a bad filter is ignored, with a message
+    assert b.name in names("")
+
+
+def test_list_paginates(org, login):
+    for i in range(30):
+        LeadFactory(owner=org["alice"], name=f"Lead {i:02d}")
+    response = login(org["alice"]).get("/leads/?sort=name&page=2")
+    assert [x.name for x in response.context["page"].object_list] == [f"Lead {i:02d}" for i in range(25, 30)]
+
+
+def _count_queries(django_assert_num_queries, client, url, n):
+    with django_assert_num_queries(n):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_list_query_count_is_constant(org, login, django_assert_num_queries, rows):
+    for _ in range(rows):
+        LeadFactory(owner=org["alice"], source=IntakeSourceFactory(team=org["north"]))
+    c = login(org["maria"])
+    # session, user, unread-count (navbar), managed teams + team tree (scoping), user time zone,
+    # count, page of leads (owner/team/source joined), owner/team/source filter choices
+    # (team tree again for each visible-set helper that is not cached): constant whatever the rows.
+    _count_queries(django_assert_num_queries, c, "/leads/", 12)
+
+
+# --- My day ----------------------------------------------------------------------------------------
+
+
+def test_my_day_sections_sorted_by_urgency(org, login):
+    now = timezone.now()
+    old = LeadFactory(owner=org["alice"], name="Old untouched")
+    Lead.objects.filter(pk=old.pk).update(arrived_at=now - timedelta(days=2))
+    LeadFactory(owner=org["alice"], name="Fresh untouched")
+    very = overdue_lead(org["alice"], org["north"], name="Very late")
+    Lead.objects.filter(pk=very.pk).update(next_follow_up_at=now - timedelta(days=1))
+    overdue_lead(org["alice"], org["north"], name="A bit late")
+    later = LeadFactory(owner=org["alice"], name="Later today", stage="contacted", first_contacted_at=now)
+    Lead.objects.filter(pk=later.pk).update(next_follow_up_at=now + timedelta(minutes=5))
+    tomorrow = LeadFactory(owner=org["alice"], name="Tomorrow", stage="contacted", first_contacted_at=now)
+    Lead.objects.filter(pk=tomorrow.pk).update(next_follow_up_at=now + timedelta(days=2))
+    LeadFactory(owner=org["bob"], name="Bob's lead")
+    day = login(org["alice"]).get("/leads/my-day/").context["day"]
+    assert [x.name for x in day.untouched] == ["Old untouched", "Fresh untouched"]
+    assert [x.name for x in day.overdue] == ["Very late", "A bit late"]
+    assert [x.name for x in day.due_today] == ["Later today"]
+
+
+def test_due_today_uses_the_reps_time_zone(org, login):
+    alice = org["alice"]
+    alice.time_zone = "Pacific/Kiritimati"  # UTC+14: "today" ends much earlier in UTC terms
+    alice.save()
+    now = timezone.now()
+    local = now.astimezone(__import__("zoneinfo").ZoneInfo("Pacific/Kiritimati"))
+    end_local = local.replace(hour=23, minute=59, second=0, microsecond=0)
+    lead = LeadFactory(owner=alice, name="Tonight", stage="contacted", first_contacted_at=now)
+    Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=end_local)
+    nextday = LeadFactory(owner=alice, name="Next day", stage="contacted", first_contacted_at=now)
+    Lead.objects.filter(pk=nextday.pk).update(next_follow_up_at=end_local + timedelta(minutes=2))
+    day = login(alice).get("/leads/my-day/").context["day"]
+    names = [x.name for x in day.due_today]
+    assert "Next day" not in names
+    if end_local > now:
+        assert names == ["Tonight"]
+
+
+def test_log_from_my_day_with_htmx_moves_lead_out_of_overdue(org, login):
+    lead = overdue_lead(org["alice"], org["north"], name="Late one")
+    c = login(org["alice"])
+    response = c.post(
+        f"/leads/{lead.pk}/activities/", {"from": "my-day", "kind": "call", "outcome": "connected"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="my-day-sections"' in body and "<html" not in body
+    assert response.context["day"].overdue == []
+    assert FollowUp.objects.get(lead=lead).state == "done"
+
+
+def test_log_from_my_day_with_new_follow_up_tomorrow(org, login):
+    lead = overdue_lead(org["alice"], org["north"], name="Late one")
+    c = login(org["alice"])
+    when = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    c.post(
+        f"/leads/{lead.pk}/activities/",
+        {"from": "my-day", "kind": "call", "outcome": "voicemail", "next_follow_up_at": when},
+        **HTMX,
+    )
+    assert FollowUp.objects.get(lead=lead, state="open").due_at.strftime("%Y-%m-%dT%H:%M") == when
+
+
+def test_bad_log_from_my_day_shows_error_in_row(org, login):
+    lead = overdue_lead(org["alice"], org["north"], name="Late one")
+    response = login(org["alice"]).post(
+        f"/leads/{lead.pk}/activities/", {"from": "my-day", "kind": "call", "outcome": "replied"}, **HTMX
+    )
+    assert "choose an outcome" in response.content.decode()
+    assert not lead.activities.exists()
+
+
+def test_claim_from_my_day_queue(org, login):
+    TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
+    lead = lead_create(actor=None, team=org["north"], name="Queued", email="q@example.com").lead
+    c = login(org["bob"])
+    assert [x.name for x in c.get("/leads/my-day/").context["day"].queue] == ["Queued"]
+    response = c.post(f"/leads/{lead.pk}/claim/", **HTMX)
+    assert response.status_code == 200
+    assert [x.name for x in response.context["day"].untouched] == ["Queued"]
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]
+    # charlie (South) cannot claim North's queue: 404
+    lead2 = lead_create(actor=None, team=org["north"], name="Q2", email="q2@example.com").lead
+    assert login(org["charlie"]).post(f"/leads/{lead2.pk}/claim/").status_code == 404
+
+
+def test_rep_home_shows_my_day(org, login):
+    overdue_lead(org["alice"], org["north"], name="Late one")
+    body = login(org["alice"]).get("/").content.decode()
+    assert "Good day, Alice" in body and "Late one" in body and 'id="my-day-sections"' in body
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_my_day_query_count_is_constant(org, login, django_assert_num_queries, rows):
+    TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
+    for i in range(rows):
+        LeadFactory(owner=org["alice"])
+        overdue_lead(org["alice"], org["north"])
+        LeadFactory(owner=None, team=org["north"], name=f"Q{i}")
+    c = login(org["alice"])
+    # session, user, unread count, user time zone (team), member teams, my leads, queue.
+    _count_queries(django_assert_num_queries, c, "/leads/my-day/", 7)
+
+
+# --- lead detail --------------------------------------------------------------------------------
+
+
+def test_detail_htmx_log_puts_entry_at_top_of_timeline(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    activity_log(actor=org["alice"], lead=lead, kind="note", body="Earlier note")
+    response = login(org["alice"]).post(
+        f"/leads/{lead.pk}/activities/", {"kind": "call", "outcome": "connected", "body": "Great chat"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body and 'id="lead-main"' in body
+    assert body.index("Great chat") < body.index("Earlier note")
+    assert "not yet" not in body.split("Timeline")[0]  # first contact is now shown
+
+
+def test_detail_bad_activity_redisplays_errors_and_saves_nothing(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    past = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    c = login(org["alice"])
+    response = c.post(
+        f"/leads/{lead.pk}/activities/",
+        {"kind": "call", "outcome": "connected", "body": "typed text", "next_follow_up_at": past},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Choose a follow-up time in the future." in body and "typed text" in body
+    assert not lead.activities.exists()
+    response = c.post(f"/leads/{lead.pk}/activities/", {"kind": "call", "outcome": "connected", "body": "x" * 5001})
+    assert response.status_code == 400 and not lead.activities.exists()
+
+
+def test_stage_lost_without_reason_is_refused_in_page(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    response = login(org["alice"]).post(f"/leads/{lead.pk}/stage/", {"stage": "lost"}, **HTMX)
+    assert "Say why the lead was lost." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.stage == "new"
+    login(org["alice"]).post(f"/leads/{lead.pk}/stage/", {"stage": "lost", "lost_reason": "No budget"})
+    lead.refresh_from_db()
+    assert (lead.stage, lead.lost_reason) == ("lost", "No budget")
+
+
+def test_manager_reassigns_from_page_with_reason(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    c = login(org["maria"])
+    response = c.post(f"/leads/{lead.pk}/reassign/", {"to_owner": org["bob"].pk, "reason": ""}, **HTMX)
+    assert "This field is required." in response.content.decode()
+    c.post(f"/leads/{lead.pk}/reassign/", {"to_owner": org["bob"].pk, "reason": "Alice is away"})
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]
+    assert "Reason: Alice is away" in c.get(f"/leads/{lead.pk}/").content.decode()
+
+
+def test_edit_own_entry_within_window_then_correction_after(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    entry = activity_log(actor=org["alice"], lead=lead, kind="call", outcome="connected", body="Spoke")
+    c = login(org["alice"])
+    c.post(f"/leads/activities/{entry.pk}/edit/", {"outcome": "voicemail", "body": "Left message"}, **HTMX)
+    entry.refresh_from_db()
+    assert (entry.outcome, entry.body) == ("voicemail", "Left message")
+    Activity.objects.filter(pk=entry.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+    response = c.post(f"/leads/activities/{entry.pk}/edit/", {"outcome": "connected", "body": "x"}, **HTMX)
+    assert "add a correction instead" in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.outcome == "voicemail"
+    c.post(f"/leads/activities/{entry.pk}/correct/", {"body": "Actually they picked up"}, **HTMX)
+    fix = Activity.objects.get(corrects=entry)
+    assert fix.kind == "note"
+    body = c.get(f"/leads/{lead.pk}/").content.decode()
+    assert "Corrected later" in body and "Corrects" in body
+
+
+def test_other_person_cannot_edit_entry(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    entry = activity_log(actor=org["alice"], lead=lead, kind="call", outcome="connected", body="Spoke")
+    login(org["maria"]).post(f"/leads/activities/{entry.pk}/edit/", {"outcome": "voicemail", "body": "x"})
+    entry.refresh_from_db()
+    assert entry.body == "Spoke"
+
+
+@pytest.mark.parametrize("entries", [5, 50])
+def test_detail_query_count_is_constant(org, login, django_assert_num_queries, entries):
+    lead = LeadFactory(owner=org["alice"])
+    for i in range(entries):
+        activity_log(actor=org["alice"], lead=lead, kind="note", body=f"n{i}")
+    first = lead.activities.last()
+    activity_log(actor=org["alice"], lead=lead, kind="note", body="fix", corrects=first)
+    c = login(org["maria"])
+    # session, user, unread count, user time zone, lead (+owner/team/source), managed teams
+    # + team tree (can_manage), timeline (+actor, corrects), corrections prefetch, open follow-up,
+    # reassign choices (members of the team).
+    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 11)
+
+
+# --- create and edit --------------------------------------------------------------------------------
+
+
+def test_rep_creates_lead_for_themselves(org, login):
+    response = login(org["bob"]).post(
+        "/leads/new/", {"name": "Walk-in", "email": "w@example.com", "team": org["north"].pk, "value": "10"}
+    )
+    lead = Lead.objects.get(name="Walk-in")
+    assert response.status_code == 302 and lead.owner == org["bob"] and lead.channel == "manual"
+
+
+def test_manager_picks_owner_or_round_robin(org, login):
+    c = login(org["maria"])
+    c.post("/leads/new/", {"name": "A", "email": "a@example.com", "team": org["north"].pk, "owner": org["bob"].pk})
+    c.post("/leads/new/", {"name": "B", "email": "b@example.com", "team": org["north"].pk, "owner": ""})
+    assert Lead.objects.get(name="A").owner == org["bob"]
+    assert Lead.objects.get(name="B").owner == org["alice"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "", "email": "a@example.com"}, "This field is required."),
+        ({"name": "x" * 201, "email": "a@example.com"}, "at most 200 characters"),
+        ({"name": "Jo", "email": "nope"}, "Enter a valid email address"),
+        ({"name": "Jo", "phone": "123"}, "phone number"),
+        ({"name": "Jo"}, "Give an email address or a phone number"),
+    ],
+)
+def test_create_bad_input_redisplays(org, login, data, message):
+    response = login(org["alice"]).post("/leads/new/", {"team": org["north"].pk, **data})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Lead.objects.count() == 0
+
+
+def test_rep_cannot_create_in_another_team(org, login):
+    response = login(org["alice"]).post("/leads/new/", {"name": "X", "email": "x@example.com", "team": org["south"].pk})
+    assert response.status_code == 400 and Lead.objects.count() == 0
+
+
+def test_edit_contact_details(org, login):
+    lead = LeadFactory(owner=org["alice"], email="a@example.com")
+    c = login(org["alice"])
+    response = c.post(
+        f"/leads/{lead.pk}/edit/", {"name": lead.name, "email": "bad", "phone": "", "value": "1", "company": ""}
+    )
+    assert response.status_code == 400
+    c.post(f"/leads/{lead.pk}/edit/", {"name": "New", "email": "N@Example.com", "phone": "", "value": "1"})
+    lead.refresh_from_db()
+    assert (lead.name, lead.email) == ("New", "n@example.com")
+
+
+# --- escaping ---------------------------------------------------------------------------------------
+
+
+def test_script_names_render_as_text_everywhere(org, login):
+    evil = "<script>alert(1)</script>"
+    lead = LeadFactory(owner=org["alice"], name=evil, company=evil)
+    activity_log(actor=org["alice"], lead=lead, kind="note", body=evil)
+    c = login(org["alice"])
+    for url in ("/leads/", f"/leads/{lead.pk}/", "/leads/my-day/", "/"):
+        body = c.get(url).content.decode()
+        assert evil not in body, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
+
+
+# --- manager home panel -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_manager_panel_counts_with_constant_queries(org, login, django_assert_num_queries, rows):
+    for _ in range(rows):
+        LeadFactory(owner=org["alice"])
+        overdue_lead(org["bob"], org["north"])
+        LeadFactory(owner=org["charlie"])  # another team: not counted
+    c = login(org["maria"])
+    response = c.get("/")
+    body = response.content.decode()
+    assert f'data-testid="count-untouched">{rows}<' in body
+    assert f'data-testid="count-overdue">{rows}<' in body
+    # The panel adds one aggregate query to the home page; the whole page stays constant.
+    with django_assert_num_queries(8):
+        c.get("/")
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+def _rows(response):
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_export_is_scoped_filtered_and_formula_safe(org, login):
+    LeadFactory(owner=org["alice"], name='=HYPERLINK("http://evil")', company="+cmd", phone="+14155552671")
+    LeadFactory(owner=org["alice"], name="@SUM(1)", company="-2")
+    LeadFactory(owner=org["bob"], name="Bob's")
+    response = login(org["alice"]).get("/leads/export.csv?sort=name")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = _rows(response)
+    assert rows[0][:3] == ["id", "name", "company"]
+    names = sorted(r[1] for r in rows[1:])
+    assert names == ['\'=HYPERLINK("http://evil")', "'@SUM(1)"]  # bob's lead is not there
+    companies = sorted(r[2] for r in rows[1:])
+    assert companies == ["'+cmd", "'-2"]
+    maria_rows = _rows(login(org["maria"]).get(f"/leads/export.csv?owner={org['bob'].pk}"))
+    assert [r[1] for r in maria_rows[1:]] == ["Bob's"]
