@@ -184,9 +184,11 @@ def progress_of(goal: Goal, actual: Decimal | None, *, now: dt.datetime, thresho
 def goals_progress(
     goals: Iterable[Goal], *, now: dt.datetime | None = None, thresholds: Thresholds | None = None
 ) -> dict[int, Progress]:
+    goals = list(goals)
+    if not goals:
+        return {}
     now = now or timezone.now()
     thresholds = thresholds or thresholds_get()
-    goals = list(goals)
     values = actual_values(goals, now=now)
     return {g.pk: progress_of(g, values.get(g.pk), now=now, thresholds=thresholds) for g in goals}
 

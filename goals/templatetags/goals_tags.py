@@ -9,7 +9,6 @@ from goals.progress import goals_progress
 from goals.selectors import (
     commitments_visible_to,
     current_goals,
-    goals_awaiting_decision,
     goals_for_rep_page,
     in_teams,
     week_start,
@@ -37,11 +36,14 @@ def rep_goals_panel(context):
 def manager_goals_panel(context):
     user = context["request"].user
     managed = managed_team_ids(user)
-    goals = list(
+    # One query for running goals and open proposals; progress only when there are goals.
+    rows = list(
         current_goals(Goal.objects.select_related("owner", "team"))
-        .filter(status=Goal.Status.APPROVED)
+        .filter(status__in=[Goal.Status.APPROVED, Goal.Status.PROPOSED])
         .filter(in_teams(managed))
     )
+    goals = [g for g in rows if g.status == Goal.Status.APPROVED]
+    awaiting = sum(1 for g in rows if g.status == Goal.Status.PROPOSED and g.owner_id != user.pk)
     progress = goals_progress(goals)
     flagged = []
     for goal in goals:
@@ -49,9 +51,4 @@ def manager_goals_panel(context):
         if goal.progress.state in (Pacing.AT_RISK, Pacing.BEHIND):
             flagged.append(goal)
     flagged.sort(key=lambda g: (g.progress.state != Pacing.BEHIND, g.end_date))
-    return {
-        "total": len(goals),
-        "flagged": flagged[:8],
-        "flagged_count": len(flagged),
-        "awaiting": goals_awaiting_decision(user).count(),
-    }
+    return {"total": len(goals), "flagged": flagged[:8], "flagged_count": len(flagged), "awaiting": awaiting}
