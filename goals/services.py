@@ -399,6 +399,30 @@ def goal_evaluate(*, goal_id: int, now: dt.datetime | None = None, thresholds: T
     return progress.state
 
 
+def goal_snapshots_backfill(*, goal: Goal, until: dt.date | None = None) -> int:
+    """Write the missing daily snapshots of a built-in goal from its start to `until` (yesterday by
+    default), each computed as of that day's end. Only snapshots: no pacing change, no notice.
+    Used when a goal is set part-way through its period, so its chart starts at the start."""
+    if goal.is_manual:
+        return 0
+    tz = timezone.get_default_timezone()
+    until = min(until or timezone.localdate() - dt.timedelta(days=1), goal.end_date)
+    have = set(GoalSnapshot.objects.filter(goal=goal).values_list("date", flat=True))
+    thresholds = thresholds_get()
+    written = 0
+    day = goal.start_date
+    while day <= until:
+        if day not in have:
+            end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+            progress = goals_progress([goal], now=end_of_day, thresholds=thresholds)[goal.pk]
+            _, created = GoalSnapshot.objects.get_or_create(
+                goal=goal, date=day, defaults={"value": progress.actual, "pacing": progress.state}
+            )
+            written += created
+        day += dt.timedelta(days=1)
+    return written
+
+
 def goals_evaluate_open(*, now: dt.datetime | None = None) -> int:
     """Evaluate every approved goal without an outcome that has started."""
     now = now or timezone.now()
