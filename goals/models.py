@@ -180,6 +180,20 @@ class GoalEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on goal {self.goal_id}"
 
+    @property
+    def change_lines(self) -> list[str]:
+        """The recorded changes as readable lines ("target: 10.00 → 15")."""
+        changes = self.changes or {}
+        if set(changes) == {"from", "to"}:
+            return [f"{Pacing(changes['from']).label if changes['from'] else '—'} → {Pacing(changes['to']).label}"]
+        lines = []
+        for name, value in changes.items():
+            if isinstance(value, list) and len(value) == 2:
+                lines.append(f"{name.replace('_', ' ')}: {value[0]} → {value[1]}")
+            elif value is not None:
+                lines.append(f"{name.replace('_', ' ')}: {value}")
+        return lines
+
 
 class CheckIn(models.Model):
     """A manual metric's figure to date, reported by the owner (a member for a team goal) or a manager."""

@@ -119,7 +119,7 @@ def goal_create(request):
     return render(
         request,
         "goals/goal_form.html",
-        {"form": form, "assigning": assigning, "recent": _recent_from_form(request, form)},
+        {"form": form, "assigning": assigning, "recent": _recent_from_request(request)},
     )
 
 
@@ -205,9 +205,6 @@ def goal_detail(request, pk: int):
         "can_decide": manage and goal.status == Goal.Status.PROPOSED,
         "can_edit": not goal.outcome and (manage or (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED)),
         "can_check_in": goal.is_manual and goal.is_open and can_check_in(user, goal),
-        "check_in_form": CheckInForm(),
-        "approve_form": ApproveForm(),
-        "reject_form": RejectForm(),
     }
     return render(request, "goals/goal_detail.html", context)
 
@@ -232,11 +229,11 @@ def goal_approve(request, pk: int):
 def goal_reject(request, pk: int):
     goal = goal_get_for_user(request.user, pk, manage=True)
     form = RejectForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.goal_reject(actor=request.user, goal=goal, reason=request.POST.get("reason", ""))
+        services.goal_reject(actor=request.user, goal=goal, reason=reason)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        form.is_valid()
     else:
         messages.success(request, f"Rejected “{goal.title}”.")
     return redirect("goals:goal-detail", pk=goal.pk)
@@ -291,7 +288,7 @@ def _recent_figure(user: User, metric: str, goal: Goal | None = None, owner_valu
     }
 
 
-def _recent_from_form(request, form) -> dict | None:
+def _recent_from_request(request) -> dict | None:
     data = request.POST or request.GET
     return _recent_figure(request.user, data.get("metric", ""), owner_value=data.get("owner", ""))
 

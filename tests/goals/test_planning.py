@@ -283,3 +283,42 @@ def test_recent_figure_for_someone_not_visible_shows_nothing(login, maria, charl
     response = login(maria).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": f"user:{charlie.pk}"})
     assert response.status_code == 200
     assert "Choose a built-in metric" in response.text
+
+
+def test_history_reads_as_sentences(login, alice, maria):
+    goal = GoalFactory(owner=alice, target=Decimal(10))
+    GoalEvent.objects.create(goal=goal, kind=GoalEvent.Kind.PACING, changes={"from": "on_track", "to": "at_risk"})
+    GoalEvent.objects.create(goal=goal, actor=alice, kind=GoalEvent.Kind.CHECK_IN, changes={"value": "4"})
+    text = login(maria).get(reverse("goals:goal-detail", args=[goal.pk])).text
+    assert "On track → At risk" in text and "value: 4" in text
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1"])
+def test_check_in_bad_input_records_nothing(login, alice, value):
+    goal = GoalFactory(owner=alice)
+    response = login(alice).post(reverse("goals:checkin-create", args=[goal.pk]), {"value": value}, follow=True)
+    assert "Check-in not recorded" in response.text
+    assert not goal.check_ins.exists()
+
+
+def test_check_in_on_a_built_in_goal_is_refused(login, alice):
+    goal = GoalFactory(owner=alice, metric="calls", unit="activities")
+    response = login(alice).post(reverse("goals:checkin-create", args=[goal.pk]), {"value": "3"}, follow=True)
+    assert "takes no check-ins" in response.text
+    assert not goal.check_ins.exists()
+
+
+def test_manager_checks_in_for_a_rep_and_teammate_cannot(login, alice, bob, maria):
+    goal = GoalFactory(owner=alice)
+    login(maria).post(reverse("goals:checkin-create", args=[goal.pk]), {"value": "3", "comment": "From our 1:1"})
+    assert goal.check_ins.get().author == maria
+    assert login(bob).post(reverse("goals:checkin-create", args=[goal.pk]), {"value": "9"}).status_code == 404
+
+
+def test_thresholds_must_be_ordered(db):
+    from django.db import IntegrityError
+
+    from goals.models import GoalSettings
+
+    with pytest.raises(IntegrityError):
+        GoalSettings.objects.create(pk=1, at_risk_below=60, behind_below=70)
