@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.utils import timezone
@@ -50,6 +50,8 @@ class Progress:
     ratio: Decimal | None  # % of expected (inverted for "at most"); None when it cannot be read
     state: str  # a Pacing value
     fraction: Decimal  # share of the period elapsed, 0..1
+    achieved: int = 0  # how far towards the target, 0..100 (for the progress bar)
+    expected_share: int = 0  # where the figure should be by now on that bar, 0..100
 
     @property
     def state_label(self) -> str:
@@ -87,6 +89,13 @@ def elapsed_fraction(goal: Goal, now: dt.datetime) -> Decimal:
     return Decimal((now - start).total_seconds()) / Decimal((end - start).total_seconds())
 
 
+def _achieved(actual: Decimal | None, target: Decimal, up: bool) -> int:
+    if actual is None or target <= 0:
+        return 0
+    share = actual / target if up else target / max(actual, target)  # "at most": full while within the target
+    return int(min(share, Decimal(1)) * HUNDRED)
+
+
 def pace(
     *,
     actual: Decimal | None,
@@ -98,6 +107,23 @@ def pace(
 ) -> Progress:
     """Pacing of one figure (pure: the hand-computed tests exercise it directly)."""
     target = Decimal(target)
+    progress = _pace(
+        actual=actual,
+        target=target,
+        direction=direction,
+        cumulative=cumulative,
+        fraction=fraction,
+        thresholds=thresholds,
+    )
+    up = direction == Direction.AT_LEAST
+    return replace(
+        progress,
+        achieved=_achieved(actual, target, up),
+        expected_share=_achieved(progress.expected, target, up) if up else 100,
+    )
+
+
+def _pace(*, actual, target, direction, cumulative, fraction, thresholds) -> Progress:
     expected = (target * fraction) if cumulative else target
     expected = expected.quantize(Decimal("0.01"))
     up = direction == Direction.AT_LEAST

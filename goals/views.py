@@ -160,27 +160,42 @@ def goal_edit(request, pk: int):
 
 
 def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
-    from goals.metric_source import is_cumulative
-
-    cumulative = is_cumulative(goal.metric)
-    total_days = (goal.end_date - goal.start_date).days + 1
-    points = []
-    for snap in GoalSnapshot.objects.filter(goal=goal).order_by("date"):
-        points.append((snap.date, snap.value))
+    """One point per day of the period: the day's closing figure (daily snapshots; for a manual
+    goal its last check-in of the day, carried forward), today's live figure, and the figure
+    expected by the end of each day. Passed to Chart.js with json_script."""
+    cumulative = metric_source.is_cumulative(goal.metric)
     today = timezone.localdate(now)
-    if goal.start_date <= today <= goal.end_date + dt.timedelta(days=1) and progress.actual is not None:
-        points = [p for p in points if p[0] < today] + [(today, progress.actual)]
+    days = [goal.start_date + dt.timedelta(days=i) for i in range((goal.end_date - goal.start_date).days + 1)]
+    known: dict[dt.date, Decimal | None] = {}
+    if goal.is_manual:
+        for created_at, value in goal.check_ins.order_by("created_at", "id").values_list("created_at", "value"):
+            known[timezone.localdate(created_at)] = value
+    else:
+        known.update(GoalSnapshot.objects.filter(goal=goal).values_list("date", "value"))
+    if goal.start_date <= today <= goal.end_date:
+        known[today] = progress.actual
+    actual: list[float | None] = []
+    last = None
+    for day in days:
+        if day > today:
+            actual.append(None)
+            continue
+        if day in known:
+            last = known[day]
+        elif not goal.is_manual:
+            last = None  # no snapshot that day: a gap, not a guess
+        actual.append(None if last is None else float(last))
+    total = Decimal(len(days))
 
-    def expected_on(day: dt.date) -> float:
+    def expected_on(index: int) -> float:
         if not cumulative:
             return float(goal.target)
-        elapsed = min(max((day - goal.start_date).days + 1, 0), total_days)
-        return float(goal.target * Decimal(elapsed) / Decimal(total_days))
+        return float(goal.target * Decimal(index + 1) / total)
 
     return {
-        "labels": [d.isoformat() for d, _ in points],
-        "actual": [None if v is None else float(v) for _, v in points],
-        "expected": [expected_on(d) for d, _ in points],
+        "labels": [d.isoformat() for d in days],
+        "actual": actual,
+        "expected": [expected_on(i) for i in range(len(days))],
         "target": float(goal.target),
         "unit": goal.unit,
     }

@@ -132,3 +132,22 @@ def test_home_pages_show_the_goal_panels(login, alice, maria):
     assert "Alice demos" in login(alice).get("/").text
     text = login(maria).get("/").text
     assert 'data-testid="manager-goals-panel"' in text and "Alice demos" in text  # 0 so far: behind
+
+
+def test_chart_has_a_point_per_day_with_snapshots_and_todays_live_figure(login, alice, frozen_now):
+    import json
+
+    from goals.models import GoalSnapshot
+
+    frozen_now(dt.datetime(2026, 11, 3, 12, tzinfo=timezone.get_default_timezone()))
+    goal = GoalFactory(owner=alice, metric="calls", unit="activities", target=Decimal(30))
+    GoalSnapshot.objects.create(goal=goal, date=dt.date(2026, 11, 1), value=Decimal(1))
+    GoalSnapshot.objects.create(goal=goal, date=dt.date(2026, 11, 2), value=Decimal(2))
+    text = login(alice).get(reverse("goals:goal-detail", args=[goal.pk])).text
+    start = text.index('<script id="goal-chart-data" type="application/json">') + len(
+        '<script id="goal-chart-data" type="application/json">'
+    )
+    data = json.loads(text[start : text.index("</script>", start)])
+    assert len(data["labels"]) == 30 and data["labels"][0] == "2026-11-01"
+    assert data["actual"][:4] == [1.0, 2.0, 0.0, None]  # today live: no calls yet; the future is empty
+    assert data["expected"][:3] == [1.0, 2.0, 3.0]  # 30 over 30 days, by the end of each day
