@@ -151,3 +151,31 @@ def test_chart_has_a_point_per_day_with_snapshots_and_todays_live_figure(login, 
     assert len(data["labels"]) == 30 and data["labels"][0] == "2026-11-01"
     assert data["actual"][:4] == [1.0, 2.0, 0.0, None]  # today live: no calls yet; the future is empty
     assert data["expected"][:3] == [1.0, 2.0, 3.0]  # 30 over 30 days, by the end of each day
+
+
+@pytest.mark.parametrize("goals", [5, 50])
+def test_goal_list_query_count_is_constant(login, django_assert_num_queries, alice, goals):
+    for i in range(goals):
+        CheckInFactory(goal=running(owner=alice, title=f"Goal {i}"), value=Decimal(i))
+        running(owner=alice, title=f"Calls {i}", metric="calls", unit="activities")
+        CommitmentFactory(owner=alice)
+    client = login(alice)
+    # 2 session + user, 1 unread notices, 1 member teams, 1 goals, 1 thresholds, 1 latest check-ins,
+    # 1 calls (one batch: the goals share a period), 1 this week's commitments
+    with django_assert_num_queries(9):
+        response = client.get(reverse("goals:goal-list"))
+    assert response.text.count('data-testid="goal-row"') == 2 * goals
+
+
+@pytest.mark.parametrize("people", [5, 50])
+def test_commitments_page_query_count_is_constant(login, django_assert_num_queries, alice, north, people):
+    for i in range(people):
+        mate = UserFactory(username=f"mate{people}_{i}")
+        MembershipFactory(user=mate, team=north)
+        CommitmentFactory(owner=mate, text=f"promise {i}")
+    CommitmentFactory(owner=alice, text="ring the Acme buyer")
+    client = login(alice)
+    # 2 session + user, 1 unread notices, 1 member teams, 1 people (self and teammates), 1 commitments
+    with django_assert_num_queries(6):
+        response = client.get(reverse("goals:commitment-list"))
+    assert response.text.count('data-testid="commitment"') == people + 1

@@ -100,3 +100,15 @@ def test_digest_task_enqueues_one_per_person(settings, alice, bob, maria, sam, h
     finally:
         app.conf.task_always_eager = False
     assert Notification.objects.filter(kind="goals_digest_manager").count() == 3
+
+
+def test_at_risk_again_after_recovering_is_a_new_notice(alice):
+    goal = GoalFactory(owner=alice, target=Decimal(30))  # 1 a day expected
+    CheckInFactory(goal=goal, value=Decimal(10))
+    goals_evaluate_open(now=midnight(11))  # 10 of 10: on track
+    goals_evaluate_open(now=midnight(13))  # 10 of 12 = 83 %: at risk -> notice 1
+    CheckInFactory(goal=goal, value=Decimal(14))
+    goals_evaluate_open(now=midnight(15))  # 14 of 14: on track again
+    goals_evaluate_open(now=midnight(17))  # 14 of 16 = 87.5 %: at risk -> notice 2
+    goals_evaluate_open(now=midnight(17))
+    assert Notification.objects.filter(recipient=alice, kind="goal_at_risk").count() == 2
