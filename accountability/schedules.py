@@ -11,7 +11,16 @@ BEAT_SCHEDULE: dict = {}
 
 
 # --- Follow-up SLAs (leads.sla) -------------------------------------------------
-# (entries added by the SLA work)
+# Every minute: derive due reminders and escalations from the leads' columns, record each
+# once, enqueue their delivery, and enqueue again anything the broker lost (including email/SMS
+# deliveries whose retry was dropped). A minute is the SLA's resolution: a breach is noticed
+# at most ~60 s late. Missed runs cost nothing: the next run finds the same rows.
+BEAT_SCHEDULE["sla-sweep"] = {
+    "task": "leads.sla.tasks.sla_sweep_task",
+    "schedule": 60.0,
+    # A sweep older than a minute is superseded by the next one.
+    "options": {"expires": 55},
+}
 
 
 # --- Expectations documents (accountability.expectations) -----------------------

@@ -204,6 +204,15 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Accountability <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# SMS: recorded in an outbox (admins see it) unless all three Twilio variables are set.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+SMS_BACKEND = env_str("SMS_BACKEND")  # dotted path overriding the choice above (tests)
+# Email/SMS deliveries: attempts before a delivery is marked failed, first backoff in seconds.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_BACKOFF_SECONDS = env_int("NOTIFICATION_BACKOFF_SECONDS", 30)
+
 # Celery: Redis in production and tests; kombu's filesystem transport when no broker is set,
 # so the demo's reminders really flow through a worker without any server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or env_str("REDIS_URL")
@@ -251,6 +260,9 @@ LEADS_WEB_FORM_RATE_PER_MINUTE = env_int("LEADS_WEB_FORM_RATE_PER_MINUTE", 5)  #
 LEADS_ACTIVITY_EDIT_MINUTES = env_int("LEADS_ACTIVITY_EDIT_MINUTES", 10)
 LEADS_IMPORT_MAX_BYTES = env_int("LEADS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 LEADS_IMPORT_MAX_ROWS = env_int("LEADS_IMPORT_MAX_ROWS", 5000)
+# The request header (Django META name, e.g. HTTP_X_REAL_IP) a trusted reverse proxy sets with
+# the client's address; empty: REMOTE_ADDR. Used by per-IP rate limits.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,13 @@
+from datetime import datetime, time, timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.text import slugify
 
 from accountability.models import Team, User
 from accountability.scoping import managed_team_ids, member_team_ids, teams_visible_to, users_visible_to
-from leads.models import Activity, IntakeSource, Lead
+from leads.models import Activity, IntakeSource, Lead, TeamIntakeSettings
 from leads.services import OUTCOMES, _normalise_phone, normalise_email
 
 
@@ -38,7 +40,8 @@ class ContactFieldsMixin(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not self.errors and not data.get("email") and not data.get("phone"):
+        no_contact = not data.get("email") and not data.get("phone")
+        if no_contact and "email" not in self.errors and "phone" not in self.errors:
             self.add_error("email", "Give an email address or a phone number, so someone can follow up.")
         return data
 
@@ -201,8 +204,6 @@ class LeadFilterForm(forms.Form):
         self.fields["source"].queryset = IntakeSource.objects.filter(team__in=teams_visible_to(user))
 
     def filter(self, qs, *, now, tz):
-        from datetime import datetime, time, timedelta
-
         if not self.is_valid():
             return qs.order_by("-arrived_at", "-id")
         d = self.cleaned_data
@@ -230,8 +231,6 @@ class LeadFilterForm(forms.Form):
         if d.get("arrived_to"):
             qs = qs.filter(arrived_at__lt=datetime.combine(d["arrived_to"] + timedelta(days=1), time.min, tzinfo=tz))
         order = self.SORTS.get(d.get("sort") or "-arrived", "-arrived_at")
-        from django.db.models import F
-
         field = order.lstrip("-")
         expr = F(field).desc(nulls_last=True) if order.startswith("-") else F(field).asc(nulls_last=True)
         return qs.order_by(expr, "-id")
@@ -272,3 +271,14 @@ class ImportUploadForm(forms.Form):
         self.fields["team"].queryset = teams
         if len(teams) == 1:
             self.fields["team"].initial = teams[0].pk
+
+
+class TeamIntakeSettingsForm(forms.Form):
+    mode = forms.ChoiceField(choices=TeamIntakeSettings.Mode.choices, widget=forms.RadioSelect)
+    max_open_untouched = forms.IntegerField(
+        min_value=1,
+        max_value=10000,
+        required=False,
+        label="Cap on open, never-contacted leads per rep",
+        help_text="A rep at the cap gets no new lead until they contact one; empty means no cap.",
+    )

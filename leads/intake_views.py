@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,9 +12,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability.models import Team
-from accountability.scoping import admin_required
+from accountability.scoping import admin_required, managed_team_ids, manager_required
 from leads import ratelimit
-from leads.forms import ImportUploadForm, IntakeSourceForm, PublicLeadForm, add_service_errors
+from leads.forms import ImportUploadForm, IntakeSourceForm, PublicLeadForm, TeamIntakeSettingsForm, add_service_errors
 from leads.importing import (
     COLUMNS,
     ImportFileError,
@@ -24,21 +24,26 @@ from leads.importing import (
     rejected_rows_csv,
     team_is_importable_by,
 )
-from leads.models import IntakeSource, Lead
+from leads.models import IntakeSource, Lead, TeamIntakeSettings
 from leads.services import (
+    eligible_reps,
     intake_source_create,
     intake_source_rotate_token,
     intake_source_set_active,
     lead_create,
+    team_intake_settings_update,
 )
 
 # --- the public web form ------------------------------------------------------------------------
 
 
 def _client_ip(request) -> str:
-    # REMOTE_ADDR is the proxy's address behind a reverse proxy; the deployment's proxy
-    # (docker-compose) sets X-Real-IP, which only it can set because the app is not exposed.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR", "")
+    # Behind a reverse proxy REMOTE_ADDR is the proxy; CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP)
+    # names the header that proxy sets. Off by default: a client could forge it otherwise.
+    header = settings.CLIENT_IP_HEADER
+    if header and request.META.get(header):
+        return request.META[header].split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR", "")
 
 
 # csrf_exempt: the form is public and embedded on other sites, where our CSRF cookie is
@@ -176,10 +181,13 @@ def _unstash(request) -> tuple[Team, str, list[ImportRow]] | None:
     return team, data["filename"], rows
 
 
-@login_required
+@manager_required
 @require_http_methods(["GET", "POST"])
 def lead_import(request):
-    """Upload → preview with per-row errors. Nothing is written until the confirm step."""
+    """Upload → preview with per-row errors. Nothing is written until the confirm step.
+
+    Managers and admins import (a file usually holds leads for several reps); reps enter leads by hand.
+    """
     form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
     context = {"form": form, "columns": COLUMNS, "max_kb": settings.LEADS_IMPORT_MAX_BYTES // 1024}
     if request.method == "POST" and form.is_valid():
@@ -202,7 +210,7 @@ def lead_import(request):
     return render(request, "leads/lead_import.html", context, status=400 if form.errors else 200)
 
 
-@login_required
+@manager_required
 @require_GET
 def lead_import_preview(request):
     stash = _unstash(request)
@@ -219,7 +227,7 @@ def lead_import_preview(request):
     )  # fmt: skip
 
 
-@login_required
+@manager_required
 @require_POST
 def lead_import_confirm(request):
     stash = _unstash(request)
@@ -254,7 +262,7 @@ def lead_import_confirm(request):
     )
 
 
-@login_required
+@manager_required
 @require_GET
 def lead_import_report(request):
     data = request.session.get("leads_import_rejected")
@@ -263,3 +271,46 @@ def lead_import_report(request):
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="rejected-rows.csv"'
     return response
+
+
+# --- how each team's leads are assigned ---------------------------------------------------------
+
+
+@login_required
+@require_GET
+def intake_settings_list(request):
+    """Teams this user manages, with their assignment rule and who is eligible today."""
+    teams = list(teams_managed_by(request.user).select_related("intake_settings", "intake_settings__last_assigned"))
+    if not teams:
+        raise PermissionDenied
+    return render(request, "leads/intake_settings_list.html", {"teams": teams})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake_settings_edit(request, team_id: int):
+    team = get_object_or_404(teams_managed_by(request.user), pk=team_id)
+    rule = TeamIntakeSettings.objects.filter(team=team).first()
+    initial = {"mode": rule.mode if rule else TeamIntakeSettings.Mode.ROUND_ROBIN,
+               "max_open_untouched": rule.max_open_untouched if rule else None}  # fmt: skip
+    form = TeamIntakeSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team_intake_settings_update(actor=request.user, team=team, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Assignment for {team} saved.")
+            return redirect("leads:intake-settings-list")
+    return render(
+        request,
+        "leads/intake_settings_form.html",
+        {"form": form, "team": team, "eligible": eligible_reps(team)},
+        status=400 if form.errors else 200,
+    )
+
+
+def teams_managed_by(user):
+    if user.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(id__in=managed_team_ids(user))

@@ -22,6 +22,9 @@ CONTRACT (implemented by the metrics work; other apps code against these names):
     total_scorecard(*, period, team=None) -> Scorecard
         The same figures for a team (with its sub-teams) or, with no team, everyone.
 
+    team_scorecards(*, period, team_ids, users) -> (dict[user_id, Scorecard], Scorecard)
+        A team dashboard (rows of its members and the team total) in 7 queries.
+
     neglect_condition(now=None, *, untouched_hours=None, silent_days=None) -> Q
         The filter "this lead is neglected" on Lead, for the neglected report and counts.
 
@@ -55,7 +58,8 @@ ATTRIBUTION RULES (how each figure is decided; every figure can be explained dow
   / (on time + missed) x 100; None with nothing decided.
 - Activities. Entries the rep logged themselves (`actor`), of the loggable kinds (call, email,
   meeting, sms, note), occurring in the period; an entry that corrects an earlier one is not
-  counted again. Team totals count activities by anyone on the team's leads.
+  counted again. Team totals count the entries of the team's members (sub-teams included), so
+  they are the sum of the rep rows; everyone's total counts every entry made by a person.
 - Neglected. A current-state count (it ignores the period): open leads that are never contacted
   more than NEGLECT_UNTOUCHED_HOURS (default 24) after arrival, or whose follow-up is overdue
   (`next_follow_up_at` before now), or silent: no activity for NEGLECT_SILENT_DAYS (default 7)
@@ -380,6 +384,18 @@ class _Scope:
     def per_user(self) -> bool:
         return self.user_ids is not None
 
+    def member_ids(self) -> set[int] | None:
+        """The people of the teams (one small query, once); None for everyone."""
+        if self.team_ids is None:
+            return None
+        if not hasattr(self, "_member_ids"):
+            from accountability.models import Membership
+
+            self._member_ids = set(
+                Membership.objects.filter(team_id__in=self.team_ids).values_list("user_id", flat=True)
+            )
+        return self._member_ids
+
     def lead_filter(self, prefix: str = "") -> Q:
         if self.team_ids is None:
             return Q()
@@ -387,49 +403,38 @@ class _Scope:
 
 
 def _cohort(scope: _Scope, period: Period) -> dict:
-    """Received, contacted, speed to lead."""
-    from leads.models import Lead
-
-    out: dict = {}
-    if scope.per_user:
-        qs = _initial_assignments().filter(to_owner_id__in=scope.user_ids, **_range("lead__arrived_at", period))
-        key_field, p = "to_owner_id", "lead__"
-    else:
-        qs = Lead.objects.filter(scope.lead_filter(), **_range("arrived_at", period))
-        key_field, p = None, ""
-    lead_id = f"{p}id" if p else "id"
-    contacted = Q(**{f"{p}first_contacted_at__isnull": False})
+    """Per rep: received, contacted, speed to lead (totals: see _lead_totals)."""
+    # An assignment cannot precede the lead's arrival, so occurred_at >= start is implied;
+    # stating it lets PostgreSQL use the (to_owner, occurred_at) index on assignments.
+    qs = _initial_assignments().filter(
+        to_owner_id__in=scope.user_ids, occurred_at__gte=period.start, **_range("lead__arrived_at", period)
+    )
     aggregates = {
-        "leads_received": Count(lead_id, distinct=bool(p)),
-        "leads_contacted": Count(lead_id, distinct=bool(p), filter=contacted),
+        "leads_received": Count("lead_id", distinct=True),
+        "leads_contacted": Count("lead_id", distinct=True, filter=Q(lead__first_contacted_at__isnull=False)),
     }
     in_sql = _percentiles_in_sql()
     if in_sql:
-        minutes = EpochMinutes(F(f"{p}first_contacted_at"), F(f"{p}arrived_at"))
+        minutes = EpochMinutes(F("lead__first_contacted_at"), F("lead__arrived_at"))
         aggregates["median"] = PercentileCont(minutes, 0.5)
         aggregates["p90"] = PercentileCont(minutes, 0.9)
-    rows = qs.values(key_field).annotate(**aggregates) if key_field else [qs.aggregate(**aggregates)]
-    for row in rows:
-        key = row.get(key_field) if key_field else None
-        out[key] = {
+    out: dict = {}
+    for row in qs.values("to_owner_id").annotate(**aggregates):
+        out[row["to_owner_id"]] = {
             "leads_received": row["leads_received"],
             "leads_contacted": row["leads_contacted"],
             "speed_to_lead_median": _round(row.get("median")),
             "speed_to_lead_p90": _round(row.get("p90")),
         }
     if not in_sql:
-        # SQLite fallback (documented above): fetch the contacted leads' two timestamps, ordered.
+        # SQLite fallback (documented above): fetch the contacted leads' two timestamps.
         values: dict = {}
-        fields = [f"{p}arrived_at", f"{p}first_contacted_at"]
-        for row in qs.filter(**{f"{p}first_contacted_at__isnull": False}).values_list(
-            *([key_field] if key_field else []), *fields
-        ):
-            key = row[0] if key_field else None
-            arrived, contacted = row[-2], row[-1]
-            values.setdefault(key, []).append((contacted - arrived).total_seconds() / 60)
+        contacted = qs.filter(lead__first_contacted_at__isnull=False)
+        for key, arrived, first in contacted.values_list("to_owner_id", "lead__arrived_at", "lead__first_contacted_at"):
+            values.setdefault(key, []).append((first - arrived).total_seconds() / 60)
         for key, minutes_list in values.items():
             minutes_list.sort()
-            out.setdefault(key, {})["speed_to_lead_median"] = _round(percentile(minutes_list, 0.5))
+            out[key]["speed_to_lead_median"] = _round(percentile(minutes_list, 0.5))
             out[key]["speed_to_lead_p90"] = _round(percentile(minutes_list, 0.9))
     return out
 
@@ -448,7 +453,10 @@ def _follow_ups(scope: _Scope, period: Period, now: datetime) -> dict:
     if scope.per_user:
         rows = qs.filter(owner_id__in=scope.user_ids).values("owner_id").annotate(**aggregates)
         return {r["owner_id"]: {"follow_ups_on_time": r["on_time"], "follow_ups_missed": r["missed"]} for r in rows}
-    row = qs.filter(scope.lead_filter("lead__")).aggregate(**aggregates)
+    if scope.member_ids() is not None:
+        # The team's members' follow-ups (a queued lead has none): the total is the sum of the rows.
+        qs = qs.filter(owner_id__in=scope.member_ids())
+    row = qs.aggregate(**aggregates)
     return {None: {"follow_ups_on_time": row["on_time"], "follow_ups_missed": row["missed"]}}
 
 
@@ -458,14 +466,16 @@ def _activities(scope: _Scope, period: Period) -> dict:
     qs = Activity.objects.filter(kind__in=LOGGABLE_KINDS, corrects__isnull=True, **_range("occurred_at", period))
     out: dict = {}
     if scope.per_user:
-        rows = qs.filter(actor_id__in=scope.user_ids).values_list("actor_id", "kind").annotate(n=Count("id"))
+        # COUNT(*) rather than COUNT(id): the partial index activity_loggable_actor then answers
+        # alone (index-only scan), without visiting the timeline's rows.
+        rows = qs.filter(actor_id__in=scope.user_ids).values_list("actor_id", "kind").annotate(n=Count("*"))
     else:
-        rows = (
-            qs.filter(scope.lead_filter("lead__"), actor__isnull=False)
-            .values_list("kind")
-            .annotate(n=Count("id"))
-            .values_list("kind", "n")
-        )
+        if scope.member_ids() is not None:
+            # The team's members' own entries: the team total is the sum of its rows. The member
+            # ids are fetched first (one small query) so PostgreSQL plans an index scan per
+            # actor instead of hashing the whole timeline.
+            qs = qs.filter(actor_id__in=scope.member_ids())
+        rows = qs.filter(actor__isnull=False).values_list("kind").annotate(n=Count("*")).values_list("kind", "n")
         rows = [(None, kind, n) for kind, n in rows]
     for key, kind, n in rows:
         out.setdefault(key, {"activities_by_kind": dict.fromkeys(LOGGABLE_KINDS, 0)})["activities_by_kind"][kind] = n
@@ -481,38 +491,83 @@ def _closed(scope: _Scope, period: Period) -> dict:
         "deals_lost": Count("id", filter=Q(stage=Lead.Stage.LOST)),
         "value_won": Coalesce(Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()),
     }
-    qs = Lead.objects.filter(stage__in=Lead.CLOSED_STAGES, **_range("closed_at", period))
-    if scope.per_user:
-        rows = qs.filter(owner_id__in=scope.user_ids).values("owner_id").annotate(**aggregates)
-        return {r.pop("owner_id"): r for r in rows}
-    return {None: qs.filter(scope.lead_filter()).aggregate(**aggregates)}
+    qs = Lead.objects.filter(stage__in=Lead.CLOSED_STAGES, owner_id__in=scope.user_ids, **_range("closed_at", period))
+    return {r.pop("owner_id"): r for r in qs.values("owner_id").annotate(**aggregates)}
 
 
 def _neglected(scope: _Scope, now: datetime) -> dict:
     from leads.models import Lead
 
-    qs = Lead.objects.filter(neglect_condition(now))
-    if scope.per_user:
-        rows = qs.filter(owner_id__in=scope.user_ids).values("owner_id").annotate(n=Count("id"))
-        return {r["owner_id"]: {"neglected": r["n"]} for r in rows}
-    return {None: {"neglected": qs.filter(scope.lead_filter()).count()}}
+    rows = (
+        Lead.objects.filter(neglect_condition(now), owner_id__in=scope.user_ids)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["owner_id"]: {"neglected": r["n"]} for r in rows}
 
 
 def _saved(scope: _Scope, period: Period) -> dict:
     from leads.models import Lead
 
-    received_by_first_contact = _initial_assignments().filter(
-        lead_id=OuterRef("pk"), to_owner_id=OuterRef("first_contacted_by_id")
+    rows = (
+        Lead.objects.filter(first_contacted_by_id__in=scope.user_ids, **_range("first_contacted_at", period))
+        .exclude(Exists(_received_by_first_contact()))
+        .values("first_contacted_by_id")
+        .annotate(n=Count("id"))
     )
-    qs = Lead.objects.filter(first_contacted_by__isnull=False, **_range("first_contacted_at", period)).exclude(
-        Exists(received_by_first_contact)
-    )
-    if scope.per_user:
-        rows = (
-            qs.filter(first_contacted_by_id__in=scope.user_ids).values("first_contacted_by_id").annotate(n=Count("id"))
+    return {r["first_contacted_by_id"]: {"saved": r["n"]} for r in rows}
+
+
+def _received_by_first_contact():
+    """Was this lead initially assigned to the person who first contacted it? (saved leads)"""
+    return _initial_assignments().filter(lead_id=OuterRef("pk"), to_owner_id=OuterRef("first_contacted_by_id"))
+
+
+def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str]) -> dict:
+    """Received, contacted, speed, closed deals, neglected and saved for a team or everyone:
+    one scan of the team's leads with a FILTER per figure (instead of one scan per figure)."""
+    from leads.models import Lead
+
+    qs = Lead.objects.filter(scope.lead_filter())
+    arrived = Q(**_range("arrived_at", period))
+    closed = Q(stage__in=Lead.CLOSED_STAGES, **_range("closed_at", period))
+    aggregates: dict = {}
+    in_sql = _percentiles_in_sql()
+    if "cohort" in groups:
+        aggregates["leads_received"] = Count("id", filter=arrived)
+        aggregates["leads_contacted"] = Count("id", filter=arrived & Q(first_contacted_at__isnull=False))
+        if in_sql:
+            minutes = EpochMinutes(F("first_contacted_at"), F("arrived_at"))
+            aggregates["median"] = PercentileCont(minutes, 0.5, filter=arrived)
+            aggregates["p90"] = PercentileCont(minutes, 0.9, filter=arrived)
+    if "closed" in groups:
+        won = closed & Q(stage=Lead.Stage.WON)
+        aggregates["deals_won"] = Count("id", filter=won)
+        aggregates["deals_lost"] = Count("id", filter=closed & Q(stage=Lead.Stage.LOST))
+        aggregates["value_won"] = Coalesce(
+            Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()
         )
-        return {r["first_contacted_by_id"]: {"saved": r["n"]} for r in rows}
-    return {None: {"saved": qs.filter(scope.lead_filter()).count()}}
+    if "neglected" in groups:
+        aggregates["neglected"] = Count("id", filter=neglect_condition(now))
+    if "saved" in groups:
+        first_contact = Q(first_contacted_by__isnull=False, **_range("first_contacted_at", period))
+        aggregates["saved"] = Count("id", filter=first_contact & ~Q(Exists(_received_by_first_contact())))
+    row = qs.aggregate(**aggregates)
+    values = {k: v for k, v in row.items() if k not in ("median", "p90")}
+    if "cohort" in groups:
+        if in_sql:
+            values["speed_to_lead_median"] = _round(row["median"])
+            values["speed_to_lead_p90"] = _round(row["p90"])
+        else:
+            minutes_list = sorted(
+                (contacted - arrived_at).total_seconds() / 60
+                for arrived_at, contacted in qs.filter(arrived, first_contacted_at__isnull=False).values_list(
+                    "arrived_at", "first_contacted_at"
+                )
+            )
+            values["speed_to_lead_median"] = _round(percentile(minutes_list, 0.5))
+            values["speed_to_lead_p90"] = _round(percentile(minutes_list, 0.9))
+    return {None: values}
 
 
 _GROUPS = {
@@ -528,6 +583,12 @@ def _compute(scope: _Scope, period: Period, *, groups: Iterable[str] | None = No
     now = now or timezone.now()
     groups = set(groups or [*_GROUPS, "saved"])
     parts: list[dict] = []
+    if not scope.per_user:
+        # Totals: every lead-based figure in one pass over the team's leads.
+        lead_groups = groups & {"cohort", "closed", "neglected", "saved"}
+        if lead_groups:
+            parts.append(_lead_totals(scope, period, now, lead_groups))
+        groups -= lead_groups
     if "cohort" in groups:
         parts.append(_cohort(scope, period))
     if "follow_ups" in groups:
@@ -578,6 +639,30 @@ def total_scorecard(
     instead of `team` and save a query."""
     scope = _Scope(team_ids=set(team_ids)) if team_ids is not None else _team_scope(team)
     return _compute(scope, period, now=now)[None]
+
+
+def team_scorecards(
+    *, period: Period, team_ids: set[int], users, now: datetime | None = None
+) -> tuple[dict[int, Scorecard], Scorecard]:
+    """A team dashboard: one row per member and the team total, in 7 queries.
+
+    `users` must be every member of the teams in `team_ids` (a team and its sub-teams). The
+    total's follow-up and activity figures count the members' own, so they are the sums of the
+    rows; its lead figures (each lead once, queue included) take one pass over the team's leads.
+    Equal to total_scorecard(team_ids=team_ids), with three queries fewer.
+    """
+    now = now or timezone.now()
+    cards = rep_scorecards(period=period, users=users, now=now)
+    scope = _Scope(team_ids=set(team_ids))
+    total = Scorecard()
+    for name, value in _lead_totals(scope, period, now, {"cohort", "closed", "neglected", "saved"})[None].items():
+        setattr(total, name, value)
+    for card in cards.values():
+        total.follow_ups_on_time += card.follow_ups_on_time
+        total.follow_ups_missed += card.follow_ups_missed
+        for kind, n in card.activities_by_kind.items():
+            total.activities_by_kind[kind] += n
+    return cards, total
 
 
 def _team_scope(team) -> _Scope:

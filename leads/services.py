@@ -127,8 +127,12 @@ def _lead_url(lead: Lead) -> str:
 
 
 def _locked_intake_settings(team: Team) -> TeamIntakeSettings:
-    TeamIntakeSettings.objects.get_or_create(team=team)
-    return TeamIntakeSettings.objects.select_for_update().get(team=team)
+    rule = TeamIntakeSettings.objects.select_for_update().filter(team=team).first()
+    if rule is None:  # first lead of the team: create the row (racing creators meet on the unique team)
+        TeamIntakeSettings.objects.get_or_create(team=team)
+        rule = TeamIntakeSettings.objects.select_for_update().get(team=team)
+    rule.team = team
+    return rule
 
 
 def eligible_reps(team: Team) -> list[User]:
@@ -320,6 +324,7 @@ def lead_create(
 
 
 def _require_can_edit(actor: User | None, lead: Lead) -> None:
+    """The owner, the team's manager (or one above), an admin, or the system."""
     if actor is None or actor.is_admin or lead.owner_id == actor.pk or can_manage_team(actor, lead.team):
         return
     raise ValidationError("Only the lead's owner or their manager can do this.")
@@ -465,35 +470,38 @@ def activity_log(
         raise ValidationError({"occurred_at": "That is in the future: log what has happened."})
     if next_follow_up_at is not None and next_follow_up_at <= now:
         raise ValidationError({"next_follow_up_at": "Choose a follow-up time in the future."})
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("team").get(pk=lead.pk)
+    _require_can_edit(actor, lead)
     if next_follow_up_at is not None and not lead.is_open:
         raise ValidationError({"next_follow_up_at": "This lead is closed: reopen it before planning a follow-up."})
     if corrects is not None and corrects.lead_id != lead.pk:
         raise ValidationError("A correction belongs on the same lead.")
 
+    is_contact = kind in Activity.CONTACT_KINDS
+    fields = ["last_activity_at", "updated_at"]
+    if is_contact and lead.first_contacted_at is None:
+        lead.first_contacted_at = occurred_at
+        lead.first_contacted_by = actor
+        fields += ["first_contacted_at", "first_contacted_by"]
+        if lead.stage == Lead.Stage.NEW:
+            # Written before the contact itself so the contact tops the timeline.
+            lead.stage = Lead.Stage.CONTACTED
+            fields.append("stage")
+            Activity.objects.create(
+                lead=lead,
+                kind=Activity.Kind.STAGE,
+                actor=actor,
+                occurred_at=occurred_at,
+                body="First contact",
+                data={"from": Lead.Stage.NEW, "to": Lead.Stage.CONTACTED},
+            )
     activity = Activity.objects.create(
         lead=lead, kind=kind, actor=actor, outcome=outcome, body=(body or "").strip(), occurred_at=occurred_at,
         corrects=corrects,
     )  # fmt: skip
-    fields = ["last_activity_at", "updated_at"]
     if lead.last_activity_at is None or occurred_at > lead.last_activity_at:
         lead.last_activity_at = occurred_at
-    if activity.is_contact:
-        if lead.first_contacted_at is None:
-            lead.first_contacted_at = occurred_at
-            lead.first_contacted_by = actor
-            fields += ["first_contacted_at", "first_contacted_by"]
-            if lead.stage == Lead.Stage.NEW:
-                lead.stage = Lead.Stage.CONTACTED
-                fields.append("stage")
-                Activity.objects.create(
-                    lead=lead,
-                    kind=Activity.Kind.STAGE,
-                    actor=actor,
-                    occurred_at=occurred_at,
-                    body="First contact",
-                    data={"from": Lead.Stage.NEW, "to": Lead.Stage.CONTACTED},
-                )
+    if is_contact:
         done = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(
             state=FollowUp.State.DONE, done_at=occurred_at, done_by=actor
         )
@@ -654,3 +662,21 @@ def lead_create_via_api(
             raise
         return answer
     return body, 201
+
+
+@transaction.atomic
+def team_intake_settings_update(
+    *, actor: User, team: Team, mode: str, max_open_untouched: int | None
+) -> TeamIntakeSettings:
+    """How a team's new leads are assigned (the team's manager or an admin)."""
+    if not can_manage_team(actor, team):
+        raise ValidationError("Only the team's manager or an admin can change how its leads are assigned.")
+    if mode not in TeamIntakeSettings.Mode.values:
+        raise ValidationError({"mode": "Unknown mode."})
+    if max_open_untouched is not None and not 1 <= max_open_untouched <= 10000:
+        raise ValidationError({"max_open_untouched": "Give a cap between 1 and 10000, or leave it empty."})
+    rule = _locked_intake_settings(team)
+    rule.mode = mode
+    rule.max_open_untouched = max_open_untouched
+    rule.save(update_fields=["mode", "max_open_untouched", "updated_at"])
+    return rule

@@ -5,17 +5,18 @@ POST-only, call one service, and answer htmx requests with the same partial the 
 includes.
 """
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accountability.scoping import can_manage_team
+from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids
 from leads.forms import (
     ActivityEditForm,
     ActivityForm,
@@ -30,6 +31,7 @@ from leads.forms import (
 from leads.importing import export_rows
 from leads.models import Activity, FollowUp, Lead
 from leads.selectors import (
+    activities_visible_to,
     lead_get_claimable,
     lead_get_for_user,
     leads_visible_to,
@@ -53,22 +55,42 @@ PAGE_SIZE = 25
 
 
 def _activate_tz(request):
-    """Dates typed in forms and shown on pages are in the rep's (or their team's) time zone."""
-    tz = user_time_zone(request.user)
+    """Dates typed in forms and shown on pages are in the rep's (or their team's) time zone.
+
+    Only call it inside a view wrapped by @in_user_time_zone, which switches it off again:
+    the active time zone is per thread and would leak into the next request otherwise.
+    """
+    tz = getattr(request, "_leads_tz", None) or user_time_zone(request.user)
+    request._leads_tz = tz
     timezone.activate(tz)
     return tz
+
+
+def in_user_time_zone(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            timezone.deactivate()
+
+    return wrapped
 
 
 # --- My day ------------------------------------------------------------------------------------
 
 
 def my_day_context(request, **extra) -> dict:
-    tz = _activate_tz(request)
+    """Also used by the rep's home panel, so it does not activate the time zone: the sections
+    template renders in `day_tz` itself."""
+    tz = getattr(request, "_leads_tz", None) or user_time_zone(request.user)
+    request._leads_tz = tz
     day = my_day(request.user, tz=tz)
-    return {"day": day, "now": timezone.now(), "log_form": ActivityForm(auto_id=False), **extra}
+    return {"day": day, "day_tz": tz, "now": timezone.now(), "log_form": ActivityForm(auto_id=False), **extra}
 
 
 @login_required
+@in_user_time_zone
 @require_GET
 def my_day_view(request):
     return render(request, "leads/my_day.html", my_day_context(request))
@@ -85,6 +107,7 @@ def _filtered(request):
 
 
 @login_required
+@in_user_time_zone
 @require_GET
 def lead_list(request):
     form, qs = _filtered(request)
@@ -99,6 +122,7 @@ def lead_list(request):
 
 
 @login_required
+@in_user_time_zone
 @require_GET
 def lead_export(request):
     """The list's leads as CSV with the same filters; scoped like the list (a rep: own leads only)."""
@@ -113,6 +137,7 @@ def lead_export(request):
 
 
 @login_required
+@in_user_time_zone
 def lead_create_view(request):
     _activate_tz(request)
     form = LeadForm(request.POST or None, user=request.user)
@@ -151,6 +176,7 @@ def lead_get_visible(user, pk) -> bool:
 
 
 @login_required
+@in_user_time_zone
 def lead_edit(request, pk: int):
     lead = lead_get_for_user(request.user, pk)
     if not (lead.owner_id == request.user.pk or can_manage_team(request.user, lead.team)):
@@ -185,6 +211,7 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
         "timeline": timeline,
         "follow_up": FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first(),
         "can_edit": lead.owner_id == user.pk or can_manage,
+        "can_claim": lead.owner_id is None and lead.is_open and lead.team_id in member_team_ids(user),
         "can_manage": can_manage,
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "stage_form": forms.get("stage_form") or StageForm(initial={"stage": lead.stage}),
@@ -196,10 +223,16 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
 
 
 @login_required
+@in_user_time_zone
 @require_GET
 def lead_detail(request, pk: int):
     _activate_tz(request)
-    lead = lead_get_for_user(request.user, pk)
+    try:
+        lead = lead_get_for_user(request.user, pk)
+    except Http404:
+        # A rep may open a lead waiting in their team's queue, to read it and claim it.
+        lead = lead_get_claimable(request.user, pk)
+        return render(request, "leads/lead_detail.html", {**_detail_context(request, lead), "queued_view": True})
     return render(request, "leads/lead_detail.html", _detail_context(request, lead))
 
 
@@ -207,13 +240,14 @@ def _lead_main(request, lead: Lead, *, status: int = 200, **forms) -> HttpRespon
     """After an in-page action: htmx gets the lead's main panel; a plain POST goes back to the page."""
     lead = lead_get_for_user(request.user, lead.pk)  # re-read the columns the service changed
     if request.htmx:
-        return TemplateResponse(request, "leads/includes/lead_main.html", _detail_context(request, lead, **forms))
+        return render(request, "leads/includes/lead_main.html", _detail_context(request, lead, **forms))
     if forms:
         return render(request, "leads/lead_detail.html", _detail_context(request, lead, **forms), status=status)
     return redirect("leads:lead-detail", pk=lead.pk)
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def activity_create(request, pk: int):
     _activate_tz(request)
@@ -249,6 +283,7 @@ def activity_create(request, pk: int):
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def activity_edit(request, pk: int):
     """The author fixes their own entry within the edit window."""
@@ -275,10 +310,11 @@ def activity_edit(request, pk: int):
 def _lead_main_with_error(request, lead, exc):
     ctx = _detail_context(request, lead_get_for_user(request.user, lead.pk))
     ctx["main_error"] = " ".join(exc.messages)
-    return TemplateResponse(request, "leads/includes/lead_main.html", ctx)
+    return render(request, "leads/includes/lead_main.html", ctx)
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def activity_correction_create(request, pk: int):
     """After the window: a new note linked to the entry it corrects."""
@@ -303,13 +339,11 @@ def activity_correction_create(request, pk: int):
 
 
 def _activity_for(request, pk: int) -> Activity:
-    from accountability.scoping import get_visible_or_404
-    from leads.selectors import activities_visible_to
-
     return get_visible_or_404(activities_visible_to(request.user).select_related("lead"), pk=pk)
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def lead_stage(request, pk: int):
     _activate_tz(request)
@@ -331,6 +365,7 @@ def lead_stage(request, pk: int):
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def lead_reassign_view(request, pk: int):
     _activate_tz(request)
@@ -354,6 +389,7 @@ def lead_reassign_view(request, pk: int):
 
 
 @login_required
+@in_user_time_zone
 @require_POST
 def lead_claim_view(request, pk: int):
     """A rep takes a lead from their team's queue (My day's "Claim")."""
@@ -366,4 +402,6 @@ def lead_claim_view(request, pk: int):
         messages.success(request, f"{lead.name} is yours now.")
     if request.htmx:
         return render(request, "leads/includes/my_day_sections.html", my_day_context(request))
+    if request.POST.get("next") == "detail":
+        return redirect("leads:lead-detail", pk=lead.pk)
     return redirect("leads:my-day")

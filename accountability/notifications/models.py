@@ -1,7 +1,13 @@
-"""In-app notifications (the bell). Other channels build on these rows."""
+"""Notifications: the in-app row (the bell) and its deliveries on other channels.
+
+`Notification` is what a person is told; `Delivery` is one attempt-tracked copy of it on
+email or SMS, at most one per (notification, channel), so a retried or duplicated task can
+never send a second email. `SmsMessage` is the outbox of the default SMS backend.
+"""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Notification(models.Model):
@@ -28,3 +34,75 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} → {self.recipient}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class NotificationPreference(models.Model):
+    """A user's channels for one kind of notice (in-app is always on). No row: the kind's defaults."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
+    kind = models.CharField(max_length=50)
+    email = models.BooleanField(default=False)
+    sms = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.kind}"
+
+
+class Delivery(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"  # gave up after the last retry
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=254)  # email address or E.164 number at the time of sending
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the next attempt is due (now, or after a backoff); the redelivery sweep reads it.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            # The same notice is never sent twice on one channel.
+            models.UniqueConstraint(fields=["notification", "channel"], name="delivery_once_per_channel"),
+        ]
+        indexes = [
+            # The redelivery sweep reads only unfinished deliveries.
+            models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="delivery_pending"),
+            models.Index(fields=["-failed_at"], condition=Q(state="failed"), name="delivery_failed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address} ({self.state})"
+
+
+class SmsMessage(models.Model):
+    """An SMS recorded by the outbox backend (the default when no provider is configured)."""
+
+    to = models.CharField(max_length=20)
+    body = models.TextField()
+    reference = models.CharField(max_length=100, unique=True)  # the delivery it carries: sent once
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"SMS to {self.to}"

@@ -10,3 +10,25 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def preferences_initial(user: User) -> dict:
+    """Form initial values: the user's choices, else each kind's default."""
+    from accountability.notifications.kinds import KINDS
+    from accountability.notifications.models import NotificationPreference
+
+    saved = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    initial = {"phone": user.phone}
+    for code, kind in KINDS.items():
+        pref = saved.get(code)
+        initial[f"email_{code}"] = pref.email if pref else kind.email
+        initial[f"sms_{code}"] = pref.sms if pref else kind.sms
+    return initial
+
+
+def failed_deliveries():
+    from accountability.notifications.models import Delivery
+
+    return Delivery.objects.filter(state=Delivery.State.FAILED).select_related(
+        "notification", "notification__recipient"
+    )

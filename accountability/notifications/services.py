@@ -1,21 +1,98 @@
+"""Writes for notifications. `notification_create` is THE entry point every app calls.
+
+It records the in-app notice (the bell) once per (recipient, key) and, in the same
+transaction, one `Delivery` row per extra channel the recipient chose for that kind of
+notice (email, SMS). Each delivery is sent by its own task, enqueued on commit, so a
+failing SMS provider never holds back the email or the bell.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accountability.forms import normalise_phone
 from accountability.models import User
-from accountability.notifications.models import Notification
+from accountability.notifications.kinds import KINDS
+from accountability.notifications.models import Channel, Delivery, Notification, NotificationPreference
+from accountability.notifications.sms import get_sms_backend
+
+logger = logging.getLogger(__name__)
+
+
+def max_attempts() -> int:
+    return getattr(settings, "NOTIFICATION_MAX_ATTEMPTS", 5)
+
+
+def backoff_seconds(attempts: int) -> int:
+    """Exponential backoff after `attempts` failures: 30 s, 60 s, 120 s, 240 s, ... capped at 10 minutes
+    (never a long countdown: the redelivery sweep owns anything later)."""
+    base = getattr(settings, "NOTIFICATION_BACKOFF_SECONDS", 30)
+    return int(min(base * 2 ** max(attempts - 1, 0), 600))
+
+
+@dataclass(frozen=True)
+class ChannelChoice:
+    email: bool
+    sms: bool
+
+
+def channels_for(user: User, kind: str) -> ChannelChoice:
+    """The channels `user` gets for `kind`, besides in-app: their preference, else the kind's default.
+    SMS needs a phone number, email an address."""
+    pref = NotificationPreference.objects.filter(user=user, kind=kind).first()
+    default = KINDS.get(kind)
+    email = pref.email if pref else bool(default and default.email)
+    sms = pref.sms if pref else bool(default and default.sms)
+    return ChannelChoice(email=email and bool(user.email), sms=sms and bool(user.phone))
 
 
 def notification_create(
     *, recipient: User, kind: str, title: str, key: str, body: str = "", url: str = ""
 ) -> Notification | None:
-    """Record an in-app notice once per (recipient, key). Returns None when it already exists."""
+    """Record an in-app notice once per (recipient, key), plus its email/SMS deliveries per the
+    recipient's preferences. Returns None when it already exists (nothing is sent again)."""
     try:
         with transaction.atomic():
-            return Notification.objects.create(
+            notification = Notification.objects.create(
                 recipient=recipient, kind=kind, title=title[:200], body=body, url=url, dedupe_key=key[:200]
             )
+            choice = channels_for(recipient, kind)
+            deliveries = []
+            if choice.email:
+                deliveries.append(Delivery(notification=notification, channel=Channel.EMAIL, address=recipient.email))
+            if choice.sms:
+                deliveries.append(Delivery(notification=notification, channel=Channel.SMS, address=recipient.phone))
+            if deliveries:
+                now = timezone.now()
+                for delivery in deliveries:
+                    delivery.next_attempt_at = now
+                Delivery.objects.bulk_create(deliveries)
+                from accountability.notifications.tasks import delivery_send
+
+                for delivery in deliveries:
+                    _enqueue_on_commit(delivery_send, delivery.pk)
+            return notification
     except IntegrityError:
         return None
+
+
+def _enqueue_on_commit(task, *args) -> None:
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:  # broker down: the row stays pending and the redelivery sweep sends it later
+            logger.warning("could not enqueue %s%s; the sweep will retry", task.name, args, exc_info=True)
+
+    transaction.on_commit(send)
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
@@ -23,3 +100,153 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(id__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+
+def absolute_url(path: str) -> str:
+    if not path:
+        return settings.SITE_URL + "/notifications/"
+    if path.startswith(("http://", "https://")):
+        return path
+    return settings.SITE_URL + path
+
+
+def _send_email(delivery: Delivery) -> str:
+    notification = delivery.notification
+    context = {
+        "notification": notification,
+        "recipient": notification.recipient,
+        "link": absolute_url(notification.url),
+    }
+    subject = " ".join(render_to_string("emails/notification-subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/notification-body.txt", context),
+        to=[delivery.address],
+        headers={"X-Accountability-Delivery": str(delivery.pk)},
+    )
+    message.attach_alternative(render_to_string("emails/notification-body.html", context), "text/html")
+    message.send(fail_silently=False)
+    return ""
+
+
+def _send_sms(delivery: Delivery) -> str:
+    notification = delivery.notification
+    text = f"{notification.title} {absolute_url(notification.url)}"
+    return get_sms_backend().send(to=delivery.address, body=text, reference=f"delivery-{delivery.pk}")
+
+
+SENDERS = {Channel.EMAIL: _send_email, Channel.SMS: _send_sms}
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    outcome: str  # sent | retry | failed | skipped
+    attempts: int = 0
+    error: str = ""
+
+
+def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> AttemptResult:
+    """Try to send one delivery, once.
+
+    The row is locked (skip_locked) for the whole attempt: a duplicate task finds it locked and
+    does nothing; a worker killed mid-send drops its connection, the lock and the transaction go
+    with it, and the redelivered task sends it. A sent or failed row is never sent again.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("notification", "notification__recipient")
+            .filter(pk=delivery_id, state=Delivery.State.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return AttemptResult("skipped")
+        delivery.attempts += 1
+        try:
+            delivery.provider_id = SENDERS[delivery.channel](delivery)[:100]
+        except Exception as exc:  # any failure of a provider (SmsError, SMTP, network) is retried
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.attempts >= max_attempts():
+                delivery.state = Delivery.State.FAILED
+                delivery.failed_at = now
+                outcome = "failed"
+                logger.error("delivery %s failed for good: %s", delivery.pk, delivery.last_error)
+            else:
+                delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
+                outcome = "retry"
+        else:
+            delivery.state = Delivery.State.SENT
+            delivery.sent_at = now
+            outcome = "sent"
+        delivery.save(
+            update_fields=["attempts", "provider_id", "last_error", "state", "failed_at", "next_attempt_at", "sent_at"]
+        )
+        return AttemptResult(outcome, delivery.attempts, delivery.last_error)
+
+
+def deliveries_requeue(*, now: datetime | None = None, grace: timedelta = timedelta(minutes=2)) -> int:
+    """Enqueue again every pending delivery whose next attempt is overdue by `grace`: its message
+    was lost (broker down at enqueue time, a retry dropped). Sending twice is impossible: the
+    attempt locks the row and checks it is still pending."""
+    from accountability.notifications.tasks import delivery_send
+
+    now = now or timezone.now()
+    ids = list(
+        Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now - grace)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:5000]
+    )
+    if ids:
+        Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(next_attempt_at=now)
+        for pk in ids:
+            _enqueue_on_commit(delivery_send, pk)
+    return len(ids)
+
+
+def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
+    """An admin sends a finally-failed delivery again (a fresh set of attempts)."""
+    if not actor.is_admin:
+        raise ValidationError("Only an admin can retry a delivery.")
+    from accountability.notifications.tasks import delivery_send
+
+    with transaction.atomic():
+        updated = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.FAILED).update(
+            state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now(), failed_at=None
+        )
+        if not updated:
+            raise ValidationError("Only a failed delivery can be retried.")
+        _enqueue_on_commit(delivery_send, delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+# --- preferences ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_preferences_save(
+    *, actor: User, user: User, phone: str, choices: dict[str, tuple[bool, bool]]
+) -> User:
+    """Save a user's phone number and their (email, sms) choice per kind of notice."""
+    if actor.pk != user.pk and not actor.is_admin:
+        raise ValidationError("You can only change your own notification preferences.")
+    try:
+        phone = normalise_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from None
+    unknown = set(choices) - set(KINDS)
+    if unknown:
+        raise ValidationError(f"Unknown kinds of notice: {', '.join(sorted(unknown))}.")
+    if not phone and any(sms for _email, sms in choices.values()):
+        raise ValidationError({"phone": ["Add a mobile number to receive SMS notices."]})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.phone != phone:
+        user.phone = phone
+        user.save(update_fields=["phone"])
+    for kind, (email, sms) in choices.items():
+        NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"email": email, "sms": sms})
+    return user

@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.notification_list, name="notification-list"),
     path("<int:pk>/open/", views.notification_open, name="notification-open"),
     path("read-all/", views.notification_read_all, name="notification-read-all"),
+    path("preferences/", views.preference_edit, name="preference-edit"),
+    path("outbox/", views.outbox_list, name="outbox-list"),
+    path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
 ]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accountability.scoping import descendant_team_ids, teams_visible_to, users_visible_to
-from leads.metrics import neglect_silent_days, neglect_untouched_hours, rep_scorecards, total_scorecard
+from leads.metrics import neglect_silent_days, neglect_untouched_hours, rep_scorecards, team_scorecards
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
 from leads.reports.selectors import neglected_leads, report_teams_for, team_reps
 
@@ -62,9 +62,8 @@ def dashboard(request):
     if team is not None:
         team_ids = descendant_team_ids([team.pk])
         reps = list(team_reps(team_ids))
-        cards = rep_scorecards(period=period, users=reps, now=now)
+        cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
         rows = [(rep, cards[rep.pk]) for rep in reps]
-        total = total_scorecard(period=period, team_ids=team_ids, now=now)
     else:
         rows = [(user, rep_scorecards(period=period, users=[user], now=now)[user.pk])]
         total = None

@@ -166,3 +166,14 @@ def test_token_only_creates_in_its_own_team(source_token, org):
     _source, token = source_token
     body = post(token, {"name": "Jo", "email": "jo@example.com", "team": org["south"].pk}).json()
     assert Lead.objects.get(pk=body["id"]).team == org["north"]
+
+
+def test_api_query_budget(source_token, django_assert_max_num_queries):
+    """One lead in a bounded number of queries, whatever the data: token, idempotency key,
+    team lock, duplicate check, lead, arrived entry, eligible reps, owner, pointer, assigned
+    entry, notification, key row: 12, plus the savepoints of nested atomics and the one-off
+    creation of the team's settings row on its first lead."""
+    _source, token = source_token
+    post(token, {"name": "First", "email": "first@example.com"})
+    with django_assert_max_num_queries(19):
+        assert post(token, {"name": "Jo", "email": "jo@example.com"}, key="k").status_code == 201

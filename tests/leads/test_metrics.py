@@ -18,6 +18,7 @@ from leads.metrics import (
     metric_values_by_user,
     percentile,
     rep_scorecards,
+    team_scorecards,
     total_scorecard,
 )
 from leads.models import Activity, FollowUp, Lead
@@ -164,7 +165,7 @@ def test_leads_contacted_by_their_own_rep_are_not_saves(org):
 
 
 def _follow_up(owner, due_at, state, done_at=None):
-    lead = LeadFactory(owner=owner)
+    lead = LeadFactory(owner=owner, arrived_at=datetime(2026, 10, 1, tzinfo=UTC))  # not in November's cohort
     return FollowUpFactory(lead=lead, owner=owner, due_at=due_at, state=state, done_at=done_at)
 
 
@@ -212,8 +213,10 @@ def test_activities_by_kind_are_what_the_rep_logged_in_the_period(org):
     assert c.activities_by_kind == {"call": 2, "email": 1, "meeting": 1, "sms": 0, "note": 1}
     assert c.activities == 5
     assert metric_value(Metric.CALLS, period=PERIOD, user=alice, now=NOW) == Decimal(2)
-    # The team counts everyone's entries on its leads: Alice's 5 and Bob's call.
+    # The team counts its members' entries: Alice's 5 and Bob's call; South has none.
     assert metric_value(Metric.ACTIVITIES, period=PERIOD, team=org["north"], now=NOW) == Decimal(6)
+    assert metric_value(Metric.ACTIVITIES, period=PERIOD, team=org["south"], now=NOW) == Decimal(0)
+    assert metric_value(Metric.ACTIVITIES, period=PERIOD, now=NOW) == Decimal(6)
 
 
 # --- Closed deals -------------------------------------------------------------------------------
@@ -303,6 +306,16 @@ def test_team_totals_include_sub_teams_and_the_queue_and_nothing_else(org):
     assert metric_value(Metric.LEADS_RECEIVED, period=PERIOD, team=org["south"], now=NOW) == Decimal(1)
     everyone = total_scorecard(period=PERIOD, now=NOW)
     assert everyone.leads_received == 6
+    # The dashboard's combined call agrees with total_scorecard, follow-ups and activities included.
+    due = datetime(2026, 11, 20, tzinfo=UTC)
+    _follow_up(org["bob"], due, FollowUp.State.DONE, due)
+    _follow_up(org["charlie"], due, FollowUp.State.OPEN)
+    members = [org["alice"], org["bob"], org["charlie"]]
+    _cards, total = team_scorecards(
+        period=PERIOD, team_ids={org["sales"].pk, org["north"].pk, org["south"].pk}, users=members, now=NOW
+    )
+    assert total == total_scorecard(period=PERIOD, team=org["sales"], now=NOW)
+    assert (total.follow_ups_on_time, total.follow_ups_missed, total.activities) == (1, 1, 4)
     assert metric_value(Metric.LEADS_RECEIVED, period=PERIOD, now=NOW) == Decimal(6)
 
 
@@ -341,9 +354,17 @@ def test_scorecards_run_a_constant_number_of_queries(org, django_assert_num_quer
     with django_assert_num_queries(6 + fallback):
         cards = rep_scorecards(period=PERIOD, users=reps, now=NOW)
     assert all(cards[r.pk].leads_received == 1 and cards[r.pk].activities == 2 for r in reps)
-    # One query per figure for many reps; the team total adds one for the team tree.
+    # One query per figure for many reps. The team total: its team tree, its members, one pass
+    # over its leads for every lead figure, its follow-ups and its activities.
     with django_assert_num_queries(1 + fallback):
         metric_values_by_user(Metric.SPEED_TO_LEAD_P90, period=PERIOD, users=reps, now=NOW)
-    with django_assert_num_queries(7 + fallback):
+    with django_assert_num_queries(5 + fallback):
         total = total_scorecard(period=PERIOD, team=org["north"], now=NOW)
     assert total.leads_received == n
+    # The dashboard's combined call gives the same total in fewer queries.
+    with django_assert_num_queries(7 + 2 * fallback):
+        cards, same_total = team_scorecards(
+            period=PERIOD, team_ids={org["north"].pk}, users=[*reps, org["alice"], org["bob"]], now=NOW
+        )
+    assert same_total == total
+    assert len(cards) == n + 2

@@ -408,3 +408,14 @@ def test_away_date_is_inclusive(org):
     bob.save()
     owners = {_new(org["north"], name=f"L{i}").lead.owner.username for i in range(2)}
     assert owners == {"alice"}
+
+
+def test_only_owner_or_manager_logs_on_a_lead(org):
+    lead = LeadFactory(owner=org["alice"], team=org["north"])
+    with pytest.raises(ValidationError):
+        activity_log(actor=org["bob"], lead=lead, kind="call", outcome="connected")
+    with pytest.raises(ValidationError):
+        activity_log(actor=org["sam"], lead=lead, kind="call", outcome="connected")
+    activity_log(actor=org["maria"], lead=lead, kind="call", outcome="connected")
+    activity_log(actor=org["helen"], lead=lead, kind="note", body="Head of sales looked")
+    assert lead.activities.filter(kind__in=["call", "note"]).count() == 2

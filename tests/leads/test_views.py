@@ -54,11 +54,15 @@ def test_lead_actions_404_when_not_visible(org, login, url, data, viewer, owner)
 @pytest.mark.parametrize(
     "url",
     ["/leads/{pk}/activities/", "/leads/{pk}/stage/", "/leads/{pk}/reassign/", "/leads/{pk}/claim/",
-     "/leads/activities/{pk}/edit/", "/leads/activities/{pk}/correct/", "/leads/import/confirm/"],
+     "/leads/activities/{pk}/edit/", "/leads/activities/{pk}/correct/"],
 )  # fmt: skip
 def test_post_only_views_refuse_get(org, login, url):
     lead = LeadFactory(owner=org["alice"])
     assert login(org["alice"]).get(url.format(pk=lead.pk)).status_code == 405
+
+
+def test_import_confirm_refuses_get(org, login):
+    assert login(org["maria"]).get("/leads/import/confirm/").status_code == 405
 
 
 def test_activity_edit_and_correct_404_for_others(org, login):
@@ -351,8 +355,9 @@ def test_detail_query_count_is_constant(org, login, django_assert_num_queries, e
     c = login(org["maria"])
     # session, user, unread count, user time zone, lead (+owner/team/source), managed teams
     # + team tree (can_manage), timeline (+actor, corrects), corrections prefetch, open follow-up,
-    # reassign choices (members of the team).
-    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 11)
+    # reassign choices (members of the team); + 5 for the SLA panel (policies, teams, open SLA clock,
+    # open follow-up for the live due time, SLA notices).
+    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 16)
 
 
 # --- create and edit --------------------------------------------------------------------------------
@@ -436,9 +441,10 @@ def test_manager_panel_counts_with_constant_queries(org, login, django_assert_nu
     body = response.content.decode()
     assert f'data-testid="count-untouched">{rows}<' in body
     assert f'data-testid="count-overdue">{rows}<' in body
-    # The panel adds one aggregate query to the home page; the whole page stays constant.
-    # 8, plus 1 for the goals panel (running goals and proposals of the manager's teams: none here).
-    with django_assert_num_queries(9):
+    # The panel adds one aggregate query to the home page; the whole page stays constant
+    # (+1: the SLA "escalated, act now" panel, empty here; +1: the goals panel, running goals
+    # and proposals of the manager's teams, none here).
+    with django_assert_num_queries(10):
         c.get("/")
 
 
@@ -463,3 +469,45 @@ def test_export_is_scoped_filtered_and_formula_safe(org, login):
     assert companies == ["'+cmd", "'-2"]
     maria_rows = _rows(login(org["maria"]).get(f"/leads/export.csv?owner={org['bob'].pk}"))
     assert [r[1] for r in maria_rows[1:]] == ["Bob's"]
+
+
+def test_rep_opens_queued_lead_of_own_team_and_claims_it(org, login):
+    TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
+    lead = lead_create(actor=None, team=org["north"], name="Queued", email="q@example.com").lead
+    c = login(org["bob"])
+    page = c.get(f"/leads/{lead.pk}/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "Claim this lead" in body and 'data-testid="activity-form"' not in body
+    # but cannot log on it before claiming
+    assert c.post(f"/leads/{lead.pk}/activities/", {"kind": "call", "outcome": "connected"}).status_code == 404
+    response = c.post(f"/leads/{lead.pk}/claim/", {"next": "detail"})
+    assert response.status_code == 302 and response.url == f"/leads/{lead.pk}/"
+    assert 'data-testid="activity-form"' in c.get(f"/leads/{lead.pk}/").content.decode()
+    assert login(org["charlie"]).get(f"/leads/{lead.pk}/").status_code == 404
+
+
+def test_users_time_zone_does_not_leak_into_the_next_request(org, login):
+    alice = org["alice"]
+    alice.time_zone = "Asia/Tokyo"
+    alice.save()
+    lead = LeadFactory(owner=alice)
+    c = login(alice)
+    for url in ("/leads/", "/leads/my-day/", f"/leads/{lead.pk}/", "/"):
+        c.get(url)
+        assert timezone.get_current_timezone_name() == "UTC", url
+    c.post(f"/leads/{lead.pk}/activities/", {"kind": "note", "body": "x"}, **HTMX)
+    assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_follow_up_typed_in_reps_time_zone(org, login):
+    alice = org["alice"]
+    alice.time_zone = "Asia/Tokyo"  # UTC+9, no daylight saving
+    alice.save()
+    lead = LeadFactory(owner=alice)
+    tomorrow = (timezone.now() + timedelta(days=2)).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).date()
+    login(alice).post(
+        f"/leads/{lead.pk}/activities/",
+        {"kind": "call", "outcome": "voicemail", "next_follow_up_at": f"{tomorrow.isoformat()}T09:00"},
+    )
+    due = FollowUp.objects.get(lead=lead).due_at
+    assert due.astimezone(__import__("zoneinfo").ZoneInfo("UTC")).hour == 0  # 09:00 in Tokyo is 00:00 UTC

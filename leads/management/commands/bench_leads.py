@@ -1,0 +1,344 @@
+"""Benchmark the leads pages and the metrics on a realistic volume (PostgreSQL only).
+
+    createdb -h 127.0.0.1 -U postgres acc_bench
+    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/acc_bench python manage.py bench_leads
+
+Builds 100 reps in 10 teams (under one head of sales), 100,000 leads over 90 days and
+1,000,000 timeline entries plus their follow-ups with set-based SQL (INSERT ... SELECT
+generate_series: a few minutes on 2 cores instead of hours of ORM saves), ANALYZEs, then
+times each page server-side through Django's test Client (logged in; N requests after a
+warm-up) and prints median and 95th percentile milliseconds.
+
+It deletes and rebuilds every lead, so it refuses to run on a database whose name does not
+contain "bench". `--reuse` skips the build when the bench data is already there.
+"""
+
+import logging
+import statistics
+import time
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accountability.models import Membership, Team, User
+from leads.metrics import Metric, Period, metric_value, rep_scorecards, total_scorecard
+from leads.models import Lead
+
+TEAMS = 10
+REPS_PER_TEAM = 10
+LEADS = 100_000
+ACTIVITIES = 1_000_000
+PREFIX = "bench_"
+
+
+class Command(BaseCommand):
+    help = "Build 100 reps, 100k leads and 1M activities in a dedicated PostgreSQL database and time the pages."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reuse", action="store_true", help="Keep the bench data when it is already built.")
+        parser.add_argument("-n", "--requests", type=int, default=30, help="Timed requests per page (default 30).")
+        parser.add_argument("--leads", type=int, default=LEADS)
+        parser.add_argument("--activities", type=int, default=ACTIVITIES)
+
+    def handle(self, *args, reuse=False, requests=30, leads=LEADS, activities=ACTIVITIES, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("bench_leads needs PostgreSQL (set DATABASE_URL to a dedicated bench database).")
+        name = connection.settings_dict["NAME"]
+        if "bench" not in name:
+            raise CommandError(
+                f"Refusing to run on database {name!r}: it deletes every lead. Use a dedicated database whose "
+                "name contains 'bench' (createdb -h 127.0.0.1 -U postgres acc_bench)."
+            )
+        call_command("migrate", verbosity=0)
+        built = Lead.objects.filter(email__endswith="@bench.example").exists()
+        if reuse and built:
+            self.stdout.write("Reusing the bench data already built.")
+        else:
+            started = time.monotonic()
+            self.build(leads, activities)
+            self.stdout.write(f"Built in {time.monotonic() - started:.1f} s.")
+        self.report_counts()
+        self.time_everything(requests)
+
+    # --- Build ---------------------------------------------------------------------------------
+
+    def build(self, n_leads: int, n_activities: int):
+        now = timezone.now()
+        with transaction.atomic():
+            self.stdout.write("Clearing leads and the previous bench organisation...")
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE leads_followup, leads_activity, leads_lead RESTART IDENTITY CASCADE")
+            Membership.objects.filter(user__username__startswith=PREFIX).delete()
+            Team.objects.filter(name__startswith="Bench ").order_by("-parent_id").update(parent=None)
+            Team.objects.filter(name__startswith="Bench ").delete()
+            User.objects.filter(username__startswith=PREFIX).delete()
+
+            password = make_password("bench-pass-123")
+            head = User.objects.create(username=f"{PREFIX}head", first_name="Head", role="manager", password=password)
+            root = Team.objects.create(name="Bench Sales", manager=head)
+            managers = User.objects.bulk_create(
+                User(username=f"{PREFIX}mgr{t:02d}", first_name=f"Manager {t:02d}", role="manager", password=password)
+                for t in range(TEAMS)
+            )
+            teams = Team.objects.bulk_create(
+                Team(name=f"Bench Team {t:02d}", parent=root, manager=managers[t]) for t in range(TEAMS)
+            )
+            reps = User.objects.bulk_create(
+                User(username=f"{PREFIX}rep{i:03d}", first_name=f"Rep {i:03d}", role="rep", password=password)
+                for i in range(TEAMS * REPS_PER_TEAM)
+            )
+            Membership.objects.bulk_create(
+                Membership(user=rep, team=teams[i // REPS_PER_TEAM]) for i, rep in enumerate(reps)
+            )
+            rep_ids = [r.pk for r in reps]
+            team_ids = [teams[i // REPS_PER_TEAM].pk for i in range(len(reps))]
+            self.stdout.write(f"Inserting {n_leads:,} leads...")
+            t0 = time.monotonic()
+            with connection.cursor() as cursor:
+                self.insert_leads(cursor, now, n_leads, rep_ids, team_ids)
+                self.stdout.write(f"  {time.monotonic() - t0:.1f} s. Inserting the timeline...")
+                self.insert_activities(cursor, now, n_activities)
+                self.stdout.write(f"  {time.monotonic() - t0:.1f} s. Inserting follow-ups...")
+                self.insert_follow_ups(cursor, now)
+                self.stdout.write(f"  {time.monotonic() - t0:.1f} s.")
+        self.stdout.write("VACUUM ANALYZE...")
+        with connection.cursor() as cursor:
+            for table in ("leads_lead", "leads_activity", "leads_followup", "accountability_user"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+
+    def insert_leads(self, cursor, now, n, rep_ids, team_ids):
+        # One row per lead with its random draws, then every derived column worked out from
+        # them so the row is as leads.services would have left it: 2% wait in the queue, 88% of
+        # the others are contacted (3% of those by a teammate who saved it), a skewed time to
+        # first contact, closed ones with closed_at, open contacted ones with a next follow-up
+        # (about a third of them overdue).
+        cursor.execute(
+            """
+            WITH draws AS (
+                SELECT g, 1 + (g %% %(reps)s) AS r,
+                       %(now)s - random() * interval '90 days' AS arrived,
+                       random() AS u_queue, random() AS u_contact, random() AS u_speed, random() AS u_stage,
+                       random() AS u_close, random() AS u_last, random() AS u_next, random() AS u_value,
+                       random() AS u_saved
+                FROM generate_series(1, %(n)s) AS g
+            ), base AS (
+                SELECT d.*, (%(team_ids)s::int[])[r] AS team_id,
+                       CASE WHEN u_queue < 0.02 THEN NULL ELSE (%(rep_ids)s::int[])[r] END AS owner_id,
+                       CASE WHEN u_queue >= 0.02 AND u_contact < 0.88
+                            THEN LEAST(arrived + power(u_speed, 4) * interval '2 days', %(now)s) END AS fca
+                FROM draws d
+            ), staged AS (
+                SELECT b.*,
+                       CASE WHEN fca IS NULL THEN 'new'
+                            WHEN u_stage < 0.15 THEN 'won' WHEN u_stage < 0.30 THEN 'lost'
+                            WHEN u_stage < 0.50 THEN 'qualified' WHEN u_stage < 0.60 THEN 'proposal'
+                            ELSE 'contacted' END AS stage
+                FROM base b
+            ), closed AS (
+                SELECT s.*,
+                       CASE WHEN stage IN ('won', 'lost')
+                            THEN fca + u_close * (%(now)s - fca) END AS closed_at
+                FROM staged s
+            ), final AS (
+                SELECT c.*,
+                       CASE WHEN fca IS NULL THEN arrived + interval '1 minute'
+                            ELSE fca + u_last * (COALESCE(closed_at, %(now)s) - fca) END AS last_at
+                FROM closed c
+            )
+            INSERT INTO leads_lead (name, company, email, phone, channel, team_id, owner_id, value, stage,
+                lost_reason, notes, arrived_at, assigned_at, first_contacted_at, first_contacted_by_id,
+                last_activity_at, next_follow_up_at, closed_at, created_at, updated_at)
+            SELECT 'Bench lead ' || g, 'Company ' || (g %% 5000), 'lead' || g || '@bench.example', '', 'api',
+                   team_id, owner_id, round((u_value * 20000)::numeric, 2), stage,
+                   CASE WHEN stage = 'lost' THEN 'price' ELSE '' END, '',
+                   arrived, CASE WHEN owner_id IS NOT NULL THEN arrived + interval '1 minute' END,
+                   fca,
+                   CASE WHEN fca IS NULL THEN NULL
+                        WHEN u_saved < 0.03 THEN (%(rep_ids)s::int[])[1 + (r %% %(reps)s)]
+                        ELSE owner_id END,
+                   CASE WHEN fca IS NULL THEN NULL ELSE last_at END,
+                   CASE WHEN fca IS NOT NULL AND stage NOT IN ('won', 'lost')
+                        THEN last_at + (u_next * 10 - 3) * interval '1 day' END,
+                   closed_at, %(now)s, %(now)s
+            FROM final
+            ORDER BY arrived
+            """,
+            {"n": n, "now": now, "reps": len(rep_ids), "rep_ids": rep_ids, "team_ids": team_ids},
+        )
+
+    def insert_activities(self, cursor, now, total):
+        # System entries first: arrived for every lead, the initial assignment for assigned ones,
+        # and a stage entry for closed ones.
+        cursor.execute(
+            """
+            INSERT INTO leads_activity (lead_id, kind, actor_id, outcome, body, data, occurred_at, created_at)
+            SELECT id, 'arrived', NULL::bigint, '', '', '{}'::jsonb, arrived_at, arrived_at FROM leads_lead
+            UNION ALL
+            SELECT id, 'assigned', NULL::bigint, '', '',
+                   jsonb_build_object('from_owner', NULL, 'to_owner', owner_id, 'reason', 'round robin'),
+                   assigned_at, assigned_at
+            FROM leads_lead WHERE owner_id IS NOT NULL
+            UNION ALL
+            SELECT id, 'stage', owner_id, '', '', jsonb_build_object('from', 'proposal', 'to', stage),
+                   closed_at, closed_at
+            FROM leads_lead WHERE closed_at IS NOT NULL
+            """
+        )
+        cursor.execute("SELECT count(*) FROM leads_activity")
+        system = cursor.fetchone()[0]
+        cursor.execute("SELECT coalesce(sum(1 + id % 17), 0) FROM leads_lead WHERE first_contacted_at IS NOT NULL")
+        planned = cursor.fetchone()[0]
+        # Then what reps logged: the first contact (a call by first_contacted_by at
+        # first_contacted_at), and more entries spread up to the last activity. The number per
+        # lead is scaled so the whole timeline comes to `total` entries.
+        scale = max(0.0, (total - system) / planned) if planned else 0
+        cursor.execute(
+            """
+            INSERT INTO leads_activity (lead_id, kind, actor_id, outcome, body, data, occurred_at, created_at)
+            SELECT l.id,
+                   CASE WHEN k = 1 THEN 'call'
+                        ELSE (ARRAY['call','call','call','call','email','email','meeting','sms','note','call'])[
+                             1 + ((l.id + k) %% 10)] END,
+                   CASE WHEN k = 1 THEN l.first_contacted_by_id ELSE COALESCE(l.owner_id, l.first_contacted_by_id) END,
+                   (ARRAY['connected','voicemail','no answer','sent'])[1 + ((l.id * 7 + k) %% 4)], '', '{}'::jsonb,
+                   l.first_contacted_at + (l.last_activity_at - l.first_contacted_at) * ((k - 1)::float / n),
+                   l.first_contacted_at
+            FROM (SELECT *, GREATEST(1, round((1 + id %% 17) * %(scale)s))::int AS n
+                  FROM leads_lead WHERE first_contacted_at IS NOT NULL) AS l
+            CROSS JOIN LATERAL generate_series(1, l.n) AS k
+            """,
+            {"scale": scale},
+        )
+        cursor.execute("SELECT count(*) FROM leads_activity")
+        have = cursor.fetchone()[0]
+        if have < total:  # rounding: top up with notes on the most recent contacted leads
+            cursor.execute(
+                """
+                INSERT INTO leads_activity (lead_id, kind, actor_id, outcome, body, data, occurred_at, created_at)
+                SELECT id, 'note', first_contacted_by_id, '', '', '{}'::jsonb, last_activity_at, last_activity_at
+                FROM leads_lead WHERE first_contacted_at IS NOT NULL ORDER BY id DESC LIMIT %(extra)s
+                """,
+                {"extra": total - have},
+            )
+
+    def insert_follow_ups(self, cursor, now):
+        # A follow-up promised at first contact for two days later, done by the next entry:
+        # three in four on time. Open leads with a next follow-up date have it as their one open row.
+        cursor.execute(
+            """
+            INSERT INTO leads_followup (lead_id, owner_id, due_at, state, done_at, done_by_id, created_at)
+            SELECT id, first_contacted_by_id, first_contacted_at + interval '2 days', 'done',
+                   first_contacted_at + CASE WHEN id %% 4 = 0 THEN interval '3 days' ELSE interval '1 day' END,
+                   first_contacted_by_id, first_contacted_at
+            FROM leads_lead WHERE first_contacted_at IS NOT NULL AND first_contacted_at < %(now)s - interval '3 days'
+            UNION ALL
+            SELECT id, owner_id, next_follow_up_at, 'open', NULL, NULL, last_activity_at
+            FROM leads_lead WHERE next_follow_up_at IS NOT NULL AND owner_id IS NOT NULL
+            """,
+            {"now": now},
+        )
+
+    def report_counts(self):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM leads_lead), (SELECT count(*) FROM leads_activity),"
+                " (SELECT count(*) FROM leads_followup)"
+            )
+            leads, activities, follow_ups = cursor.fetchone()
+        reps = User.objects.filter(username__startswith=f"{PREFIX}rep").count()
+        self.stdout.write(
+            f"Data: {reps} reps in {TEAMS} teams, {leads:,} leads, {activities:,} activities, "
+            f"{follow_ups:,} follow-ups."
+        )
+
+    # --- Timing --------------------------------------------------------------------------------
+
+    def time_everything(self, n: int):
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        # Time what production runs: no per-query bookkeeping of DEBUG.
+        settings.DEBUG = False
+        logging.getLogger("axes").setLevel(logging.WARNING)  # one INFO line per login otherwise
+        rep = User.objects.get(username=f"{PREFIX}rep000")
+        manager = User.objects.get(username=f"{PREFIX}mgr00")
+        head = User.objects.get(username=f"{PREFIX}head")
+        team = Team.objects.get(name="Bench Team 00")
+        results: list[tuple[str, list[float]]] = []
+
+        def page(label, user, url_name, query=""):
+            try:
+                url = reverse(url_name)
+            except NoReverseMatch:
+                self.stdout.write(f"  skipped {label}: URL {url_name} does not exist on this branch")
+                return
+            client = Client()
+            client.force_login(user)
+
+            def call():
+                response = client.get(url + query)
+                if response.status_code != 200:
+                    raise CommandError(f"{label}: HTTP {response.status_code}")
+
+            results.append((label, self.measure(call, n)))
+
+        page("My day (rep)", rep, "leads:my-day")
+        page("Lead list (rep)", rep, "leads:lead-list")
+        page("Lead list (manager, 10 reps)", manager, "leads:lead-list")
+        page("Team dashboard, 30 days (rep: My numbers)", rep, "leads:dashboard")
+        page("Team dashboard, 30 days (manager, 10 reps)", manager, "leads:dashboard")
+        page("Team dashboard, 90 days (manager, 10 reps)", manager, "leads:dashboard", "?period=90")
+        page("Team dashboard, 30 days (head of sales, 100 reps)", head, "leads:dashboard")
+        page("Neglected report (rep)", rep, "leads:neglected")
+        page("Neglected report (manager, 10 reps)", manager, "leads:neglected")
+        page("Neglected report (head of sales, 100 reps)", head, "leads:neglected")
+
+        period = Period.last_days(30)
+        results.append(
+            ("rep_scorecards, one rep, 30 days", self.measure(lambda: rep_scorecards(period=period, users=[rep]), n))
+        )
+        results.append(
+            ("total_scorecard, one team, 30 days", self.measure(lambda: total_scorecard(period=period, team=team), n))
+        )
+        results.append(
+            (
+                "metric_value speed p90, one rep",
+                self.measure(lambda: metric_value(Metric.SPEED_TO_LEAD_P90, period=period, user=rep), n),
+            )
+        )
+        results.append(
+            (
+                "metric_value speed p90, one team",
+                self.measure(lambda: metric_value(Metric.SPEED_TO_LEAD_P90, period=period, team=team), n),
+            )
+        )
+
+        width = max(len(label) for label, _ in results)
+        self.stdout.write(f"\n{'Server time, ms (N=' + str(n) + ')':<{width}}  median     p95")
+        for label, samples in results:
+            self.stdout.write(f"{label:<{width}}  {statistics.median(samples):6.1f}  {p95(samples):6.1f}")
+
+        if "bench_intake" in get_commands():
+            self.stdout.write("\nAPI intake (bench_intake):")
+            call_command("bench_intake", stdout=self.stdout)
+        else:
+            self.stdout.write("\nbench_intake does not exist on this branch: API leads/sec not measured.")
+
+    def measure(self, fn, n: int) -> list[float]:
+        for _ in range(3):  # warm-up: connections, template and URL caches
+            fn()
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1000)
+        return samples
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]

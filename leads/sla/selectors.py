@@ -1,0 +1,419 @@
+"""Reads for follow-up SLAs: which policy applies, due times and why, escalation lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from accountability.models import Team, User
+from accountability.scoping import managed_team_ids
+from leads.models import FollowUp, Lead
+from leads.sla.business_time import Calendar, add_business_minutes, format_minutes
+from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
+
+DASH = "\u2013"  # en dash, as in "Mon\u2013Fri"
+DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# When no policy exists at all: the model's defaults, Monday to Friday 09:00-17:00.
+FALLBACK_HOURS = [(day, 9 * 60, 17 * 60) for day in range(5)]
+
+
+# --- describing policies ----------------------------------------------------------------
+
+
+def duration_text(minutes: int) -> str:
+    hours, rest = divmod(int(minutes), 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if rest or not hours:
+        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
+def hours_summary(rows) -> str:
+    """Like 'Mon-Fri 09:00-17:00' (en dashes), from BusinessHours rows (or (weekday, opens, closes) tuples)."""
+    windows = {}
+    for row in rows:
+        weekday, opens, closes = (row.weekday, row.opens, row.closes) if hasattr(row, "weekday") else row
+        windows[weekday] = (opens, closes)
+    if not windows:
+        return "no business hours set (the clock counts all the time)"
+    if len(windows) == 7 and len(set(windows.values())) == 1:
+        opens, closes = windows[0]
+        return f"every day {format_minutes(opens)}{DASH}{format_minutes(closes)}"
+    groups: list[tuple[int, int, tuple[int, int]]] = []
+    for day in range(7):
+        if day not in windows:
+            continue
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == windows[day]:
+            groups[-1] = (groups[-1][0], day, windows[day])
+        else:
+            groups.append((day, day, windows[day]))
+    parts = []
+    for first, last, (opens, closes) in groups:
+        days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]}{DASH}{DAY_NAMES[last]}"
+        parts.append(f"{days} {format_minutes(opens)}{DASH}{format_minutes(closes)}")
+    return ", ".join(parts)
+
+
+def describe_values(values: dict, hours_text: str) -> str:
+    on_escalation = {
+        SlaPolicy.OnEscalation.REASSIGN: " On escalation the lead is reassigned to the next available rep of the team.",
+        SlaPolicy.OnEscalation.CLAIM: " On escalation any teammate may claim the lead.",
+    }.get(values.get("on_escalation"), "")
+    reminder = (
+        f"the owner is reminded {duration_text(values['reminder_before_minutes'])} before a follow-up is due"
+        if values["reminder_before_minutes"]
+        else "there is no reminder before a follow-up is due"
+    )
+    overdue = (
+        "told as soon as it is overdue"
+        if not values["overdue_reminder_minutes"]
+        else f"told {duration_text(values['overdue_reminder_minutes'])} after it became overdue"
+    )
+    return (
+        f"First contact within {duration_text(values['first_contact_minutes'])} of business time after a lead "
+        f"arrives; {reminder}, and {overdue}; an open lead with no follow-up date is overdue "
+        f"{duration_text(values['no_follow_up_after_minutes'])} of business time after its last contact. "
+        f"A breach is escalated to the team's manager after {duration_text(values['escalation_grace_minutes'])}, "
+        f"then to the manager above (up to the head of sales) "
+        f"{duration_text(values['second_level_delay_minutes'])} later, in business time.{on_escalation} "
+        f"Business hours: {hours_text}, in each team's time zone, except holidays."
+    )
+
+
+# --- which policy applies ---------------------------------------------------------------
+
+
+@dataclass
+class TeamInfo:
+    id: int
+    name: str
+    parent_id: int | None
+    manager_id: int | None
+    time_zone: str
+
+
+@dataclass
+class PolicyBook:
+    """Every policy, team and holiday, loaded once (a handful of rows) for a sweep or a page."""
+
+    policies: dict[int | None, SlaPolicy]
+    teams: dict[int, TeamInfo]
+    _holidays: dict[int | None, set[dt.date]] | None = None
+    _calendars: dict[int, Calendar] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> PolicyBook:
+        policies = {
+            p.team_id: p
+            for p in SlaPolicy.objects.prefetch_related(Prefetch("hours", queryset=BusinessHours.objects.all()))
+        }
+        teams = {
+            t["id"]: TeamInfo(t["id"], t["name"], t["parent_id"], t["manager_id"], t["time_zone"])
+            for t in Team.objects.values("id", "name", "parent_id", "manager_id", "time_zone")
+        }
+        return cls(policies=policies, teams=teams)
+
+    @property
+    def holidays(self) -> dict[int | None, set[dt.date]]:
+        """Loaded on first use: pages that only read stored due times never need them."""
+        if self._holidays is None:
+            self._holidays = {}
+            for team_id, day in Holiday.objects.values_list("team_id", "date"):
+                self._holidays.setdefault(team_id, set()).add(day)
+        return self._holidays
+
+    def policy_for(self, team_id: int | None) -> SlaPolicy:
+        seen = set()
+        current = team_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            if current in self.policies:
+                return self.policies[current]
+            info = self.teams.get(current)
+            current = info.parent_id if info else None
+        if None in self.policies:
+            return self.policies[None]
+        return _fallback_policy()
+
+    def hours_for(self, policy: SlaPolicy) -> list[tuple[int, int, int]]:
+        if policy.pk is None:
+            return FALLBACK_HOURS
+        return [(h.weekday, h.opens, h.closes) for h in policy.hours.all()]
+
+    def calendar_for(self, team_id: int) -> Calendar:
+        if team_id not in self._calendars:
+            policy = self.policy_for(team_id)
+            info = self.teams.get(team_id)
+            self._calendars[team_id] = Calendar.build(
+                time_zone=info.time_zone if info else "UTC",
+                windows=self.hours_for(policy),
+                holidays=self.holidays.get(None, set()) | self.holidays.get(team_id, set()),
+            )
+        return self._calendars[team_id]
+
+    def managers_above(self, team_id: int) -> list[int]:
+        """Managers up the chain from the team itself, nearest first, each once."""
+        result: list[int] = []
+        current, seen = team_id, set()
+        while current is not None and current not in seen:
+            seen.add(current)
+            info = self.teams.get(current)
+            if info is None:
+                break
+            if info.manager_id and info.manager_id not in result:
+                result.append(info.manager_id)
+            current = info.parent_id
+        return result
+
+    def lower_bounds(self) -> dict[str, dt.timedelta]:
+        """How long after its anchor an event can first need a step, at the earliest, over every
+        policy: business time never runs faster than the wall clock, so the sweep only has to
+        look at leads older than this (an index range, not every open lead)."""
+        policies = list(self.policies.values()) or [_fallback_policy()]
+
+        def minimum(expr) -> dt.timedelta:
+            return dt.timedelta(minutes=max(0, min(expr(p) for p in policies)))
+
+        return {
+            "first_contact": minimum(lambda p: p.first_contact_minutes - p.reminder_before_minutes),
+            "follow_up_ahead": dt.timedelta(minutes=max(p.reminder_before_minutes for p in policies)),
+            "no_follow_up": minimum(lambda p: p.no_follow_up_after_minutes - p.reminder_before_minutes),
+        }
+
+
+def _fallback_policy() -> SlaPolicy:
+    return SlaPolicy(team=None, version=0)
+
+
+def policy_for_team(team: Team | None) -> SlaPolicy:
+    """The policy that applies to a team: its own, else its nearest ancestor's, else the
+    organisation default (else the built-in defaults, unsaved)."""
+    book = PolicyBook.load()
+    return book.policy_for(team.pk if team else None)
+
+
+# --- due events -------------------------------------------------------------------------
+
+
+@dataclass
+class ClockPlan:
+    """A due event and every step of its ladder, computed with one policy."""
+
+    kind: str
+    key: str
+    anchor_at: dt.datetime
+    due_at: dt.datetime
+    remind_at: dt.datetime | None
+    overdue_at: dt.datetime
+    escalate_at: dt.datetime
+    escalate2_at: dt.datetime
+    policy: SlaPolicy
+    explanation: str
+    follow_up_id: int | None = None
+
+    def steps(self) -> list[tuple[str, dt.datetime]]:
+        steps = [(SlaNotice.Step.REMINDER.value, self.remind_at)] if self.remind_at else []
+        return [
+            *steps,
+            (SlaNotice.Step.OVERDUE.value, self.overdue_at),
+            (SlaNotice.Step.ESCALATION_1.value, self.escalate_at),
+            (SlaNotice.Step.ESCALATION_2.value, self.escalate2_at),
+        ]
+
+
+def local_text(moment: dt.datetime, time_zone: str, *, with_zone: bool = True) -> str:
+    local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
+    text = local.strftime("%a %d %b %H:%M")
+    return f"{text} {local.tzname()}" if with_zone else text
+
+
+def plan_clock(
+    book: PolicyBook,
+    *,
+    lead: Lead,
+    kind: str,
+    anchor_at: dt.datetime,
+    follow_up_id: int | None = None,
+    set_at: dt.datetime | None = None,
+) -> ClockPlan:
+    policy = book.policy_for(lead.team_id)
+    calendar = book.calendar_for(lead.team_id)
+    tz = calendar.time_zone
+    hours = hours_summary(book.hours_for(policy))
+    if kind == SlaClock.Kind.FIRST_CONTACT:
+        key = "first_contact"
+        due = add_business_minutes(anchor_at, policy.first_contact_minutes, calendar)
+        why = (
+            f"First contact due {local_text(due, tz)}: arrived {local_text(anchor_at, tz, with_zone=False)}, "
+            f"{duration_text(policy.first_contact_minutes)} of business time, team hours {hours}"
+        )
+        earliest_reminder = anchor_at
+    elif kind == SlaClock.Kind.FOLLOW_UP:
+        key = f"follow_up:{follow_up_id}"
+        due = anchor_at
+        why = f"Follow-up due {local_text(due, tz)}: the date the owner set"
+        earliest_reminder = set_at or anchor_at
+    else:
+        key = f"no_follow_up:{anchor_at.astimezone(dt.UTC).isoformat()}"
+        due = add_business_minutes(anchor_at, policy.no_follow_up_after_minutes, calendar)
+        why = (
+            f"Next follow-up date needed by {local_text(due, tz)}: last contact "
+            f"{local_text(anchor_at, tz, with_zone=False)}, no follow-up date set, "
+            f"{duration_text(policy.no_follow_up_after_minutes)} of business time, team hours {hours}"
+        )
+        earliest_reminder = anchor_at
+    remind_at = None
+    if policy.reminder_before_minutes:
+        candidate = due - dt.timedelta(minutes=policy.reminder_before_minutes)
+        if candidate > earliest_reminder:
+            remind_at = candidate
+    overdue_at = due + dt.timedelta(minutes=policy.overdue_reminder_minutes)
+    escalate_at = add_business_minutes(due, policy.escalation_grace_minutes, calendar)
+    escalate2_at = add_business_minutes(escalate_at, policy.second_level_delay_minutes, calendar)
+    return ClockPlan(
+        kind=kind,
+        key=key,
+        anchor_at=anchor_at,
+        due_at=due,
+        remind_at=remind_at,
+        overdue_at=overdue_at,
+        escalate_at=escalate_at,
+        escalate2_at=escalate2_at,
+        policy=policy,
+        explanation=why[:300],
+        follow_up_id=follow_up_id,
+    )
+
+
+def current_plan(book: PolicyBook, lead: Lead) -> ClockPlan | None:
+    """The due event a lead is under right now, computed with today's policy (None when closed)."""
+    if not lead.is_open:
+        return None
+    if lead.first_contacted_at is None:
+        return plan_clock(book, lead=lead, kind=SlaClock.Kind.FIRST_CONTACT, anchor_at=lead.arrived_at)
+    follow_up = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first()
+    if follow_up is not None:
+        return plan_clock(
+            book,
+            lead=lead,
+            kind=SlaClock.Kind.FOLLOW_UP,
+            anchor_at=follow_up.due_at,
+            follow_up_id=follow_up.pk,
+            set_at=follow_up.created_at,
+        )
+    if lead.next_follow_up_at is None:
+        anchor = lead.last_activity_at or lead.first_contacted_at
+        return plan_clock(book, lead=lead, kind=SlaClock.Kind.NO_FOLLOW_UP, anchor_at=anchor)
+    return None
+
+
+# --- is a due event still breached? -----------------------------------------------------
+
+OPEN = list(Lead.OPEN_STAGES)
+
+
+def still_pending_q(prefix: str = "") -> Q:
+    """Clocks whose due event has not been handled, read from the lead's live columns:
+    first contact still missing, the follow-up still open, no follow-up date set since the
+    same last contact. Used by the delivery re-check and the escalation lists."""
+    p = prefix
+    lead_open = Q(**{f"{p}lead__stage__in": OPEN})
+    first = Q(**{f"{p}kind": SlaClock.Kind.FIRST_CONTACT, f"{p}lead__first_contacted_at__isnull": True})
+    follow_up = Q(**{f"{p}kind": SlaClock.Kind.FOLLOW_UP, f"{p}follow_up__state": FollowUp.State.OPEN})
+    no_follow_up = Q(
+        **{
+            f"{p}kind": SlaClock.Kind.NO_FOLLOW_UP,
+            f"{p}lead__next_follow_up_at__isnull": True,
+            f"{p}lead__last_activity_at__lte": F(f"{p}anchor_at"),
+        }
+    )
+    return lead_open & (first | follow_up | no_follow_up)
+
+
+def clock_is_pending(clock: SlaClock, lead: Lead, follow_up_state: str | None = None) -> bool:
+    """The same test in Python, on rows just re-read (and locked) by the delivery."""
+    if not lead.is_open:
+        return False
+    if clock.kind == SlaClock.Kind.FIRST_CONTACT:
+        return lead.first_contacted_at is None
+    if clock.kind == SlaClock.Kind.FOLLOW_UP:
+        return follow_up_state == FollowUp.State.OPEN
+    anchor = lead.last_activity_at or lead.first_contacted_at
+    return lead.next_follow_up_at is None and anchor is not None and anchor <= clock.anchor_at
+
+
+# --- lists ------------------------------------------------------------------------------
+
+
+def escalations_visible_to(user: User) -> QuerySet[SlaClock]:
+    """Escalated due events still not handled, for the teams this user is accountable for
+    (admin: all), most recent first. A handled lead drops off at once (live columns)."""
+    qs = SlaClock.objects.filter(
+        escalated_at__isnull=False, actioned_at__isnull=True, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE]
+    )
+    qs = qs.filter(still_pending_q())
+    if not user.is_admin:
+        qs = qs.filter(lead__team_id__in=managed_team_ids(user))
+    return qs.select_related("lead", "lead__owner", "lead__team").order_by("-escalated_at", "-id")
+
+
+def claimable_for(user: User) -> QuerySet[SlaClock]:
+    """Escalated leads a teammate may claim: claimable clocks of the user's teams, not their own."""
+    from accountability.scoping import member_team_ids
+
+    return (
+        SlaClock.objects.filter(
+            claimable=True, actioned_at__isnull=True, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE]
+        )
+        .filter(still_pending_q())
+        .filter(lead__team_id__in=member_team_ids(user))
+        .exclude(lead__owner=user)
+        .select_related("lead", "lead__owner", "lead__team")
+        .order_by("-escalated_at", "-id")
+    )
+
+
+def reassign_candidates(team_ids) -> dict[int, list[User]]:
+    """Active members of each team, for the one-click reassign menus (one query)."""
+    from accountability.models import Membership
+
+    result: dict[int, list[User]] = {}
+    for m in (
+        Membership.objects.filter(team_id__in=team_ids, user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    ):
+        result.setdefault(m.team_id, []).append(m.user)
+    return result
+
+
+def lead_sla_history(lead: Lead) -> list[SlaNotice]:
+    return list(
+        SlaNotice.objects.filter(lead=lead).select_related("recipient", "clock").order_by("-created_at", "-id")[:20]
+    )
+
+
+def lead_open_clock(lead: Lead) -> SlaClock | None:
+    return (
+        SlaClock.objects.filter(lead=lead, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE])
+        .select_related("policy")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+__all__ = [
+    "ClockPlan",
+    "PolicyBook",
+    "current_plan",
+    "describe_values",
+    "escalations_visible_to",
+    "hours_summary",
+    "plan_clock",
+    "policy_for_team",
+]

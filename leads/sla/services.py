@@ -1,0 +1,650 @@
+"""Writes for follow-up SLAs: the sweep, the delivery of each notice, policies.
+
+How the sweep works (every minute from beat; `sweep_followups` runs the same code once):
+
+1. Discover due events from the leads' own columns with indexed range queries: untouched open
+   leads that arrived long enough ago (partial index `lead_open_untouched`), open follow-ups
+   due soon (`follow_up_open_due`), contacted open leads with no follow-up date whose last
+   activity is old enough (`sla_lead_no_follow_up`, added by this app). Each becomes one
+   `SlaClock` row, inserted with ON CONFLICT DO NOTHING on (lead, key): two sweeps at once
+   create it once. The clock stores the due time, the time of every step and the policy
+   version used, so a later policy change only affects new due times.
+2. Advance the clocks whose next step is due (partial index `sla_clock_due`), claimed with
+   SELECT ... FOR UPDATE SKIP LOCKED in short batches: a clock whose event was handled is
+   closed; otherwise one `SlaNotice` per passed step is inserted (unique per clock and step)
+   and its delivery enqueued on commit.
+3. Enqueue again what was recorded but never delivered (broker down at the time), and the
+   email/SMS deliveries whose retry was lost.
+
+The database holds every state; Celery only carries work. A notice is delivered by
+`notice_deliver`, which locks the lead, re-checks the event is still breached (else the
+notice is cancelled: nobody gets a stale alert) and writes the timeline entry, the in-app
+notices (with their email/SMS deliveries) and the escalation's effects in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accountability.models import Membership, Team, User
+from accountability.notifications import kinds
+from accountability.notifications.services import deliveries_requeue, notification_create
+from leads.models import Activity, FollowUp, Lead
+from leads.sla.business_time import parse_hhmm
+from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
+from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock
+
+logger = logging.getLogger(__name__)
+
+OPEN = list(Lead.OPEN_STAGES)
+BATCH = 1000
+# A pending notice not delivered this long after it was enqueued had its message lost.
+REQUEUE_AFTER = dt.timedelta(minutes=2)
+STEPS = [s.value for s in SlaNotice.Step]
+
+
+def lead_url(lead_id: int) -> str:
+    try:
+        return reverse("leads:lead-detail", args=[lead_id])
+    except NoReverseMatch:  # the lead page belongs to the leads app
+        return f"/leads/{lead_id}/"
+
+
+@dataclass
+class SweepResult:
+    now: dt.datetime
+    clocks_created: list[SlaClock] = field(default_factory=list)
+    notices_created: list[SlaNotice] = field(default_factory=list)
+    clocks_handled: int = 0
+    notices_requeued: int = 0
+    deliveries_requeued: int = 0
+    dry_run: bool = False
+
+    def lines(self) -> list[str]:
+        verb = "would create" if self.dry_run else "created"
+        out = [
+            f"Sweep at {self.now.isoformat()}: {verb} {len(self.clocks_created)} due event(s), "
+            f"{len(self.notices_created)} notice(s); {self.clocks_handled} handled in time; "
+            f"{self.notices_requeued} notice(s) and {self.deliveries_requeued} delivery(ies) enqueued again."
+        ]
+        for clock in self.clocks_created:
+            out.append(f"  due event: lead {clock.lead_id} {clock.key} due {clock.due_at.isoformat()}")
+        for notice in self.notices_created:
+            who = notice.recipient or "nobody"
+            out.append(
+                f"  notice: lead {notice.lead_id} {notice.step} to {who} ({notice.state}"
+                f"{': ' + notice.reason if notice.reason else ''})"
+            )
+        return out
+
+
+class _DryRun(Exception):
+    pass
+
+
+def sla_sweep(*, now: dt.datetime | None = None, dry_run: bool = False, batch: int = BATCH) -> SweepResult:
+    """Run the sweep once (see the module docstring). Safe to run twice, or twice at once:
+    a second run finds every clock and notice already there and does nothing."""
+    result = SweepResult(now=now or timezone.now(), dry_run=dry_run)
+    if dry_run:
+        try:
+            with transaction.atomic():
+                _sweep(result, batch=batch)
+                raise _DryRun  # roll everything back; on_commit enqueues are discarded with it
+        except _DryRun:
+            pass
+        return result
+    _sweep(result, batch=batch)
+    return result
+
+
+def _sweep(result: SweepResult, *, batch: int) -> None:
+    book = PolicyBook.load()
+    _discover(result, book)
+    _advance(result, book, batch=batch)
+    result.notices_requeued = _requeue_notices(result.now)
+    result.deliveries_requeued = deliveries_requeue(now=result.now)
+
+
+# --- 1. discovery -----------------------------------------------------------------------
+
+
+def _discover(result: SweepResult, book: PolicyBook) -> None:
+    now = result.now
+    bounds = book.lower_bounds()
+    untouched = (
+        Lead.objects.filter(
+            stage__in=OPEN, first_contacted_at__isnull=True, arrived_at__lte=now - bounds["first_contact"]
+        )
+        .filter(~Exists(SlaClock.objects.filter(lead=OuterRef("pk"), key="first_contact")))
+        .only("id", "team_id", "arrived_at", "stage")
+    )
+    plans = [
+        (lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.FIRST_CONTACT, anchor_at=lead.arrived_at))
+        for lead in untouched.iterator(chunk_size=2000)
+    ]
+    follow_ups = (
+        FollowUp.objects.filter(state=FollowUp.State.OPEN, due_at__lte=now + bounds["follow_up_ahead"])
+        .filter(lead__stage__in=OPEN)
+        .filter(~Exists(SlaClock.objects.filter(follow_up=OuterRef("pk"))))
+        .select_related("lead")
+        .only("id", "due_at", "created_at", "lead__id", "lead__team_id", "lead__stage")
+    )
+    plans += [
+        (
+            fu.lead,
+            plan_clock(
+                book,
+                lead=fu.lead,
+                kind=SlaClock.Kind.FOLLOW_UP,
+                anchor_at=fu.due_at,
+                follow_up_id=fu.pk,
+                set_at=fu.created_at,
+            ),
+        )
+        for fu in follow_ups.iterator(chunk_size=2000)
+    ]
+    # Matches the expression index sla_lead_no_follow_up (see migration 0002).
+    anchor = Coalesce("last_activity_at", "first_contacted_at")
+    quiet = (
+        Lead.objects.annotate(sla_anchor=anchor)
+        .filter(
+            stage__in=OPEN,
+            first_contacted_at__isnull=False,
+            next_follow_up_at__isnull=True,
+            sla_anchor__lte=now - bounds["no_follow_up"],
+        )
+        .filter(~Exists(FollowUp.objects.filter(lead=OuterRef("pk"), state=FollowUp.State.OPEN)))
+        .only("id", "team_id", "stage", "last_activity_at", "first_contacted_at")
+    )
+    candidates = [
+        (lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.NO_FOLLOW_UP, anchor_at=lead.sla_anchor))
+        for lead in quiet.iterator(chunk_size=2000)
+    ]
+    if candidates:
+        taken = set(
+            SlaClock.objects.filter(
+                lead_id__in=[lead.pk for lead, _ in candidates], kind=SlaClock.Kind.NO_FOLLOW_UP
+            ).values_list("lead_id", "key")
+        )
+        plans += [(lead, plan) for lead, plan in candidates if (lead.pk, plan.key) not in taken]
+    if not plans:
+        return
+    clocks = []
+    for lead, plan in plans:
+        steps = plan.steps()
+        clocks.append(
+            SlaClock(
+                lead_id=lead.pk,
+                kind=plan.kind,
+                key=plan.key,
+                follow_up_id=plan.follow_up_id,
+                anchor_at=plan.anchor_at,
+                due_at=plan.due_at,
+                remind_at=plan.remind_at,
+                overdue_at=plan.overdue_at,
+                escalate_at=plan.escalate_at,
+                escalate2_at=plan.escalate2_at,
+                next_step=steps[0][0],
+                next_at=steps[0][1],
+                policy_id=plan.policy.pk,
+                policy_version=plan.policy.version,
+                policy_values=plan.policy.values(),
+                explanation=plan.explanation,
+            )
+        )
+    for start in range(0, len(clocks), 2000):
+        chunk = clocks[start : start + 2000]
+        # ON CONFLICT DO NOTHING on (lead, key): a concurrent sweep that got there first wins.
+        SlaClock.objects.bulk_create(chunk, ignore_conflicts=True)
+    result.clocks_created.extend(clocks)
+
+
+# --- 2. advancing clocks ----------------------------------------------------------------
+
+
+def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
+    now = result.now
+    while True:
+        with transaction.atomic():
+            clocks = list(
+                SlaClock.objects.filter(state=SlaClock.State.ACTIVE, next_at__lte=now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("lead", "follow_up")
+                .order_by("next_at")[:batch]
+            )
+            if not clocks:
+                return
+            notices = _advance_batch(result, book, clocks)
+        result.notices_created.extend(notices)
+        if len(clocks) < batch:
+            return
+
+
+def _step_time(clock: SlaClock, step: str) -> dt.datetime | None:
+    return {
+        SlaNotice.Step.REMINDER: clock.remind_at,
+        SlaNotice.Step.OVERDUE: clock.overdue_at,
+        SlaNotice.Step.ESCALATION_1: clock.escalate_at,
+        SlaNotice.Step.ESCALATION_2: clock.escalate2_at,
+    }[step]
+
+
+def _recipient(book: PolicyBook, clock: SlaClock, step: str) -> tuple[int | None, str]:
+    lead = clock.lead
+    if step in (SlaNotice.Step.REMINDER, SlaNotice.Step.OVERDUE):
+        return (lead.owner_id, "") if lead.owner_id else (None, "the lead has no owner")
+    managers = book.managers_above(lead.team_id)
+    if step == SlaNotice.Step.ESCALATION_1:
+        return (managers[0], "") if managers else (None, "no manager on the team or above")
+    return (managers[1], "") if len(managers) > 1 else (None, "nobody above the team's manager")
+
+
+def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]) -> list[SlaNotice]:
+    now = result.now
+    notices: list[SlaNotice] = []
+    for clock in clocks:
+        follow_up_state = clock.follow_up.state if clock.follow_up_id else None
+        if not clock_is_pending(clock, clock.lead, follow_up_state):
+            clock.state, clock.handled_at, clock.next_step, clock.next_at = SlaClock.State.HANDLED, now, "", None
+            result.clocks_handled += 1
+            continue
+        order = [s for s in STEPS if _step_time(clock, s) is not None]
+        index = order.index(clock.next_step)
+        while index < len(order) and _step_time(clock, order[index]) <= now:
+            step = order[index]
+            recipient_id, why_not = _recipient(book, clock, step)
+            state, reason = SlaNotice.State.PENDING, ""
+            if recipient_id is None:
+                state, reason = SlaNotice.State.SKIPPED, why_not
+            elif step == SlaNotice.Step.REMINDER and clock.due_at <= now:
+                # The sweep was not running when the reminder was due: the overdue notice follows.
+                state, reason = SlaNotice.State.SKIPPED, "already overdue when recorded"
+            notices.append(
+                SlaNotice(
+                    clock=clock,
+                    lead_id=clock.lead_id,
+                    step=step,
+                    recipient_id=recipient_id,
+                    scheduled_at=_step_time(clock, step),
+                    state=state,
+                    reason=reason,
+                    enqueued_at=now if state == SlaNotice.State.PENDING else None,
+                    finished_at=now if state != SlaNotice.State.PENDING else None,
+                )
+            )
+            index += 1
+        if index >= len(order):
+            clock.state, clock.next_step, clock.next_at = SlaClock.State.DONE, "", None
+        else:
+            clock.next_step, clock.next_at = order[index], _step_time(clock, order[index])
+    SlaClock.objects.bulk_update(clocks, ["state", "handled_at", "next_step", "next_at"], batch_size=500)
+    if notices:
+        try:
+            with transaction.atomic():
+                SlaNotice.objects.bulk_create(notices)
+        except IntegrityError:
+            # Only possible without row locks (SQLite): record them one by one, skipping the
+            # ones another sweep recorded first.
+            recorded = []
+            for notice in notices:
+                try:
+                    with transaction.atomic():
+                        notice.save(force_insert=True)
+                    recorded.append(notice)
+                except IntegrityError:
+                    continue
+            notices = recorded
+        pending = [n.pk for n in notices if n.state == SlaNotice.State.PENDING]
+        if pending:
+            _enqueue_notices(pending)
+    return notices
+
+
+def _enqueue_notices(ids: list[int]) -> None:
+    from leads.sla.tasks import notice_deliver_task
+
+    def send():
+        try:
+            with notice_deliver_task.app.producer_or_acquire() as producer:
+                for pk in ids:
+                    notice_deliver_task.apply_async((pk,), producer=producer)
+        except Exception:
+            # Broker down: the notices stay pending and a later sweep enqueues them again.
+            logger.warning("could not enqueue %d SLA notice(s); the sweep will retry", len(ids), exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _requeue_notices(now: dt.datetime) -> int:
+    with transaction.atomic():
+        stale = list(
+            SlaNotice.objects.filter(state=SlaNotice.State.PENDING, enqueued_at__lte=now - REQUEUE_AFTER)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:5000]
+        )
+        if stale:
+            SlaNotice.objects.filter(pk__in=stale).update(enqueued_at=now)
+            _enqueue_notices(stale)
+    return len(stale)
+
+
+# --- delivery of one notice -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliverResult:
+    outcome: str  # sent | cancelled | skipped | already
+    detail: str = ""
+
+
+TITLES = {
+    SlaNotice.Step.REMINDER: "Follow up soon: {lead} (due {due})",
+    SlaNotice.Step.OVERDUE: "Overdue: {lead} ({kind} was due {due})",
+    SlaNotice.Step.ESCALATION_1: "Escalated to you: {lead} ({kind} overdue since {due})",
+    SlaNotice.Step.ESCALATION_2: "Escalated to you (second level): {lead} ({kind} overdue since {due})",
+}
+KIND_OF_STEP = {
+    SlaNotice.Step.REMINDER: kinds.SLA_REMINDER.code,
+    SlaNotice.Step.OVERDUE: kinds.SLA_OVERDUE.code,
+    SlaNotice.Step.ESCALATION_1: kinds.SLA_ESCALATION.code,
+    SlaNotice.Step.ESCALATION_2: kinds.SLA_ESCALATION.code,
+}
+ACTIVITY_OF_STEP = {
+    SlaNotice.Step.REMINDER: Activity.Kind.REMINDER,
+    SlaNotice.Step.OVERDUE: Activity.Kind.BREACH,
+    SlaNotice.Step.ESCALATION_1: Activity.Kind.ESCALATED,
+    SlaNotice.Step.ESCALATION_2: Activity.Kind.ESCALATED,
+}
+
+
+def _due_text(clock: SlaClock, lead: Lead) -> str:
+    from leads.sla.selectors import local_text
+
+    return local_text(clock.due_at, lead.team.time_zone)
+
+
+def notice_deliver(*, notice_id: int, now: dt.datetime | None = None) -> DeliverResult:
+    """Deliver one recorded notice, exactly once.
+
+    Locks the lead (so a rep handling it at this instant is serialised with us) and the
+    notice; only a pending notice is delivered. If the due event was handled meanwhile the
+    notice is cancelled instead. Timeline entry, in-app notices (whose email/SMS deliveries
+    are enqueued on commit) and the escalation's reassignment commit together or not at all.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        lead_id = SlaNotice.objects.filter(pk=notice_id).values_list("lead_id", flat=True).first()
+        if lead_id is None:
+            return DeliverResult("already", "no such notice")
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("team", "owner").get(pk=lead_id)
+        notice = (
+            SlaNotice.objects.select_for_update(of=("self",))
+            .select_related("clock", "clock__follow_up", "recipient")
+            .get(pk=notice_id)
+        )
+        if notice.state != SlaNotice.State.PENDING:
+            return DeliverResult("already", notice.state)
+        clock = notice.clock
+        follow_up_state = clock.follow_up.state if clock.follow_up_id else None
+        if not clock_is_pending(clock, lead, follow_up_state):
+            notice.state, notice.finished_at, notice.reason = SlaNotice.State.CANCELLED, now, "handled in time"
+            notice.save(update_fields=["state", "finished_at", "reason"])
+            return DeliverResult("cancelled")
+        recipient = notice.recipient
+        if recipient is None or not recipient.is_active:
+            notice.state, notice.finished_at, notice.reason = SlaNotice.State.SKIPPED, now, "recipient unavailable"
+            notice.save(update_fields=["state", "finished_at", "reason"])
+            return DeliverResult("skipped")
+        _deliver(notice=notice, clock=clock, lead=lead, recipient=recipient, now=now)
+        notice.state, notice.finished_at = SlaNotice.State.SENT, now
+        notice.save(update_fields=["state", "finished_at"])
+        return DeliverResult("sent")
+
+
+def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User, now: dt.datetime) -> None:
+    step = notice.step
+    due = _due_text(clock, lead)
+    kind_label = clock.get_kind_display().lower()
+    title = TITLES[step].format(lead=lead, due=due, kind=kind_label)
+    url = lead_url(lead.pk)
+    body = clock.explanation
+    escalation = step in (SlaNotice.Step.ESCALATION_1, SlaNotice.Step.ESCALATION_2)
+    level = 1 if step == SlaNotice.Step.ESCALATION_1 else 2
+    if escalation:
+        text = f"Escalated to {recipient} (level {level}): {kind_label} overdue since {due}."
+    elif step == SlaNotice.Step.OVERDUE:
+        text = f"{clock.get_kind_display()} overdue (was due {due}); {lead.owner or 'nobody'} was told."
+    else:
+        text = f"Reminder sent to {recipient}: {kind_label} due {due}."
+    Activity.objects.create(
+        lead=lead,
+        kind=ACTIVITY_OF_STEP[step],
+        actor=None,
+        body=text,
+        occurred_at=now,
+        data={"sla_notice": notice.pk, "step": step, "due_at": clock.due_at.isoformat(), "to": recipient.pk},
+    )
+    notification_create(
+        recipient=recipient, kind=KIND_OF_STEP[step], title=title, key=f"sla-notice:{notice.pk}", body=body, url=url
+    )
+    if not escalation:
+        return
+    if lead.owner_id and lead.owner_id != recipient.pk:
+        notification_create(
+            recipient=lead.owner,
+            kind=kinds.SLA_ESCALATED_OWNER.code,
+            title=f"Your lead {lead} was escalated to {recipient}",
+            key=f"sla-notice:{notice.pk}:owner",
+            body=clock.explanation,
+            url=url,
+        )
+    if step == SlaNotice.Step.ESCALATION_1:
+        clock.escalated_at = now
+        action = clock.policy_values.get("on_escalation", SlaPolicy.OnEscalation.NOTIFY)
+        if action == SlaPolicy.OnEscalation.CLAIM:
+            clock.claimable = True
+        clock.save(update_fields=["escalated_at", "claimable"])
+        if action == SlaPolicy.OnEscalation.REASSIGN:
+            _reassign_to_next_rep(lead=lead, reason=f"Escalated: {kind_label} overdue since {due}")
+
+
+def next_available_rep(lead: Lead) -> User | None:
+    """The team's rep with the fewest open leads (then by id), active, not away, not the owner."""
+    today = timezone.localdate()
+    return (
+        User.objects.filter(memberships__team_id=lead.team_id, role=User.Role.REP, is_active=True)
+        .filter(Q(away_until__isnull=True) | Q(away_until__lt=today))
+        .exclude(pk=lead.owner_id)
+        .annotate(open_leads=Count("owned_leads", filter=Q(owned_leads__stage__in=OPEN)))
+        .order_by("open_leads", "id")
+        .first()
+    )
+
+
+def _reassign_to_next_rep(*, lead: Lead, reason: str) -> None:
+    to_owner = next_available_rep(lead)
+    if to_owner is None:
+        return
+    lead_reassign(actor=None, lead=lead, to_owner=to_owner, reason=reason)
+
+
+def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str) -> Lead:
+    """The leads app's reassignment (timeline entry, follow-up moved, new owner told)."""
+    from leads import services as lead_services
+
+    return lead_services.lead_reassign(actor=actor, lead=lead, to_owner=to_owner, reason=reason)
+
+
+# --- people acting on escalations -------------------------------------------------------
+
+
+@transaction.atomic
+def escalation_reassign(*, actor: User, clock: SlaClock, to_owner: User) -> Lead:
+    """A manager moves an escalated lead to someone else on the team, in one click. The
+    escalation leaves their "act now" list; the reassignment is on the lead's timeline."""
+    clock = SlaClock.objects.select_for_update(of=("self",)).select_related("lead", "lead__team").get(pk=clock.pk)
+    if clock.actioned_at is not None:
+        raise ValidationError("Someone already acted on this escalation.")
+    lead = lead_reassign(
+        actor=actor, lead=clock.lead, to_owner=to_owner, reason=f"Escalated lead reassigned by {actor}"
+    )
+    clock.actioned_at, clock.actioned_by, clock.claimable = timezone.now(), actor, False
+    clock.save(update_fields=["actioned_at", "actioned_by", "claimable"])
+    return lead
+
+
+@transaction.atomic
+def escalated_lead_claim(*, actor: User, clock: SlaClock) -> Lead:
+    """A teammate takes an escalated lead the policy left open to claims."""
+    clock = SlaClock.objects.select_for_update().select_related("lead").get(pk=clock.pk)
+    lead = clock.lead
+    if not clock.claimable:
+        raise ValidationError("This lead is not open to claims.")
+    if not Membership.objects.filter(user=actor, team_id=lead.team_id).exists() or not actor.is_active:
+        raise ValidationError("Only a member of this lead's team can claim it.")
+    if lead.owner_id == actor.pk:
+        raise ValidationError("You already own this lead.")
+    clock.claimable, clock.actioned_at, clock.actioned_by = False, timezone.now(), actor
+    clock.save(update_fields=["claimable", "actioned_at", "actioned_by"])
+    return lead_reassign(actor=None, lead=lead, to_owner=actor, reason=f"Claimed by {actor} after escalation")
+
+
+# --- policies ---------------------------------------------------------------------------
+
+POLICY_FIELDS = [
+    "first_contact_minutes",
+    "reminder_before_minutes",
+    "overdue_reminder_minutes",
+    "no_follow_up_after_minutes",
+    "escalation_grace_minutes",
+    "second_level_delay_minutes",
+    "on_escalation",
+]
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise ValidationError("Only an admin can change SLA policies.")
+
+
+def _clean_hours(hours: dict[int, tuple[str, str]]) -> list[tuple[int, int, int]]:
+    errors = {}
+    windows = []
+    for weekday, (opens_raw, closes_raw) in sorted(hours.items()):
+        if not (0 <= weekday <= 6):
+            errors["hours"] = "Weekdays are 0 (Monday) to 6 (Sunday)."
+            continue
+        if not (opens_raw or "").strip() and not (closes_raw or "").strip():
+            continue  # closed that day
+        try:
+            opens, closes = parse_hhmm(opens_raw), parse_hhmm(closes_raw)
+        except ValueError as exc:
+            errors[f"day_{weekday}"] = str(exc)
+            continue
+        if opens >= closes:
+            errors[f"day_{weekday}"] = "Closing time must be after opening time."
+            continue
+        windows.append((weekday, opens, closes))
+    if errors:
+        raise ValidationError(errors)
+    if not windows:
+        raise ValidationError({"hours": "Open at least one day a week."})
+    return windows
+
+
+@transaction.atomic
+def sla_policy_save(
+    *,
+    actor: User,
+    policy: SlaPolicy | None,
+    team: Team | None,
+    hours: dict[int, tuple[str, str]],
+    **values,
+) -> SlaPolicy:
+    """Create or change a policy. Every change bumps the version; due times already computed
+    keep the values they were computed with (stored on each clock)."""
+    _require_admin(actor)
+    errors = {}
+    for name in POLICY_FIELDS[:-1]:
+        value = values.get(name)
+        if not isinstance(value, int) or value < 0:
+            errors[name] = "Enter a whole number of minutes, 0 or more."
+        elif value > 60 * 24 * 60:
+            errors[name] = "At most 60 days (86,400 minutes)."
+    for name in ("first_contact_minutes", "no_follow_up_after_minutes"):
+        if name not in errors and values.get(name) == 0:
+            errors[name] = "Must be at least 1 minute."
+    if values.get("on_escalation") not in SlaPolicy.OnEscalation.values:
+        errors["on_escalation"] = "Choose what happens on escalation."
+    clash = SlaPolicy.objects.filter(team=team)
+    if policy is not None:
+        clash = clash.exclude(pk=policy.pk)
+    if clash.exists():
+        errors["team"] = f"{team or 'The organisation'} already has a policy; edit that one."
+    try:
+        windows = _clean_hours(hours)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    if policy is None:
+        policy = SlaPolicy(team=team, version=1)
+    else:
+        policy = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+        old_hours = sorted(policy.hours.values_list("weekday", "opens", "closes"))
+        changed = policy.team_id != (team.pk if team else None) or old_hours != sorted(windows)
+        changed |= any(getattr(policy, name) != values[name] for name in POLICY_FIELDS)
+        if not changed:
+            return policy
+        policy.version += 1
+        policy.team = team
+    for name in POLICY_FIELDS:
+        setattr(policy, name, values[name])
+    policy.updated_by = actor
+    policy.save()
+    policy.hours.all().delete()
+    BusinessHours.objects.bulk_create(
+        [BusinessHours(policy=policy, weekday=d, opens=o, closes=c) for d, o, c in windows]
+    )
+    return policy
+
+
+@transaction.atomic
+def sla_policy_delete(*, actor: User, policy: SlaPolicy) -> None:
+    """Remove a team's policy (it then inherits); the organisation default stays."""
+    _require_admin(actor)
+    if policy.team_id is None:
+        raise ValidationError("The organisation default policy cannot be deleted; change it instead.")
+    policy.delete()
+
+
+@transaction.atomic
+def holiday_create(*, actor: User, team: Team | None, date: dt.date, name: str) -> Holiday:
+    _require_admin(actor)
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Name the holiday."
+    elif len(name) > 100:
+        errors["name"] = "At most 100 characters."
+    if Holiday.objects.filter(team=team, date=date).exists():
+        errors["date"] = f"{date:%d %b %Y} is already a holiday for {team or 'the organisation'}."
+    if errors:
+        raise ValidationError(errors)
+    return Holiday.objects.create(team=team, date=date, name=name)
+
+
+@transaction.atomic
+def holiday_delete(*, actor: User, holiday: Holiday) -> None:
+    _require_admin(actor)
+    holiday.delete()

@@ -1,0 +1,22 @@
+"""Thin Celery wrappers around leads.sla.services."""
+
+from celery import shared_task
+
+from leads.sla import services
+
+
+@shared_task(acks_late=True)
+def sla_sweep_task() -> str:
+    """The minute sweep (beat). Safe to run twice, even at the same time: due events and notices
+    are rows under unique constraints, claimed with SKIP LOCKED; a lost run is made up by the next,
+    because everything it needs is in the database."""
+    result = services.sla_sweep()
+    return f"{len(result.clocks_created)} due events, {len(result.notices_created)} notices"
+
+
+@shared_task(acks_late=True)
+def notice_deliver_task(notice_id: int) -> str:
+    """Deliver one SLA notice. At-least-once as a message (acks_late, requeued if the worker dies;
+    re-enqueued by the sweep if it was lost); exactly-once in effect: the delivery locks the notice
+    and only a pending one is delivered, in one transaction with its timeline entry."""
+    return services.notice_deliver(notice_id=notice_id).outcome

@@ -1,0 +1,83 @@
+import json
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from leads.models import FollowUp, Lead
+from tests.factories import LeadFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_rep_logs_a_call_from_my_day_and_the_lead_leaves_overdue(page, browser_login, org):
+    lead = LeadFactory(
+        owner=org["alice"], team=org["north"], name="Overdue Olga", stage="contacted", first_contacted_at=timezone.now()
+    )
+    due = timezone.now() - timedelta(hours=2)
+    FollowUp.objects.create(lead=lead, owner=org["alice"], due_at=due)
+    Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=due)
+
+    browser_login(org["alice"])
+    page.goto("/leads/my-day/")
+    overdue = page.get_by_test_id("section-overdue")
+    row = overdue.get_by_test_id("day-row").filter(has_text="Overdue Olga")
+    expect(row).to_have_count(1)
+    page.evaluate("window.__noReload = true")  # survives only if the page is not reloaded
+
+    row.get_by_label("Kind").select_option("call")
+    row.get_by_label("Outcome").select_option("connected")
+    row.get_by_label("Note").fill("Agreed to a demo")
+    row.get_by_role("button", name="Log").click()
+
+    expect(page.get_by_test_id("section-overdue")).not_to_contain_text("Overdue Olga")
+    expect(page.get_by_test_id("section-overdue")).to_contain_text("Nothing overdue.")
+    assert page.evaluate("window.__noReload") is True
+    assert lead.activities.get(kind="call").body == "Agreed to a demo"
+
+
+def test_rep_logs_on_lead_page_and_entry_tops_the_timeline(page, browser_login, org):
+    lead = LeadFactory(owner=org["alice"], team=org["north"], name="Page Paula")
+    browser_login(org["alice"])
+    page.goto(f"/leads/{lead.pk}/")
+    form = page.get_by_test_id("activity-form")
+    form.get_by_label("Kind").select_option("note")
+    expect(form.get_by_label("Outcome")).to_be_disabled()  # a note has no outcome
+    form.get_by_label("Kind").select_option("email")
+    expect(form.get_by_label("Outcome")).to_be_enabled()
+    form.get_by_label("Outcome").select_option("sent")
+    form.get_by_label("Note").fill("Sent the brochure")
+    form.get_by_role("button", name="Log").click()
+    expect(page.get_by_test_id("timeline-entry").first).to_contain_text("Sent the brochure")
+    expect(page.get_by_test_id("first-contact")).not_to_contain_text("not yet")
+
+
+def test_admin_creates_intake_source_and_api_lead_reaches_the_rep(page, browser_login, org, live_server):
+    browser_login(org["admin"])
+    page.goto("/")
+    page.get_by_role("button", name="Configure").click()
+    page.get_by_role("link", name="Intake sources").click()
+    page.get_by_role("link", name="New intake source").click()
+    page.get_by_label("Name").fill("Website")
+    page.get_by_label("Team").select_option(label="North")
+    page.get_by_role("button", name="Create source").click()
+    token = page.get_by_test_id("token").input_value()
+    assert token.startswith("acc_")
+
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/leads/",
+        data=json.dumps({"name": "Api Annie", "email": "annie@example.com", "company": "Acme"}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Idempotency-Key": "k-1"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 201
+        body = json.loads(response.read())
+    assert body["owner"]["id"] == org["alice"].pk and body["duplicate"] is False
+
+    page.context.clear_cookies()
+    browser_login(org["alice"])
+    page.goto("/leads/my-day/")
+    expect(page.get_by_test_id("section-untouched")).to_contain_text("Api Annie")

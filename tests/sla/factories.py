@@ -1,0 +1,59 @@
+import datetime as dt
+
+import factory
+
+from leads.models import FollowUp
+from leads.sla.models import BusinessHours, Holiday, SlaPolicy
+
+ALL_DAY = dict.fromkeys(range(7), ("00:00", "24:00"))
+
+
+class SlaPolicyFactory(factory.django.DjangoModelFactory):
+    """A policy; `hours=[(weekday, opens_min, closes_min), ...]` (default: open all day, every day)."""
+
+    class Meta:
+        model = SlaPolicy
+        skip_postgeneration_save = True
+
+    team = None
+    first_contact_minutes = 15
+    reminder_before_minutes = 5
+    overdue_reminder_minutes = 0
+    no_follow_up_after_minutes = 120
+    escalation_grace_minutes = 60
+    second_level_delay_minutes = 240
+
+    @factory.post_generation
+    def hours(self, create, extracted, **kwargs):
+        if not create:
+            return
+        windows = extracted if extracted is not None else [(day, 0, 1440) for day in range(7)]
+        BusinessHours.objects.bulk_create(
+            [BusinessHours(policy=self, weekday=d, opens=o, closes=c) for d, o, c in windows]
+        )
+
+
+class HolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Holiday
+
+    team = None
+    date = dt.date(2026, 12, 25)
+    name = "Christmas Day"
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUp
+
+    lead = None
+    owner = factory.LazyAttribute(lambda o: o.lead.owner)
+    state = FollowUp.State.OPEN
+
+    @classmethod
+    def _create(cls, model_class, *args, created_at=None, **kwargs):
+        # created_at is auto_now_add: set it afterwards (default: a day before the due time).
+        obj = super()._create(model_class, *args, **kwargs)
+        obj.created_at = created_at or obj.due_at - dt.timedelta(days=1)
+        model_class.objects.filter(pk=obj.pk).update(created_at=obj.created_at)
+        return obj

@@ -1,0 +1,280 @@
+"""The sweep and the delivery of notices, called directly (no worker).
+
+Personas: North (maria: alice, bob) under Sales (helen); South (sam: charlie).
+Unless a test says otherwise the organisation default policy is open all day, every day, so
+business minutes are wall-clock minutes and the expected times are easy to check by hand:
+first contact 15 min, reminder 5 min before, escalation 60 min after the breach, second level
+240 min after that.
+"""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accountability.notifications.models import Notification
+from leads.models import Activity, FollowUp, Lead
+from leads.sla import services
+from leads.sla.models import SlaClock, SlaNotice
+from tests.factories import LeadFactory
+from tests.sla.factories import FollowUpFactory, SlaPolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.UTC)  # a Monday
+
+
+def minutes(n):
+    return T0 + dt.timedelta(minutes=n)
+
+
+@pytest.fixture
+def policy(db):
+    return SlaPolicyFactory()
+
+
+@pytest.fixture
+def lead(org, policy):
+    return LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
+
+
+def sweep_and_deliver(at):
+    result = services.sla_sweep(now=at)
+    pending = [n for n in result.notices_created if n.state == "pending"]
+    outcomes = [services.notice_deliver(notice_id=n.pk, now=at).outcome for n in pending]
+    return result, outcomes
+
+
+def steps(lead):
+    return list(SlaNotice.objects.filter(lead=lead).order_by("scheduled_at").values_list("step", "state"))
+
+
+def test_nothing_happens_before_the_reminder_time(lead):
+    result = services.sla_sweep(now=minutes(9))
+    assert result.notices_created == []
+
+
+def test_first_contact_ladder_reminder_overdue_escalation_levels(org, lead):
+    _result, outcomes = sweep_and_deliver(minutes(10))
+    clock = SlaClock.objects.get(lead=lead)
+    assert clock.kind == "first_contact"
+    assert clock.due_at == minutes(15)
+    assert (clock.remind_at, clock.escalate_at, clock.escalate2_at) == (minutes(10), minutes(75), minutes(315))
+    assert outcomes == ["sent"]
+    reminder = Notification.objects.get(recipient=org["alice"])
+    assert reminder.title.startswith("Follow up soon:") and reminder.kind == "sla_reminder"
+
+    _, outcomes = sweep_and_deliver(minutes(15))
+    assert outcomes == ["sent"]
+    assert Activity.objects.filter(lead=lead, kind="breach").count() == 1
+
+    _, outcomes = sweep_and_deliver(minutes(74))
+    assert outcomes == []
+    _, outcomes = sweep_and_deliver(minutes(75))
+    assert outcomes == ["sent"]
+    escalation = Notification.objects.get(recipient=org["maria"])
+    assert escalation.kind == "sla_escalation" and "Escalated to you" in escalation.title
+    told = Notification.objects.get(recipient=org["alice"], kind="sla_escalated_owner")
+    assert "was escalated to Maria" in told.title
+    clock.refresh_from_db()
+    assert clock.escalated_at == minutes(75)
+
+    _, outcomes = sweep_and_deliver(minutes(315))
+    assert outcomes == ["sent"]
+    assert Notification.objects.get(recipient=org["helen"]).title.startswith("Escalated to you (second level)")
+    clock.refresh_from_db()
+    assert clock.state == "done" and clock.next_at is None
+    assert steps(lead) == [
+        ("reminder", "sent"),
+        ("overdue", "sent"),
+        ("escalation_1", "sent"),
+        ("escalation_2", "sent"),
+    ]
+    timeline = list(Activity.objects.filter(lead=lead).order_by("occurred_at").values_list("kind", "actor"))
+    assert timeline == [("reminder", None), ("breach", None), ("escalated", None), ("escalated", None)]
+
+
+def test_a_second_run_does_nothing(lead):
+    first = services.sla_sweep(now=minutes(80))
+    second = services.sla_sweep(now=minutes(80))
+    assert len(first.clocks_created) == 1 and len(first.notices_created) == 3
+    assert second.clocks_created == [] and second.notices_created == []
+    assert SlaClock.objects.count() == 1 and SlaNotice.objects.count() == 3
+
+
+def test_delivering_twice_sends_once(org, lead):
+    result = services.sla_sweep(now=minutes(10))
+    notice = result.notices_created[0]
+    assert services.notice_deliver(notice_id=notice.pk).outcome == "sent"
+    assert services.notice_deliver(notice_id=notice.pk).outcome == "already"
+    assert Notification.objects.filter(recipient=org["alice"]).count() == 1
+    assert Activity.objects.filter(lead=lead, kind="reminder").count() == 1
+
+
+def test_a_sweep_that_missed_hours_records_every_passed_step_once_and_skips_the_stale_reminder(lead):
+    _result, outcomes = sweep_and_deliver(minutes(400))
+    assert steps(lead) == [
+        ("reminder", "skipped"),
+        ("overdue", "sent"),
+        ("escalation_1", "sent"),
+        ("escalation_2", "sent"),
+    ]
+    assert outcomes == ["sent", "sent", "sent"]
+
+
+def test_lead_contacted_before_escalation_is_not_escalated(org, lead):
+    sweep_and_deliver(minutes(15))  # reminder skipped as late, overdue sent
+    Lead.objects.filter(pk=lead.pk).update(
+        first_contacted_at=minutes(74), last_activity_at=minutes(74), next_follow_up_at=minutes(5000)
+    )
+    result, _ = sweep_and_deliver(minutes(75))
+    assert result.notices_created == [] and result.clocks_handled == 1
+    assert not Notification.objects.filter(recipient=org["maria"]).exists()
+    assert SlaClock.objects.get(lead=lead).state == "handled"
+    assert services.sla_sweep(now=minutes(400)).notices_created == []
+
+
+def test_lead_handled_after_the_escalation_was_recorded_gets_it_cancelled(org, lead):
+    services.sla_sweep(now=minutes(15))
+    result = services.sla_sweep(now=minutes(75))
+    (escalation,) = result.notices_created
+    # Contacted a second before delivery: nobody gets a stale alert.
+    Lead.objects.filter(pk=lead.pk).update(first_contacted_at=minutes(75), last_activity_at=minutes(75))
+    assert services.notice_deliver(notice_id=escalation.pk).outcome == "cancelled"
+    escalation.refresh_from_db()
+    assert escalation.state == "cancelled"
+    assert not Notification.objects.filter(recipient=org["maria"]).exists()
+    assert not Activity.objects.filter(lead=lead, kind="escalated").exists()
+
+
+def test_closing_the_lead_cancels_pending_notices(org, lead):
+    result = services.sla_sweep(now=minutes(10))
+    Lead.objects.filter(pk=lead.pk).update(stage="lost", closed_at=minutes(11))
+    assert services.notice_deliver(notice_id=result.notices_created[0].pk).outcome == "cancelled"
+
+
+def test_follow_up_reminder_before_due_then_done_cancels_the_rest(org, lead):
+    Lead.objects.filter(pk=lead.pk).update(first_contacted_at=T0, last_activity_at=T0, next_follow_up_at=minutes(600))
+    follow_up = FollowUpFactory(lead=lead, due_at=minutes(600))
+    assert services.sla_sweep(now=minutes(594)).notices_created == []
+    result, outcomes = sweep_and_deliver(minutes(595))
+    clock = SlaClock.objects.get(lead=lead)
+    assert clock.kind == "follow_up" and clock.key == f"follow_up:{follow_up.pk}" and clock.due_at == minutes(600)
+    assert outcomes == ["sent"]
+    FollowUp.objects.filter(pk=follow_up.pk).update(state="done", done_at=minutes(599))
+    result, _ = sweep_and_deliver(minutes(700))
+    assert result.notices_created == [] and result.clocks_handled == 1
+    assert steps(lead) == [("reminder", "sent")]
+
+
+def test_a_new_follow_up_date_is_a_new_due_event(org, lead):
+    Lead.objects.filter(pk=lead.pk).update(first_contacted_at=T0, last_activity_at=T0, next_follow_up_at=minutes(60))
+    first = FollowUpFactory(lead=lead, due_at=minutes(60))
+    sweep_and_deliver(minutes(61))
+    FollowUp.objects.filter(pk=first.pk).update(state="done", done_at=minutes(62))
+    FollowUpFactory(lead=lead, due_at=minutes(200))
+    sweep_and_deliver(minutes(201))
+    assert SlaClock.objects.filter(lead=lead, kind="follow_up").count() == 2
+    assert SlaNotice.objects.filter(lead=lead, step="overdue", state="sent").count() == 2
+
+
+def test_contacted_lead_with_no_follow_up_date_becomes_overdue(org, lead):
+    Lead.objects.filter(pk=lead.pk).update(first_contacted_at=minutes(5), last_activity_at=minutes(5))
+    # no_follow_up_after = 120 business minutes: due at minute 125, reminder at 120.
+    assert services.sla_sweep(now=minutes(119)).notices_created == []
+    result, _outcomes = sweep_and_deliver(minutes(125))
+    clock = SlaClock.objects.get(lead=lead, kind="no_follow_up")
+    assert clock.due_at == minutes(125)
+    assert [n.step for n in result.notices_created] == ["reminder", "overdue"]
+    # A new contact (later last activity) handles it; the next silence is a new due event.
+    Lead.objects.filter(pk=lead.pk).update(last_activity_at=minutes(130))
+    result, _ = sweep_and_deliver(minutes(190))
+    assert result.clocks_handled == 1
+    result, _ = sweep_and_deliver(minutes(250))
+    assert SlaClock.objects.filter(lead=lead, kind="no_follow_up").count() == 2
+
+
+def test_unassigned_lead_skips_owner_reminders_but_escalates(org, policy):
+    lead = LeadFactory(owner=None, team=org["north"], arrived_at=T0)
+    sweep_and_deliver(minutes(80))
+    assert steps(lead) == [("reminder", "skipped"), ("overdue", "skipped"), ("escalation_1", "sent")]
+    assert Notification.objects.filter(recipient=org["maria"]).count() == 1
+
+
+def test_second_level_is_skipped_when_nobody_is_above(org, policy):
+    lead = LeadFactory(owner=org["maria"], team=org["sales"], arrived_at=T0)  # helen's team, the top
+    sweep_and_deliver(minutes(400))
+    assert dict(SlaNotice.objects.filter(lead=lead).values_list("step", "state"))["escalation_2"] == "skipped"
+
+
+def test_team_policy_overrides_the_default_and_sub_teams_inherit(org, policy):
+    SlaPolicyFactory(team=org["sales"], first_contact_minutes=60)
+    lead = LeadFactory(owner=org["charlie"], team=org["south"], arrived_at=T0)  # South inherits from Sales
+    services.sla_sweep(now=minutes(200))
+    assert SlaClock.objects.get(lead=lead).due_at == minutes(60)
+
+
+def test_policy_change_applies_to_new_due_times_only(org, policy, admin):
+    old = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
+    services.sla_sweep(now=minutes(10))
+    services.sla_policy_save(
+        actor=admin,
+        policy=policy,
+        team=None,
+        hours=dict.fromkeys(range(7), ("00:00", "24:00")),
+        **{**policy.values(), "first_contact_minutes": 30},
+    )
+    policy.refresh_from_db()
+    assert policy.version == 2
+    new = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
+    services.sla_sweep(now=minutes(26))
+    old_clock, new_clock = SlaClock.objects.get(lead=old), SlaClock.objects.get(lead=new)
+    assert (old_clock.due_at, old_clock.policy_version) == (minutes(15), 1)
+    assert (new_clock.due_at, new_clock.policy_version) == (minutes(30), 2)
+    assert new_clock.policy_values["first_contact_minutes"] == 30
+
+
+def test_business_hours_push_the_due_time_past_the_weekend(org):
+    SlaPolicyFactory(hours=[(d, 9 * 60, 17 * 60) for d in range(5)])
+    org["north"].time_zone = "America/New_York"
+    org["north"].save()
+    friday_evening = dt.datetime(2026, 11, 20, 23, 40, tzinfo=dt.UTC)  # 18:40 EST
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=friday_evening)
+    saturday = dt.datetime(2026, 11, 21, 14, 0, tzinfo=dt.UTC)
+    assert services.sla_sweep(now=saturday).notices_created == []
+    clock = SlaClock.objects.get(lead=lead)
+    assert clock.due_at == dt.datetime(2026, 11, 23, 14, 15, tzinfo=dt.UTC)  # Monday 09:15 EST
+    assert clock.explanation == (
+        "First contact due Mon 23 Nov 09:15 EST: arrived Fri 20 Nov 18:40, 15 minutes of business time, "
+        "team hours Mon–Fri 09:00–17:00"  # noqa: RUF001 - en dashes, as shown to people
+    )
+
+
+def test_dry_run_writes_nothing(lead):
+    result = services.sla_sweep(now=minutes(80), dry_run=True)
+    assert len(result.notices_created) == 3
+    assert SlaClock.objects.count() == 0 and SlaNotice.objects.count() == 0
+
+
+def test_pending_notices_whose_message_was_lost_are_enqueued_again(lead, monkeypatch):
+    sent = []
+    monkeypatch.setattr(services, "_enqueue_notices", lambda ids: sent.append(list(ids)))
+    services.sla_sweep(now=minutes(10))
+    assert services.sla_sweep(now=minutes(11)).notices_requeued == 0
+    assert services.sla_sweep(now=minutes(13)).notices_requeued == 1
+
+
+def test_sweep_query_count_does_not_grow_with_due_leads(org, policy, django_assert_max_num_queries):
+    # 1 policy book (3) + 3 discovery + taken check + advance (select, bulk update, insert) + requeue (2)
+    for _ in range(5):
+        LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
+    with django_assert_max_num_queries(20):
+        services.sla_sweep(now=minutes(80))
+    for _ in range(50):
+        LeadFactory(owner=org["alice"], team=org["north"], arrived_at=minutes(100))
+    with django_assert_max_num_queries(20):
+        services.sla_sweep(now=minutes(180))
+
+
+def test_now_is_aware():
+    assert timezone.is_aware(T0)

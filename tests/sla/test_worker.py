@@ -1,0 +1,264 @@
+"""Reliability against a REAL Celery worker and Redis (marked `celery_worker`).
+
+Each test starts `celery -A accountability worker` subprocesses on the test database (so the
+test uses transaction=True: rows must be committed to be seen by another process) and on
+Redis DB 14 (or a private redis-server on port 6390 for the outage test). Sweeps run as
+`manage.py sweep_followups` subprocesses: exactly what beat runs. Emails go to files, one per
+message, so "sent once" is counted on what actually left.
+"""
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from accountability.notifications.models import Delivery, Notification
+from leads.models import Activity, Lead
+from leads.sla.models import SlaNotice
+from tests.factories import LeadFactory
+from tests.sla.factories import SlaPolicyFactory
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+BASE_DIR = Path(settings.BASE_DIR)
+BROKER = "redis://127.0.0.1:6379/14"
+PRIVATE_PORT = 6390
+CELERY = str(Path(sys.executable).parent / "celery")
+
+
+def _redis_up(url: str) -> bool:
+    try:
+        return redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def harness(tmp_path):
+    if not _redis_up(BROKER):
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    redis.Redis.from_url(BROKER).flushdb()
+    email_dir = tmp_path / "mail"
+    email_dir.mkdir()
+    h = Harness(tmp_path, email_dir)
+    yield h
+    h.stop_all()
+    redis.Redis.from_url(BROKER).flushdb()
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, email_dir: Path):
+        self.tmp_path, self.email_dir = tmp_path, email_dir
+        self.processes: list[subprocess.Popen] = []
+        self.broker = BROKER
+
+    def env(self, **extra) -> dict:
+        db = settings.DATABASES["default"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+        env.update(
+            DJANGO_SETTINGS_MODULE="accountability.settings",
+            DEBUG="1",
+            DATABASE_URL=(
+                f"postgres://{quote(db['USER'] or 'postgres')}{':' + quote(db['PASSWORD']) if db['PASSWORD'] else ''}"
+                f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            ),
+            DB_CONN_MAX_AGE="0",
+            CELERY_BROKER_URL=self.broker,
+            REDIS_URL=self.broker,
+            CELERY_VISIBILITY_TIMEOUT="5",
+            EMAIL_BACKEND="tests.sla.backends.FileEmailBackend",
+            SLA_TEST_EMAIL_DIR=str(self.email_dir),
+            VAR_DIR=str(self.tmp_path / "var"),
+            AXES_ENABLED="0",
+            PYTHONPATH=str(BASE_DIR),
+        )
+        env.update(extra)
+        return env
+
+    def worker(self, name: str, concurrency: int = 1, **extra) -> subprocess.Popen:
+        log = open(self.tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
+        process = subprocess.Popen(
+            [CELERY, "-A", "accountability", "worker", "-n", f"{name}@%h", f"--concurrency={concurrency}",
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=BASE_DIR, env=self.env(**extra), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.processes.append(process)
+        return process
+
+    def sweep(self, *args: str, background: bool = False, **extra):
+        command = [sys.executable, "manage.py", "sweep_followups", *args]
+        if background:
+            process = subprocess.Popen(
+                command, cwd=BASE_DIR, env=self.env(**extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            self.processes.append(process)
+            return process
+        return subprocess.run(
+            command, cwd=BASE_DIR, env=self.env(**extra), capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+
+    def stop(self, process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM) if self._own_group(process) else process.terminate()
+                process.wait(timeout=10)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL) if self._own_group(process) else process.kill()
+                process.wait(timeout=5)
+
+    @staticmethod
+    def _own_group(process) -> bool:
+        try:
+            return os.getpgid(process.pid) == process.pid
+        except ProcessLookupError:
+            return False
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            self.stop(process)
+
+    def emails(self) -> list[str]:
+        return sorted(p.read_text() for p in self.email_dir.glob("*.eml"))
+
+    def log(self, name: str) -> str:
+        return (self.tmp_path / f"{name}.log").read_text(errors="replace")
+
+
+def wait_for(condition, timeout: float = 20, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def escalated_leads(org, count: int) -> list[Lead]:
+    """Leads that arrived six hours ago: each is overdue, escalated to maria (at 75 min), then helen (315 min)."""
+    SlaPolicyFactory()
+    arrived = timezone.now() - dt.timedelta(hours=6)
+    return [LeadFactory(owner=org["alice"], team=org["north"], arrived_at=arrived) for _ in range(count)]
+
+
+def all_notices_finished() -> bool:
+    return not SlaNotice.objects.filter(state="pending").exists()
+
+
+def all_deliveries_finished() -> bool:
+    return not Delivery.objects.filter(state="pending").exists()
+
+
+def test_two_sweeps_at_once_create_each_notice_once(org, harness):
+    leads = escalated_leads(org, 60)
+    harness.worker("w1", concurrency=2)
+    harness.worker("w2", concurrency=2)
+    first, second = harness.sweep(background=True), harness.sweep(background=True)
+    outputs = [p.communicate(timeout=30)[0].decode() for p in (first, second)]
+    assert all(p.returncode == 0 for p in (first, second)), outputs
+    wait_for(lambda: all_notices_finished() and all_deliveries_finished(), what="every notice delivered")
+    n = len(leads)
+    # Per lead: reminder (skipped: already overdue), overdue, escalation to maria, to helen.
+    assert SlaNotice.objects.count() == 4 * n
+    assert SlaNotice.objects.filter(state="sent").count() == 3 * n
+    assert Notification.objects.filter(recipient=org["maria"]).count() == n
+    assert Notification.objects.filter(recipient=org["helen"]).count() == n
+    # alice: one overdue notice and two "your lead was escalated" per lead
+    assert Notification.objects.filter(recipient=org["alice"]).count() == 3 * n
+    assert Activity.objects.filter(kind="escalated").count() == 2 * n
+    # Emails: maria and helen (escalations), alice (overdue + escalated twice): once each.
+    assert Delivery.objects.filter(state="sent").count() == 5 * n
+    assert len(harness.emails()) == 5 * n
+
+
+def test_worker_killed_mid_delivery_delivers_after_restart_once(org, harness):
+    escalated_leads(org, 1)
+    # Only maria's escalation email hangs the first time (the others are off for this test).
+    from accountability.notifications.models import NotificationPreference
+
+    for user, kinds in ((org["alice"], ["sla_overdue", "sla_escalated_owner"]), (org["helen"], ["sla_escalation"])):
+        for kind in kinds:
+            NotificationPreference.objects.create(user=user, kind=kind, email=False, sms=False)
+    harness.worker("w1", concurrency=1, SLA_TEST_SLOW_ONCE="1")
+    harness.sweep()
+    marker = harness.email_dir / "slow.marker"
+    wait_for(marker.exists, what="the email send to start")
+    child_pid = int(marker.read_text())
+    os.kill(child_pid, signal.SIGKILL)  # the pool process that is sending, killed mid-delivery
+    delivery = Delivery.objects.get(notification__recipient=org["maria"], notification__kind="sla_escalation")
+    wait_for(lambda: Delivery.objects.get(pk=delivery.pk).state == "sent", what="delivery after restart")
+    delivery.refresh_from_db()
+    # The killed attempt rolled back with its connection; the retry after the pool restart sent it.
+    assert delivery.attempts == 1
+    emails = harness.emails()
+    assert len(emails) == 1 and "Escalated to you" in emails[0]
+    assert "WorkerLostError" in harness.log("w1") or "SIGKILL" in harness.log("w1")
+
+
+def test_redis_down_for_a_while_loses_nothing_and_sends_once(org, harness, tmp_path):
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    private = f"redis://127.0.0.1:{PRIVATE_PORT}/0"
+    subprocess.run(
+        ["redis-server", "--port", str(PRIVATE_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
+        check=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: _redis_up(private), timeout=5, what="private redis")
+        harness.broker = private
+        leads = escalated_leads(org, 10)
+        # Redis goes down: the sweep still records everything due, in the database.
+        subprocess.run(["redis-cli", "-p", str(PRIVATE_PORT), "shutdown", "nosave"], check=False, capture_output=True)
+        wait_for(lambda: not _redis_up(private), timeout=5, what="redis to stop")
+        out = harness.sweep()
+        assert "created 10 due event(s), 40 notice(s)" in out
+        assert SlaNotice.objects.filter(state="pending").count() == 30
+        assert not Notification.objects.exists()
+        # Redis is back (empty: whatever it held is gone). The next sweep, more than two minutes
+        # later, enqueues what was never delivered; a worker sends each once.
+        subprocess.run(
+            ["redis-server", "--port", str(PRIVATE_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
+            check=True,
+        )  # fmt: skip
+        wait_for(lambda: _redis_up(private), timeout=5, what="private redis back")
+        harness.worker("w1", concurrency=2)
+        later = (timezone.now() + dt.timedelta(minutes=3)).isoformat()
+        assert "30 notice(s) and 0 delivery(ies) enqueued again" in harness.sweep("--now", later)
+        harness.sweep("--now", later)  # a second sweep at once: nothing is sent twice
+        wait_for(lambda: all_notices_finished() and all_deliveries_finished(), what="everything delivered")
+        assert SlaNotice.objects.filter(state="sent").count() == 30
+        assert Notification.objects.filter(recipient=org["maria"]).count() == len(leads)
+        assert len(harness.emails()) == 5 * len(leads)
+    finally:
+        subprocess.run(["redis-cli", "-p", str(PRIVATE_PORT), "shutdown", "nosave"], check=False, capture_output=True)
+
+
+def test_lead_handled_a_second_before_its_escalation_is_not_escalated(org, harness):
+    leads = escalated_leads(org, 2)
+    saved, neglected = leads
+    # The sweep records the escalations while no worker runs; a second later the rep calls one lead.
+    harness.sweep()
+    Lead.objects.filter(pk=saved.pk).update(first_contacted_at=timezone.now(), last_activity_at=timezone.now())
+    harness.worker("w1", concurrency=1)
+    wait_for(all_notices_finished, what="notices processed")
+    saved_steps = dict(SlaNotice.objects.filter(lead=saved).values_list("step", "state"))
+    assert saved_steps == {
+        "reminder": "skipped",
+        "overdue": "cancelled",
+        "escalation_1": "cancelled",
+        "escalation_2": "cancelled",
+    }
+    assert not Activity.objects.filter(lead=saved, kind="escalated").exists()
+    assert Activity.objects.filter(lead=neglected, kind="escalated").count() == 2
+    assert Notification.objects.filter(recipient=org["maria"]).count() == 1
