@@ -79,8 +79,8 @@ def test_board_query_count_is_constant(login, django_assert_num_queries, reps):
     # 1 teams on the board, 1 team tree for sub-teams, 1 members, 1 goals,
     # 1 pacing thresholds, 1 latest check-ins of manual goals,
     # 1 calls of every rep at once (the reps share the goal's period: one batch),
-    # 2 the team goal's figure (team tree + calls of the team)
-    with django_assert_num_queries(15):
+    # 3 the team goal's figure (team tree, its members, calls of the team)
+    with django_assert_num_queries(16):
         response = client.get(reverse("goals:board"), {"team": team.pk})
     assert response.text.count('data-testid="board-row"') == reps
 
@@ -112,8 +112,8 @@ def test_manager_panel_query_count_is_constant(django_assert_num_queries, reps):
     manager = UserFactory(username="boss", role="manager")
     _big_team(manager, reps)
     # 2 managed teams (roots + tree), 1 goals and proposals, 1 thresholds, 1 latest check-ins,
-    # 1 calls of every rep (one batch), 2 the team goal's figure
-    with django_assert_num_queries(8):
+    # 1 calls of every rep (one batch), 3 the team goal's figure (team tree, members, calls)
+    with django_assert_num_queries(9):
         html = _render_panel("manager_goals_panel", manager)
     assert f"{2 * reps + 1} goals running" in html
 
