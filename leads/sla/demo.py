@@ -22,7 +22,7 @@ DEMO_VALUES = {
     "second_level_delay_minutes": 10,
     "on_escalation": SlaPolicy.OnEscalation.NOTIFY,
 }
-ALL_DAY = {day: ("00:00", "24:00") for day in range(7)}
+ALL_DAY = dict.fromkeys(range(7), ("00:00", "24:00"))
 
 # (email, name, company, owner, team, minutes ago)
 ARRIVING = [

@@ -81,3 +81,35 @@ def test_admin_creates_intake_source_and_api_lead_reaches_the_rep(page, browser_
     browser_login(org["alice"])
     page.goto("/leads/my-day/")
     expect(page.get_by_test_id("section-untouched")).to_contain_text("Api Annie")
+
+
+def test_visitor_fills_the_public_web_form_and_sees_thanks(page, org):
+    from tests.factories import IntakeSourceFactory
+
+    IntakeSourceFactory(name="Website", slug="website", team=org["north"])
+    page.goto("/leads/intake/website/")
+    page.get_by_label("Name").fill("Web Wendy")
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Enter a valid email address")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_value("Web Wendy")  # input kept
+    page.get_by_label("Email").fill("wendy@example.com")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_test_id("intake-thanks")).to_be_visible()
+    assert Lead.objects.get(name="Web Wendy").owner == org["alice"]
+
+
+def test_manager_imports_a_csv_with_a_bad_row_and_keeps_the_good_ones(page, browser_login, org, tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_text("name,email,phone\nGood Gina,gina@example.com,\nBad Bert,not-an-email,\n", encoding="utf-8")
+    browser_login(org["maria"])
+    page.goto("/leads/import/")
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_label("Team").select_option(label="North")
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_test_id("import-summary")).to_contain_text("1 ready")
+    expect(page.get_by_test_id("preview-table")).to_contain_text("Enter a valid email address")
+    page.get_by_role("button", name="Import the 1 good row").click()
+    expect(page.get_by_test_id("import-result")).to_contain_text("1 lead created in North")
+    expect(page.get_by_test_id("rejected-report")).to_be_visible()
+    assert list(Lead.objects.values_list("name", flat=True)) == ["Good Gina"]
