@@ -327,7 +327,8 @@ def recent_figure(request):
 @manager_required
 def board(request):
     """Every rep's goals with pacing, for one team (sub-teams included), in one screen."""
-    teams = list(board_teams(request.user).order_by("name"))
+    # The teams the manager runs directly come first (a head of sales opens on the whole org).
+    teams = sorted(board_teams(request.user), key=lambda t: (t.manager_id != request.user.pk, t.name))
     if not teams:
         return render(request, "goals/board.html", {"teams": [], "team": None, "rows": [], "team_goals": []})
     team = teams[0]

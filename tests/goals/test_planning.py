@@ -322,3 +322,14 @@ def test_thresholds_must_be_ordered(db):
 
     with pytest.raises(IntegrityError):
         GoalSettings.objects.create(pk=1, at_risk_below=60, behind_below=70)
+
+
+def test_head_of_sales_board_opens_on_the_whole_org(login, helen, alice, charlie):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    dates = {"start_date": today.replace(day=1), "end_date": today + dt.timedelta(days=20)}
+    GoalFactory(owner=alice, title="Alice demos", **dates)
+    GoalFactory(owner=charlie, title="Charlie demos", **dates)
+    text = login(helen).get(reverse("goals:board")).text
+    assert "Team goals board: Sales" in text and "Alice demos" in text and "Charlie demos" in text
