@@ -255,6 +255,8 @@ def _decide(*, actor: User, goal: Goal, status: str, kind: str, comment: str) ->
     goal.refresh_from_db()
     GoalEvent.objects.create(goal=goal, actor=actor, kind=kind, comment=comment)
     verb = "approved" if status == Goal.Status.APPROVED else "rejected"
+    if goal.owner_id is None:  # only reps propose, so a decided goal has one; kept for safety
+        return goal
     notification_create(
         recipient=goal.owner,
         kind=f"goal_{verb}",
