@@ -16,7 +16,8 @@ SMART_PARTS = {
     "unit": "measurable (unit)",
     "target": "measurable (target)",
     "direction": "measurable (direction)",
-    "reason": "relevant (reason)",
+    "reason": "relevant (reason or KPI)",
+    "kpi": "relevant (KPI)",
     "start_date": "time-bound (start date)",
     "end_date": "time-bound (end date)",
 }
@@ -51,6 +52,13 @@ class GoalForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text="Relevant: why this goal matters."
     )
+    kpi = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Serves the KPI",
+        empty_label="No KPI (give a reason)",
+        help_text="Relevant: a KPI of your expectations document (or write the reason above).",
+    )
     preset = forms.ChoiceField(choices=Goal.Preset.choices, initial=Goal.Preset.MONTHLY, label="Period")
     start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end_date = forms.DateField(
@@ -59,8 +67,12 @@ class GoalForm(forms.Form):
         help_text="Only for custom dates; a preset sets it from the start date.",
     )
 
-    def __init__(self, *args, owner_choices=None, goal_pk: int | None = None, **kwargs):
+    def __init__(self, *args, owner_choices=None, goal_pk: int | None = None, kpis=None, **kwargs):
         super().__init__(*args, **kwargs)
+        from accountability.expectations.models import Kpi
+
+        self.fields["kpi"].queryset = kpis if kpis is not None else Kpi.objects.none()
+        self.fields["kpi"].label_from_instance = lambda k: f"{k.version.document.title}: {k.line()}"
         if owner_choices is None:
             del self.fields["owner"]
         else:
@@ -86,6 +98,13 @@ class GoalForm(forms.Form):
             return data
         metric = data.get("metric") or ""
         direction = data.get("direction") or ""
+        kpi = data.get("kpi")
+        target = data.get("target")
+        if kpi is not None and not metric:
+            # A goal that serves a KPI measures what the KPI measures, unless told otherwise.
+            metric = kpi.metric
+            direction = direction or ("up" if kpi.direction == "at_least" else "down")
+            target = target if target is not None else kpi.target
         if not direction and metric and metric != MANUAL and metric in dict(METRIC_CHOICES):
             direction = metric_source.metric_direction(metric)
         elif not direction:
@@ -99,12 +118,13 @@ class GoalForm(forms.Form):
                 description=data.get("description", ""),
                 metric=metric,
                 unit=data.get("unit", ""),
-                target=data.get("target"),
+                target=target,
                 direction=direction,
                 reason=data.get("reason", ""),
                 preset=preset or "",
                 start_date=start,
                 end_date=end,
+                kpi=kpi,
             )
         except ValidationError as exc:
             missing = [SMART_PARTS[f] for f in exc.message_dict if f in SMART_PARTS]

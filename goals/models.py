@@ -90,7 +90,10 @@ class Goal(models.Model):
     unit = models.CharField(max_length=30)  # the metric's unit, or what a manual metric counts
     target = models.DecimalField(max_digits=14, decimal_places=2)
     direction = models.CharField(max_length=4, choices=Direction.choices, default=Direction.AT_LEAST)
-    reason = models.TextField(blank=True)  # why it matters (relevant)
+    reason = models.TextField(blank=True)  # why it matters (relevant) ...
+    kpi = models.ForeignKey(
+        "expectations.Kpi", null=True, blank=True, on_delete=models.PROTECT, related_name="goals"
+    )  # ... or the KPI of the expectations document it serves (a published KPI is never deleted)
     preset = models.CharField(max_length=10, choices=Preset.choices, default=Preset.MONTHLY)
     start_date = models.DateField()
     end_date = models.DateField()  # inclusive
@@ -122,6 +125,7 @@ class Goal(models.Model):
             models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="goal_ends_after_start"),
             models.CheckConstraint(condition=~Q(title="") & ~Q(description="") & ~Q(unit=""), name="goal_specific"),
             models.CheckConstraint(condition=Q(outcome="") | Q(status="approved"), name="goal_outcome_only_approved"),
+            models.CheckConstraint(condition=~Q(reason="") | Q(kpi__isnull=False), name="goal_relevant"),
         ]
         indexes = [
             models.Index(fields=["owner", "end_date"], name="goal_owner_end"),

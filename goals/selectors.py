@@ -115,6 +115,18 @@ def assignable_owners(user: User) -> tuple[list[Team], list[User]]:
     return teams, reps
 
 
+def kpis_for(user: User) -> QuerySet:
+    """KPIs of the current expectations this user reads: what a goal may be linked to (relevant)."""
+    from accountability.expectations.models import Kpi
+    from accountability.expectations.selectors import documents_visible_to
+
+    return (
+        Kpi.objects.filter(version__is_current=True, version__document__in=documents_visible_to(user))
+        .select_related("version__document")
+        .order_by("version__document__title", "position", "pk")
+    )
+
+
 # --- Commitments ------------------------------------------------------------------
 
 

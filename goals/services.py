@@ -27,6 +27,7 @@ EDITABLE_FIELDS = (
     "target",
     "direction",
     "reason",
+    "kpi",
     "preset",
     "start_date",
     "end_date",
@@ -49,6 +50,7 @@ def goal_fields_clean(
     preset: str,
     start_date: dt.date | None,
     end_date: dt.date | None,
+    kpi=None,
 ) -> dict:
     """Check that a goal is SMART; return the cleaned fields or raise naming every missing part."""
     errors: dict[str, str] = {}
@@ -81,8 +83,10 @@ def goal_fields_clean(
         errors["target"] = "The target is too large."
     if direction not in Direction.values:
         errors["direction"] = "Choose whether the figure must be at least or at most the target."
-    if not reason:
-        errors["reason"] = "Relevant: say why this goal matters."
+    if kpi is not None and not kpi.version.is_current:
+        errors["kpi"] = "Relevant: link a KPI of the current expectations, not of an old or draft version."
+    elif not reason and kpi is None:
+        errors["reason"] = "Relevant: say why this goal matters, or link it to a KPI of the expectations."
     if preset not in Goal.Preset.values:
         errors["preset"] = "Choose a period."
     if start_date is None:
@@ -101,10 +105,21 @@ def goal_fields_clean(
         "target": target,
         "direction": direction,
         "reason": reason,
+        "kpi": kpi,
         "preset": preset,
         "start_date": start_date,
         "end_date": end_date,
     }
+
+
+def _check_kpi_visible(actor: User, kpi) -> None:
+    """The linked KPI must be in an expectations document the actor can read."""
+    if kpi is None:
+        return
+    from accountability.expectations.selectors import documents_visible_to
+
+    if not documents_visible_to(actor).filter(pk=kpi.version.document_id).exists():
+        raise ValidationError({"kpi": "Relevant: choose a KPI of the expectations that apply to you."})
 
 
 def _url(goal: Goal) -> str:
@@ -150,6 +165,7 @@ def _check_can_assign(actor: User, *, owner: User | None, team: Team | None) -> 
 def goal_propose(*, actor: User, **fields) -> Goal:
     """A rep proposes a goal for themselves; it waits for their manager's decision."""
     cleaned = goal_fields_clean(**fields)
+    _check_kpi_visible(actor, cleaned["kpi"])
     goal = Goal.objects.create(owner=actor, created_by=actor, status=Goal.Status.PROPOSED, **cleaned)
     GoalEvent.objects.create(goal=goal, actor=actor, kind=GoalEvent.Kind.PROPOSED)
     for manager in _managers_of_goal(goal):
@@ -170,6 +186,7 @@ def goal_assign(
     """A manager sets a goal for a rep or a team they manage; approved at once."""
     _check_can_assign(actor, owner=owner, team=team)
     cleaned = goal_fields_clean(**fields)
+    _check_kpi_visible(actor, cleaned["kpi"])
     now = timezone.now()
     goal = Goal.objects.create(
         owner=owner,
@@ -197,7 +214,7 @@ def _diff(goal: Goal, cleaned: dict) -> dict:
     for name in EDITABLE_FIELDS:
         old, new = getattr(goal, name), cleaned[name]
         if old != new:
-            changes[name] = [str(old), str(new)]
+            changes[name] = ["—" if old is None else str(old), "—" if new is None else str(new)]
     return changes
 
 
@@ -219,6 +236,8 @@ def goal_update(*, actor: User, goal: Goal, comment: str = "", **fields) -> Goal
     else:
         raise PermissionDenied
     cleaned = goal_fields_clean(**fields)
+    if cleaned["kpi"] is not None and cleaned["kpi"].pk != goal.kpi_id:
+        _check_kpi_visible(actor, cleaned["kpi"])
     changes = _diff(goal, cleaned)
     if not changes and not comment:
         return goal

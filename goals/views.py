@@ -37,6 +37,7 @@ from goals.selectors import (
     goals_awaiting_decision,
     goals_for_rep_page,
     goals_visible_to,
+    kpis_for,
     week_start,
 )
 from goals.services import EDITABLE_FIELDS
@@ -102,7 +103,7 @@ def goal_create(request):
     initial = {"start_date": timezone.localdate().replace(day=1), "preset": Goal.Preset.MONTHLY}
     if assigning and request.GET.get("owner"):
         initial["owner"] = request.GET["owner"]
-    form = GoalForm(request.POST or None, owner_choices=owner_choices, initial=initial)
+    form = GoalForm(request.POST or None, owner_choices=owner_choices, initial=initial, kpis=kpis_for(user))
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
         try:
@@ -137,7 +138,7 @@ def goal_edit(request, pk: int):
     if goal.outcome:
         messages.error(request, "This goal is closed; it can no longer be edited.")
         return redirect("goals:goal-detail", pk=goal.pk)
-    form = GoalEditForm(request.POST or None, initial=_goal_initial(goal), goal_pk=goal.pk)
+    form = GoalEditForm(request.POST or None, initial=_goal_initial(goal), goal_pk=goal.pk, kpis=kpis_for(user))
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
         try:
@@ -204,7 +205,7 @@ def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
 @login_required
 def goal_detail(request, pk: int):
     user = request.user
-    goal = goal_get_for_user(user, pk)
+    goal = get_visible_or_404(goals_visible_to(user).select_related("kpi__version__document"), pk=pk)
     now = timezone.now()
     progress = goals_progress([goal], now=now)[goal.pk]
     goal.progress = progress

@@ -19,7 +19,7 @@ def test_rep_proposes_a_goal_and_the_manager_approves_it(page, browser_login, or
     page.fill("input[name=target]", "80")
     page.get_by_role("button", name="Propose").click()
     # relevant is missing: the form says so and keeps what was typed
-    expect(page.get_by_test_id("smart-errors")).to_contain_text("relevant (reason)")
+    expect(page.get_by_test_id("smart-errors")).to_contain_text("relevant (reason or KPI)")
     expect(page.locator("input[name=title]")).to_have_value("Twenty calls a week")
     page.fill("textarea[name=reason]", "Speed to lead drives conversion.")
     page.get_by_role("button", name="Propose").click()

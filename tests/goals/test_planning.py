@@ -58,7 +58,7 @@ def test_presets_set_the_end_date(login, alice, preset, end):
         ("metric", "", "measurable (metric)"),
         ("unit", "", "measurable (unit)"),
         ("target", "", "measurable (target)"),
-        ("reason", "", "relevant (reason)"),
+        ("reason", "", "relevant (reason or KPI)"),
         ("start_date", "", "time-bound (start date)"),
     ],
 )
@@ -75,7 +75,7 @@ def test_form_refuses_a_goal_that_is_not_smart_naming_what_is_missing(login, ali
 
 def test_several_missing_elements_are_all_named(login, alice):
     response = post_goal(login(alice), description="", reason="", target="")
-    assert "specific (description), measurable (target), relevant (reason)" in response.text
+    assert "specific (description), measurable (target), relevant (reason or KPI)" in response.text
 
 
 @pytest.mark.parametrize(
