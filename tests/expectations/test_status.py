@@ -124,8 +124,8 @@ def test_manager_home_panel_adds_a_constant_number_of_queries(org, login, extra,
     client.get("/")  # the once-per-session redirect to the document
     # 2 session + user, 1 unread, 1 banner, 2 managed teams, 2 home teams + memberships,
     # 1 leads panel, 1 SLA panel, 5 for the expectations panel (versions, people, team tree,
-    # memberships, acknowledgements).
-    with django_assert_num_queries(15):
+    # memberships, acknowledgements), 1 goals panel (running goals and proposals of the teams).
+    with django_assert_num_queries(16):
         response = client.get("/")
     assert response.status_code == 200
 
@@ -157,7 +157,8 @@ def test_rep_home_panel_reuses_the_banner_query(org, login, team_documents, djan
     client.get("/")  # the once-per-session redirect
     # 2 session + user, 1 banner (shared by the redirect check, the banner and the rep panel),
     # 1 unread, 2 home teams + their memberships, 4 for the leads panel (member team ids, time
-    # zone, two lists of leads; see tests/leads): 10 whatever the number of documents.
-    with django_assert_num_queries(10):
+    # zone, two lists of leads; see tests/leads), 2 for the goals panel (goals, this week's
+    # commitments): 12 whatever the number of documents.
+    with django_assert_num_queries(12):
         body = client.get("/").content.decode()
     assert f"{team_documents + 1} documents to read and acknowledge" in body

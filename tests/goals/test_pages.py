@@ -80,7 +80,7 @@ def test_board_query_count_is_constant(login, django_assert_num_queries, reps):
     # 1 pacing thresholds, 1 latest check-ins of manual goals,
     # 1 calls of every rep at once (the reps share the goal's period: one batch),
     # 3 the team goal's figure (team tree, its members, calls of the team),
-    # 1 the expectations banner (pending versions to acknowledge)
+    # 1 the expectations banner (on every page)
     with django_assert_num_queries(17):
         response = client.get(reverse("goals:board"), {"team": team.pk})
     assert response.text.count('data-testid="board-row"') == reps
