@@ -158,6 +158,29 @@ def seed(ctx: DemoContext) -> None:
         services.goal_snapshots_backfill(goal=goal)
         created += 1
 
+    # A team goal that serves a KPI of the team's expectations document (when the expectations
+    # demo has written one; otherwise it says why in words).
+    from accountability.expectations.models import Kpi
+
+    east = ctx.teams["Inbound East"]
+    title = "Log 160 calls this month"
+    if not Goal.objects.filter(team=east, title=title).exists():
+        kpi = Kpi.objects.filter(version__is_current=True, version__document__team=east, metric="calls").first()
+        fields = _fields(
+            title,
+            "Forty calls a week each, together.",
+            "calls",
+            "",
+            160,
+            "" if kpi else "Calls are how our leads get contacted.",
+            month_start,
+            month_end,
+            Goal.Preset.MONTHLY,
+        )
+        goal = services.goal_assign(actor=ctx.users["maria"], team=east, kpi=kpi, **fields)
+        services.goal_snapshots_backfill(goal=goal)
+        created += 1
+
     # Proposals waiting for the manager.
     next_month = month_end + dt.timedelta(days=1)
     for rep, title, metric, target in PROPOSALS:
