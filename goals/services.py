@@ -83,9 +83,7 @@ def goal_fields_clean(
         errors["target"] = "The target is too large."
     if direction not in Direction.values:
         errors["direction"] = "Choose whether the figure must be at least or at most the target."
-    if kpi is not None and not kpi.version.is_current:
-        errors["kpi"] = "Relevant: link a KPI of the current expectations, not of an old or draft version."
-    elif not reason and kpi is None:
+    if not reason and kpi is None:
         errors["reason"] = "Relevant: say why this goal matters, or link it to a KPI of the expectations."
     if preset not in Goal.Preset.values:
         errors["preset"] = "Choose a period."
@@ -113,9 +111,17 @@ def goal_fields_clean(
 
 
 def _check_kpi_visible(actor: User, kpi) -> None:
-    """The linked KPI must be in an expectations document the actor can read."""
+    """A newly linked KPI must be of a current version the actor can read (a goal keeps its KPI
+    when a later version replaces it)."""
     if kpi is None:
         return
+    from accountability.expectations.models import Kpi
+
+    kpi = Kpi.objects.select_related("version").get(pk=kpi.pk)  # re-read: a version may just have been replaced
+    if not kpi.version.is_current:
+        raise ValidationError(
+            {"kpi": "Relevant: link a KPI of the current expectations, not of an old or draft version."}
+        )
     from accountability.expectations.selectors import documents_visible_to
 
     if not documents_visible_to(actor).filter(pk=kpi.version.document_id).exists():

@@ -62,17 +62,42 @@ def test_only_kpis_of_current_readable_expectations_are_offered(login, alice, ch
 
 
 def test_service_refuses_a_kpi_of_an_old_version(alice, admin):
+    import datetime as dt
+
     from django.core.exceptions import ValidationError
 
     from goals.services import goal_propose
 
     old = published(admin, kpis=1).kpis.get()
     published(admin, summary="Second version.", kpis=1)
-    old.version.refresh_from_db()
-    fields = {**VALID, "metric": "calls", "target": "10", "end_date": None, "kpi": old}
-    fields.pop("start_date")
+    fields = {**VALID, "metric": "calls", "target": "10", "direction": "up", "kpi": old}
+    fields.update(start_date=dt.date(2026, 12, 1), end_date=dt.date(2026, 12, 31))
+    with pytest.raises(ValidationError) as exc:
+        goal_propose(actor=alice, **fields)
+    assert "current expectations" in str(exc.value)
+    assert not Goal.objects.exists()
+
+
+def test_a_goal_keeps_its_kpi_when_a_new_version_is_published(alice, maria, admin):
     import datetime as dt
 
-    with pytest.raises(ValidationError) as exc:
-        goal_propose(actor=alice, start_date=dt.date(2026, 12, 1), **{**fields, "end_date": dt.date(2026, 12, 31)})
-    assert "current expectations" in str(exc.value)
+    from goals.services import goal_propose, goal_update
+
+    kpi = published(admin, kpis=1).kpis.get()
+    fields = {
+        "title": "Convert more",
+        "description": "Turn more closed deals into wins.",
+        "metric": "conversion_rate",
+        "unit": "",
+        "target": "20",
+        "direction": "up",
+        "reason": "",
+        "preset": "monthly",
+        "start_date": dt.date(2026, 12, 1),
+        "end_date": dt.date(2026, 12, 31),
+    }
+    goal = goal_propose(actor=alice, kpi=kpi, **fields)
+    published(admin, summary="Second version.", kpis=1)
+    goal_update(actor=maria, goal=goal, comment="A bit higher", kpi=kpi, **{**fields, "target": "22"})
+    goal.refresh_from_db()
+    assert (goal.kpi, goal.target) == (kpi, Decimal(22))
