@@ -6,6 +6,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accountability.notifications.models import Notification
 from leads.sla import services
 from leads.sla.models import Holiday, SlaClock, SlaPolicy
 from tests.factories import LeadFactory
@@ -259,6 +260,9 @@ def test_teammate_claims_an_escalated_lead_when_the_policy_allows(org, login):
     pytest.importorskip("leads.services")
     SlaPolicyFactory(on_escalation="claim")
     (lead,) = escalate(owner=org["alice"], team=org["north"], name="Claim Me")
+    told = Notification.objects.get(recipient=org["bob"], kind="sla_claimable")
+    assert told.title.startswith("Save a lead: Claim Me") and told.url == "/sla/claimable/"
+    assert not Notification.objects.filter(recipient=org["charlie"]).exists()
     assert "Claim Me" in login(org["bob"]).get("/sla/claimable/").content.decode()
     assert "Claim Me" not in login(org["charlie"]).get("/sla/claimable/").content.decode()
     clock = SlaClock.objects.get()
