@@ -79,8 +79,9 @@ def test_board_query_count_is_constant(login, django_assert_num_queries, reps):
     # 1 teams on the board, 1 team tree for sub-teams, 1 members, 1 goals,
     # 1 pacing thresholds, 1 latest check-ins of manual goals,
     # 1 calls of every rep at once (the reps share the goal's period: one batch),
-    # 3 the team goal's figure (team tree, its members, calls of the team)
-    with django_assert_num_queries(16):
+    # 3 the team goal's figure (team tree, its members, calls of the team),
+    # 1 the expectations banner (on every page)
+    with django_assert_num_queries(17):
         response = client.get(reverse("goals:board"), {"team": team.pk})
     assert response.text.count('data-testid="board-row"') == reps
 
@@ -161,8 +162,8 @@ def test_goal_list_query_count_is_constant(login, django_assert_num_queries, ali
         CommitmentFactory(owner=alice)
     client = login(alice)
     # 2 session + user, 1 unread notices, 1 member teams, 1 goals, 1 thresholds, 1 latest check-ins,
-    # 1 calls (one batch: the goals share a period), 1 this week's commitments
-    with django_assert_num_queries(9):
+    # 1 calls (one batch: the goals share a period), 1 this week's commitments, 1 expectations banner
+    with django_assert_num_queries(10):
         response = client.get(reverse("goals:goal-list"))
     assert response.text.count('data-testid="goal-row"') == 2 * goals
 
@@ -175,7 +176,8 @@ def test_commitments_page_query_count_is_constant(login, django_assert_num_queri
         CommitmentFactory(owner=mate, text=f"promise {i}")
     CommitmentFactory(owner=alice, text="ring the Acme buyer")
     client = login(alice)
-    # 2 session + user, 1 unread notices, 1 member teams, 1 people (self and teammates), 1 commitments
-    with django_assert_num_queries(6):
+    # 2 session + user, 1 unread notices, 1 member teams, 1 people (self and teammates), 1 commitments,
+    # 1 expectations banner
+    with django_assert_num_queries(7):
         response = client.get(reverse("goals:commitment-list"))
     assert response.text.count('data-testid="commitment"') == people + 1
