@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -428,8 +429,6 @@ def commitment_create(request):
 
 
 def _commitments_url() -> str:
-    from django.urls import reverse
-
     return reverse("goals:commitment-list")
 
 
