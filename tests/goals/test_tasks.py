@@ -10,6 +10,7 @@ from accountability.notifications.models import Notification
 from goals import tasks
 from goals.digests import digest_manager_send, digest_rep_send
 from goals.models import Goal, GoalEvent, GoalSnapshot, Pacing
+from goals.selectors import week_start
 from goals.services import goal_check_in, goals_evaluate_open
 from tests.goals.factories import CheckInFactory, CommitmentFactory, GoalFactory
 
@@ -112,3 +113,24 @@ def test_at_risk_again_after_recovering_is_a_new_notice(alice):
     goals_evaluate_open(now=midnight(17))  # 14 of 16 = 87.5 %: at risk -> notice 2
     goals_evaluate_open(now=midnight(17))
     assert Notification.objects.filter(recipient=alice, kind="goal_at_risk").count() == 2
+
+
+def test_beat_tasks_are_scheduled_and_a_second_run_does_nothing(settings, alice):
+    from django.conf import settings as django_settings
+
+    names = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "goals.tasks.goals_evaluate_daily",
+        "goals.tasks.commitments_carry_over",
+        "goals.tasks.goals_weekly_digests",
+    } <= names
+    today = timezone.localdate()
+    goal = GoalFactory(owner=alice, start_date=today - dt.timedelta(days=5), end_date=today + dt.timedelta(days=5))
+    CheckInFactory(goal=goal, value=Decimal(5))
+    CommitmentFactory(owner=alice, week_start=week_start(today) - dt.timedelta(days=7))
+    assert tasks.goals_evaluate_daily() == 1
+    assert tasks.commitments_carry_over() == 1
+    snapshots, events = GoalSnapshot.objects.count(), GoalEvent.objects.count()
+    assert tasks.commitments_carry_over() == 0
+    tasks.goals_evaluate_daily()
+    assert (GoalSnapshot.objects.count(), GoalEvent.objects.count()) == (snapshots, events) == (1, 1)
