@@ -514,3 +514,18 @@ def test_follow_up_typed_in_reps_time_zone(org, login):
     )
     due = FollowUp.objects.get(lead=lead).due_at
     assert due.astimezone(__import__("zoneinfo").ZoneInfo("UTC")).hour == 0  # 09:00 in Tokyo is 00:00 UTC
+
+
+# --- speed to lead --------------------------------------------------------------------------------
+
+
+def test_speed_to_lead_shows_the_time_from_arrival_to_first_contact(org, login):
+    arrived = timezone.now() - timedelta(hours=2)
+    # contacted 4 minutes after it arrived: the list and the lead page both say "4 minutes"
+    lead = LeadFactory(owner=org["alice"], stage="contacted", first_contacted_at=arrived + timedelta(minutes=4))
+    Lead.objects.filter(pk=lead.pk).update(arrived_at=arrived)
+    c = login(org["alice"])
+    listing = c.get("/leads/").content.decode()
+    assert "4\xa0minutes after" in listing and "0\xa0minutes after" not in listing
+    page = c.get(f"/leads/{lead.pk}/").content.decode()
+    assert "(4\xa0minutes after arrival)" in page
