@@ -253,7 +253,8 @@ def activity_create(request, pk: int):
     _activate_tz(request)
     lead = lead_get_for_user(request.user, pk)
     from_my_day = request.POST.get("from") == "my-day"
-    form = ActivityForm(request.POST)
+    # My day has one form per row: no ids there, so they do not clash.
+    form = ActivityForm(request.POST, auto_id=False) if from_my_day else ActivityForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
         try:
@@ -268,6 +269,8 @@ def activity_create(request, pk: int):
         except ValidationError as exc:
             add_service_errors(form, exc)
     if from_my_day:
+        # The row with the error gets the bound form back (what was typed, and the message);
+        # htmx swaps only 2xx answers, so its answer is a 200.
         extra = {} if form.is_valid() and not form.errors else {"error_lead_id": lead.pk, "error_form": form}
         if request.htmx:
             return render(request, "leads/includes/my_day_sections.html", my_day_context(request, **extra))

@@ -232,6 +232,29 @@ def test_bad_log_from_my_day_shows_error_in_row(org, login):
     assert not lead.activities.exists()
 
 
+def test_bad_quick_log_keeps_the_note_and_follow_up_in_the_row(org, login):
+    lead = overdue_lead(org["alice"], org["north"], name="Late one")
+    other = overdue_lead(org["alice"], org["north"], name="Other one")
+    when = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = login(org["alice"]).post(
+        f"/leads/{lead.pk}/activities/",
+        {"from": "my-day", "kind": "call", "outcome": "", "body": "Asked <script>x</script> for pricing",
+         "next_follow_up_at": when},
+        **HTMX,
+    )  # fmt: skip
+    assert response.status_code == 200  # htmx swaps only 2xx answers
+    body = response.content.decode()
+    assert "For call choose an outcome" in body
+    # the row with the error shows what was typed (escaped); the other rows stay blank
+    assert body.count('value="Asked &lt;script&gt;x&lt;/script&gt; for pricing"') == 1
+    assert body.count(f'value="{when}"') == 1
+    assert "<script>x" not in body
+    row = body[body.index(f'data-lead="{lead.pk}"') : body.index(f'data-lead="{other.pk}"')]
+    assert "for pricing" in row and 'data-testid="quick-log-errors"' in row
+    assert not lead.activities.exists()
+    assert list(FollowUp.objects.filter(lead=lead).values_list("state", flat=True)) == ["open"]
+
+
 def test_claim_from_my_day_queue(org, login):
     TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
     lead = lead_create(actor=None, team=org["north"], name="Queued", email="q@example.com").lead
