@@ -59,6 +59,11 @@ class PersonForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Away (leave, holiday) up to and including this day: no new leads are assigned.",
     )
+    time_zone = forms.ChoiceField(
+        choices=[("", "Their team's time zone"), *TIME_ZONE_CHOICES],
+        required=False,
+        help_text="Pages and typed dates are in this zone. Empty: their (first) team's zone.",
+    )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
 
     def clean_phone(self):

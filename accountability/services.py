@@ -45,7 +45,14 @@ def team_save(
 
 @transaction.atomic
 def person_update(
-    *, actor: User, person: User, role: str, away_until=None, phone: str = "", is_active: bool = True
+    *,
+    actor: User,
+    person: User,
+    role: str,
+    away_until=None,
+    phone: str = "",
+    time_zone: str = "",
+    is_active: bool = True,
 ) -> User:
     if not actor.is_admin:
         raise ValidationError("Only admins change roles.")
@@ -54,6 +61,7 @@ def person_update(
     person.role = role
     person.away_until = away_until
     person.phone = phone
+    person.time_zone = time_zone  # "" = their team's zone (accountability.timezones)
     person.is_active = is_active
     person.full_clean()
     person.save()

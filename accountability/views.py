@@ -141,6 +141,7 @@ def person_edit(request, pk: int):
                 "role": person.role,
                 "phone": person.phone,
                 "away_until": person.away_until,
+                "time_zone": person.time_zone,
                 "is_active": person.is_active,
             }
         )

@@ -4,12 +4,12 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accountability.models import Team, User
+from accountability.models import User
 from accountability.scoping import get_visible_or_404, member_team_ids, scope_queryset
+from accountability.timezones import user_time_zone  # the one rule, used by my_day below
 from leads.models import Activity, Lead
 
 
@@ -40,17 +40,6 @@ def lead_queue_for(user: User) -> QuerySet[Lead]:
 
 def lead_get_claimable(user: User, pk) -> Lead:
     return get_visible_or_404(lead_queue_for(user), pk=pk)
-
-
-def user_time_zone(user: User) -> zoneinfo.ZoneInfo:
-    """The rep's own time zone, else their first team's, else the site's: what "today" means for them."""
-    name = user.time_zone
-    if not name:
-        name = Team.objects.filter(memberships__user=user).order_by("id").values_list("time_zone", flat=True).first()
-    try:
-        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 @dataclass

@@ -2,10 +2,9 @@
 
 Every lead is fetched through leads.selectors (404 when not visible). Mutating views are
 POST-only, call one service, and answer htmx requests with the same partial the full page
-includes.
+includes. Pages, and dates typed in forms, are in the user's time zone: UserTimeZoneMiddleware
+activates it for every request (accountability/timezones.py has the rule).
 """
-
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -54,43 +53,18 @@ from leads.services import (
 PAGE_SIZE = 25
 
 
-def _activate_tz(request):
-    """Dates typed in forms and shown on pages are in the rep's (or their team's) time zone.
-
-    Only call it inside a view wrapped by @in_user_time_zone, which switches it off again:
-    the active time zone is per thread and would leak into the next request otherwise.
-    """
-    tz = getattr(request, "_leads_tz", None) or user_time_zone(request.user)
-    request._leads_tz = tz
-    timezone.activate(tz)
-    return tz
-
-
-def in_user_time_zone(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        finally:
-            timezone.deactivate()
-
-    return wrapped
-
-
 # --- My day ------------------------------------------------------------------------------------
 
 
 def my_day_context(request, **extra) -> dict:
-    """Also used by the rep's home panel, so it does not activate the time zone: the sections
-    template renders in `day_tz` itself."""
-    tz = getattr(request, "_leads_tz", None) or user_time_zone(request.user)
-    request._leads_tz = tz
+    """Also used by the rep's home panel. The page is already in the rep's zone
+    (UserTimeZoneMiddleware); "today" is computed in the same zone."""
+    tz = user_time_zone(request.user)
     day = my_day(request.user, tz=tz)
     return {"day": day, "day_tz": tz, "now": timezone.now(), "log_form": ActivityForm(auto_id=False), **extra}
 
 
 @login_required
-@in_user_time_zone
 @require_GET
 def my_day_view(request):
     return render(request, "leads/my_day.html", my_day_context(request))
@@ -100,14 +74,13 @@ def my_day_view(request):
 
 
 def _filtered(request):
-    tz = _activate_tz(request)
+    tz = timezone.get_current_timezone()  # the user's, set by UserTimeZoneMiddleware
     form = LeadFilterForm(request.GET or None, user=request.user)
     qs = form.filter(leads_visible_to(request.user), now=timezone.now(), tz=tz)
     return form, qs
 
 
 @login_required
-@in_user_time_zone
 @require_GET
 def lead_list(request):
     form, qs = _filtered(request)
@@ -122,7 +95,6 @@ def lead_list(request):
 
 
 @login_required
-@in_user_time_zone
 @require_GET
 def lead_export(request):
     """The list's leads as CSV with the same filters; scoped like the list (a rep: own leads only)."""
@@ -137,9 +109,7 @@ def lead_export(request):
 
 
 @login_required
-@in_user_time_zone
 def lead_create_view(request):
-    _activate_tz(request)
     form = LeadForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -176,7 +146,6 @@ def lead_get_visible(user, pk) -> bool:
 
 
 @login_required
-@in_user_time_zone
 def lead_edit(request, pk: int):
     lead = lead_get_for_user(request.user, pk)
     if not (lead.owner_id == request.user.pk or can_manage_team(request.user, lead.team)):
@@ -223,10 +192,8 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
 
 
 @login_required
-@in_user_time_zone
 @require_GET
 def lead_detail(request, pk: int):
-    _activate_tz(request)
     try:
         lead = lead_get_for_user(request.user, pk)
     except Http404:
@@ -247,10 +214,8 @@ def _lead_main(request, lead: Lead, *, status: int = 200, **forms) -> HttpRespon
 
 
 @login_required
-@in_user_time_zone
 @require_POST
 def activity_create(request, pk: int):
-    _activate_tz(request)
     lead = lead_get_for_user(request.user, pk)
     from_my_day = request.POST.get("from") == "my-day"
     # My day has one form per row: no ids there, so they do not clash.
@@ -286,11 +251,9 @@ def activity_create(request, pk: int):
 
 
 @login_required
-@in_user_time_zone
 @require_POST
 def activity_edit(request, pk: int):
     """The author fixes their own entry within the edit window."""
-    _activate_tz(request)
     activity = _activity_for(request, pk)
     form = ActivityEditForm(request.POST)
     if form.is_valid():
@@ -317,11 +280,9 @@ def _lead_main_with_error(request, lead, exc):
 
 
 @login_required
-@in_user_time_zone
 @require_POST
 def activity_correction_create(request, pk: int):
     """After the window: a new note linked to the entry it corrects."""
-    _activate_tz(request)
     activity = _activity_for(request, pk)
     form = CorrectionForm(request.POST)
     if form.is_valid():
@@ -346,10 +307,8 @@ def _activity_for(request, pk: int) -> Activity:
 
 
 @login_required
-@in_user_time_zone
 @require_POST
 def lead_stage(request, pk: int):
-    _activate_tz(request)
     lead = lead_get_for_user(request.user, pk)
     if not (lead.owner_id == request.user.pk or can_manage_team(request.user, lead.team)):
         raise PermissionDenied
@@ -368,10 +327,8 @@ def lead_stage(request, pk: int):
 
 
 @login_required
-@in_user_time_zone
 @require_POST
 def lead_reassign_view(request, pk: int):
-    _activate_tz(request)
     lead = lead_get_for_user(request.user, pk)
     if not can_manage_team(request.user, lead.team):
         raise PermissionDenied
@@ -392,7 +349,6 @@ def lead_reassign_view(request, pk: int):
 
 
 @login_required
-@in_user_time_zone
 @require_POST
 def lead_claim_view(request, pk: int):
     """A rep takes a lead from their team's queue (My day's "Claim")."""

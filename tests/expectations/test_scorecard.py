@@ -179,7 +179,8 @@ def test_manager_scorecard_query_count_is_constant(org, login, fake_metrics, ext
     # 2 session + user, 1 unread, 1 banner, 2 managed teams, 1 team list, 5 people/versions/tree/
     # memberships/acknowledgements, 2 versions + KPIs, 1 primary teams. The metrics module adds its
     # own constant number per KPI (a stand-in here: zero).
-    with django_assert_num_queries(15):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(16):
         response = client.get("/expectations/scorecard/")
     assert response.content.decode().count('data-testid="scorecard-row"') == extra + 2
     assert len(fake.calls) == 2  # one call per KPI, whatever the number of reps

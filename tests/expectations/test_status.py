@@ -85,7 +85,8 @@ def test_manager_status_page_query_count_is_constant(org, login, extra, django_a
     client = login(org["maria"])
     # 2 session + user, 1 unread notices, 1 expectations banner, 2 managed teams (teams led + tree),
     # 1 team list, 5 status (people, current versions, team tree, memberships, acknowledgements).
-    with django_assert_num_queries(12):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(13):
         response = client.get("/expectations/status/")
     assert response.content.decode().count('data-testid="person-status-row"') == extra + 2
 
@@ -95,7 +96,8 @@ def test_admin_status_page_query_count_is_constant(org, login, extra, django_ass
     _grow_north(org, extra)
     client = login(org["admin"])
     # 2 session + user, 1 unread notices (no banner for admins), 1 team list, 5 status queries.
-    with django_assert_num_queries(9):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(10):
         response = client.get("/expectations/status/")
     assert response.status_code == 200
 
@@ -110,7 +112,8 @@ def test_document_list_query_count_is_constant(org, login, teams, django_assert_
     client = login(org["admin"])
     # 2 session + user, 1 unread notices, 2 documents + their live versions, 1 teams without a
     # document, 5 acknowledgement progress (versions, people, team tree, memberships, acknowledgements).
-    with django_assert_num_queries(11):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(12):
         response = client.get("/expectations/manage/")
     body = response.content.decode()
     assert body.count('data-testid="document-row"') == teams + 1
@@ -153,7 +156,8 @@ def test_current_page_query_count(org, login, extra, django_assert_num_queries):
     # 2 session + user, 1 unread, 1 banner, 1 member teams, 2 managed teams (led + tree),
     # 1 team tree (visible and covering documents), 2 current versions + their KPIs,
     # 1 alice's acknowledgements.
-    with django_assert_num_queries(11):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(12):
         response = client.get("/expectations/")
     assert response.content.decode().count('data-testid="current-document"') == 2
 

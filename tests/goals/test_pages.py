@@ -81,7 +81,8 @@ def test_board_query_count_is_constant(login, django_assert_num_queries, reps):
     # 1 calls of every rep at once (the reps share the goal's period: one batch),
     # 3 the team goal's figure (team tree, its members, calls of the team),
     # 1 the expectations banner (on every page)
-    with django_assert_num_queries(17):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(18):
         response = client.get(reverse("goals:board"), {"team": team.pk})
     assert response.text.count('data-testid="board-row"') == reps
 
@@ -163,7 +164,8 @@ def test_goal_list_query_count_is_constant(login, django_assert_num_queries, ali
     client = login(alice)
     # 2 session + user, 1 unread notices, 1 member teams, 1 goals, 1 thresholds, 1 latest check-ins,
     # 1 calls (one batch: the goals share a period), 1 this week's commitments, 1 expectations banner
-    with django_assert_num_queries(10):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(11):
         response = client.get(reverse("goals:goal-list"))
     assert response.text.count('data-testid="goal-row"') == 2 * goals
 
@@ -178,6 +180,7 @@ def test_commitments_page_query_count_is_constant(login, django_assert_num_queri
     client = login(alice)
     # 2 session + user, 1 unread notices, 1 member teams, 1 people (self and teammates), 1 commitments,
     # 1 expectations banner
-    with django_assert_num_queries(7):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(8):
         response = client.get(reverse("goals:commitment-list"))
     assert response.text.count('data-testid="commitment"') == people + 1

@@ -131,7 +131,8 @@ def test_dashboard_runs_a_constant_number_of_queries(org, login, django_assert_n
     # the expectations banner (1): 2 + 1 + 3 + 1 + 1 + 6 + 1 + 1 = 16 whatever the number of reps.
     # (SQLite: one more per percentile group, for the documented fallback.)
     fallback = 0 if connection.vendor == "postgresql" else 2
-    with django_assert_num_queries(16 + fallback):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(17 + fallback):
         response = client.get(DASHBOARD)
     assert len(response.context["rows"]) == n + 2  # alice and bob too
 
@@ -232,6 +233,7 @@ def test_neglected_runs_a_constant_number_of_queries(org, login, django_assert_n
     # session + user (2), unread notices (1), teams visible (managed ids 1 + team tree 1 +
     # member ids 1 + teams 1), people visible (1), the page count (1) and the page of
     # leads with owner and team joined (1), the expectations banner (1).
-    with django_assert_num_queries(11):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(12):
         response = client.get(NEGLECTED)
     assert len(listed(response)) == n

@@ -470,7 +470,8 @@ def test_manager_panel_counts_with_constant_queries(org, login, django_assert_nu
     # (+1: the SLA "escalated, act now" panel, empty here; +2 from expectations: the banner, and
     # its panel finding no published document; +1: the goals panel, running goals and proposals
     # of the manager's teams, none here).
-    with django_assert_num_queries(12):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(13):
         c.get("/")
 
 

@@ -127,11 +127,12 @@ def test_policy_list_query_count_is_constant(org, login, django_assert_num_queri
     SlaPolicyFactory()
     # session, user, unread count, policies (with team, updated_by), their hours, holidays,
     # teams for the holiday form's select
-    with django_assert_num_queries(7):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(8):
         client.get("/sla/policies/")
     for team in [org["north"], org["south"], org["sales"]]:
         SlaPolicyFactory(team=team)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get("/sla/policies/")
 
 
@@ -237,7 +238,8 @@ def test_escalation_list_query_count_is_constant(org, login, django_assert_num_q
     client = login(org["maria"])
     # session, user, managed teams (2: roots + tree), escalations with lead/owner/team, members of
     # those teams, unread count, expectations banner (1)
-    with django_assert_num_queries(8):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(9):
         response = client.get("/sla/escalations/")
     assert response.content.decode().count('data-testid="escalation-row"') == count
 
@@ -249,7 +251,8 @@ def test_manager_home_panel_adds_constant_queries(org, login, django_assert_max_
     client = login(org["maria"])
     # The home page's own queries (with the leads, goals and expectations panels) plus this
     # panel's two (escalations, members); at most 10 rows shown.
-    with django_assert_max_num_queries(13):
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_max_num_queries(14):
         page = client.get("/").content.decode()
     assert page.count('data-testid="escalation-row"') == min(count, 10)
 

@@ -1,0 +1,57 @@
+"""Which time zone a person reads the site in: one rule for every page.
+
+UserTimeZoneMiddleware activates it for each request, so every template and every
+`timezone.localtime()` / form date field shows and reads times in it.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+
+from accountability.models import Team, User
+
+_CACHE_ATTR = "_time_zone_cache"
+
+
+def _zone(name: str | None) -> zoneinfo.ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def site_time_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def user_time_zone(user) -> zoneinfo.ZoneInfo:
+    """The person's own zone if set; else their first team's (by membership, oldest team first);
+    else the first team they manage (managers are usually on no team); else settings.TIME_ZONE.
+
+    At most one query, and none when the person has their own zone. The answer is cached on the
+    user object; request.user lives for one request, so a change shows on the next page.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return site_time_zone()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None and cached[0] == user.time_zone:
+        return cached[1]
+    zone = _zone(user.time_zone)
+    if zone is None:
+        teams = Team.objects.order_by("id").values("time_zone")
+        names = (
+            User.objects.filter(pk=user.pk)
+            .annotate(
+                member_tz=Subquery(teams.filter(memberships__user=OuterRef("pk"))[:1]),
+                managed_tz=Subquery(teams.filter(manager=OuterRef("pk"))[:1]),
+            )
+            .values_list("member_tz", "managed_tz")
+            .first()
+        ) or ()
+        zone = next((z for z in map(_zone, names) if z is not None), None)
+    zone = zone or site_time_zone()
+    setattr(user, _CACHE_ATTR, (user.time_zone, zone))
+    return zone
