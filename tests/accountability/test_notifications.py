@@ -35,3 +35,15 @@ def test_notification_open_ignores_offsite_urls(alice, login):
 def test_notification_open_is_post_only(alice, login):
     n = notification_create(recipient=alice, kind="test", title="x", key="e")
     assert login(alice).get(f"/notifications/{n.pk}/open/").status_code == 405
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_notification_list_query_count_is_constant(alice, login, django_assert_num_queries, rows):
+    for i in range(rows):
+        notification_create(recipient=alice, kind="lead_assigned", title=f"Notice {i}", key=f"k{i}")
+    client = login(alice)
+    # session, user, alice's time zone (UserTimeZoneMiddleware), the paginator's count, unread
+    # count (navbar), the expectations banner, one page of notices (at most 30): 7.
+    with django_assert_num_queries(7):
+        response = client.get("/notifications/")
+    assert response.content.decode().count("Notice ") == min(rows, 30)

@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 
 from accountability.models import Membership, Team, User
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +183,32 @@ def test_seed_demo_is_deterministic_and_safe_to_run_twice(capsys):
     assert "helen" in out and "demo-pass-2026" in out
     assert Team.objects.get(name="Inbound East").parent.name == "Sales"
     assert User.objects.filter(role="rep").count() == 8
+
+
+def _grow_org(org, rows):
+    """`rows` more teams under Sales, each with its own manager and one member."""
+    for i in range(rows):
+        team = TeamFactory(name=f"Team {i}", parent=org["sales"], manager=UserFactory(username=f"m{i}", role="manager"))
+        MembershipFactory(team=team, user=UserFactory(username=f"u{i}"))
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_team_list_query_count_is_constant(org, login, django_assert_num_queries, rows):
+    _grow_org(org, rows)
+    client = login(org["admin"])
+    # session, user, the admin's time zone (UserTimeZoneMiddleware), unread count (navbar),
+    # teams with parent and manager joined, their memberships with users (one prefetch): 6.
+    with django_assert_num_queries(6):
+        response = client.get("/settings/teams/")
+    assert response.content.decode().count("/settings/teams/") >= rows + 3
+
+
+@pytest.mark.parametrize("rows", [5, 50])
+def test_people_list_query_count_is_constant(org, login, django_assert_num_queries, rows):
+    _grow_org(org, rows)
+    client = login(org["admin"])
+    # session, user, the admin's time zone (UserTimeZoneMiddleware), unread count (navbar),
+    # people, their teams (one prefetch), the teams they manage (one prefetch): 7.
+    with django_assert_num_queries(7):
+        response = client.get("/settings/people/")
+    assert len(response.context["people"]) == 7 + 2 * rows
