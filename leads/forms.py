@@ -135,6 +135,26 @@ class ActivityForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
 
+    def current_kind(self) -> str:
+        """The kind typed (bound form) or the default: the outcome menu shows its outcomes."""
+        value = self["kind"].value()
+        return value if value in dict(LOGGABLE_CHOICES) else "call"
+
+    def outcome_groups(self) -> list[dict]:
+        """One optgroup per kind (Sent and Replied exist for email and SMS); only the current
+        kind's group is shown, and static/leads/activity_form.js switches it when the kind changes."""
+        kind, chosen = self.current_kind(), self["outcome"].value() or ""
+        return [
+            {
+                "kind": k,
+                "label": Activity.Kind(k).label,
+                "active": k == kind,
+                "options": [(value, label, k == kind and value == chosen) for value, label in outcomes],
+            }
+            for k, outcomes in OUTCOMES.items()
+            if outcomes
+        ]
+
 
 class ActivityEditForm(forms.Form):
     outcome = forms.ChoiceField(choices=outcome_choices, required=False)

@@ -8,7 +8,8 @@
     var label = kindSelect.options[kindSelect.selectedIndex].text.toLowerCase();
     var groups = outcome.querySelectorAll('optgroup');
     for (var i = 0; i < groups.length; i++) {
-      var match = groups[i].label.toLowerCase() === label;
+      var kind = groups[i].getAttribute('data-kind');
+      var match = kind ? kind === kindSelect.value : groups[i].label.toLowerCase() === label;
       groups[i].hidden = !match;
       groups[i].disabled = !match;
     }

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -253,6 +254,33 @@ def test_bad_quick_log_keeps_the_note_and_follow_up_in_the_row(org, login):
     assert "for pricing" in row and 'data-testid="quick-log-errors"' in row
     assert not lead.activities.exists()
     assert list(FollowUp.objects.filter(lead=lead).values_list("state", flat=True)) == ["open"]
+
+
+def _visible_outcomes(form_html: str) -> list[str]:
+    """The outcome labels a person can pick: options outside hidden optgroups."""
+    select = re.search(r'<select name="outcome".*?</select>', form_html, re.S).group(0)
+    select = re.sub(r"<optgroup[^>]*\bhidden\b.*?</optgroup>", "", select, flags=re.S)
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_quick_log_lists_only_the_outcomes_of_the_chosen_kind(org, login):
+    lead = overdue_lead(org["alice"], org["north"], name="Late one")
+    c = login(org["alice"])
+    body = c.get("/leads/my-day/").content.decode()
+    form = body[body.index('data-testid="quick-log"') :]
+    form = form[: form.index("</form>")]
+    # a call by default: the call outcomes, once each (not Sent/Replied twice from email and SMS)
+    assert _visible_outcomes(form) == ["Outcome…", "Connected", "Left voicemail", "No answer", "Wrong number"]
+    assert form.count('<optgroup label="SMS" data-kind="sms"') == 1
+    # after an error on an SMS, the row shows the SMS outcomes, still once each
+    response = c.post(
+        f"/leads/{lead.pk}/activities/", {"from": "my-day", "kind": "sms", "outcome": "held"}, **HTMX
+    )  # fmt: skip
+    body = response.content.decode()
+    form = body[body.index(f'data-lead="{lead.pk}"') :]
+    form = form[form.index('data-testid="quick-log"') : form.index("</form>")]
+    assert _visible_outcomes(form) == ["Outcome…", "Sent", "Replied"]
+    assert 'value="sms" selected' in form
 
 
 def test_claim_from_my_day_queue(org, login):
