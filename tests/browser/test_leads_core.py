@@ -113,3 +113,20 @@ def test_manager_imports_a_csv_with_a_bad_row_and_keeps_the_good_ones(page, brow
     expect(page.get_by_test_id("import-result")).to_contain_text("1 lead created in North")
     expect(page.get_by_test_id("rejected-report")).to_be_visible()
     assert list(Lead.objects.values_list("name", flat=True)) == ["Good Gina"]
+
+
+def test_quick_log_without_outcome_keeps_the_note_in_the_row(page, browser_login, org):
+    LeadFactory(owner=org["alice"], team=org["north"], name="Fresh Fred")
+    browser_login(org["alice"])
+    page.goto("/leads/my-day/")
+    row = page.get_by_test_id("day-row").filter(has_text="Fresh Fred")
+    row.get_by_label("Kind").select_option("email")
+    row.get_by_label("Note").fill("Wants the price list")
+    row.get_by_role("button", name="Log").click()
+    row = page.get_by_test_id("day-row").filter(has_text="Fresh Fred")
+    expect(row.get_by_test_id("quick-log-errors")).to_contain_text("choose an outcome")
+    expect(row.get_by_label("Note")).to_have_value("Wants the price list")
+    expect(row.get_by_label("Kind")).to_have_value("email")
+    row.get_by_label("Outcome").select_option("sent")
+    row.get_by_role("button", name="Log").click()
+    expect(page.get_by_test_id("section-untouched")).to_contain_text("Every new lead has been contacted.")
