@@ -333,3 +333,28 @@ def test_head_of_sales_board_opens_on_the_whole_org(login, helen, alice, charlie
     GoalFactory(owner=charlie, title="Charlie demos", **dates)
     text = login(helen).get(reverse("goals:board")).text
     assert "Team goals board: Sales" in text and "Alice demos" in text and "Charlie demos" in text
+
+
+def test_refused_reject_redisplays_the_typed_reason_with_the_message(login, alice, maria):
+    goal = GoalFactory(owner=alice, status=Goal.Status.PROPOSED)
+    typed = "Too low <b>aim</b> for 15. " + "x" * 1000  # over the 1000-character limit
+    response = login(maria).post(reverse("goals:goal-reject", args=[goal.pk]), {"reason": typed})
+    assert response.status_code == 200  # the page again, not a redirect that drops the text
+    assert "Not rejected" in response.text and "at most 1000 characters" in response.text
+    assert "Too low &lt;b&gt;aim&lt;/b&gt; for 15. xxx" in response.text
+    goal.refresh_from_db()
+    assert goal.status == Goal.Status.PROPOSED
+    assert not goal.events.filter(kind=GoalEvent.Kind.REJECTED).exists()
+
+
+def test_refused_check_in_redisplays_the_typed_figure_and_comment(login, alice):
+    goal = GoalFactory(owner=alice)
+    response = login(alice).post(
+        reverse("goals:checkin-create", args=[goal.pk]), {"value": "-3", "comment": "after the <i>Acme</i> call"}
+    )
+    assert response.status_code == 200
+    assert "Check-in not recorded" in response.text
+    assert 'value="-3"' in response.text
+    assert 'value="after the &lt;i&gt;Acme&lt;/i&gt; call"' in response.text
+    assert not goal.check_ins.exists()
+    assert not goal.events.filter(kind=GoalEvent.Kind.CHECK_IN).exists()
