@@ -296,19 +296,16 @@ def checkin_create(request, pk: int):
     return _render_goal_detail(request, goal, checkin_form=form)
 
 
-def _recent_figure(user: User, metric: str, goal: Goal | None = None, owner_value: str = "") -> dict | None:
-    """The owner's figure for this metric over the last 30 days, to judge whether a target is achievable."""
+def _recent_figure(
+    user: User, metric: str, goal: Goal | None = None, owner: User | None = None, team: Team | None = None
+) -> dict | None:
+    """The figure of the goal's owner (or of `owner`/`team`, already checked visible; by default the user)
+    for this metric over the last 30 days, to judge whether a target is achievable."""
     if not metric or metric == MANUAL or metric not in metric_source.Metric.values:
         return None
-    owner = team = None
     if goal is not None:
         owner, team = goal.owner, goal.team
-    elif owner_value:
-        try:
-            owner, team = _parse_owner(user, owner_value)
-        except Http404:
-            return None
-    else:
+    elif owner is None and team is None:
         owner = user
     now = timezone.now()
     period = metric_source.period(now - dt.timedelta(days=30), now)
@@ -325,20 +322,27 @@ def _recent_figure(user: User, metric: str, goal: Goal | None = None, owner_valu
 
 
 def _recent_from_request(request) -> dict | None:
+    """Beside the target on the goal form: nothing for an owner the user may not see (the form says why)."""
     data = request.POST or request.GET
-    return _recent_figure(request.user, data.get("metric", ""), owner_value=data.get("owner", ""))
+    owner = team = None
+    if data.get("owner"):
+        try:
+            owner, team = _parse_owner(request.user, data["owner"])
+        except Http404:
+            return None
+    return _recent_figure(request.user, data.get("metric", ""), owner=owner, team=team)
 
 
 @login_required
 @require_GET
 def recent_figure(request):
     """htmx: the owner's last 30 days for the chosen metric, shown beside the target."""
-    goal = None
+    goal = owner = team = None
     if request.GET.get("goal"):
         goal = get_visible_or_404(goals_visible_to(request.user), pk=request.GET["goal"])
-    recent = _recent_figure(
-        request.user, request.GET.get("metric", ""), goal=goal, owner_value=request.GET.get("owner", "")
-    )
+    elif request.GET.get("owner"):
+        owner, team = _parse_owner(request.user, request.GET["owner"])  # 404: a rep or team the user may not see
+    recent = _recent_figure(request.user, request.GET.get("metric", ""), goal=goal, owner=owner, team=team)
     return render(request, "goals/includes/recent_figure.html", {"recent": recent})
 
 

@@ -279,8 +279,32 @@ def test_manager_gets_404_on_a_team_they_do_not_manage_on_the_board(login, maria
     assert login(maria).get(reverse("goals:board"), {"team": south.pk}).status_code == 404
 
 
-def test_recent_figure_for_someone_not_visible_shows_nothing(login, maria, charlie):
-    response = login(maria).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": f"user:{charlie.pk}"})
+@pytest.mark.parametrize(
+    ("who", "owner"),
+    [
+        ("maria", "user:charlie"),  # another team's rep
+        ("maria", "team:south"),  # another team
+        ("alice", "user:bob"),  # a rep sees only their own figures
+        ("maria", "user:999999"),  # nobody
+        ("maria", "x"),  # malformed
+    ],
+)
+def test_recent_figure_for_an_owner_not_visible_is_404(login, org, who, owner):
+    kind, _, name = owner.partition(":")
+    if name in org:
+        owner = f"{kind}:{org[name].pk}"
+    response = login(org[who]).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": owner})
+    assert response.status_code == 404
+
+
+def test_recent_figure_for_a_rep_the_manager_runs(login, maria, alice):
+    response = login(maria).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": f"user:{alice.pk}"})
+    assert response.status_code == 200
+    assert "last 30 days" in response.text
+
+
+def test_goal_form_shows_no_recent_figure_for_an_owner_not_visible(login, maria, charlie):
+    response = login(maria).get(reverse("goals:goal-create"), {"metric": "calls", "owner": f"user:{charlie.pk}"})
     assert response.status_code == 200
     assert "Choose a built-in metric" in response.text
 
