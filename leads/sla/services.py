@@ -43,7 +43,7 @@ from accountability.notifications.services import deliveries_requeue, notificati
 from leads.models import Activity, FollowUp, Lead
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
-from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock
+from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock, still_pending_q
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,7 @@ def sla_sweep(
 def _sweep(result: SweepResult, *, batch: int) -> None:
     book = PolicyBook.load()
     _discover(result, book)
+    result.clocks_handled += _close_handled(result.now)
     _advance(result, book, batch=batch)
     result.notices_requeued = _requeue_notices(result.now)
     result.deliveries_requeued = deliveries_requeue(now=result.now)
@@ -226,6 +227,16 @@ def _discover(result: SweepResult, book: PolicyBook) -> None:
 
 
 # --- 2. advancing clocks ----------------------------------------------------------------
+
+
+def _close_handled(now: dt.datetime) -> int:
+    """Close running clocks whose event was handled (contacted, follow-up done, lead closed), in
+    one UPDATE over the running clocks only (partial index): the lead page stops showing a due
+    time that no longer applies, and those clocks leave the sweep's work at once."""
+    handled = SlaClock.objects.filter(state=SlaClock.State.ACTIVE).exclude(still_pending_q())
+    return SlaClock.objects.filter(pk__in=handled.values("pk")).update(
+        state=SlaClock.State.HANDLED, handled_at=now, next_step="", next_at=None
+    )
 
 
 def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
