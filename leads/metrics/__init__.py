@@ -1,0 +1,191 @@
+"""The accountability metrics: one module every page, goal and review uses.
+
+CONTRACT (implemented by the metrics work; other apps code against these names):
+
+    Period(start: datetime, end: datetime)        half-open [start, end), aware datetimes
+    Period.last_days(n), Period.month_of(date), Period.between(date_from, date_to, tz)
+
+    class Metric(TextChoices)                    the metric catalogue below; each has a unit
+    METRIC_UNITS[Metric] -> str                  "leads", "minutes", "%", "activities", "deals", "currency"
+    METRIC_DIRECTION[Metric] -> "up" | "down"    which way is better (speed to lead: down)
+
+    metric_value(metric, *, period, user=None, team=None) -> Decimal | None
+        One figure for one rep (user), one team (team, including sub-teams), or everyone
+        (neither). None when it is undefined (for example speed to lead with no contacted lead).
+
+    metric_values_by_user(metric, *, period, users) -> dict[user_id, Decimal | None]
+        The same figure for many reps in a constant number of queries (boards, dashboards).
+
+    rep_scorecards(*, period, users) -> dict[user_id, Scorecard]
+        Every dashboard figure per rep, in a constant number of queries.
+
+    total_scorecard(*, period, team=None) -> Scorecard
+        The same figures for a team (with its sub-teams) or, with no team, everyone.
+
+    team_scorecards(*, period, team_ids, users) -> (dict[user_id, Scorecard], Scorecard)
+        A team dashboard (rows of its members and the team total) in 7 queries.
+
+    neglect_condition(now=None, *, untouched_hours=None, silent_days=None) -> Q
+        The filter "this lead is neglected" on Lead, for the neglected report and counts.
+
+ATTRIBUTION RULES (how each figure is decided; every figure can be explained down to rows):
+
+- Cohort. Lead figures (received, contacted, speed to lead) are about the leads that
+  *arrived* in the period (`Lead.arrived_at` in [start, end)).
+- Received. A lead counts as received by the rep of its *initial assignment*: an `assigned`
+  timeline entry whose `data["from_owner"]` is empty (from intake or the unassigned queue to a
+  rep; leads.services writes one on every assignment with {"from_owner", "to_owner", "reason"}).
+  A later reassignment (from_owner set) does not move the lead out of the first rep's figures:
+  the rep it was given to stays accountable for how fast it was contacted. Team and everyone
+  totals count each lead of the team once, including leads still in the unassigned queue, so a
+  team total can exceed the sum of its reps.
+- Contacted / speed to lead. A lead is contacted once `first_contacted_at` is set (a call, email,
+  meeting or SMS; a note is not a contact), by anyone. Speed to lead = first_contacted_at -
+  arrived_at, in minutes; median and 90th percentile are `percentile_cont` (linear
+  interpolation) over the contacted leads of the cohort. Never-contacted leads are not in the
+  percentiles; they show as received minus contacted and as neglected.
+- Saved leads. A rep saves a lead when they make its first contact (`first_contacted_by`, at a
+  time in the period) without having received it (no initial assignment to them): a teammate
+  who rescues a neglected lead, or the rep it was reassigned to. The saver keeps that credit
+  even though the lead stays in the first rep's received figures. A team's saved leads are
+  its members' saves; everyone's are all saves.
+- Wins. Deals won, value won and conversion count for the lead's owner at close
+  (`Lead.owner`), for leads closed (`closed_at`) in the period. Conversion rate = won / closed
+  (won + lost) x 100: judged on decided leads only, so an open pipeline neither helps nor hurts;
+  undefined (None) with no closed lead.
+- Follow-up compliance. FollowUp rows of the rep (`FollowUp.owner`) *due* in the period, cancelled
+  ones excluded: on time = done with done_at <= due_at; missed = done late, or still open and
+  past due now. Open rows not yet due are not decided yet and are left out. Compliance = on time
+  / (on time + missed) x 100; None with nothing decided.
+- Activities. Entries the rep logged themselves (`actor`), of the loggable kinds (call, email,
+  meeting, sms, note), occurring in the period; an entry that corrects an earlier one is not
+  counted again. Team totals count the entries of the team's members (sub-teams included), so
+  they are the sum of the rep rows; everyone's total counts every entry made by a person.
+- Neglected. A current-state count (it ignores the period): open leads that are never contacted
+  more than NEGLECT_UNTOUCHED_HOURS (default 24) after arrival, or whose follow-up is overdue
+  (`next_follow_up_at` before now), or silent: no activity for NEGLECT_SILENT_DAYS (default 7)
+  days (`last_activity_at`, or arrival when there is none). Override the defaults with the
+  settings LEADS_NEGLECT_UNTOUCHED_HOURS and LEADS_NEGLECT_SILENT_DAYS. For a rep: the leads
+  they own now; for a team: every open lead of the team, queue included.
+
+Rounding: minutes and percentages are Decimals rounded to one decimal place; counts are whole.
+
+Queries: every function runs a constant number of SQL aggregate queries, whatever the number of
+users or rows (rep_scorecards: 6). On PostgreSQL the percentiles are computed in the database
+with percentile_cont. SQLite (the laptop default of `make run`) has no percentile_cont: there,
+and only for the two percentiles, the ordered minute values are fetched in one query and
+interpolated in Python with the same formula. Everything else is the same SQL on both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from leads.metrics.catalogue import LOGGABLE_KINDS, METRIC_DIRECTION, METRIC_UNITS, Metric, Scorecard
+from leads.metrics.neglect import (
+    NEGLECT_SILENT_DAYS,
+    NEGLECT_UNTOUCHED_HOURS,
+    neglect_condition,
+    neglect_silent_days,
+    neglect_untouched_hours,
+    overdue_q,
+    silent_q,
+    untouched_q,
+)
+from leads.metrics.period import Period
+from leads.metrics.queries import PercentileCont, _compute, _group_of, _lead_totals, _Scope, _user_ids, percentile
+
+__all__ = [
+    "LOGGABLE_KINDS",
+    "METRIC_DIRECTION",
+    "METRIC_UNITS",
+    "NEGLECT_SILENT_DAYS",
+    "NEGLECT_UNTOUCHED_HOURS",
+    "Metric",
+    "PercentileCont",
+    "Period",
+    "Scorecard",
+    "metric_value",
+    "metric_values_by_user",
+    "neglect_condition",
+    "neglect_silent_days",
+    "neglect_untouched_hours",
+    "overdue_q",
+    "percentile",
+    "rep_scorecards",
+    "silent_q",
+    "team_scorecards",
+    "total_scorecard",
+    "untouched_q",
+]
+
+# --- The public interface ----------------------------------------------------------------------
+
+
+def rep_scorecards(*, period: Period, users, now: datetime | None = None) -> dict[int, Scorecard]:
+    """Every figure for each rep in `users` (User objects or ids), in 6 queries whatever their number."""
+    return _compute(_Scope(user_ids=_user_ids(users)), period, now=now)
+
+
+def total_scorecard(
+    *, period: Period, team=None, team_ids: set[int] | None = None, now: datetime | None = None
+) -> Scorecard:
+    """The figures for a team including its sub-teams (each lead once), or everyone with no team.
+
+    A caller that already has the team tree may pass `team_ids` (the team and its sub-teams)
+    instead of `team` and save a query."""
+    scope = _Scope(team_ids=set(team_ids)) if team_ids is not None else _team_scope(team)
+    return _compute(scope, period, now=now)[None]
+
+
+def team_scorecards(
+    *, period: Period, team_ids: set[int], users, now: datetime | None = None
+) -> tuple[dict[int, Scorecard], Scorecard]:
+    """A team dashboard: one row per member and the team total, in 7 queries.
+
+    `users` must be every member of the teams in `team_ids` (a team and its sub-teams). The
+    total's follow-up, activity and saved figures count the members' own, so they are the sums
+    of the rows; its lead figures (each lead once, queue included) take one pass over the
+    team's leads. Equal to total_scorecard(team_ids=team_ids), with four queries fewer.
+    """
+    now = now or timezone.now()
+    cards = rep_scorecards(period=period, users=users, now=now)
+    scope = _Scope(team_ids=set(team_ids))
+    total = Scorecard()
+    for name, value in _lead_totals(scope, period, now, {"cohort", "closed", "neglected"})[None].items():
+        setattr(total, name, value)
+    for card in cards.values():
+        total.saved += card.saved
+        total.follow_ups_on_time += card.follow_ups_on_time
+        total.follow_ups_missed += card.follow_ups_missed
+        for kind, n in card.activities_by_kind.items():
+            total.activities_by_kind[kind] += n
+    return cards, total
+
+
+def _team_scope(team) -> _Scope:
+    if team is None:
+        return _Scope()
+    from accountability.scoping import descendant_team_ids
+
+    return _Scope(team_ids=descendant_team_ids([team if isinstance(team, int) else team.pk]))
+
+
+def metric_value(metric: Metric | str, *, period: Period, user=None, team=None, now=None) -> Decimal | None:
+    """One figure for a rep (user), a team with its sub-teams (team), or everyone (neither)."""
+    metric = Metric(metric)
+    if user is not None and team is not None:
+        raise ValueError("Pass a user or a team, not both.")
+    scope = _Scope(user_ids=_user_ids([user])) if user is not None else _team_scope(team)
+    cards = _compute(scope, period, groups=[_group_of(metric)], now=now)
+    return next(iter(cards.values())).value(metric)
+
+
+def metric_values_by_user(metric: Metric | str, *, period: Period, users, now=None) -> dict[int, Decimal | None]:
+    """The same figure for many reps in one query (two on SQLite for the percentiles)."""
+    metric = Metric(metric)
+    cards = _compute(_Scope(user_ids=_user_ids(users)), period, groups=[_group_of(metric)], now=now)
+    return {key: card.value(metric) for key, card in cards.items()}

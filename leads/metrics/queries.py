@@ -1,0 +1,330 @@
+"""The SQL behind the figures: one aggregate query per group of figures (see leads.metrics)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, models
+from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from leads.metrics.catalogue import LOGGABLE_KINDS, Metric, Scorecard, _round
+from leads.metrics.neglect import neglect_condition
+from leads.metrics.period import Period
+
+# --- SQL building blocks -----------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate: percentile_cont(f) WITHIN GROUP (ORDER BY expr)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    allow_distinct = False
+
+    def __init__(self, expression, fraction: float, **extra):
+        if not 0 <= float(fraction) <= 1:
+            raise ValueError("fraction must be between 0 and 1")
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+class EpochMinutes(Func):
+    """Minutes between two timestamps (PostgreSQL): EXTRACT(EPOCH FROM later - earlier) / 60."""
+
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 60.0)"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+
+def _percentiles_in_sql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """percentile_cont's linear interpolation, for databases without it (SQLite)."""
+    if not sorted_values:
+        return None
+    position = fraction * (len(sorted_values) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def _initial_assignments():
+    """`assigned` entries that gave a lead to its first rep (from intake or the queue)."""
+    from leads.models import Activity
+
+    qs = Activity.objects.filter(kind=Activity.Kind.ASSIGNED).annotate(
+        to_owner_id=Cast(KeyTextTransform("to_owner", "data"), models.IntegerField())
+    )
+    # from_owner is JSON null (what leads.services writes) or missing.
+    if connection.vendor == "postgresql":
+        # data ->> 'from_owner' IS NULL covers both, and is the predicate of the partial indexes
+        # in leads/migrations/0002_metrics_indexes.py.
+        return qs.annotate(from_owner_txt=KeyTextTransform("from_owner", "data")).filter(from_owner_txt__isnull=True)
+    return qs.filter(Q(data__from_owner=None) | Q(data__from_owner__isnull=True))
+
+
+# --- The figure groups -------------------------------------------------------------------------
+#
+# Each group runs ONE query (two on SQLite for the percentiles) and returns {key: {field: value}}.
+# `key` is a user id in rep mode (users given) and None in total mode (team_ids given, or
+# everyone when team_ids is None as well).
+
+
+class _Scope:
+    def __init__(self, *, user_ids: list[int] | None = None, team_ids: set[int] | None = None):
+        self.user_ids = user_ids
+        self.team_ids = team_ids
+
+    @property
+    def per_user(self) -> bool:
+        return self.user_ids is not None
+
+    def member_ids(self) -> set[int] | None:
+        """The people of the teams (one small query, once); None for everyone."""
+        if self.team_ids is None:
+            return None
+        if not hasattr(self, "_member_ids"):
+            from accountability.models import Membership
+
+            self._member_ids = set(
+                Membership.objects.filter(team_id__in=self.team_ids).values_list("user_id", flat=True)
+            )
+        return self._member_ids
+
+    def lead_filter(self, prefix: str = "") -> Q:
+        if self.team_ids is None:
+            return Q()
+        return Q(**{f"{prefix}team_id__in": self.team_ids})
+
+
+def _cohort(scope: _Scope, period: Period) -> dict:
+    """Per rep: received, contacted, speed to lead (totals: see _lead_totals)."""
+    # An assignment cannot precede the lead's arrival, so occurred_at >= start is implied;
+    # stating it lets PostgreSQL use the (to_owner, occurred_at) index on assignments.
+    qs = _initial_assignments().filter(
+        to_owner_id__in=scope.user_ids, occurred_at__gte=period.start, **_range("lead__arrived_at", period)
+    )
+    aggregates = {
+        "leads_received": Count("lead_id", distinct=True),
+        "leads_contacted": Count("lead_id", distinct=True, filter=Q(lead__first_contacted_at__isnull=False)),
+    }
+    in_sql = _percentiles_in_sql()
+    if in_sql:
+        minutes = EpochMinutes(F("lead__first_contacted_at"), F("lead__arrived_at"))
+        aggregates["median"] = PercentileCont(minutes, 0.5)
+        aggregates["p90"] = PercentileCont(minutes, 0.9)
+    out: dict = {}
+    for row in qs.values("to_owner_id").annotate(**aggregates):
+        out[row["to_owner_id"]] = {
+            "leads_received": row["leads_received"],
+            "leads_contacted": row["leads_contacted"],
+            "speed_to_lead_median": _round(row.get("median")),
+            "speed_to_lead_p90": _round(row.get("p90")),
+        }
+    if not in_sql:
+        # SQLite fallback (documented above): fetch the contacted leads' two timestamps.
+        values: dict = {}
+        contacted = qs.filter(lead__first_contacted_at__isnull=False)
+        for key, arrived, first in contacted.values_list("to_owner_id", "lead__arrived_at", "lead__first_contacted_at"):
+            values.setdefault(key, []).append((first - arrived).total_seconds() / 60)
+        for key, minutes_list in values.items():
+            minutes_list.sort()
+            out[key]["speed_to_lead_median"] = _round(percentile(minutes_list, 0.5))
+            out[key]["speed_to_lead_p90"] = _round(percentile(minutes_list, 0.9))
+    return out
+
+
+def _range(field_name: str, period: Period) -> dict:
+    return {f"{field_name}__gte": period.start, f"{field_name}__lt": period.end}
+
+
+def _follow_ups(scope: _Scope, period: Period, now: datetime) -> dict:
+    from leads.models import FollowUp
+
+    qs = FollowUp.objects.filter(**_range("due_at", period)).exclude(state=FollowUp.State.CANCELLED)
+    on_time = Q(state=FollowUp.State.DONE, done_at__lte=F("due_at"))
+    missed = Q(state=FollowUp.State.DONE, done_at__gt=F("due_at")) | Q(state=FollowUp.State.OPEN, due_at__lt=now)
+    aggregates = {"on_time": Count("id", filter=on_time), "missed": Count("id", filter=missed)}
+    if scope.per_user:
+        rows = qs.filter(owner_id__in=scope.user_ids).values("owner_id").annotate(**aggregates)
+        return {r["owner_id"]: {"follow_ups_on_time": r["on_time"], "follow_ups_missed": r["missed"]} for r in rows}
+    if scope.member_ids() is not None:
+        # The team's members' follow-ups (a queued lead has none): the total is the sum of the rows.
+        qs = qs.filter(owner_id__in=scope.member_ids())
+    row = qs.aggregate(**aggregates)
+    return {None: {"follow_ups_on_time": row["on_time"], "follow_ups_missed": row["missed"]}}
+
+
+def _activities(scope: _Scope, period: Period) -> dict:
+    from leads.models import Activity
+
+    qs = Activity.objects.filter(kind__in=LOGGABLE_KINDS, corrects__isnull=True, **_range("occurred_at", period))
+    out: dict = {}
+    if scope.per_user:
+        # COUNT(*) rather than COUNT(id): the partial index activity_loggable_actor then answers
+        # alone (index-only scan), without visiting the timeline's rows.
+        rows = qs.filter(actor_id__in=scope.user_ids).values_list("actor_id", "kind").annotate(n=Count("*"))
+    else:
+        if scope.member_ids() is not None:
+            # The team's members' own entries: the team total is the sum of its rows. The member
+            # ids are fetched first (one small query) so PostgreSQL plans an index scan per
+            # actor instead of hashing the whole timeline.
+            qs = qs.filter(actor_id__in=scope.member_ids())
+        rows = qs.filter(actor__isnull=False).values_list("kind").annotate(n=Count("*")).values_list("kind", "n")
+        rows = [(None, kind, n) for kind, n in rows]
+    for key, kind, n in rows:
+        out.setdefault(key, {"activities_by_kind": dict.fromkeys(LOGGABLE_KINDS, 0)})["activities_by_kind"][kind] = n
+    return out
+
+
+def _closed(scope: _Scope, period: Period) -> dict:
+    from leads.models import Lead
+
+    won = Q(stage=Lead.Stage.WON)
+    aggregates = {
+        "deals_won": Count("id", filter=won),
+        "deals_lost": Count("id", filter=Q(stage=Lead.Stage.LOST)),
+        "value_won": Coalesce(Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()),
+    }
+    qs = Lead.objects.filter(stage__in=Lead.CLOSED_STAGES, owner_id__in=scope.user_ids, **_range("closed_at", period))
+    return {r.pop("owner_id"): r for r in qs.values("owner_id").annotate(**aggregates)}
+
+
+def _neglected(scope: _Scope, now: datetime) -> dict:
+    from leads.models import Lead
+
+    rows = (
+        Lead.objects.filter(neglect_condition(now), owner_id__in=scope.user_ids)
+        .values("owner_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["owner_id"]: {"neglected": r["n"]} for r in rows}
+
+
+def _saved(scope: _Scope, period: Period) -> dict:
+    from leads.models import Lead
+
+    rows = (
+        Lead.objects.filter(first_contacted_by_id__in=scope.user_ids, **_range("first_contacted_at", period))
+        .exclude(Exists(_received_by_first_contact()))
+        .values("first_contacted_by_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["first_contacted_by_id"]: {"saved": r["n"]} for r in rows}
+
+
+def _received_by_first_contact():
+    """Was this lead initially assigned to the person who first contacted it? (saved leads)"""
+    return _initial_assignments().filter(lead_id=OuterRef("pk"), to_owner_id=OuterRef("first_contacted_by_id"))
+
+
+def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str]) -> dict:
+    """Received, contacted, speed, closed deals, neglected and saved for a team or everyone:
+    one scan of the team's leads with a FILTER per figure (instead of one scan per figure)."""
+    from leads.models import Lead
+
+    qs = Lead.objects.filter(scope.lead_filter())
+    arrived = Q(**_range("arrived_at", period))
+    closed = Q(stage__in=Lead.CLOSED_STAGES, **_range("closed_at", period))
+    aggregates: dict = {}
+    in_sql = _percentiles_in_sql()
+    if "cohort" in groups:
+        aggregates["leads_received"] = Count("id", filter=arrived)
+        aggregates["leads_contacted"] = Count("id", filter=arrived & Q(first_contacted_at__isnull=False))
+        if in_sql:
+            minutes = EpochMinutes(F("first_contacted_at"), F("arrived_at"))
+            aggregates["median"] = PercentileCont(minutes, 0.5, filter=arrived)
+            aggregates["p90"] = PercentileCont(minutes, 0.9, filter=arrived)
+    if "closed" in groups:
+        won = closed & Q(stage=Lead.Stage.WON)
+        aggregates["deals_won"] = Count("id", filter=won)
+        aggregates["deals_lost"] = Count("id", filter=closed & Q(stage=Lead.Stage.LOST))
+        aggregates["value_won"] = Coalesce(
+            Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()
+        )
+    if "neglected" in groups:
+        aggregates["neglected"] = Count("id", filter=neglect_condition(now))
+    if "saved" in groups:
+        first_contact = Q(first_contacted_by__isnull=False, **_range("first_contacted_at", period))
+        aggregates["saved"] = Count("id", filter=first_contact & ~Q(Exists(_received_by_first_contact())))
+    row = qs.aggregate(**aggregates)
+    values = {k: v for k, v in row.items() if k not in ("median", "p90")}
+    if "cohort" in groups:
+        if in_sql:
+            values["speed_to_lead_median"] = _round(row["median"])
+            values["speed_to_lead_p90"] = _round(row["p90"])
+        else:
+            minutes_list = sorted(
+                (contacted - arrived_at).total_seconds() / 60
+                for arrived_at, contacted in qs.filter(arrived, first_contacted_at__isnull=False).values_list(
+                    "arrived_at", "first_contacted_at"
+                )
+            )
+            values["speed_to_lead_median"] = _round(percentile(minutes_list, 0.5))
+            values["speed_to_lead_p90"] = _round(percentile(minutes_list, 0.9))
+    return {None: values}
+
+
+_GROUPS = {
+    "cohort": (Metric.LEADS_RECEIVED, Metric.LEADS_CONTACTED, Metric.SPEED_TO_LEAD_MEDIAN, Metric.SPEED_TO_LEAD_P90),
+    "follow_ups": (Metric.FOLLOW_UP_COMPLIANCE,),
+    "activities": (Metric.ACTIVITIES, Metric.CALLS, Metric.EMAILS, Metric.MEETINGS),
+    "closed": (Metric.CONVERSION_RATE, Metric.DEALS_WON, Metric.VALUE_WON),
+    "neglected": (Metric.NEGLECTED,),
+}
+
+
+def _compute(scope: _Scope, period: Period, *, groups: Iterable[str] | None = None, now=None) -> dict:
+    now = now or timezone.now()
+    groups = set(groups or [*_GROUPS, "saved"])
+    parts: list[dict] = []
+    if not scope.per_user:
+        # Totals: every lead-based figure in one pass over the team's leads. A team's saved
+        # leads are its members' saves (like its activities and follow-ups).
+        lead_groups = groups & {"cohort", "closed", "neglected"}
+        if "saved" in groups and scope.member_ids() is None:
+            lead_groups.add("saved")
+        if lead_groups:
+            parts.append(_lead_totals(scope, period, now, lead_groups))
+        if "saved" in groups and scope.member_ids() is not None:
+            saves = _saved(_Scope(user_ids=list(scope.member_ids())), period)
+            parts.append({None: {"saved": sum(v["saved"] for v in saves.values())}})
+        groups -= lead_groups | {"saved"}
+    if "cohort" in groups:
+        parts.append(_cohort(scope, period))
+    if "follow_ups" in groups:
+        parts.append(_follow_ups(scope, period, now))
+    if "activities" in groups:
+        parts.append(_activities(scope, period))
+    if "closed" in groups:
+        parts.append(_closed(scope, period))
+    if "neglected" in groups:
+        parts.append(_neglected(scope, now))
+    if "saved" in groups:
+        parts.append(_saved(scope, period))
+    keys = scope.user_ids if scope.per_user else [None]
+    cards = {key: Scorecard() for key in keys}
+    for part in parts:
+        for key, values in part.items():
+            if key in cards:
+                for name, value in values.items():
+                    setattr(cards[key], name, value)
+    return cards
+
+
+def _group_of(metric: Metric) -> str:
+    for group, metrics in _GROUPS.items():
+        if metric in metrics:
+            return group
+    raise ValueError(f"Unknown metric {metric!r}")
+
+
+def _user_ids(users) -> list[int]:
+    return [u if isinstance(u, int) else u.pk for u in users]
