@@ -298,3 +298,15 @@ def test_lead_panel_drops_a_due_time_that_no_longer_applies(org):
     html = render_to_string("sla/includes/lead_panel.html", {"lead": lead})
     assert "First contact due" not in html
     assert "Next follow-up date needed by" in html  # contacted, no follow-up date: that clock runs now
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_claim_list_query_count_is_constant(org, login, django_assert_num_queries, count):
+    SlaPolicyFactory(on_escalation="claim")
+    escalate(count, owner=org["alice"], team=org["north"])
+    client = login(org["bob"])
+    # session, user, unread count, expectations banner, member teams, claimable clocks with
+    # lead, owner and team
+    with django_assert_num_queries(6):
+        page = client.get("/sla/claimable/").content.decode()
+    assert page.count(">Claim</button>") == count
