@@ -214,7 +214,7 @@ def goal_detail(request, pk: int):
     return _render_goal_detail(request, goal)
 
 
-def _render_goal_detail(request, goal: Goal, *, reject_form=None, checkin_form=None):
+def _render_goal_detail(request, goal: Goal, *, approve_form=None, reject_form=None, checkin_form=None):
     """The goal page; a refused reject or check-in passes its bound form so what was typed comes back."""
     user = request.user
     now = timezone.now()
@@ -232,6 +232,7 @@ def _render_goal_detail(request, goal: Goal, *, reject_form=None, checkin_form=N
         "can_decide": manage and goal.status == Goal.Status.PROPOSED,
         "can_edit": not goal.outcome and (manage or (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED)),
         "can_check_in": goal.is_manual and goal.is_open and can_check_in(user, goal),
+        "approve_form": approve_form or ApproveForm(),
         "reject_form": reject_form or RejectForm(),
         "checkin_form": checkin_form or CheckInForm(),
     }
@@ -243,9 +244,12 @@ def _render_goal_detail(request, goal: Goal, *, reject_form=None, checkin_form=N
 def goal_approve(request, pk: int):
     goal = goal_get_for_user(request.user, pk, manage=True)
     form = ApproveForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    if not form.is_valid():
+        # An over-long comment used to be dropped and the goal approved anyway: say so, keep the text.
+        messages.error(request, "Not approved: " + _error_text(form))
+        return _render_goal_detail(request, goal, approve_form=form)
     try:
-        services.goal_approve(actor=request.user, goal=goal, comment=comment)
+        services.goal_approve(actor=request.user, goal=goal, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

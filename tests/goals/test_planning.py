@@ -382,3 +382,15 @@ def test_refused_check_in_redisplays_the_typed_figure_and_comment(login, alice):
     assert 'value="after the &lt;i&gt;Acme&lt;/i&gt; call"' in response.text
     assert not goal.check_ins.exists()
     assert not goal.events.filter(kind=GoalEvent.Kind.CHECK_IN).exists()
+
+
+def test_approve_with_an_over_long_comment_redisplays_it_and_approves_nothing(login, alice, maria):
+    goal = GoalFactory(owner=alice, status=Goal.Status.PROPOSED)
+    typed = "Good <b>stretch</b>. " + "z" * 1000  # over the 1000-character limit: it was silently dropped
+    response = login(maria).post(reverse("goals:goal-approve", args=[goal.pk]), {"comment": typed})
+    assert response.status_code == 200
+    assert "Not approved" in response.text and "at most 1000 characters" in response.text
+    assert "Good &lt;b&gt;stretch&lt;/b&gt;. zzz" in response.text
+    goal.refresh_from_db()
+    assert goal.status == Goal.Status.PROPOSED
+    assert not goal.events.filter(kind=GoalEvent.Kind.APPROVED).exists()
