@@ -346,3 +346,16 @@ def test_script_injection_in_every_text_field_renders_inert(org, login):
             body = person.get(path).content.decode()
             assert_inert(body)
         assert "Title &lt;script&gt;" in person.get("/expectations/").content.decode()
+
+
+def test_the_compare_form_labels_both_versions_and_keeps_the_pair_shown(org, login):
+    v1 = published(org["admin"])
+    published(org["admin"], summary="Second.")
+    published(org["admin"], summary="Third.")
+    body = login(org["alice"]).get(f"/expectations/{v1.document_id}/diff/?from=1&to=2").content.decode()
+    assert '<label class="form-label small" for="diff-from">Compare version</label>' in body
+    assert '<label class="form-label small" for="diff-to">with version</label>' in body
+    from_select = body.split('id="diff-from"')[1].split("</select>")[0]
+    to_select = body.split('id="diff-to"')[1].split("</select>")[0]
+    assert '<option value="1" selected>' in from_select and '<option value="2" selected>' in to_select
+    assert from_select.count("selected") == 1 and to_select.count("selected") == 1
