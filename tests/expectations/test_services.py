@@ -214,3 +214,14 @@ def test_inactive_people_and_new_members_are_counted_correctly(org):
     gone = UserFactory(username="gone", role="rep", is_active=False)
     MembershipFactory(user=gone, team=org["north"])
     assert set(covered_users(v1.document)) == {org["alice"], org["bob"], newcomer}
+
+
+def test_the_reminder_task_is_acked_late_as_its_docstring_says():
+    from accountability.expectations.tasks import send_acknowledgement_reminders as task
+
+    # At-least-once needs the message acknowledged after the run (and requeued if the worker dies);
+    # the docstring states the guarantee and the option that gives it.
+    assert task.acks_late is True and task.reject_on_worker_lost is True
+    doc = " ".join(task.__doc__.split())
+    assert "At-least-once: acks_late=True" in doc
+    assert "CELERY_TASK_ACKS_LATE" in doc
