@@ -112,13 +112,21 @@ def _seed(ctx) -> None:
     saved = neglected_queue = 0
     for lead, plan in zip(leads, plans, strict=True):
         activities.append(
-            Activity(lead=lead, kind=Activity.Kind.ARRIVED, data={"channel": lead.channel}, occurred_at=lead.arrived_at)
+            Activity(
+                lead=lead,
+                kind=Activity.Kind.ARRIVED,
+                data={"channel": lead.channel, "source": lead.source.name if lead.source else ""},
+                occurred_at=lead.arrived_at,
+            )
         )
         if plan["queued"]:
             neglected_queue += now - lead.arrived_at > timedelta(hours=24)
+            activities.append(
+                _assigned(lead, None, None, lead.arrived_at, "Waiting in the team's unassigned queue", "queue")
+            )
             continue
         owner = users[plan["owner"]]
-        activities.append(_assigned(lead, None, owner, lead.assigned_at, "round robin"))
+        activities.append(_assigned(lead, None, owner, lead.assigned_at, "Round-robin", "round_robin"))
         style = STYLES[plan["owner"]]
         contactor = owner
         first_touch = lead.arrived_at + timedelta(minutes=rng.lognormvariate(0, 0.8) * style.speed_minutes)
@@ -127,7 +135,7 @@ def _seed(ctx) -> None:
             if plan["owner"] == "bob" and now - lead.arrived_at > timedelta(days=3) and rng.random() < 0.6:
                 moved = lead.arrived_at + timedelta(hours=rng.uniform(26, 40))
                 contactor = users["carlos"]
-                activities.append(_assigned(lead, owner, contactor, moved, "Not contacted within 24 hours"))
+                activities.append(_assigned(lead, owner, contactor, moved, "Not contacted within 24 hours", "reassign"))
                 lead.owner, lead.assigned_at = contactor, moved
                 first_touch = moved + timedelta(minutes=rng.uniform(10, 60))
                 saved += 1
@@ -172,11 +180,20 @@ def _seed(ctx) -> None:
     )
 
 
-def _assigned(lead, from_owner, to_owner, at, reason) -> Activity:
+def _assigned(lead, from_owner, to_owner, at, reason, how) -> Activity:
+    """The entry leads.services writes for every assignment (same data keys)."""
     return Activity(
         lead=lead,
         kind=Activity.Kind.ASSIGNED,
-        data={"from_owner": from_owner.pk if from_owner else None, "to_owner": to_owner.pk, "reason": reason},
+        body=reason,
+        data={
+            "from_owner": from_owner.pk if from_owner else None,
+            "from_owner_name": str(from_owner) if from_owner else "",
+            "to_owner": to_owner.pk if to_owner else None,
+            "to_owner_name": str(to_owner) if to_owner else "",
+            "reason": reason,
+            "how": how,
+        },
         occurred_at=at,
     )
 
@@ -216,7 +233,8 @@ def _timeline(lead, rep, first_touch, style, rng, now, activities, follow_ups) -
                     kind=Activity.Kind.STAGE,
                     actor=rep,
                     occurred_at=lead.closed_at,
-                    data={"from": stage_path[min(n, 2)], "to": lead.stage},
+                    body=lead.lost_reason,
+                    data={"from": stage_path[min(n, 2)], "to": lead.stage, "lost_reason": lead.lost_reason},
                 )
             )
             return
