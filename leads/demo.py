@@ -20,6 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 
 from leads.models import Activity, FollowUp, IntakeSource, Lead
 
@@ -64,7 +65,13 @@ COMPANIES = [
     "Lumen Solar",
 ]
 LOST_REASONS = ["Chose a competitor", "No budget this year", "Went silent", "Not a fit", "Price"]
-OUTCOMES = {"call": ["connected", "voicemail", "no answer"], "email": ["sent"], "meeting": ["held"], "sms": ["sent"]}
+# The outcomes a rep can pick in the activity form (leads.services.OUTCOMES), most common first.
+OUTCOMES = {
+    "call": ["connected", "connected", "voicemail", "no_answer"],
+    "email": ["sent", "sent", "replied"],
+    "meeting": ["held", "held", "rescheduled"],
+    "sms": ["sent", "replied"],
+}
 
 
 def seed(ctx) -> None:
@@ -158,6 +165,11 @@ def _seed(ctx) -> None:
         )
         for lead, f in follow_ups
     )
+    # Entries and leads were written when they happened, not now (the edit window and the lists
+    # read created_at): auto_now_add set them to now on insert.
+    Activity.objects.filter(lead__in=leads).update(created_at=F("occurred_at"))
+    for lead in leads:
+        lead.created_at = lead.arrived_at
     Lead.objects.bulk_update(
         leads,
         [
@@ -170,6 +182,7 @@ def _seed(ctx) -> None:
             "closed_at",
             "stage",
             "lost_reason",
+            "created_at",
         ],
     )
     won = sum(lead.stage == Lead.Stage.WON for lead in leads)

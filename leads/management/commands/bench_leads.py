@@ -220,7 +220,7 @@ class Command(BaseCommand):
                         ELSE (ARRAY['call','call','call','call','email','email','meeting','sms','note','call'])[
                              1 + ((l.id + k) %% 10)] END,
                    CASE WHEN k = 1 THEN l.first_contacted_by_id ELSE COALESCE(l.owner_id, l.first_contacted_by_id) END,
-                   (ARRAY['connected','voicemail','no answer','sent'])[1 + ((l.id * 7 + k) %% 4)], '', '{}'::jsonb,
+                   (ARRAY['connected','voicemail','no_answer','sent'])[1 + ((l.id * 7 + k) %% 4)], '', '{}'::jsonb,
                    l.first_contacted_at + (l.last_activity_at - l.first_contacted_at) * ((k - 1)::float / n),
                    l.first_contacted_at
             FROM (SELECT *, GREATEST(1, round((1 + id %% 17) * %(scale)s))::int AS n
