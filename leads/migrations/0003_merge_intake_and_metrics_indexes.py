@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0002_intake_tokens_assignment_idempotency'),
-        ('leads', '0002_metrics_indexes'),
+        ("leads", "0002_intake_tokens_assignment_idempotency"),
+        ("leads", "0002_metrics_indexes"),
     ]
 
-    operations = [
-    ]
+    operations = []
