@@ -5,7 +5,6 @@ may see is a 404 (never revealing whether it exists).
 """
 
 from datetime import timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -84,7 +83,6 @@ def dashboard(request):
             "period_to": (period.end - timedelta(microseconds=1)).astimezone(period.start.tzinfo).date(),
             "untouched_hours": neglect_untouched_hours(),
             "silent_days": neglect_silent_days(),
-            "query_base": urlencode({k: v for k, v in request.GET.items() if k in ("period", "date_from", "date_to")}),
         },
     )
 
