@@ -5,7 +5,7 @@ where admins can change them in the Django admin (Periodic tasks).
 Each area keeps its entries in its own block below.
 """
 
-from celery.schedules import crontab  # noqa: F401 - used by the blocks below
+from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict = {}
 
@@ -24,11 +24,31 @@ BEAT_SCHEDULE["sla-sweep"] = {
 
 
 # --- Expectations documents (accountability.expectations) -----------------------
-# (entries added by the expectations work)
+# Daily at 09:00 (CELERY_TIMEZONE): remind people who have not acknowledged a version published
+# more than EXPECTATIONS_ACK_REMINDER_DAYS (default 3) days ago; once per version and person.
+BEAT_SCHEDULE["expectations-acknowledgement-reminders"] = {
+    "task": "accountability.expectations.tasks.send_acknowledgement_reminders",
+    "schedule": crontab(hour=9, minute=0),
+}
 
 
 # --- Goals and commitments (goals) ----------------------------------------------
-# (entries added by the goals work)
+# Just after midnight (site time): snapshot each running goal's figure for the day that
+# ended (the progress chart), record pacing changes (at-risk notices), mark met/missed.
+BEAT_SCHEDULE["goals-evaluate-daily"] = {
+    "task": "goals.tasks.goals_evaluate_daily",
+    "schedule": crontab(minute=10, hour=0),
+}
+# Monday 00:30, before anyone starts the week: open commitments from past weeks carry over.
+BEAT_SCHEDULE["goals-commitments-carry-over"] = {
+    "task": "goals.tasks.commitments_carry_over",
+    "schedule": crontab(minute=30, hour=0, day_of_week="mon"),
+}
+# Monday 07:00: the weekly digest (reps: goals, pacing, commitments; managers: goals at risk).
+BEAT_SCHEDULE["goals-weekly-digests"] = {
+    "task": "goals.tasks.goals_weekly_digests",
+    "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+}
 
 
 # --- Reviews and recognition ------------------------------------------------------

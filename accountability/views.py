@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from accountability.expectations.views import first_view_redirect
 from accountability.forms import PersonForm, TeamForm
 from accountability.models import Membership, Team, User
 from accountability.scoping import admin_required, managed_team_ids, member_team_ids
@@ -29,6 +30,9 @@ def _team_queryset():
 @login_required
 def home(request):
     user = request.user
+    # New people (and everyone after a new version) read the expectations first, once per session.
+    if expectations_target := first_view_redirect(request):
+        return redirect(expectations_target)
     if user.is_admin:
         teams = _team_queryset()
         return render(request, "home/admin.html", {"teams": teams, "people_count": User.objects.count()})

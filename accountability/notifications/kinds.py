@@ -29,4 +29,5 @@ SLA_REMINDER = register_kind("sla_reminder", "Reminder: a follow-up is due soon"
 SLA_OVERDUE = register_kind("sla_overdue", "A lead of yours is overdue", email=True)
 SLA_ESCALATION = register_kind("sla_escalation", "A lead was escalated to you", email=True, sms=True)
 SLA_ESCALATED_OWNER = register_kind("sla_escalated_owner", "A lead of yours was escalated", email=True)
+SLA_CLAIMABLE = register_kind("sla_claimable", "A teammate's lead needs saving: you can claim it", email=False)
 register_kind("lead_assigned", "A lead was assigned to you", email=False)

@@ -15,8 +15,12 @@ def sla_sweep_task() -> str:
 
 
 @shared_task(acks_late=True)
-def notice_deliver_task(notice_id: int) -> str:
-    """Deliver one SLA notice. At-least-once as a message (acks_late, requeued if the worker dies;
-    re-enqueued by the sweep if it was lost); exactly-once in effect: the delivery locks the notice
-    and only a pending one is delivered, in one transaction with its timeline entry."""
-    return services.notice_deliver(notice_id=notice_id).outcome
+def notice_deliver_task(notice_ids: list[int]) -> dict:
+    """Deliver SLA notices (a batch of ids due at the same second). At-least-once as a message
+    (acks_late, requeued if the worker dies; re-enqueued by the sweep if it was lost);
+    exactly-once in effect: each delivery locks its notice and only a pending one is delivered,
+    in one transaction with its timeline entry, so a redelivered batch skips what was sent.
+    A notice that arrives before its due time is enqueued again for then (<= the lookahead)."""
+    if isinstance(notice_ids, int):  # a message from before batching
+        notice_ids = [notice_ids]
+    return services.notices_deliver(notice_ids=notice_ids)

@@ -278,3 +278,42 @@ def test_sweep_query_count_does_not_grow_with_due_leads(org, policy, django_asse
 
 def test_now_is_aware():
     assert timezone.is_aware(T0)
+
+
+def test_steps_due_within_the_lookahead_are_recorded_ahead_and_delivered_on_time(org, lead, settings, monkeypatch):
+    settings.SLA_SWEEP_LOOKAHEAD_SECONDS = 60
+    enqueued = []
+    monkeypatch.setattr(services, "_enqueue_notices", lambda ids: enqueued.extend(ids))
+    at = minutes(9) + dt.timedelta(seconds=15)  # the reminder is due at minute 10
+    result = services.sla_sweep(now=at)
+    (notice,) = result.notices_created
+    assert notice.step == "reminder" and notice.scheduled_at == minutes(10)
+    assert enqueued == [(notice.pk, 45.0)]  # countdown to the exact due time
+    assert services.notice_deliver(notice_id=notice.pk, now=at).outcome == "early"
+    assert services.notice_deliver(notice_id=notice.pk, now=minutes(10)).outcome == "sent"
+    # Not requeued before two minutes after its due time.
+    assert services.sla_sweep(now=minutes(11)).notices_requeued == 0
+
+
+def test_policy_can_reassign_on_escalation_to_the_next_available_rep(org):
+    SlaPolicyFactory(on_escalation="reassign")
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
+    sweep_and_deliver(minutes(75))
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]  # the only other rep of North
+    assigned = Activity.objects.get(lead=lead, kind="assigned")
+    assert assigned.actor is None and assigned.data["reason"].startswith("Escalated: first contact overdue")
+    # The owner at the time of escalation was told; the manager was told.
+    assert Notification.objects.filter(recipient=org["alice"], kind="sla_escalated_owner").count() == 1
+    assert Notification.objects.filter(recipient=org["maria"], kind="sla_escalation").count() == 1
+
+
+def test_reassign_skips_reps_who_are_away(org):
+    SlaPolicyFactory(on_escalation="reassign")
+    org["bob"].away_until = dt.date(2100, 1, 1)
+    org["bob"].save()
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
+    sweep_and_deliver(minutes(75))
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"]  # nobody available: the escalation still goes out
+    assert Notification.objects.filter(recipient=org["maria"]).count() == 1

@@ -6,6 +6,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accountability.notifications.models import Notification
 from leads.sla import services
 from leads.sla.models import Holiday, SlaClock, SlaPolicy
 from tests.factories import LeadFactory
@@ -235,8 +236,8 @@ def test_escalation_list_query_count_is_constant(org, login, django_assert_num_q
     escalate(count, owner=org["alice"], team=org["north"])
     client = login(org["maria"])
     # session, user, managed teams (2: roots + tree), escalations with lead/owner/team, members of
-    # those teams, unread count, expectations banner context (0 until that app lands)
-    with django_assert_num_queries(7):
+    # those teams, unread count, expectations banner (1)
+    with django_assert_num_queries(8):
         response = client.get("/sla/escalations/")
     assert response.content.decode().count('data-testid="escalation-row"') == count
 
@@ -246,8 +247,9 @@ def test_manager_home_panel_adds_constant_queries(org, login, django_assert_max_
     SlaPolicyFactory()
     escalate(count, owner=org["alice"], team=org["north"])
     client = login(org["maria"])
-    # The home page's own queries plus the panel's two (escalations, members); at most 10 rows shown.
-    with django_assert_max_num_queries(12):
+    # The home page's own queries (with the leads, goals and expectations panels) plus this
+    # panel's two (escalations, members); at most 10 rows shown.
+    with django_assert_max_num_queries(13):
         page = client.get("/").content.decode()
     assert page.count('data-testid="escalation-row"') == min(count, 10)
 
@@ -259,6 +261,9 @@ def test_teammate_claims_an_escalated_lead_when_the_policy_allows(org, login):
     pytest.importorskip("leads.services")
     SlaPolicyFactory(on_escalation="claim")
     (lead,) = escalate(owner=org["alice"], team=org["north"], name="Claim Me")
+    told = Notification.objects.get(recipient=org["bob"], kind="sla_claimable")
+    assert told.title.startswith("Save a lead: Claim Me") and told.url == "/sla/claimable/"
+    assert not Notification.objects.filter(recipient=org["charlie"]).exists()
     assert "Claim Me" in login(org["bob"]).get("/sla/claimable/").content.decode()
     assert "Claim Me" not in login(org["charlie"]).get("/sla/claimable/").content.decode()
     clock = SlaClock.objects.get()

@@ -1,8 +1,9 @@
 """Reliability against a REAL Celery worker and Redis (marked `celery_worker`).
 
 Each test starts `celery -A accountability worker` subprocesses on the test database (so the
-test uses transaction=True: rows must be committed to be seen by another process) and on
-Redis DB 14 (or a private redis-server on port 6390 for the outage test). Sweeps run as
+test uses transaction=True: rows must be committed to be seen by another process) and on its
+own private redis-server on a free port (Redis DB 14 on the shared server when redis-server
+is not installed), so parallel runs in other checkouts never share a queue. Sweeps run as
 `manage.py sweep_followups` subprocesses: exactly what beat runs. Emails go to files, one per
 message, so "sent once" is counted on what actually left.
 """
@@ -11,6 +12,7 @@ import datetime as dt
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,7 +34,6 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 
 BASE_DIR = Path(settings.BASE_DIR)
 BROKER = "redis://127.0.0.1:6379/14"
-PRIVATE_PORT = 6390
 CELERY = str(Path(sys.executable).parent / "celery")
 
 
@@ -43,24 +44,54 @@ def _redis_up(url: str) -> bool:
         return False
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_private_redis(tmp_path: Path, port: int) -> None:
+    subprocess.run(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / f"redis-{port}.pid")],
+        check=True,
+    )  # fmt: skip
+    wait_for(lambda: _redis_up(f"redis://127.0.0.1:{port}/0"), timeout=5, what="private redis")
+
+
+def stop_private_redis(port: int) -> None:
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
+
+
 @pytest.fixture
 def harness(tmp_path):
-    if not _redis_up(BROKER):
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    redis.Redis.from_url(BROKER).flushdb()
+    """Workers and sweeps on a private redis-server (a free port): parallel test runs in other
+    checkouts, or someone's Redis DB 14, can never steal this test's messages."""
+    if shutil.which("redis-server"):
+        port = _free_port()
+        start_private_redis(tmp_path, port)
+        broker = f"redis://127.0.0.1:{port}/0"
+    else:  # no server binary: the shared Redis, DB 14
+        port, broker = None, BROKER
+        if not _redis_up(broker):
+            pytest.skip("Redis is not running on 127.0.0.1:6379")
+        redis.Redis.from_url(broker).flushdb()
     email_dir = tmp_path / "mail"
     email_dir.mkdir()
-    h = Harness(tmp_path, email_dir)
+    h = Harness(tmp_path, email_dir, broker)
     yield h
     h.stop_all()
-    redis.Redis.from_url(BROKER).flushdb()
+    if port:
+        stop_private_redis(port)
+    else:
+        redis.Redis.from_url(broker).flushdb()
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, email_dir: Path):
+    def __init__(self, tmp_path: Path, email_dir: Path, broker: str):
         self.tmp_path, self.email_dir = tmp_path, email_dir
         self.processes: list[subprocess.Popen] = []
-        self.broker = BROKER
+        self.broker = broker
 
     def env(self, **extra) -> dict:
         db = settings.DATABASES["default"]
@@ -207,18 +238,14 @@ def test_worker_killed_mid_delivery_delivers_after_restart_once(org, harness):
 def test_redis_down_for_a_while_loses_nothing_and_sends_once(org, harness, tmp_path):
     if not shutil.which("redis-server"):
         pytest.skip("redis-server is not installed")
-    private = f"redis://127.0.0.1:{PRIVATE_PORT}/0"
-    subprocess.run(
-        ["redis-server", "--port", str(PRIVATE_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
-        check=True,
-    )  # fmt: skip
+    port = _free_port()
+    private = f"redis://127.0.0.1:{port}/0"
+    start_private_redis(tmp_path, port)
     try:
-        wait_for(lambda: _redis_up(private), timeout=5, what="private redis")
         harness.broker = private
         leads = escalated_leads(org, 10)
         # Redis goes down: the sweep still records everything due, in the database.
-        subprocess.run(["redis-cli", "-p", str(PRIVATE_PORT), "shutdown", "nosave"], check=False, capture_output=True)
+        stop_private_redis(port)
         wait_for(lambda: not _redis_up(private), timeout=5, what="redis to stop")
         out = harness.sweep()
         assert "created 10 due event(s), 40 notice(s)" in out
@@ -226,12 +253,7 @@ def test_redis_down_for_a_while_loses_nothing_and_sends_once(org, harness, tmp_p
         assert not Notification.objects.exists()
         # Redis is back (empty: whatever it held is gone). The next sweep, more than two minutes
         # later, enqueues what was never delivered; a worker sends each once.
-        subprocess.run(
-            ["redis-server", "--port", str(PRIVATE_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "redis.pid")],
-            check=True,
-        )  # fmt: skip
-        wait_for(lambda: _redis_up(private), timeout=5, what="private redis back")
+        start_private_redis(tmp_path, port)
         harness.worker("w1", concurrency=2)
         later = (timezone.now() + dt.timedelta(minutes=3)).isoformat()
         assert "30 notice(s) and 0 delivery(ies) enqueued again" in harness.sweep("--now", later)
@@ -241,7 +263,7 @@ def test_redis_down_for_a_while_loses_nothing_and_sends_once(org, harness, tmp_p
         assert Notification.objects.filter(recipient=org["maria"]).count() == len(leads)
         assert len(harness.emails()) == 5 * len(leads)
     finally:
-        subprocess.run(["redis-cli", "-p", str(PRIVATE_PORT), "shutdown", "nosave"], check=False, capture_output=True)
+        stop_private_redis(port)
 
 
 def test_lead_handled_a_second_before_its_escalation_is_not_escalated(org, harness):

@@ -51,6 +51,7 @@ def sla_lead_panel(lead):
         "due_text": local_text(due_at, tz) if due_at else "",
         "overdue": bool(due_at and due_at <= now),
         "next_text": local_text(clock.next_at, tz) if clock and clock.next_at else "",
+        "escalated_text": local_text(clock.escalated_at, tz) if clock and clock.escalated_at else "",
         "stale_version": bool(clock and policy.pk and clock.policy_version != policy.version),
         "history": lead_sla_history(lead),
         "kinds": SlaClock.Kind,

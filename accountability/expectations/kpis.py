@@ -1,0 +1,184 @@
+"""KPIs tied to the numbers: each rep against the current KPIs, and the SLA binding.
+
+Figures come from `leads.metrics` (the one metrics module every page uses); response-time
+KPIs bound to the SLA take their target from `leads.sla.selectors.policy_for_team`, imported
+lazily so this app works (showing the written target) on a deployment without SLA policies.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accountability.expectations.models import DocumentVersion, Kpi
+from accountability.models import Team, User
+
+
+# --- SLA binding ---------------------------------------------------------------------------
+@dataclass
+class SlaBinding:
+    team: Team | None
+    description: str
+    minutes: Decimal | None
+
+
+def _policy_for_team():
+    try:
+        from leads.sla.selectors import policy_for_team
+    except ImportError:
+        return None
+    return policy_for_team
+
+
+def sla_available() -> bool:
+    return _policy_for_team() is not None
+
+
+def sla_binding(team: Team | None, cache: dict | None = None) -> SlaBinding | None:
+    """The live follow-up SLA policy for a team (None when SLA policies are not installed)."""
+    if cache is not None and (team.pk if team else None) in cache:
+        return cache[team.pk if team else None]
+    policy_for_team = _policy_for_team()
+    binding = None
+    if policy_for_team is not None:
+        policy = policy_for_team(team)
+        if policy is not None:
+            minutes = getattr(policy, "first_contact_minutes", None)
+            if policy.pk is None:
+                # No policy saved anywhere: the sweep runs on the built-in defaults, and so does the
+                # document (describe() needs a saved policy's business hours).
+                description = (
+                    f"First contact within {minutes} minutes of business time after a lead arrives "
+                    "(the built-in default: no SLA policy has been saved yet)."
+                )
+            else:
+                description = policy.describe()
+            binding = SlaBinding(
+                team=team,
+                description=description,
+                minutes=Decimal(minutes) if minutes is not None else None,
+            )
+    if cache is not None:
+        cache[team.pk if team else None] = binding
+    return binding
+
+
+def effective_target(kpi: Kpi, binding: SlaBinding | None) -> Decimal:
+    """A bound KPI's target is the policy's first-contact minutes, so the document and the clock agree."""
+    if kpi.bind_to_sla and binding is not None and binding.minutes is not None:
+        return binding.minutes
+    return kpi.target
+
+
+# --- Periods ---------------------------------------------------------------------------------
+def period_bounds(period: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The calendar week (from Monday), month or quarter containing `now`, in the site's time zone."""
+    now = timezone.localtime(now or timezone.now())
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == Kpi.Period.WEEK:
+        start = day - timedelta(days=day.weekday())
+        end = start + timedelta(days=7)
+    elif period == Kpi.Period.MONTH:
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    else:
+        start = day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1)
+        end = start
+        for _ in range(3):
+            end = (end + timedelta(days=32)).replace(day=1)
+    # Re-localise: the offset may differ across a daylight-saving change inside the period.
+    tz = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(start.replace(tzinfo=None), tz),
+        timezone.make_aware(end.replace(tzinfo=None), tz),
+    )
+
+
+def _metrics():
+    from leads import metrics
+
+    return metrics if hasattr(metrics, "metric_values_by_user") else None
+
+
+def metrics_available() -> bool:
+    return _metrics() is not None
+
+
+# --- Scorecard -------------------------------------------------------------------------------
+@dataclass
+class KpiColumn:
+    kpi: Kpi
+    start: datetime
+    end: datetime
+
+    @property
+    def last_day(self) -> datetime:
+        """The last day inside the half-open period, for display ("23 Nov to 29 Nov")."""
+        return self.end - timedelta(days=1)
+
+
+@dataclass
+class ScoreCell:
+    value: Decimal | None
+    target: Decimal
+    met: bool | None
+    binding: SlaBinding | None = None
+
+
+@dataclass
+class ScoreRow:
+    user: User
+    team: Team | None
+    cells: list[ScoreCell] = field(default_factory=list)
+
+
+@dataclass
+class Scorecard:
+    version: DocumentVersion
+    columns: list[KpiColumn]
+    rows: list[ScoreRow]
+
+
+def scorecards(
+    versions: list[DocumentVersion], people: list[tuple[User, Team | None, set[int]]], now=None
+) -> list[Scorecard]:
+    """Each person against the KPIs of every current version that covers them.
+
+    `people` is (user, primary team, ids of the current versions that cover them). One metrics call per distinct
+    (metric, period) whatever the number of people, so the page's queries do not grow with them.
+    """
+    metrics = _metrics()
+    values: dict[tuple[str, str], dict] = {}
+    sla_cache: dict = {}
+    cards = []
+    for version in versions:
+        kpis = list(version.kpis.all())
+        if not kpis:
+            continue
+        covered = [(user, team) for user, team, covering in people if version.pk in covering]
+        if not covered:
+            continue
+        columns = [KpiColumn(kpi, *period_bounds(kpi.period, now)) for kpi in kpis]
+        if metrics is not None:
+            users = [user for user, _ in covered]
+            for column in columns:
+                key = (column.kpi.metric, column.kpi.period)
+                missing = [u for u in users if u.pk not in values.get(key, {})]
+                if missing:
+                    period = metrics.Period(column.start, column.end)
+                    values.setdefault(key, {}).update(
+                        metrics.metric_values_by_user(column.kpi.metric, period=period, users=missing)
+                    )
+        rows = []
+        for user, team in covered:
+            row = ScoreRow(user=user, team=team)
+            for column in columns:
+                kpi = column.kpi
+                binding = sla_binding(team, sla_cache) if kpi.bind_to_sla else None
+                target = effective_target(kpi, binding)
+                value = values.get((kpi.metric, kpi.period), {}).get(user.pk)
+                row.cells.append(ScoreCell(value=value, target=target, met=kpi.is_met(value, target), binding=binding))
+            rows.append(row)
+        cards.append(Scorecard(version=version, columns=columns, rows=rows))
+    return cards

@@ -1,0 +1,158 @@
+"""Who may see and change which goals and commitments. Every goals view starts here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accountability.models import Membership, Team, User
+from accountability.scoping import (
+    get_visible_or_404,
+    managed_team_ids,
+    member_team_ids,
+    teammates_of,
+)
+from goals.models import Commitment, Goal
+
+
+def week_start(day: dt.date | None = None) -> dt.date:
+    """The Monday of the week containing `day` (today in the site's time zone by default)."""
+    day = day or timezone.localdate()
+    return day - dt.timedelta(days=day.weekday())
+
+
+def in_teams(team_ids) -> Q:
+    """Goals of these teams, or of anyone on them."""
+    return Q(team_id__in=team_ids) | Q(owner_id__in=Membership.objects.filter(team_id__in=team_ids).values("user_id"))
+
+
+def goals_visible_to(user: User) -> QuerySet[Goal]:
+    """A rep: their own goals and their teams' goals. A manager: also every goal of the teams
+    they manage (sub-teams included) and of the people in them. An admin: all."""
+    qs = Goal.objects.select_related("owner", "team")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_admin:
+        return qs
+    condition = Q(owner=user) | Q(team_id__in=member_team_ids(user))
+    managed = managed_team_ids(user) if user.is_manager else set()
+    if managed:
+        condition |= in_teams(managed)
+    return qs.filter(condition)
+
+
+def can_manage_goal(user: User, goal: Goal) -> bool:
+    """Approve, reject, edit at any time: an admin, or a manager of the goal's team or of a team its owner is on."""
+    if user.is_admin:
+        return True
+    managed = managed_team_ids(user) if user.is_manager else set()
+    if not managed:
+        return False
+    if goal.team_id:
+        return goal.team_id in managed
+    if goal.owner_id == user.pk:
+        return False  # nobody approves their own goal
+    return Membership.objects.filter(user_id=goal.owner_id, team_id__in=managed).exists()
+
+
+def can_check_in(user: User, goal: Goal) -> bool:
+    if goal.owner_id == user.pk:
+        return True
+    if goal.team_id and goal.team_id in member_team_ids(user):
+        return True
+    return can_manage_goal(user, goal)
+
+
+def goal_get_for_user(user: User, pk: int, *, manage: bool = False) -> Goal:
+    """404 when the goal is missing or invisible; 403 when `manage` and the user may not decide on it."""
+    goal = get_visible_or_404(goals_visible_to(user), pk=pk)
+    if manage and not can_manage_goal(user, goal):
+        raise PermissionDenied
+    return goal
+
+
+def current_goals(qs: QuerySet[Goal], *, today: dt.date | None = None) -> QuerySet[Goal]:
+    """Goals still running, upcoming, or ended in the last 14 days (so a result stays visible a while)."""
+    today = today or timezone.localdate()
+    return qs.exclude(status=Goal.Status.REJECTED).filter(end_date__gte=today - dt.timedelta(days=14))
+
+
+def goals_for_rep_page(user: User) -> QuerySet[Goal]:
+    return current_goals(goals_visible_to(user).filter(Q(owner=user) | Q(team_id__in=member_team_ids(user))))
+
+
+def goals_awaiting_decision(user: User) -> QuerySet[Goal]:
+    """Proposals this manager may decide on."""
+    managed = managed_team_ids(user)
+    if user.is_admin:
+        qs = Goal.objects.all()
+    elif managed:
+        qs = Goal.objects.filter(in_teams(managed)).exclude(owner=user)
+    else:
+        return Goal.objects.none()
+    return qs.filter(status=Goal.Status.PROPOSED).select_related("owner", "team")
+
+
+def board_teams(user: User) -> QuerySet[Team]:
+    if user.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(id__in=managed_team_ids(user))
+
+
+def assignable_owners(user: User) -> tuple[list[Team], list[User]]:
+    """Teams and reps a manager may assign goals to (two queries)."""
+    teams = list(board_teams(user).order_by("name"))
+    team_ids = [t.pk for t in teams]
+    reps = list(
+        User.objects.filter(memberships__team_id__in=team_ids, is_active=True)
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("first_name", "username")
+    )
+    return teams, reps
+
+
+def kpis_for(user: User) -> QuerySet:
+    """KPIs of the current expectations this user reads: what a goal may be linked to (relevant)."""
+    from accountability.expectations.models import Kpi
+    from accountability.expectations.selectors import documents_visible_to
+
+    return (
+        Kpi.objects.filter(version__is_current=True, version__document__in=documents_visible_to(user))
+        .select_related("version__document")
+        .order_by("version__document__title", "position", "pk")
+    )
+
+
+# --- Commitments ------------------------------------------------------------------
+
+
+def commitment_people(user: User) -> QuerySet[User]:
+    """Whose commitments this user sees: themselves, their teammates, and for a manager everyone
+    in the teams they manage."""
+    if user.is_admin:
+        return User.objects.filter(is_active=True)
+    condition = Q(pk=user.pk) | Q(pk__in=teammates_of(user).values("pk"))
+    managed = managed_team_ids(user) if user.is_manager else set()
+    if managed:
+        condition |= Q(pk__in=Membership.objects.filter(team_id__in=managed).values("user_id"))
+    return User.objects.filter(condition)
+
+
+def commitments_visible_to(user: User) -> QuerySet[Commitment]:
+    if not user.is_authenticated:
+        return Commitment.objects.none()
+    if user.is_admin:
+        return Commitment.objects.select_related("owner")
+    return Commitment.objects.filter(owner_id__in=commitment_people(user).values("pk")).select_related("owner")
+
+
+def commitment_get_for_owner(user: User, pk: int) -> Commitment:
+    """404 when invisible; 403 when visible but someone else's (only the owner checks it off)."""
+    commitment = get_visible_or_404(commitments_visible_to(user), pk=pk)
+    if commitment.owner_id != user.pk:
+        raise PermissionDenied
+    return commitment

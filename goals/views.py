@@ -1,0 +1,480 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accountability.models import Membership, Team, User
+from accountability.scoping import descendant_team_ids, get_visible_or_404, manager_required, users_visible_to
+from goals import metric_source, services
+from goals.forms import (
+    ApproveForm,
+    CheckInForm,
+    CommitmentCloseForm,
+    CommitmentForm,
+    GoalEditForm,
+    GoalForm,
+    RejectForm,
+)
+from goals.models import MANUAL, Goal, GoalSnapshot
+from goals.progress import goals_progress, team_contributions, thresholds_get
+from goals.selectors import (
+    assignable_owners,
+    board_teams,
+    can_check_in,
+    can_manage_goal,
+    commitment_get_for_owner,
+    commitment_people,
+    commitments_visible_to,
+    current_goals,
+    goal_get_for_user,
+    goals_awaiting_decision,
+    goals_for_rep_page,
+    goals_visible_to,
+    kpis_for,
+    week_start,
+)
+from goals.services import EDITABLE_FIELDS
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _with_progress(goals):
+    goals = list(goals)
+    progress = goals_progress(goals)
+    for goal in goals:
+        goal.progress = progress[goal.pk]
+    return goals
+
+
+# --- Goals -------------------------------------------------------------------------
+
+
+@login_required
+def goal_list(request):
+    """My goals and commitments (and, for a manager, the proposals waiting for them)."""
+    user = request.user
+    goals = _with_progress(goals_for_rep_page(user).order_by("end_date", "pk"))
+    this_week = week_start()
+    commitments = list(commitments_visible_to(user).filter(owner=user, week_start=this_week))
+    awaiting = list(goals_awaiting_decision(user).order_by("created_at")) if not user.is_rep else []
+    return render(
+        request,
+        "goals/goal_list.html",
+        {"goals": goals, "commitments": commitments, "awaiting": awaiting, "week": this_week},
+    )
+
+
+def _owner_choices(user: User):
+    teams, reps = assignable_owners(user)
+    return [(f"user:{u.pk}", f"{u} (rep)") for u in reps] + [(f"team:{t.pk}", f"Team {t}") for t in teams]
+
+
+def _parse_owner(user: User, value: str) -> tuple[User | None, Team | None]:
+    kind, _, pk = (value or "").partition(":")
+    if kind == "user":
+        owner = get_visible_or_404(users_visible_to(user), pk=pk)
+        return owner, None
+    if kind == "team":
+        return None, get_visible_or_404(board_teams(user), pk=pk)
+    raise Http404
+
+
+@login_required
+def goal_create(request):
+    """A rep proposes a goal for themselves; a manager assigns one to a rep or team they manage."""
+    user = request.user
+    assigning = not user.is_rep
+    owner_choices = _owner_choices(user) if assigning else None
+    initial = {"start_date": timezone.localdate().replace(day=1), "preset": Goal.Preset.MONTHLY}
+    if assigning and request.GET.get("owner"):
+        initial["owner"] = request.GET["owner"]
+    form = GoalForm(request.POST or None, owner_choices=owner_choices, initial=initial, kpis=kpis_for(user))
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
+        try:
+            if assigning:
+                owner, team = _parse_owner(user, form.cleaned_data["owner"])
+                goal = services.goal_assign(actor=user, owner=owner, team=team, **fields)
+            else:
+                goal = services.goal_propose(actor=user, **fields)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Goal set." if assigning else "Goal proposed: your manager will review it.")
+            return redirect("goals:goal-detail", pk=goal.pk)
+    return render(
+        request,
+        "goals/goal_form.html",
+        {"form": form, "assigning": assigning, "recent": _recent_from_request(request)},
+    )
+
+
+def _goal_initial(goal: Goal) -> dict:
+    return {name: getattr(goal, name) for name in EDITABLE_FIELDS}
+
+
+@login_required
+def goal_edit(request, pk: int):
+    user = request.user
+    goal = goal_get_for_user(user, pk)
+    manager = can_manage_goal(user, goal)
+    if not manager and not (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED):
+        raise PermissionDenied
+    if goal.outcome:
+        messages.error(request, "This goal is closed; it can no longer be edited.")
+        return redirect("goals:goal-detail", pk=goal.pk)
+    form = GoalEditForm(request.POST or None, initial=_goal_initial(goal), goal_pk=goal.pk, kpis=kpis_for(user))
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
+        try:
+            services.goal_update(actor=user, goal=goal, comment=form.cleaned_data["comment"], **fields)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Goal updated.")
+            return redirect("goals:goal-detail", pk=goal.pk)
+    return render(
+        request,
+        "goals/goal_form.html",
+        {
+            "form": form,
+            "goal": goal,
+            "manager_edit": manager,
+            "recent": _recent_figure(user, request.POST.get("metric") or goal.metric, goal),
+        },
+    )
+
+
+def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
+    """One point per day of the period: the day's closing figure (daily snapshots; for a manual
+    goal its last check-in of the day, carried forward), today's live figure, and the figure
+    expected by the end of each day. Passed to Chart.js with json_script."""
+    cumulative = metric_source.is_cumulative(goal.metric)
+    today = timezone.localdate(now)
+    days = [goal.start_date + dt.timedelta(days=i) for i in range((goal.end_date - goal.start_date).days + 1)]
+    known: dict[dt.date, Decimal | None] = {}
+    if goal.is_manual:
+        for created_at, value in goal.check_ins.order_by("created_at", "id").values_list("created_at", "value"):
+            known[timezone.localdate(created_at)] = value
+    else:
+        known.update(GoalSnapshot.objects.filter(goal=goal).values_list("date", "value"))
+    if goal.start_date <= today <= goal.end_date:
+        known[today] = progress.actual
+    actual: list[float | None] = []
+    last = None
+    for day in days:
+        if day > today:
+            actual.append(None)
+            continue
+        if day in known:
+            last = known[day]
+        elif not goal.is_manual:
+            last = None  # no snapshot that day: a gap, not a guess
+        actual.append(None if last is None else float(last))
+    total = Decimal(len(days))
+
+    def expected_on(index: int) -> float:
+        if not cumulative:
+            return float(goal.target)
+        return float(goal.target * Decimal(index + 1) / total)
+
+    return {
+        "labels": [d.isoformat() for d in days],
+        "actual": actual,
+        "expected": [expected_on(i) for i in range(len(days))],
+        "target": float(goal.target),
+        "unit": goal.unit,
+    }
+
+
+@login_required
+def goal_detail(request, pk: int):
+    user = request.user
+    goal = get_visible_or_404(goals_visible_to(user).select_related("kpi__version__document"), pk=pk)
+    now = timezone.now()
+    progress = goals_progress([goal], now=now)[goal.pk]
+    goal.progress = progress
+    manage = can_manage_goal(user, goal)
+    context = {
+        "goal": goal,
+        "progress": progress,
+        "events": goal.events.select_related("actor"),
+        "check_ins": goal.check_ins.select_related("author")[:20] if goal.is_manual else [],
+        "contributions": team_contributions(goal, actual=progress.actual, now=now),
+        "chart": _chart_data(goal, progress, now),
+        "can_manage": manage,
+        "can_decide": manage and goal.status == Goal.Status.PROPOSED,
+        "can_edit": not goal.outcome and (manage or (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED)),
+        "can_check_in": goal.is_manual and goal.is_open and can_check_in(user, goal),
+    }
+    return render(request, "goals/goal_detail.html", context)
+
+
+@login_required
+@require_POST
+def goal_approve(request, pk: int):
+    goal = goal_get_for_user(request.user, pk, manage=True)
+    form = ApproveForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    try:
+        services.goal_approve(actor=request.user, goal=goal, comment=comment)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Approved “{goal.title}”.")
+    return redirect("goals:goal-detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def goal_reject(request, pk: int):
+    goal = goal_get_for_user(request.user, pk, manage=True)
+    form = RejectForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.goal_reject(actor=request.user, goal=goal, reason=reason)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Rejected “{goal.title}”.")
+    return redirect("goals:goal-detail", pk=goal.pk)
+
+
+@login_required
+@require_POST
+def checkin_create(request, pk: int):
+    goal = goal_get_for_user(request.user, pk)
+    if not can_check_in(request.user, goal):
+        raise PermissionDenied
+    form = CheckInForm(request.POST)
+    if form.is_valid():
+        try:
+            services.goal_check_in(
+                actor=request.user, goal=goal, value=form.cleaned_data["value"], comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Check-in recorded.")
+    else:
+        messages.error(request, "Check-in not recorded: enter the figure to date, zero or more.")
+    return redirect("goals:goal-detail", pk=goal.pk)
+
+
+def _recent_figure(user: User, metric: str, goal: Goal | None = None, owner_value: str = "") -> dict | None:
+    """The owner's figure for this metric over the last 30 days, to judge whether a target is achievable."""
+    if not metric or metric == MANUAL or metric not in metric_source.Metric.values:
+        return None
+    owner = team = None
+    if goal is not None:
+        owner, team = goal.owner, goal.team
+    elif owner_value:
+        try:
+            owner, team = _parse_owner(user, owner_value)
+        except Http404:
+            return None
+    else:
+        owner = user
+    now = timezone.now()
+    period = metric_source.period(now - dt.timedelta(days=30), now)
+    if team is not None:
+        value = metric_source.value_for_team(metric, period=period, team=team)
+    else:
+        value = metric_source.value_for_user(metric, period=period, user=owner)
+    return {
+        "value": value,
+        "unit": metric_source.metric_unit(metric),
+        "who": str(team or owner),
+        "metric": metric_source.Metric(metric).label,
+    }
+
+
+def _recent_from_request(request) -> dict | None:
+    data = request.POST or request.GET
+    return _recent_figure(request.user, data.get("metric", ""), owner_value=data.get("owner", ""))
+
+
+@login_required
+@require_GET
+def recent_figure(request):
+    """htmx: the owner's last 30 days for the chosen metric, shown beside the target."""
+    goal = None
+    if request.GET.get("goal"):
+        goal = get_visible_or_404(goals_visible_to(request.user), pk=request.GET["goal"])
+    recent = _recent_figure(
+        request.user, request.GET.get("metric", ""), goal=goal, owner_value=request.GET.get("owner", "")
+    )
+    return render(request, "goals/includes/recent_figure.html", {"recent": recent})
+
+
+# --- Board -------------------------------------------------------------------------
+
+
+@manager_required
+def board(request):
+    """Every rep's goals with pacing, for one team (sub-teams included), in one screen."""
+    # The teams the manager runs directly come first (a head of sales opens on the whole org).
+    teams = sorted(board_teams(request.user), key=lambda t: (t.manager_id != request.user.pk, t.name))
+    if not teams:
+        return render(request, "goals/board.html", {"teams": [], "team": None, "rows": [], "team_goals": []})
+    team = teams[0]
+    if request.GET.get("team"):
+        team = next((t for t in teams if str(t.pk) == request.GET["team"]), None)
+        if team is None:
+            raise Http404
+    team_ids = descendant_team_ids([team.pk])
+    reps = {}
+    for membership in (
+        Membership.objects.filter(team_id__in=team_ids, user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    ):
+        reps.setdefault(membership.user_id, membership.user)
+    goals = list(
+        current_goals(goals_visible_to(request.user))
+        .filter(Q(owner_id__in=list(reps)) | Q(team_id__in=team_ids))
+        .order_by("end_date", "id")
+    )
+    progress = goals_progress(goals, thresholds=thresholds_get())
+    by_rep: dict[int, list[Goal]] = {pk: [] for pk in reps}
+    team_goals = []
+    for goal in goals:
+        goal.progress = progress[goal.pk]
+        if goal.team_id:
+            team_goals.append(goal)
+        else:
+            by_rep[goal.owner_id].append(goal)
+    rows = [{"rep": rep, "goals": by_rep[pk]} for pk, rep in reps.items()]
+    counts: dict[str, int] = {}
+    for goal in goals:
+        if goal.status == Goal.Status.APPROVED:
+            counts[goal.progress.state] = counts.get(goal.progress.state, 0) + 1
+    return render(
+        request,
+        "goals/board.html",
+        {"teams": teams, "team": team, "rows": rows, "team_goals": team_goals, "counts": counts},
+    )
+
+
+# --- Commitments -------------------------------------------------------------------
+
+
+def _commitment_context(user: User, week: dt.date) -> dict:
+    people = {p.pk: p for p in commitment_people(user).order_by("first_name", "username")}
+    commitments = commitments_visible_to(user).filter(week_start=week).order_by("created_at", "id")
+    by_person: dict[int, list] = {pk: [] for pk in people}
+    for commitment in commitments:
+        by_person.setdefault(commitment.owner_id, []).append(commitment)
+    mine = by_person.pop(user.pk, [])
+    others = [{"person": people[pk], "commitments": items} for pk, items in by_person.items() if pk in people]
+    others.sort(key=lambda row: (not row["commitments"], str(row["person"])))
+    return {"week": week, "mine": mine, "others": others}
+
+
+@login_required
+def commitment_list(request):
+    user = request.user
+    this_week = week_start()
+    week = this_week
+    if request.GET.get("week"):
+        try:
+            week = week_start(dt.date.fromisoformat(request.GET["week"]))
+        except ValueError:
+            raise Http404 from None
+    context = _commitment_context(user, week)
+    context.update(
+        {
+            "form": CommitmentForm(),
+            "this_week": this_week,
+            "previous_week": week - dt.timedelta(days=7),
+            "next_week": week + dt.timedelta(days=7),
+            "close_form": CommitmentCloseForm(),
+        }
+    )
+    return render(request, "goals/commitment_list.html", context)
+
+
+@login_required
+@require_POST
+def commitment_create(request):
+    form = CommitmentForm(request.POST)
+    if form.is_valid():
+        week = week_start() + dt.timedelta(days=7 if form.cleaned_data["week"] == "next" else 0)
+        try:
+            services.commitment_create(actor=request.user, text=form.cleaned_data["text"], week=week)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Commitment added.")
+            return redirect(f"{_commitments_url()}?week={week.isoformat()}")
+    else:
+        messages.error(request, "Commitment not added: " + " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("goals:commitment-list")
+
+
+def _commitments_url() -> str:
+    return reverse("goals:commitment-list")
+
+
+@login_required
+@require_POST
+def commitment_check(request, pk: int):
+    """Check a commitment off (or back on). htmx swaps the row in place."""
+    commitment = commitment_get_for_owner(request.user, pk)
+    done = request.POST.get("done") == "1"
+    try:
+        commitment = services.commitment_set_done(actor=request.user, commitment=commitment, done=done)
+    except ValidationError as exc:
+        if request.htmx:
+            commitment.refresh_from_db()
+            return render(
+                request,
+                "goals/includes/commitment_row.html",
+                {"c": commitment, "mine": True, "error": " ".join(exc.messages)},
+            )
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return render(request, "goals/includes/commitment_row.html", {"c": commitment, "mine": True})
+    return redirect(f"{_commitments_url()}?week={commitment.week_start.isoformat()}")
+
+
+@login_required
+@require_POST
+def commitment_close(request, pk: int):
+    commitment = commitment_get_for_owner(request.user, pk)
+    try:
+        services.commitment_close(actor=request.user, commitment=commitment, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Commitment closed.")
+    return redirect(f"{_commitments_url()}?week={commitment.week_start.isoformat()}")
+
+
+@login_required
+@require_POST
+def commitment_carry(request, pk: int):
+    commitment = commitment_get_for_owner(request.user, pk)
+    try:
+        new = services.commitment_carry_over(actor=request.user, commitment=commitment)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{_commitments_url()}?week={commitment.week_start.isoformat()}")
+    messages.success(request, "Carried over to the week of " + new.week_start.strftime("%d %b") + ".")
+    return redirect(f"{_commitments_url()}?week={new.week_start.isoformat()}")

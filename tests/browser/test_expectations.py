@@ -1,0 +1,48 @@
+import pytest
+from playwright.sync_api import expect
+
+from accountability.expectations import services
+from tests.expectations.factories import published
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_admin_publishes_v2_rep_acknowledges_and_manager_sees_it(page, browser_login, org):
+    v1 = published(org["admin"], title="How we sell")
+    for persona in ("alice", "maria"):
+        services.acknowledgement_create(actor=org[persona], version=v1)
+
+    # The admin edits the published document: a draft version 2 starts from version 1.
+    browser_login(org["admin"])
+    page.goto("/expectations/manage/")
+    page.get_by_role("button", name="Edit").click()
+    expect(page.get_by_text("draft version 2")).to_be_visible()
+    page.fill("textarea[name=values]", "We are **honest** with customers, and we reply fast.")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft version 2 saved.")).to_be_visible()
+    page.fill("textarea[name=change_summary]", "Replying fast is now one of our values.")
+    page.get_by_role("button", name="Publish version 2").click()
+    expect(page.get_by_test_id("current-badge")).to_be_visible()
+    expect(page.get_by_text("we reply fast")).to_be_visible()
+
+    # Alice logs in: she is sent to the new version, with the banner reminding her.
+    page.context.clear_cookies()
+    browser_login(org["alice"])
+    expect(page.get_by_test_id("document-title")).to_have_text("How we sell")
+    expect(page.get_by_test_id("expectations-banner")).to_contain_text("How we sell (version 2)")
+    page.goto("/")
+    expect(page.get_by_test_id("expectations-banner")).to_be_visible()
+    page.get_by_test_id("expectations-banner").get_by_role("link").click()
+    expect(page.get_by_text("Replying fast is now one of our values.").first).to_be_visible()
+    page.get_by_role("button", name="Acknowledge version 2").click()
+    expect(page.get_by_text("you acknowledged “How we sell”, version 2")).to_be_visible()
+    expect(page.get_by_test_id("expectations-banner")).to_have_count(0)
+
+    # Maria (who has not read version 2 yet herself) sees Alice's acknowledgement on her status page.
+    page.context.clear_cookies()
+    browser_login(org["maria"])
+    page.goto("/expectations/status/")
+    alice_row = page.locator('[data-testid="person-status-row"][data-user="alice"]')
+    expect(alice_row.get_by_test_id("ack-yes")).to_contain_text("Acknowledged")
+    bob_row = page.locator('[data-testid="person-status-row"][data-user="bob"]')
+    expect(bob_row.get_by_test_id("ack-no")).to_be_visible()

@@ -1,0 +1,216 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from accountability.expectations import services
+from accountability.expectations.models import Acknowledgement, DocumentVersion, Kpi
+from accountability.expectations.selectors import covered_users, pending_versions_for
+from accountability.notifications.models import Notification
+from tests.expectations.factories import draft_with_content, published
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_admins_author(org):
+    with pytest.raises(PermissionDenied):
+        services.document_create(actor=org["maria"], team=None, title="Mine")
+    with pytest.raises(PermissionDenied):
+        services.document_create(actor=org["alice"], team=None, title="Mine")
+
+
+def test_one_organisation_document_and_one_per_team(org):
+    services.document_create(actor=org["admin"], team=None, title="Org")
+    with pytest.raises(ValidationError, match="already has"):
+        services.document_create(actor=org["admin"], team=None, title="Org again")
+    services.document_create(actor=org["admin"], team=org["north"], title="North")
+    with pytest.raises(ValidationError, match="North already has"):
+        services.document_create(actor=org["admin"], team=org["north"], title="North again")
+
+
+def test_publishing_an_empty_organisation_document_is_refused_with_what_is_missing(org):
+    document = services.document_create(actor=org["admin"], team=None, title="Org")
+    draft = document.versions.get()
+    with pytest.raises(ValidationError) as exc:
+        services.version_publish(actor=org["admin"], version=draft, change_summary="Go")
+    message = " ".join(exc.value.messages)
+    assert "still empty: Values and ethics, Responsibilities and sales process" in message
+    assert "Add at least one KPI" in message
+    draft.refresh_from_db()
+    assert draft.status == "draft" and not draft.is_current
+
+
+def test_publishing_without_a_kpi_is_refused_even_with_every_section(org):
+    draft = draft_with_content(org["admin"], kpis=0)
+    with pytest.raises(ValidationError, match="Add at least one KPI"):
+        services.version_publish(actor=org["admin"], version=draft, change_summary="Go")
+
+
+def test_publishing_needs_a_change_summary(org):
+    draft = draft_with_content(org["admin"])
+    with pytest.raises(ValidationError) as exc:
+        services.version_publish(actor=org["admin"], version=draft, change_summary="   ")
+    assert "change_summary" in exc.value.message_dict
+
+
+def test_a_team_document_needs_some_content_but_not_every_section(org):
+    document = services.document_create(actor=org["admin"], team=org["north"], title="North extras")
+    draft = document.versions.get()
+    with pytest.raises(ValidationError, match="team document is empty"):
+        services.version_publish(actor=org["admin"], version=draft, change_summary="Go")
+    services.draft_update(actor=org["admin"], version=draft, responsibilities="North covers the east coast.")
+    version = services.version_publish(actor=org["admin"], version=draft, change_summary="Go")
+    assert version.is_current
+
+
+def test_editing_a_published_document_creates_a_draft_copy_and_publishing_makes_it_current(org):
+    admin = org["admin"]
+    v1 = published(admin, kpis=2)
+    draft = services.draft_start(actor=admin, document=v1.document)
+    assert draft.number == 2 and draft.status == "draft"
+    assert draft.values == v1.values
+    assert [k.line() for k in draft.kpis.all()] == [k.line() for k in v1.kpis.all()]
+    # Starting again continues the same draft.
+    assert services.draft_start(actor=admin, document=v1.document).pk == draft.pk
+    services.draft_update(actor=admin, version=draft, values="We are honest and **fast**.")
+    v2 = services.version_publish(actor=admin, version=draft, change_summary="Speed is a value now.")
+    v1.refresh_from_db()
+    assert (v1.is_current, v1.status) == (False, "published")
+    assert (v2.is_current, v2.number, v2.published_by) == (True, 2, admin)
+    assert v1.values == "We are **honest** with customers."  # the old version is kept as it was
+
+
+def test_a_published_version_cannot_be_edited(org):
+    v1 = published(org["admin"])
+    with pytest.raises(ValidationError, match="Only a draft"):
+        services.draft_update(actor=org["admin"], version=v1, values="changed")
+    with pytest.raises(ValidationError, match="Only a draft"):
+        services.kpi_add(
+            actor=org["admin"], version=v1, metric="calls", target=Decimal(5), direction="at_least", period="week"
+        )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"target": Decimal("-5")}, "target"),
+        ({"target": Decimal("0")}, "target"),
+        ({"metric": "happiness"}, "metric"),
+        ({"metric": "conversion_rate", "bind_to_sla": True}, "bind_to_sla"),
+        ({"period": "decade"}, "period"),
+    ],
+)
+def test_bad_kpis_are_refused(org, kwargs, field):
+    draft = draft_with_content(org["admin"], kpis=0)
+    values = {"metric": "speed_to_lead_median", "target": Decimal(15), "direction": "at_most", "period": "week"}
+    with pytest.raises(ValidationError) as exc:
+        services.kpi_add(actor=org["admin"], version=draft, **{**values, **kwargs})
+    assert field in exc.value.message_dict
+    assert not Kpi.objects.exists()
+
+
+def test_the_database_keeps_one_draft_one_current_and_positive_targets(org):
+    v1 = published(org["admin"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DocumentVersion.objects.create(document=v1.document, number=2, created_by=org["admin"])
+        DocumentVersion.objects.create(document=v1.document, number=3, created_by=org["admin"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DocumentVersion.objects.create(
+            document=v1.document,
+            number=2,
+            created_by=org["admin"],
+            status="published",
+            is_current=True,
+            published_at=timezone.now(),
+            change_summary="x",
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DocumentVersion.objects.create(document=v1.document, number=1, created_by=org["admin"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Kpi.objects.create(version=v1, metric="calls", target=-1, direction="at_least", period="week")
+
+
+def test_acknowledging_the_current_version_once(org):
+    v1 = published(org["admin"])
+    first = services.acknowledgement_create(actor=org["alice"], version=v1)
+    again = services.acknowledgement_create(actor=org["alice"], version=v1)
+    assert first.pk == again.pk
+    assert Acknowledgement.objects.filter(user=org["alice"]).count() == 1
+
+
+def test_acknowledging_an_old_version_is_refused(org):
+    v1 = published(org["admin"])
+    published(org["admin"], summary="Second")
+    with pytest.raises(ValidationError, match="not the current version"):
+        services.acknowledgement_create(actor=org["alice"], version=v1)
+    assert not Acknowledgement.objects.exists()
+
+
+def test_a_team_document_only_asks_its_members_including_sub_teams(org):
+    team_doc = published(org["admin"], team=org["sales"], title="Sales team extras")
+    north_doc = published(org["admin"], team=org["north"], title="North extras")
+    assert set(covered_users(team_doc.document)) == {org["alice"], org["bob"], org["charlie"]}
+    assert set(covered_users(north_doc.document)) == {org["alice"], org["bob"]}
+    with pytest.raises(ValidationError, match="does not ask you"):
+        services.acknowledgement_create(actor=org["charlie"], version=north_doc)
+    with pytest.raises(ValidationError, match="does not ask you"):
+        services.acknowledgement_create(actor=org["admin"], version=north_doc)
+
+
+def test_pending_versions_follow_the_team_tree_in_one_query(org, django_assert_num_queries):
+    org_doc = published(org["admin"])
+    sales_doc = published(org["admin"], team=org["sales"], title="Sales team extras")
+    north_doc = published(org["admin"], team=org["north"], title="North extras")
+    alice = org["alice"]
+    with django_assert_num_queries(1):
+        assert [v.pk for v in pending_versions_for(alice)] == [org_doc.pk, north_doc.pk, sales_doc.pk]
+        pending_versions_for(alice)  # cached on the user for the rest of the request
+    assert [v.pk for v in pending_versions_for(org["charlie"])] == [org_doc.pk, sales_doc.pk]
+    # Managers sign the organisation document; admins author it.
+    assert [v.pk for v in pending_versions_for(org["maria"])] == [org_doc.pk]
+    assert pending_versions_for(org["admin"]) == []
+
+
+def test_reminders_wait_the_set_number_of_days_and_are_sent_once(org):
+    v1 = published(org["admin"])
+    services.acknowledgement_create(actor=org["alice"], version=v1)
+    assert services.acknowledgement_reminders_send() == 0  # published today: too early
+    later = timezone.now() + timedelta(days=3, minutes=1)
+    # bob, charlie, maria, sam, helen have not acknowledged; alice has; admin is not asked.
+    assert services.acknowledgement_reminders_send(now=later) == 5
+    assert services.acknowledgement_reminders_send(now=later) == 0
+    notice = Notification.objects.get(recipient=org["bob"])
+    assert notice.kind == "expectations_reminder"
+    assert notice.dedupe_key == f"ack-reminder-{v1.pk}-{org['bob'].pk}"
+    assert notice.url == f"/expectations/{v1.document_id}/v1/"
+    assert not Notification.objects.filter(recipient__in=[org["alice"], org["admin"]]).exists()
+
+
+@override_settings(EXPECTATIONS_ACK_REMINDER_DAYS=7)
+def test_the_reminder_delay_is_a_setting(org):
+    published(org["admin"])
+    assert services.acknowledgement_reminders_send(now=timezone.now() + timedelta(days=4)) == 0
+    assert services.acknowledgement_reminders_send(now=timezone.now() + timedelta(days=8)) == 6
+
+
+def test_the_reminder_task_is_the_service(org):
+    from accountability.expectations.tasks import send_acknowledgement_reminders
+
+    v1 = published(org["admin"])
+    DocumentVersion.objects.filter(pk=v1.pk).update(published_at=timezone.now() - timedelta(days=5))
+    assert send_acknowledgement_reminders() == 6
+    assert send_acknowledgement_reminders() == 0
+
+
+def test_inactive_people_and_new_members_are_counted_correctly(org):
+    v1 = published(org["admin"], team=org["north"], title="North extras")
+    newcomer = UserFactory(username="nora", role="rep")
+    MembershipFactory(user=newcomer, team=TeamFactory(name="North East", parent=org["north"]))
+    gone = UserFactory(username="gone", role="rep", is_active=False)
+    MembershipFactory(user=gone, team=org["north"])
+    assert set(covered_users(v1.document)) == {org["alice"], org["bob"], newcomer}
