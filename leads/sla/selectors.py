@@ -399,21 +399,14 @@ def lead_sla_history(lead: Lead) -> list[SlaNotice]:
 
 
 def lead_open_clock(lead: Lead) -> SlaClock | None:
-    return (
+    """The lead's running (or escalated) due event, if it still applies."""
+    clock = (
         SlaClock.objects.filter(lead=lead, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE])
-        .select_related("policy")
+        .select_related("policy", "follow_up")
         .order_by("-created_at")
         .first()
     )
-
-
-__all__ = [
-    "ClockPlan",
-    "PolicyBook",
-    "current_plan",
-    "describe_values",
-    "escalations_visible_to",
-    "hours_summary",
-    "plan_clock",
-    "policy_for_team",
-]
+    if clock is None:
+        return None
+    follow_up_state = clock.follow_up.state if clock.follow_up_id else None
+    return clock if clock_is_pending(clock, lead, follow_up_state) else None

@@ -41,9 +41,10 @@ from accountability.models import Membership, Team, User
 from accountability.notifications import kinds
 from accountability.notifications.services import deliveries_requeue, notification_create
 from leads.models import Activity, FollowUp, Lead
+from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
-from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock
+from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock, still_pending_q
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ def sla_sweep(
 def _sweep(result: SweepResult, *, batch: int) -> None:
     book = PolicyBook.load()
     _discover(result, book)
+    result.clocks_handled += _close_handled(result.now)
     _advance(result, book, batch=batch)
     result.notices_requeued = _requeue_notices(result.now)
     result.deliveries_requeued = deliveries_requeue(now=result.now)
@@ -195,6 +197,7 @@ def _discover(result: SweepResult, book: PolicyBook) -> None:
     ]
     if not plans:
         return
+    created = timezone.now()
     clocks = []
     for lead, plan in plans:
         steps = plan.steps()
@@ -216,16 +219,26 @@ def _discover(result: SweepResult, book: PolicyBook) -> None:
                 policy_version=plan.policy.version,
                 policy_values=plan.policy.values(),
                 explanation=plan.explanation,
+                created_at=created,
             )
         )
-    for start in range(0, len(clocks), 2000):
-        chunk = clocks[start : start + 2000]
-        # ON CONFLICT DO NOTHING on (lead, key): a concurrent sweep that got there first wins.
-        SlaClock.objects.bulk_create(chunk, ignore_conflicts=True)
+    # ON CONFLICT DO NOTHING on (lead, key): a concurrent sweep that got there first wins.
+    with transaction.atomic():
+        copy_insert(SlaClock, clocks, CLOCK_INSERT_FIELDS, ignore_conflicts=True)
     result.clocks_created.extend(clocks)
 
 
 # --- 2. advancing clocks ----------------------------------------------------------------
+
+
+def _close_handled(now: dt.datetime) -> int:
+    """Close running clocks whose event was handled (contacted, follow-up done, lead closed), in
+    one UPDATE over the running clocks only (partial index): the lead page stops showing a due
+    time that no longer applies, and those clocks leave the sweep's work at once."""
+    handled = SlaClock.objects.filter(state=SlaClock.State.ACTIVE).exclude(still_pending_q())
+    return SlaClock.objects.filter(pk__in=handled.values("pk")).update(
+        state=SlaClock.State.HANDLED, handled_at=now, next_step="", next_at=None
+    )
 
 
 def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
@@ -235,6 +248,8 @@ def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
                 SlaClock.objects.filter(state=SlaClock.State.ACTIVE, next_at__lte=result.horizon)
                 .select_for_update(skip_locked=True, of=("self",))
                 .select_related("lead", "follow_up")
+                # Only what the ladder needs: a batch is a thousand clocks with their leads.
+                .only(*CLOCK_FIELDS)
                 .order_by("next_at")[:batch]
             )
             if not clocks:
@@ -243,6 +258,33 @@ def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
         result.notices_created.extend(notices)
         if len(clocks) < batch:
             return
+
+
+CLOCK_FIELDS = (
+    "id",
+    "lead_id",
+    "kind",
+    "anchor_at",
+    "due_at",
+    "remind_at",
+    "overdue_at",
+    "escalate_at",
+    "escalate2_at",
+    "next_step",
+    "next_at",
+    "state",
+    "handled_at",
+    "follow_up_id",
+    "lead__id",
+    "lead__team_id",
+    "lead__owner_id",
+    "lead__stage",
+    "lead__first_contacted_at",
+    "lead__last_activity_at",
+    "lead__next_follow_up_at",
+    "follow_up__id",
+    "follow_up__state",
+)
 
 
 def _step_time(clock: SlaClock, step: str) -> dt.datetime | None:
@@ -305,9 +347,21 @@ def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]
             clock.next_step, clock.next_at = order[index], _step_time(clock, order[index])
     _save_clock_progress(clocks)
     if notices:
+        stamp = timezone.now()
+        for notice in notices:
+            notice.created_at = stamp
         try:
             with transaction.atomic():
-                SlaNotice.objects.bulk_create(notices)
+                copy_insert(SlaNotice, notices, NOTICE_INSERT_FIELDS)
+                if connection.vendor == "postgresql":  # COPY returns no ids: read them back
+                    ids = {
+                        (clock_id, step): pk
+                        for pk, clock_id, step in SlaNotice.objects.filter(
+                            clock_id__in=[c.pk for c in clocks], created_at=stamp
+                        ).values_list("pk", "clock_id", "step")
+                    }
+                    for notice in notices:
+                        notice.pk = ids[(notice.clock_id, notice.step)]
         except IntegrityError:
             # Only possible without row locks (SQLite): record them one by one, skipping the
             # ones another sweep recorded first.

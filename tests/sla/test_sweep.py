@@ -265,15 +265,18 @@ def test_pending_notices_whose_message_was_lost_are_enqueued_again(lead, monkeyp
 
 
 def test_sweep_query_count_does_not_grow_with_due_leads(org, policy, django_assert_max_num_queries):
-    # 1 policy book (3) + 3 discovery + taken check + advance (select, bulk update, insert) + requeue (2)
+    # policy book (policies, hours, teams, holidays) 4 + discovery (3 cursors) + clock insert
+    # (savepoints 2; COPY through the raw cursor is not counted) + close handled 1 + advance batch
+    # (savepoints 4, select, progress update, notice ids read back) + requeue (savepoints 2,
+    # select, update) + deliveries requeue 1: 22 whatever the number of leads.
     for _ in range(5):
         LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0)
-    with django_assert_max_num_queries(20):
-        services.sla_sweep(now=minutes(80))
+    with django_assert_max_num_queries(22):
+        assert len(services.sla_sweep(now=minutes(80)).notices_created) == 15
     for _ in range(50):
         LeadFactory(owner=org["alice"], team=org["north"], arrived_at=minutes(100))
-    with django_assert_max_num_queries(20):
-        services.sla_sweep(now=minutes(180))
+    with django_assert_max_num_queries(22):
+        assert len(services.sla_sweep(now=minutes(180)).notices_created) == 150  # 3 steps x 50
 
 
 def test_now_is_aware():
@@ -317,3 +320,14 @@ def test_reassign_skips_reps_who_are_away(org):
     lead.refresh_from_db()
     assert lead.owner == org["alice"]  # nobody available: the escalation still goes out
     assert Notification.objects.filter(recipient=org["maria"]).count() == 1
+
+
+def test_a_handled_event_closes_its_clock_at_the_next_sweep_not_at_its_next_step(org, lead):
+    services.sla_sweep(now=minutes(10))  # reminder sent; next step (overdue) at minute 15
+    Lead.objects.filter(pk=lead.pk).update(
+        first_contacted_at=minutes(11), last_activity_at=minutes(11), next_follow_up_at=minutes(900)
+    )
+    result = services.sla_sweep(now=minutes(12))
+    assert result.clocks_handled == 1
+    clock = SlaClock.objects.get(lead=lead)
+    assert (clock.state, clock.next_at, clock.handled_at) == ("handled", None, minutes(12))

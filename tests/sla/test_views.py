@@ -286,3 +286,27 @@ def test_lead_panel_says_which_policy_and_due_time_apply_and_why(org):
     html = render_to_string("sla/includes/lead_panel.html", {"lead": lead})
     assert "First contact due Mon 23 Nov 09:15 EST: arrived Fri 20 Nov 18:40, 15 minutes of business time" in html
     assert "organisation default v1" in html and "America/New_York" in html
+
+
+def test_lead_panel_drops_a_due_time_that_no_longer_applies(org):
+    SlaPolicyFactory()
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=timezone.now() - dt.timedelta(minutes=20))
+    services.sla_sweep()
+    assert "First contact due" in render_to_string("sla/includes/lead_panel.html", {"lead": lead})
+    type(lead).objects.filter(pk=lead.pk).update(first_contacted_at=timezone.now(), last_activity_at=timezone.now())
+    lead.refresh_from_db()
+    html = render_to_string("sla/includes/lead_panel.html", {"lead": lead})
+    assert "First contact due" not in html
+    assert "Next follow-up date needed by" in html  # contacted, no follow-up date: that clock runs now
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_claim_list_query_count_is_constant(org, login, django_assert_num_queries, count):
+    SlaPolicyFactory(on_escalation="claim")
+    escalate(count, owner=org["alice"], team=org["north"])
+    client = login(org["bob"])
+    # session, user, unread count, expectations banner, member teams, claimable clocks with
+    # lead, owner and team
+    with django_assert_num_queries(6):
+        page = client.get("/sla/claimable/").content.decode()
+    assert page.count(">Claim</button>") == count
