@@ -11,7 +11,7 @@ from accountability.demo import DemoContext
 from accountability.notifications.services import notification_preferences_save
 from leads.models import Lead
 from leads.sla.models import SlaPolicy
-from leads.sla.services import holiday_create, sla_policy_save
+from leads.sla.services import holiday_create, sla_backlog_expire, sla_policy_save
 
 DEMO_VALUES = {
     "first_contact_minutes": 5,
@@ -47,6 +47,12 @@ def seed(ctx: DemoContext) -> None:
         user = ctx.users[username]
         if not user.phone:
             notification_preferences_save(actor=admin, user=user, phone=phone, choices={})
+    # The historical leads (weeks of demo history) are already late: record them as expired
+    # so the first sweep does not flood every inbox with months-old escalations. Only the
+    # leads arriving now (below) and follow-ups still to come produce notices.
+    expired = sla_backlog_expire(now=ctx.now)
+    if expired:
+        ctx.created.append(f"SLA: {expired} overdue event(s) of the historical leads recorded without notices")
     from leads.services import lead_create
 
     for email, name, company, owner, team, minutes_ago in ARRIVING:
