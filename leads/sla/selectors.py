@@ -362,6 +362,24 @@ def escalations_visible_to(user: User) -> QuerySet[SlaClock]:
     return qs.select_related("lead", "lead__owner", "lead__team").order_by("-escalated_at", "-id")
 
 
+def escalations_for_action(user: User) -> QuerySet[SlaClock]:
+    """Escalated due events of the teams this user is accountable for (admin: all), including
+    the ones already handled: acting on one someone else handled says so instead of a 404."""
+    qs = SlaClock.objects.filter(escalated_at__isnull=False)
+    if not user.is_admin:
+        qs = qs.filter(lead__team_id__in=managed_team_ids(user))
+    return qs.select_related("lead", "lead__owner", "lead__team", "actioned_by")
+
+
+def claims_for_action(user: User) -> QuerySet[SlaClock]:
+    """Escalated due events of the user's teams, claimed or not (to say "already claimed")."""
+    from accountability.scoping import member_team_ids
+
+    return SlaClock.objects.filter(escalated_at__isnull=False, lead__team_id__in=member_team_ids(user)).select_related(
+        "lead", "actioned_by"
+    )
+
+
 def claimable_for(user: User) -> QuerySet[SlaClock]:
     """Escalated leads a teammate may claim: claimable clocks of the user's teams, not their own."""
     from accountability.scoping import member_team_ids

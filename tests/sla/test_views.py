@@ -5,11 +5,12 @@ import datetime as dt
 import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from accountability.notifications.models import Notification
 from leads.sla import services
 from leads.sla.models import Holiday, SlaClock, SlaPolicy
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, MembershipFactory, UserFactory
 from tests.sla.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
@@ -218,9 +219,59 @@ def test_reassign_to_someone_outside_the_team_is_refused(org, login):
     response = login(org["maria"]).post(
         f"/sla/escalations/{clock.pk}/reassign/", {"to_owner": org["charlie"].pk}, headers={"HX-Request": "true"}
     )
-    assert response.status_code == 400 and "is not an active member" in response.content.decode()
+    # 200: htmx swaps only 2xx responses; the row shows the error in place.
+    assert response.status_code == 200 and "is not an active member" in response.content.decode()
+    assert 'role="alert"' in response.content.decode()
     lead.refresh_from_db()
     assert lead.owner == org["alice"]
+
+
+def test_reassign_of_an_escalation_another_manager_handled_says_who_and_when(org, login):
+    SlaPolicyFactory()
+    (lead,) = escalate(owner=org["alice"], team=org["north"])
+    clock = SlaClock.objects.get()
+    url = f"/sla/escalations/{clock.pk}/reassign/"
+    assert login(org["helen"]).post(url, {"to_owner": org["bob"].pk}, headers={"HX-Request": "true"}).status_code == 200
+    handled_at = timezone.localtime(SlaClock.objects.get().actioned_at)
+    response = login(org["maria"]).post(url, {"to_owner": org["alice"].pk}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert escape(f"Already handled by {org['helen']} at {handled_at:%H:%M}.") in html
+    assert "<select" not in html  # nothing left to do on that row
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]
+    # Without htmx: a message on the page it came from.
+    response = login(org["maria"]).post(url, {"to_owner": org["alice"].pk}, follow=True)
+    assert escape(f"already handled by {org['helen']}") in response.content.decode()
+
+
+def test_reassign_of_an_escalation_whose_lead_was_contacted_says_so(org, login):
+    SlaPolicyFactory()
+    (lead,) = escalate(owner=org["alice"], team=org["north"])
+    clock = SlaClock.objects.get()
+    type(lead).objects.filter(pk=lead.pk).update(first_contacted_at=timezone.now())
+    response = login(org["maria"]).post(
+        f"/sla/escalations/{clock.pk}/reassign/", {"to_owner": org["bob"].pk}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "Already handled: the lead was followed up or closed." in (
+        response.content.decode()
+    )
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"]
+
+
+def test_a_lead_a_teammate_claimed_first_says_so_instead_of_404(org, login):
+    SlaPolicyFactory(on_escalation="claim")
+    (lead,) = escalate(owner=org["alice"], team=org["north"], name="Claim Race")
+    clock = SlaClock.objects.get()
+    dana = UserFactory(username="dana", first_name="Dana", last_name="Kim", role="rep")
+    MembershipFactory(user=dana, team=org["north"])
+    assert login(org["bob"]).post(f"/sla/claimable/{clock.pk}/claim/").status_code == 302
+    response = login(dana).post(f"/sla/claimable/{clock.pk}/claim/", follow=True)
+    assert response.status_code == 200
+    assert escape(f"{lead} was already handled by {org['bob']}: nothing to claim.") in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]
 
 
 def test_lead_names_are_escaped(org, login):
