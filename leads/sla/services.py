@@ -45,7 +45,7 @@ from leads.models import Activity, FollowUp, Lead
 from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
-from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock, still_pending_q
+from leads.sla.selectors import PolicyBook, available_reps_filter, clock_is_pending, plan_clock, still_pending_q
 
 logger = logging.getLogger(__name__)
 
@@ -654,10 +654,8 @@ def _tell_teammates_they_can_claim(*, notice: SlaNotice, lead: Lead, what: str) 
 
 def next_available_rep(lead: Lead) -> User | None:
     """The team's rep with the fewest open leads (then by id), active, not away, not the owner."""
-    today = timezone.localdate()
     return (
-        User.objects.filter(memberships__team_id=lead.team_id, role=User.Role.REP, is_active=True)
-        .filter(Q(away_until__isnull=True) | Q(away_until__lt=today))
+        User.objects.filter(available_reps_filter(), memberships__team_id=lead.team_id)
         .exclude(pk=lead.owner_id)
         .annotate(open_leads=Count("owned_leads", filter=Q(owned_leads__stage__in=OPEN)))
         .order_by("open_leads", "id")
@@ -689,6 +687,9 @@ def escalation_reassign(*, actor: User, clock: SlaClock, to_owner: User) -> Lead
     clock = SlaClock.objects.select_for_update(of=("self",)).select_related("lead", "lead__team").get(pk=clock.pk)
     if clock.actioned_at is not None:
         raise ValidationError("Someone already acted on this escalation.")
+    if not User.objects.filter(available_reps_filter(), pk=to_owner.pk).exists():
+        why = f"is away until {to_owner.away_until:%d %b}" if to_owner.is_away else "is not an active rep"
+        raise ValidationError({"to_owner": f"{to_owner} {why}: choose an available rep."})
     lead = lead_reassign(
         actor=actor, lead=clock.lead, to_owner=to_owner, reason=f"Escalated lead reassigned by {actor}"
     )

@@ -361,3 +361,56 @@ def test_claim_list_query_count_is_constant(org, login, django_assert_num_querie
     with django_assert_num_queries(6):
         page = client.get("/sla/claimable/").content.decode()
     assert page.count(">Claim</button>") == count
+
+
+# --- reassign menu ----------------------------------------------------------------------
+
+
+def test_reassign_menu_preselects_nobody_and_offers_only_available_reps(org, login):
+    SlaPolicyFactory()
+    escalate(owner=org["alice"], team=org["north"])
+    away = UserFactory(username="aaron", first_name="Aaron", role="rep", away_until=timezone.localdate())
+    gone = UserFactory(username="abby", first_name="Abby", role="rep", is_active=False)
+    back = UserFactory(
+        username="dana", first_name="Dana", role="rep", away_until=timezone.localdate() - dt.timedelta(1)
+    )
+    for user in (away, gone, back):
+        MembershipFactory(user=user, team=org["north"])
+    html = login(org["maria"]).get("/sla/escalations/").content.decode()
+    select = html[html.index('<select name="to_owner"') : html.index("</select>")]
+    assert "required" in select.split(">")[0]
+    options = [line.strip() for line in select.splitlines()[1:]]
+    # The empty choice comes first (nothing pre-selected); then bob and dana, by name. Aaron is
+    # away today, Abby deactivated, alice owns the lead, maria is the manager, not a rep.
+    assert options[0] == '<option value="">Choose a rep…</option>'
+    names = [o.split(">")[1].split("<")[0] for o in "".join(options).split("<option")[2:]]
+    assert names == [str(org["bob"]), str(back)]
+
+
+def test_reassign_with_nobody_chosen_changes_nothing(org, login):
+    SlaPolicyFactory()
+    (lead,) = escalate(owner=org["alice"], team=org["north"])
+    clock = SlaClock.objects.get()
+    response = login(org["maria"]).post(
+        f"/sla/escalations/{clock.pk}/reassign/", {"to_owner": ""}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "Choose who takes the lead." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"]
+    assert SlaClock.objects.get().actioned_at is None
+
+
+def test_reassign_to_a_rep_who_is_away_is_refused(org, login):
+    SlaPolicyFactory()
+    (lead,) = escalate(owner=org["alice"], team=org["north"])
+    clock = SlaClock.objects.get()
+    bob = org["bob"]
+    type(bob).objects.filter(pk=bob.pk).update(away_until=timezone.localdate() + dt.timedelta(days=3))
+    response = login(org["maria"]).post(
+        f"/sla/escalations/{clock.pk}/reassign/", {"to_owner": bob.pk}, headers={"HX-Request": "true"}
+    )
+    until = (timezone.localdate() + dt.timedelta(days=3)).strftime("%d %b")
+    assert response.status_code == 200
+    assert escape(f"{bob} is away until {until}: choose an available rep.") in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"]
