@@ -414,3 +414,43 @@ def test_reassign_to_a_rep_who_is_away_is_refused(org, login):
     assert escape(f"{bob} is away until {until}: choose an available rep.") in response.content.decode()
     lead.refresh_from_db()
     assert lead.owner == org["alice"]
+
+
+# --- lead panel after the event was handled ---------------------------------------------
+
+
+def _panel(lead):
+    lead.refresh_from_db()
+    return render_to_string("sla/includes/lead_panel.html", {"lead": lead})
+
+
+@pytest.mark.parametrize("how", ["contacted", "follow_up_done", "follow_up_replaced", "closed"])
+def test_lead_panel_forgets_the_next_step_as_soon_as_the_event_no_longer_holds(org, how):
+    from leads.models import FollowUp
+    from tests.sla.factories import FollowUpFactory
+
+    SlaPolicyFactory()
+    now = timezone.now()
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=now - dt.timedelta(minutes=20))
+    Lead = type(lead)
+    if how.startswith("follow_up"):
+        Lead.objects.filter(pk=lead.pk).update(first_contacted_at=now - dt.timedelta(hours=1))
+        follow_up = FollowUpFactory(lead=lead, due_at=now - dt.timedelta(minutes=5))
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=follow_up.due_at)
+    services.sla_sweep(now=now)
+    assert "Next: escalation to the team" in _panel(lead)  # overdue recorded; escalation next
+    # Handled before the next sweep: the panel must not say what the sweep will no longer do.
+    if how == "contacted":
+        Lead.objects.filter(pk=lead.pk).update(first_contacted_at=now, last_activity_at=now)
+    elif how == "follow_up_done":
+        FollowUp.objects.filter(pk=follow_up.pk).update(state="done", done_at=now)
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=None, last_activity_at=now)
+    elif how == "follow_up_replaced":
+        FollowUp.objects.filter(pk=follow_up.pk).update(state="cancelled")
+        later = now + dt.timedelta(days=2)
+        FollowUpFactory(lead=lead, due_at=later)
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=later)
+    else:
+        Lead.objects.filter(pk=lead.pk).update(stage="lost", closed_at=now)
+    html = _panel(lead)
+    assert "Next:" not in html and "(overdue)" not in html and "Escalated" not in html
