@@ -42,6 +42,7 @@ from accountability.models import Membership, Team, User
 from accountability.notifications import kinds
 from accountability.notifications.services import deliveries_requeue, notification_create
 from leads.models import Activity, FollowUp, Lead
+from leads.services import lead_reassign
 from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
@@ -668,13 +669,6 @@ def _reassign_to_next_rep(*, lead: Lead, reason: str) -> None:
     if to_owner is None:
         return
     lead_reassign(actor=None, lead=lead, to_owner=to_owner, reason=reason)
-
-
-def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str) -> Lead:
-    """The leads app's reassignment (timeline entry, follow-up moved, new owner told)."""
-    from leads import services as lead_services
-
-    return lead_services.lead_reassign(actor=actor, lead=lead, to_owner=to_owner, reason=reason)
 
 
 # --- people acting on escalations -------------------------------------------------------
