@@ -705,7 +705,16 @@ def escalated_lead_claim(*, actor: User, clock: SlaClock) -> Lead:
         raise ValidationError("You already own this lead.")
     clock.claimable, clock.actioned_at, clock.actioned_by = False, timezone.now(), actor
     clock.save(update_fields=["claimable", "actioned_at", "actioned_by"])
-    return lead_reassign(actor=None, lead=lead, to_owner=actor, reason=f"Claimed by {actor} after escalation")
+    # leads.services.lead_reassign only accepts a manager as actor (a rep may not reassign
+    # leads in general), and its lead_claim only takes unassigned leads. The permission was
+    # checked above (claimable clock, member of the team), so reassign as the system, then
+    # attribute the entry it just wrote, in this same transaction, to the claimant.
+    lead = lead_reassign(actor=None, lead=lead, to_owner=actor, reason=f"Claimed by {actor} after escalation")
+    entry = Activity.objects.filter(lead=lead, kind=Activity.Kind.ASSIGNED).order_by("-id").first()
+    entry.actor = actor
+    entry.data = {**entry.data, "how": "claim"}
+    entry.save(update_fields=["actor", "data"])
+    return lead
 
 
 # --- policies ---------------------------------------------------------------------------

@@ -322,6 +322,10 @@ def test_teammate_claims_an_escalated_lead_when_the_policy_allows(org, login):
     assert login(org["bob"]).post(f"/sla/claimable/{clock.pk}/claim/").status_code == 302
     lead.refresh_from_db()
     assert lead.owner == org["bob"]
+    # The timeline says bob took it (not "System"), as a claim.
+    entry = lead.activities.get(kind="assigned")
+    assert entry.actor == org["bob"] and entry.data["how"] == "claim"
+    assert entry.data["from_owner"] == org["alice"].pk and entry.body == f"Claimed by {org['bob']} after escalation"
 
 
 # --- lead panel -------------------------------------------------------------------------
