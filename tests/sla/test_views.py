@@ -1,6 +1,7 @@
 """SLA pages: policies (admins), escalations (managers), claims, the lead panel."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template.loader import render_to_string
@@ -458,3 +459,27 @@ def test_lead_panel_forgets_the_next_step_as_soon_as_the_event_no_longer_holds(o
         Lead.objects.filter(pk=lead.pk).update(stage="lost", closed_at=now)
     html = _panel(lead)
     assert "Next:" not in html and "(overdue)" not in html and "Escalated" not in html
+
+
+# --- time zones -------------------------------------------------------------------------
+
+
+def test_sla_pages_show_times_in_the_viewers_zone_and_label_the_teams(org, login):
+    # The site-wide middleware activates the viewer's zone; timezone.override stands in for it.
+    policy = SlaPolicyFactory()
+    org["north"].time_zone = "America/New_York"
+    org["north"].save()
+    (lead,) = escalate(owner=org["alice"], team=org["north"], name="Zoned Lead")
+    clock = SlaClock.objects.get()
+    tokyo = clock.due_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
+    with timezone.override("Asia/Tokyo"):
+        page = login(org["maria"]).get("/sla/escalations/").content.decode()
+        assert f"due {tokyo:%a %d %b %H:%M}" in page
+        panel = render_to_string("sla/includes/lead_panel.html", {"lead": lead})
+        notice = lead.sla_notices.order_by("-created_at", "-id").first()
+        assert f"{notice.created_at.astimezone(dt.timezone(dt.timedelta(hours=9))):%d %b %H:%M} JST" in panel
+        # The due time is about the team's hours: in its zone, labelled.
+        ny = clock.due_at.astimezone(ZoneInfo("America/New_York"))
+        assert f"due {ny:%a %d %b %H:%M} E" in panel  # EST or EDT
+        changed = login(org["admin"]).get("/sla/policies/").content.decode()
+        assert f"Changed {policy.updated_at.astimezone(dt.timezone(dt.timedelta(hours=9))):%d %b %Y %H:%M}" in changed
