@@ -483,3 +483,9 @@ def test_sla_pages_show_times_in_the_viewers_zone_and_label_the_teams(org, login
         assert f"due {ny:%a %d %b %H:%M} E" in panel  # EST or EDT
         changed = login(org["admin"]).get("/sla/policies/").content.decode()
         assert f"Changed {policy.updated_at.astimezone(dt.timezone(dt.timedelta(hours=9))):%d %b %Y %H:%M}" in changed
+
+
+def test_reps_find_the_claimable_pool_in_the_navbar(org, login):
+    page = login(org["alice"]).get("/").content.decode()
+    assert '<a class="nav-link" href="/sla/claimable/">Leads to save</a>' in page
+    assert 'href="/sla/claimable/"' not in login(org["maria"]).get("/").content.decode()
