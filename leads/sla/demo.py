@@ -37,6 +37,13 @@ def seed(ctx: DemoContext) -> None:
     if not SlaPolicy.objects.filter(team=None).exists():
         sla_policy_save(actor=admin, policy=None, team=None, hours=ALL_DAY, **DEMO_VALUES)
         ctx.created.append("SLA: organisation default policy (first contact 5 min, escalation after 5 more)")
+        # The policy is switched on over weeks of demo history that is already late: record
+        # those events as expired so the first sweep does not flood every inbox with
+        # months-old escalations. Only when the policy is created (a second seed_demo changes
+        # nothing, and never expires the leads arriving now, below).
+        expired = sla_backlog_expire(now=ctx.now)
+        if expired:
+            ctx.created.append(f"SLA: {expired} overdue event(s) of the historical leads recorded without notices")
     new_year = dt.date(ctx.now.year + 1, 1, 1)
     from leads.sla.models import Holiday
 
@@ -47,12 +54,6 @@ def seed(ctx: DemoContext) -> None:
         user = ctx.users[username]
         if not user.phone:
             notification_preferences_save(actor=admin, user=user, phone=phone, choices={})
-    # The historical leads (weeks of demo history) are already late: record them as expired
-    # so the first sweep does not flood every inbox with months-old escalations. Only the
-    # leads arriving now (below) and follow-ups still to come produce notices.
-    expired = sla_backlog_expire(now=ctx.now)
-    if expired:
-        ctx.created.append(f"SLA: {expired} overdue event(s) of the historical leads recorded without notices")
     from leads.services import lead_create
 
     for email, name, company, owner, team, minutes_ago in ARRIVING:
