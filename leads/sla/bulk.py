@@ -67,6 +67,7 @@ CLOCK_INSERT_FIELDS = [
     "next_step",
     "next_at",
     "state",
+    "handled_at",
     "policy_id",
     "policy_version",
     "policy_values",
