@@ -37,6 +37,8 @@ test: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(PY) scripts/check_services.py
 	$(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+	@echo "Demo smoke test on SQLite, the no-setup database of make run:"
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test-smoke.sqlite3 $(VENV)/bin/pytest --create-db -q -p no:cacheprovider tests/test_demo_smoke.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check --fix .

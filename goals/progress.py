@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accountability.models import Membership
@@ -167,13 +168,12 @@ def actual_values(goals: Iterable[Goal], *, now: dt.datetime) -> dict[int, Decim
     values: dict[int, Decimal | None] = {}
     manual_ids = [g.pk for g in goals if g.is_manual]
     if manual_ids:
-        latest = (
-            CheckIn.objects.filter(goal_id__in=manual_ids)
-            .order_by("goal_id", "-created_at", "-id")
-            .distinct("goal_id")
-            .values_list("goal_id", "value")
+        # The latest check-in of each goal as a correlated subquery: portable (SQLite and
+        # PostgreSQL alike, unlike DISTINCT ON) and still one query for all manual goals.
+        latest = CheckIn.objects.filter(goal_id=OuterRef("pk")).order_by("-created_at", "-id").values("value")[:1]
+        values.update(
+            Goal.objects.filter(pk__in=manual_ids).annotate(latest=Subquery(latest)).values_list("pk", "latest")
         )
-        values.update(dict(latest))
     batches: dict[tuple, list[Goal]] = defaultdict(list)
     for goal in goals:
         if goal.is_manual:

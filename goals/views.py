@@ -54,6 +54,11 @@ def _form_errors(form, exc: ValidationError) -> None:
             form.add_error(None, error)
 
 
+def _error_text(form) -> str:
+    """A refused form's errors as one sentence for the message area (the fields show them too)."""
+    return " ".join(error for errors in form.errors.values() for error in errors)
+
+
 def _with_progress(goals):
     goals = list(goals)
     progress = goals_progress(goals)
@@ -205,8 +210,13 @@ def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
 
 @login_required
 def goal_detail(request, pk: int):
+    goal = get_visible_or_404(goals_visible_to(request.user).select_related("kpi__version__document"), pk=pk)
+    return _render_goal_detail(request, goal)
+
+
+def _render_goal_detail(request, goal: Goal, *, approve_form=None, reject_form=None, checkin_form=None):
+    """The goal page; a refused reject or check-in passes its bound form so what was typed comes back."""
     user = request.user
-    goal = get_visible_or_404(goals_visible_to(user).select_related("kpi__version__document"), pk=pk)
     now = timezone.now()
     progress = goals_progress([goal], now=now)[goal.pk]
     goal.progress = progress
@@ -222,6 +232,9 @@ def goal_detail(request, pk: int):
         "can_decide": manage and goal.status == Goal.Status.PROPOSED,
         "can_edit": not goal.outcome and (manage or (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED)),
         "can_check_in": goal.is_manual and goal.is_open and can_check_in(user, goal),
+        "approve_form": approve_form or ApproveForm(),
+        "reject_form": reject_form or RejectForm(),
+        "checkin_form": checkin_form or CheckInForm(),
     }
     return render(request, "goals/goal_detail.html", context)
 
@@ -231,9 +244,12 @@ def goal_detail(request, pk: int):
 def goal_approve(request, pk: int):
     goal = goal_get_for_user(request.user, pk, manage=True)
     form = ApproveForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    if not form.is_valid():
+        # An over-long comment used to be dropped and the goal approved anyway: say so, keep the text.
+        messages.error(request, "Not approved: " + _error_text(form))
+        return _render_goal_detail(request, goal, approve_form=form)
     try:
-        services.goal_approve(actor=request.user, goal=goal, comment=comment)
+        services.goal_approve(actor=request.user, goal=goal, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -246,14 +262,17 @@ def goal_approve(request, pk: int):
 def goal_reject(request, pk: int):
     goal = goal_get_for_user(request.user, pk, manage=True)
     form = RejectForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        services.goal_reject(actor=request.user, goal=goal, reason=reason)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Rejected “{goal.title}”.")
-    return redirect("goals:goal-detail", pk=goal.pk)
+    if form.is_valid():
+        try:
+            services.goal_reject(actor=request.user, goal=goal, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Rejected “{goal.title}”.")
+            return redirect("goals:goal-detail", pk=goal.pk)
+    # Refused: the page again with the typed reason and why (a redirect would drop the text).
+    messages.error(request, "Not rejected: " + _error_text(form))
+    return _render_goal_detail(request, goal, reject_form=form)
 
 
 @login_required
@@ -269,27 +288,28 @@ def checkin_create(request, pk: int):
                 actor=request.user, goal=goal, value=form.cleaned_data["value"], comment=form.cleaned_data["comment"]
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            _form_errors(form, exc)
         else:
             messages.success(request, "Check-in recorded.")
-    else:
+            return redirect("goals:goal-detail", pk=goal.pk)
+    # Refused: the page again with the typed figure and comment, and why.
+    if "value" in form.errors and "comment" not in form.errors and not form.non_field_errors():
         messages.error(request, "Check-in not recorded: enter the figure to date, zero or more.")
-    return redirect("goals:goal-detail", pk=goal.pk)
+    else:
+        messages.error(request, "Check-in not recorded: " + _error_text(form))
+    return _render_goal_detail(request, goal, checkin_form=form)
 
 
-def _recent_figure(user: User, metric: str, goal: Goal | None = None, owner_value: str = "") -> dict | None:
-    """The owner's figure for this metric over the last 30 days, to judge whether a target is achievable."""
+def _recent_figure(
+    user: User, metric: str, goal: Goal | None = None, owner: User | None = None, team: Team | None = None
+) -> dict | None:
+    """The figure of the goal's owner (or of `owner`/`team`, already checked visible; by default the user)
+    for this metric over the last 30 days, to judge whether a target is achievable."""
     if not metric or metric == MANUAL or metric not in metric_source.Metric.values:
         return None
-    owner = team = None
     if goal is not None:
         owner, team = goal.owner, goal.team
-    elif owner_value:
-        try:
-            owner, team = _parse_owner(user, owner_value)
-        except Http404:
-            return None
-    else:
+    elif owner is None and team is None:
         owner = user
     now = timezone.now()
     period = metric_source.period(now - dt.timedelta(days=30), now)
@@ -306,20 +326,27 @@ def _recent_figure(user: User, metric: str, goal: Goal | None = None, owner_valu
 
 
 def _recent_from_request(request) -> dict | None:
+    """Beside the target on the goal form: nothing for an owner the user may not see (the form says why)."""
     data = request.POST or request.GET
-    return _recent_figure(request.user, data.get("metric", ""), owner_value=data.get("owner", ""))
+    owner = team = None
+    if data.get("owner"):
+        try:
+            owner, team = _parse_owner(request.user, data["owner"])
+        except Http404:
+            return None
+    return _recent_figure(request.user, data.get("metric", ""), owner=owner, team=team)
 
 
 @login_required
 @require_GET
 def recent_figure(request):
     """htmx: the owner's last 30 days for the chosen metric, shown beside the target."""
-    goal = None
+    goal = owner = team = None
     if request.GET.get("goal"):
         goal = get_visible_or_404(goals_visible_to(request.user), pk=request.GET["goal"])
-    recent = _recent_figure(
-        request.user, request.GET.get("metric", ""), goal=goal, owner_value=request.GET.get("owner", "")
-    )
+    elif request.GET.get("owner"):
+        owner, team = _parse_owner(request.user, request.GET["owner"])  # 404: a rep or team the user may not see
+    recent = _recent_figure(request.user, request.GET.get("metric", ""), goal=goal, owner=owner, team=team)
     return render(request, "goals/includes/recent_figure.html", {"recent": recent})
 
 
@@ -389,18 +416,21 @@ def _commitment_context(user: User, week: dt.date) -> dict:
 
 @login_required
 def commitment_list(request):
-    user = request.user
-    this_week = week_start()
-    week = this_week
+    week = week_start()
     if request.GET.get("week"):
         try:
             week = week_start(dt.date.fromisoformat(request.GET["week"]))
         except ValueError:
             raise Http404 from None
-    context = _commitment_context(user, week)
+    return _render_commitments(request, week, CommitmentForm())
+
+
+def _render_commitments(request, week: dt.date, form: CommitmentForm):
+    this_week = week_start()
+    context = _commitment_context(request.user, week)
     context.update(
         {
-            "form": CommitmentForm(),
+            "form": form,
             "this_week": this_week,
             "previous_week": week - dt.timedelta(days=7),
             "next_week": week + dt.timedelta(days=7),
@@ -419,13 +449,13 @@ def commitment_create(request):
         try:
             services.commitment_create(actor=request.user, text=form.cleaned_data["text"], week=week)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            _form_errors(form, exc)
         else:
             messages.success(request, "Commitment added.")
             return redirect(f"{_commitments_url()}?week={week.isoformat()}")
-    else:
-        messages.error(request, "Commitment not added: " + " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("goals:commitment-list")
+    # Refused: this week's page again with the typed text and week, and why.
+    messages.error(request, "Commitment not added: " + _error_text(form))
+    return _render_commitments(request, week_start(), form)
 
 
 def _commitments_url() -> str:

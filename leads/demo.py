@@ -20,6 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 
 from leads.models import Activity, FollowUp, IntakeSource, Lead
 
@@ -64,7 +65,13 @@ COMPANIES = [
     "Lumen Solar",
 ]
 LOST_REASONS = ["Chose a competitor", "No budget this year", "Went silent", "Not a fit", "Price"]
-OUTCOMES = {"call": ["connected", "voicemail", "no answer"], "email": ["sent"], "meeting": ["held"], "sms": ["sent"]}
+# The outcomes a rep can pick in the activity form (leads.services.OUTCOMES), most common first.
+OUTCOMES = {
+    "call": ["connected", "connected", "voicemail", "no_answer"],
+    "email": ["sent", "sent", "replied"],
+    "meeting": ["held", "held", "rescheduled"],
+    "sms": ["sent", "replied"],
+}
 
 
 def seed(ctx) -> None:
@@ -112,13 +119,21 @@ def _seed(ctx) -> None:
     saved = neglected_queue = 0
     for lead, plan in zip(leads, plans, strict=True):
         activities.append(
-            Activity(lead=lead, kind=Activity.Kind.ARRIVED, data={"channel": lead.channel}, occurred_at=lead.arrived_at)
+            Activity(
+                lead=lead,
+                kind=Activity.Kind.ARRIVED,
+                data={"channel": lead.channel, "source": lead.source.name if lead.source else ""},
+                occurred_at=lead.arrived_at,
+            )
         )
         if plan["queued"]:
             neglected_queue += now - lead.arrived_at > timedelta(hours=24)
+            activities.append(
+                _assigned(lead, None, None, lead.arrived_at, "Waiting in the team's unassigned queue", "queue")
+            )
             continue
         owner = users[plan["owner"]]
-        activities.append(_assigned(lead, None, owner, lead.assigned_at, "round robin"))
+        activities.append(_assigned(lead, None, owner, lead.assigned_at, "Round-robin", "round_robin"))
         style = STYLES[plan["owner"]]
         contactor = owner
         first_touch = lead.arrived_at + timedelta(minutes=rng.lognormvariate(0, 0.8) * style.speed_minutes)
@@ -127,7 +142,7 @@ def _seed(ctx) -> None:
             if plan["owner"] == "bob" and now - lead.arrived_at > timedelta(days=3) and rng.random() < 0.6:
                 moved = lead.arrived_at + timedelta(hours=rng.uniform(26, 40))
                 contactor = users["carlos"]
-                activities.append(_assigned(lead, owner, contactor, moved, "Not contacted within 24 hours"))
+                activities.append(_assigned(lead, owner, contactor, moved, "Not contacted within 24 hours", "reassign"))
                 lead.owner, lead.assigned_at = contactor, moved
                 first_touch = moved + timedelta(minutes=rng.uniform(10, 60))
                 saved += 1
@@ -150,6 +165,11 @@ def _seed(ctx) -> None:
         )
         for lead, f in follow_ups
     )
+    # Entries and leads were written when they happened, not now (the edit window and the lists
+    # read created_at): auto_now_add set them to now on insert.
+    Activity.objects.filter(lead__in=leads).update(created_at=F("occurred_at"))
+    for lead in leads:
+        lead.created_at = lead.arrived_at
     Lead.objects.bulk_update(
         leads,
         [
@@ -162,6 +182,7 @@ def _seed(ctx) -> None:
             "closed_at",
             "stage",
             "lost_reason",
+            "created_at",
         ],
     )
     won = sum(lead.stage == Lead.Stage.WON for lead in leads)
@@ -172,11 +193,20 @@ def _seed(ctx) -> None:
     )
 
 
-def _assigned(lead, from_owner, to_owner, at, reason) -> Activity:
+def _assigned(lead, from_owner, to_owner, at, reason, how) -> Activity:
+    """The entry leads.services writes for every assignment (same data keys)."""
     return Activity(
         lead=lead,
         kind=Activity.Kind.ASSIGNED,
-        data={"from_owner": from_owner.pk if from_owner else None, "to_owner": to_owner.pk, "reason": reason},
+        body=reason,
+        data={
+            "from_owner": from_owner.pk if from_owner else None,
+            "from_owner_name": str(from_owner) if from_owner else "",
+            "to_owner": to_owner.pk if to_owner else None,
+            "to_owner_name": str(to_owner) if to_owner else "",
+            "reason": reason,
+            "how": how,
+        },
         occurred_at=at,
     )
 
@@ -216,7 +246,8 @@ def _timeline(lead, rep, first_touch, style, rng, now, activities, follow_ups) -
                     kind=Activity.Kind.STAGE,
                     actor=rep,
                     occurred_at=lead.closed_at,
-                    data={"from": stage_path[min(n, 2)], "to": lead.stage},
+                    body=lead.lost_reason,
+                    data={"from": stage_path[min(n, 2)], "to": lead.stage, "lost_reason": lead.lost_reason},
                 )
             )
             return

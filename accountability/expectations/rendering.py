@@ -3,9 +3,13 @@
 Markdown is converted with `markdown` and then sanitised with `nh3` against an allow-list:
 no script or style, no event-handler attributes, links only to http(s) and mailto. Raw HTML
 typed into the Markdown goes through the same sanitiser, so nothing an author writes can run.
+
+Headings are shifted down by HEADING_OFFSET after sanitising: the page has its h1 and each section
+its h2, so an author's `#` becomes h3 and section text never outranks the page's own outline.
 """
 
 import difflib
+import re
 from dataclasses import dataclass
 
 import markdown
@@ -18,11 +22,17 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+HEADING_OFFSET = 2  # page h1, section h2: the author's top level is h3
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def _shift_heading(match: re.Match) -> str:
+    return f"<{match[1]}h{min(int(match[2]) + HEADING_OFFSET, 6)}>"
 
 
 def markdown_to_safe_html(text: str) -> str:
     html = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
-    return nh3.clean(
+    html = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -30,6 +40,9 @@ def markdown_to_safe_html(text: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    # After nh3 the markup is normalised (heading tags carry no attributes, text `<` is escaped),
+    # so this also catches raw <h1> typed into the Markdown.
+    return _HEADING_TAG.sub(_shift_heading, html)
 
 
 @dataclass

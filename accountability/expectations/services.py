@@ -41,6 +41,27 @@ def _require_draft(version: DocumentVersion) -> None:
         raise ValidationError("Only a draft can be changed; published versions are kept as they were.")
 
 
+_DOCUMENT_CREATE_LOCK = 0x45585043  # "EXPC": the advisory lock key for creating documents
+
+
+def _lock_document_creation() -> None:
+    """Serialise document creation up to commit, so the existence check below cannot be passed by
+    two creates at once. It matters most on SQLite: there the unique constraint on `team` with
+    nulls_distinct=False is not created (Django warns models.W047), so nothing in the database stops
+    a second organisation-wide document. PostgreSQL keeps the constraint; the lock only turns a race
+    into the same clear message instead of an IntegrityError.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite has no row locks, but one writer at a
+    time: a write statement (here one that changes nothing) takes the database's write lock first,
+    held to commit, so the next create waits and then sees this one's row."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_DOCUMENT_CREATE_LOCK])
+    else:
+        Document.objects.filter(pk__lt=0).update(title="")
+
+
 @transaction.atomic
 def document_create(*, actor: User, team: Team | None, title: str) -> Document:
     """Create a document (organisation-wide when team is None) with an empty draft version 1."""
@@ -48,6 +69,7 @@ def document_create(*, actor: User, team: Team | None, title: str) -> Document:
     title = title.strip()
     if not title:
         raise ValidationError({"title": "Give the document a title."})
+    _lock_document_creation()
     if Document.objects.filter(team=team).exists():
         which = "The organisation" if team is None else f"{team.name}"
         raise ValidationError({"team": f"{which} already has an expectations document; edit that one."})

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -235,7 +235,9 @@ def draft_edit(request, pk: int):
     return render(request, "expectations/draft_edit.html", _draft_context(document, draft))
 
 
-def _kpi_partial(request, document, draft, kpi_form=None, status=200):
+def _kpi_partial(request, document, draft, kpi_form=None, error: str = ""):
+    """The KPI editor for an htmx request. Always 200, errors included: htmx 2 does not swap a
+    4xx answer by default, so a 400 would leave the admin looking at an unchanged form."""
     return render(
         request,
         "expectations/includes/kpi_editor.html",
@@ -244,8 +246,8 @@ def _kpi_partial(request, document, draft, kpi_form=None, status=200):
             "draft": draft,
             "kpi_form": kpi_form or KpiForm(),
             "sla_available": kpi_module.sla_available(),
+            "kpi_error": error,
         },
-        status=status,
     )
 
 
@@ -269,7 +271,7 @@ def kpi_create(request, pk: int):
             messages.success(request, "KPI added.")
             return redirect("expectations:draft-edit", pk=document.pk)
     if request.htmx:
-        return _kpi_partial(request, document, draft, kpi_form=form, status=400)
+        return _kpi_partial(request, document, draft, kpi_form=form)
     return render(request, "expectations/draft_edit.html", _draft_context(document, draft, kpi_form=form), status=400)
 
 
@@ -281,7 +283,12 @@ def kpi_delete(request, kpi_pk: int):
     try:
         services.kpi_delete(actor=request.user, kpi=kpi)
     except ValidationError as exc:
+        draft = selectors.draft_version(document)
+        if request.htmx and draft is not None:
+            return _kpi_partial(request, document, draft, error=" ".join(exc.messages))
         messages.error(request, " ".join(exc.messages))
+        if request.htmx:  # no editor left to swap into: send the whole page to the list
+            return HttpResponse(headers={"HX-Redirect": reverse("expectations:document-list")})
         return redirect("expectations:document-list")
     draft = selectors.draft_version(document)
     if request.htmx:

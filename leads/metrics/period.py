@@ -61,11 +61,8 @@ class Period:
         zone = _tz(tz)
         return cls(_midnight(date_from, zone), _midnight(date_to + timedelta(days=1), zone))
 
-    @property
-    def q_range(self) -> tuple[datetime, datetime]:
-        return self.start, self.end
-
     def filter(self, field_name: str) -> Q:
+        """`Lead.objects.filter(period.filter("arrived_at"))`: the field in [start, end)."""
         return Q(**{f"{field_name}__gte": self.start, f"{field_name}__lt": self.end})
 
     def __str__(self) -> str:

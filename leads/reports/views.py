@@ -4,7 +4,7 @@ Both read through leads.metrics and leads_visible_to; a team or owner outside wh
 may see is a 404 (never revealing whether it exists).
 """
 
-from urllib.parse import urlencode
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -78,9 +78,11 @@ def dashboard(request):
             "rows": rows,
             "total": total,
             "my_numbers": team is None,
+            # For links to the lead list behind a figure (its arrived_from / arrived_to filters).
+            "period_from": period.start.date(),
+            "period_to": (period.end - timedelta(microseconds=1)).astimezone(period.start.tzinfo).date(),
             "untouched_hours": neglect_untouched_hours(),
             "silent_days": neglect_silent_days(),
-            "query_base": urlencode({k: v for k, v in request.GET.items() if k in ("period", "date_from", "date_to")}),
         },
     )
 

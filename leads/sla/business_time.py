@@ -32,6 +32,8 @@ class Calendar:
     time_zone: str = "UTC"
     hours: Mapping[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
     holidays: frozenset[dt.date] = frozenset()
+    # Windows per local date, computed once: a sweep asks the same few days for thousands of leads.
+    _windows: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def always_open(cls, time_zone: str = "UTC") -> Calendar:
@@ -61,6 +63,13 @@ class Calendar:
 
     def windows_on(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         """The opening windows of one local date, as UTC datetimes (none on a holiday)."""
+        cached = self._windows.get(day)
+        if cached is not None:
+            return cached
+        self._windows[day] = result = self._compute_windows(day)
+        return result
+
+    def _compute_windows(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         if day in self.holidays:
             return []
         tz = self.tz

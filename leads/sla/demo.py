@@ -11,7 +11,7 @@ from accountability.demo import DemoContext
 from accountability.notifications.services import notification_preferences_save
 from leads.models import Lead
 from leads.sla.models import SlaPolicy
-from leads.sla.services import holiday_create, sla_policy_save
+from leads.sla.services import holiday_create, sla_backlog_expire, sla_policy_save
 
 DEMO_VALUES = {
     "first_contact_minutes": 5,
@@ -37,6 +37,13 @@ def seed(ctx: DemoContext) -> None:
     if not SlaPolicy.objects.filter(team=None).exists():
         sla_policy_save(actor=admin, policy=None, team=None, hours=ALL_DAY, **DEMO_VALUES)
         ctx.created.append("SLA: organisation default policy (first contact 5 min, escalation after 5 more)")
+        # The policy is switched on over weeks of demo history that is already late: record
+        # those events as expired so the first sweep does not flood every inbox with
+        # months-old escalations. Only when the policy is created (a second seed_demo changes
+        # nothing, and never expires the leads arriving now, below).
+        expired = sla_backlog_expire(now=ctx.now)
+        if expired:
+            ctx.created.append(f"SLA: {expired} overdue event(s) of the historical leads recorded without notices")
     new_year = dt.date(ctx.now.year + 1, 1, 1)
     from leads.sla.models import Holiday
 

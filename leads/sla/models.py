@@ -146,6 +146,9 @@ class SlaClock(models.Model):
         ACTIVE = "active", "Running"  # steps left to record
         DONE = "done", "Ladder finished"  # every step recorded; still breached until handled
         HANDLED = "handled", "Handled"
+        # Found already past the backfill horizon (first deploy, a policy switched on, a long
+        # outage): recorded so it is never found again, but nobody is told about it.
+        EXPIRED = "expired", "Too old when found (no notices)"
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="sla_clocks")
     kind = models.CharField(max_length=20, choices=Kind.choices)

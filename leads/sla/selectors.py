@@ -7,6 +7,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accountability.models import Team, User
 from accountability.scoping import managed_team_ids
@@ -362,6 +363,24 @@ def escalations_visible_to(user: User) -> QuerySet[SlaClock]:
     return qs.select_related("lead", "lead__owner", "lead__team").order_by("-escalated_at", "-id")
 
 
+def escalations_for_action(user: User) -> QuerySet[SlaClock]:
+    """Escalated due events of the teams this user is accountable for (admin: all), including
+    the ones already handled: acting on one someone else handled says so instead of a 404."""
+    qs = SlaClock.objects.filter(escalated_at__isnull=False)
+    if not user.is_admin:
+        qs = qs.filter(lead__team_id__in=managed_team_ids(user))
+    return qs.select_related("lead", "lead__owner", "lead__team", "actioned_by")
+
+
+def claims_for_action(user: User) -> QuerySet[SlaClock]:
+    """Escalated due events of the user's teams, claimed or not (to say "already claimed")."""
+    from accountability.scoping import member_team_ids
+
+    return SlaClock.objects.filter(escalated_at__isnull=False, lead__team_id__in=member_team_ids(user)).select_related(
+        "lead", "actioned_by"
+    )
+
+
 def claimable_for(user: User) -> QuerySet[SlaClock]:
     """Escalated leads a teammate may claim: claimable clocks of the user's teams, not their own."""
     from accountability.scoping import member_team_ids
@@ -378,13 +397,25 @@ def claimable_for(user: User) -> QuerySet[SlaClock]:
     )
 
 
+def available_reps_filter(prefix: str = "") -> Q:
+    """Who can take a lead today: an active rep who is not away. The same rule as the leads
+    app's round-robin (`leads.services.eligible_reps`, which lives in its services module and
+    takes one team); mirrored here as a filter so the SLA code has one definition of it."""
+    today = timezone.localdate()
+    p = prefix
+    return Q(**{f"{p}role": User.Role.REP, f"{p}is_active": True}) & (
+        Q(**{f"{p}away_until__isnull": True}) | Q(**{f"{p}away_until__lt": today})
+    )
+
+
 def reassign_candidates(team_ids) -> dict[int, list[User]]:
-    """Active members of each team, for the one-click reassign menus (one query)."""
+    """The available reps of each team (see `available_reps_filter`), by name, for the
+    reassign menus (one query): nobody away or deactivated is offered."""
     from accountability.models import Membership
 
     result: dict[int, list[User]] = {}
     for m in (
-        Membership.objects.filter(team_id__in=team_ids, user__is_active=True)
+        Membership.objects.filter(available_reps_filter("user__"), team_id__in=team_ids)
         .select_related("user")
         .order_by("user__first_name", "user__username")
     ):
@@ -399,21 +430,14 @@ def lead_sla_history(lead: Lead) -> list[SlaNotice]:
 
 
 def lead_open_clock(lead: Lead) -> SlaClock | None:
-    return (
+    """The lead's running (or escalated) due event, if it still applies."""
+    clock = (
         SlaClock.objects.filter(lead=lead, state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE])
-        .select_related("policy")
+        .select_related("policy", "follow_up")
         .order_by("-created_at")
         .first()
     )
-
-
-__all__ = [
-    "ClockPlan",
-    "PolicyBook",
-    "current_plan",
-    "describe_values",
-    "escalations_visible_to",
-    "hours_summary",
-    "plan_clock",
-    "policy_for_team",
-]
+    if clock is None:
+        return None
+    follow_up_state = clock.follow_up.state if clock.follow_up_id else None
+    return clock if clock_is_pending(clock, lead, follow_up_state) else None

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -41,9 +42,11 @@ from accountability.models import Membership, Team, User
 from accountability.notifications import kinds
 from accountability.notifications.services import deliveries_requeue, notification_create
 from leads.models import Activity, FollowUp, Lead
+from leads.services import lead_reassign
+from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
-from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock
+from leads.sla.selectors import PolicyBook, available_reps_filter, clock_is_pending, plan_clock, still_pending_q
 
 logger = logging.getLogger(__name__)
 
@@ -69,19 +72,24 @@ class SweepResult:
     clocks_created: list[SlaClock] = field(default_factory=list)
     notices_created: list[SlaNotice] = field(default_factory=list)
     clocks_handled: int = 0
+    clocks_expired: int = 0
     notices_requeued: int = 0
     deliveries_requeued: int = 0
     dry_run: bool = False
 
     def lines(self) -> list[str]:
         verb = "would create" if self.dry_run else "created"
+        to_send = sum(1 for n in self.notices_created if n.state == SlaNotice.State.PENDING)
         out = [
-            f"Sweep at {self.now.isoformat()}: {verb} {len(self.clocks_created)} due event(s), "
-            f"{len(self.notices_created)} notice(s); {self.clocks_handled} handled in time; "
+            f"Sweep at {self.now.isoformat()}: {verb} {len(self.clocks_created)} due event(s) "
+            f"({self.clocks_expired} too old: recorded without notices), "
+            f"{len(self.notices_created)} notice(s) ({to_send} to send, "
+            f"{len(self.notices_created) - to_send} skipped); {self.clocks_handled} handled in time; "
             f"{self.notices_requeued} notice(s) and {self.deliveries_requeued} delivery(ies) enqueued again."
         ]
         for clock in self.clocks_created:
-            out.append(f"  due event: lead {clock.lead_id} {clock.key} due {clock.due_at.isoformat()}")
+            expired = " (too old: no notices)" if clock.state == SlaClock.State.EXPIRED else ""
+            out.append(f"  due event: lead {clock.lead_id} {clock.key} due {clock.due_at.isoformat()}{expired}")
         for notice in self.notices_created:
             who = notice.recipient or "nobody"
             out.append(
@@ -101,6 +109,21 @@ def lookahead() -> dt.timedelta:
     longer than this), so a notice goes out on time, not up to a minute late; the delivery
     still re-checks at that moment that the lead was not handled meanwhile."""
     return dt.timedelta(seconds=getattr(settings, "SLA_SWEEP_LOOKAHEAD_SECONDS", 60))
+
+
+def backfill_horizon() -> dt.timedelta:
+    """How old a breach may be and still be notified (`SLA_BACKFILL_HOURS`, default 24). A due
+    event first found when its due time is older than this (the first sweep after a deploy,
+    a policy switched on, an outage of more than a day) is recorded as expired, without
+    notices; a step of a running clock whose time is older than this is skipped."""
+    hours = getattr(settings, "SLA_BACKFILL_HOURS", None)
+    if hours is None:
+        hours = os.environ.get("SLA_BACKFILL_HOURS", "24")
+    try:
+        return dt.timedelta(hours=max(0.0, float(hours)))
+    except (TypeError, ValueError):
+        logger.warning("SLA_BACKFILL_HOURS=%r is not a number of hours; using 24", hours)
+        return dt.timedelta(hours=24)
 
 
 def sla_sweep(
@@ -124,16 +147,29 @@ def sla_sweep(
 
 def _sweep(result: SweepResult, *, batch: int) -> None:
     book = PolicyBook.load()
-    _discover(result, book)
+    _discover(result, book, expire_before=result.now - backfill_horizon())
+    result.clocks_handled += _close_handled(result.now)
     _advance(result, book, batch=batch)
     result.notices_requeued = _requeue_notices(result.now)
     result.deliveries_requeued = deliveries_requeue(now=result.now)
 
 
+def sla_backlog_expire(*, now: dt.datetime | None = None) -> int:
+    """Record every event already past due at `now` as expired, without notices (the demo's
+    historical leads; a first deploy could do the same). Events not yet due are recorded as
+    running clocks, exactly as the sweep would. Returns how many were expired."""
+    now = now or timezone.now()
+    result = SweepResult(now=now, horizon=now)
+    _discover(result, PolicyBook.load(), expire_before=now)
+    return result.clocks_expired
+
+
 # --- 1. discovery -----------------------------------------------------------------------
 
 
-def _discover(result: SweepResult, book: PolicyBook) -> None:
+def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.datetime) -> None:
+    """Record every due event not yet timed. One whose due time is before `expire_before` is
+    recorded as expired: it will never be found again and never notifies anyone."""
     now = result.horizon  # events whose first step falls within the lookahead
     bounds = book.lower_bounds()
     untouched = (
@@ -195,9 +231,13 @@ def _discover(result: SweepResult, book: PolicyBook) -> None:
     ]
     if not plans:
         return
+    created = timezone.now()
     clocks = []
     for lead, plan in plans:
         steps = plan.steps()
+        expired = plan.due_at < expire_before
+        if expired:
+            result.clocks_expired += 1
         clocks.append(
             SlaClock(
                 lead_id=lead.pk,
@@ -210,22 +250,34 @@ def _discover(result: SweepResult, book: PolicyBook) -> None:
                 overdue_at=plan.overdue_at,
                 escalate_at=plan.escalate_at,
                 escalate2_at=plan.escalate2_at,
-                next_step=steps[0][0],
-                next_at=steps[0][1],
+                next_step="" if expired else steps[0][0],
+                next_at=None if expired else steps[0][1],
+                state=SlaClock.State.EXPIRED if expired else SlaClock.State.ACTIVE,
+                handled_at=result.now if expired else None,
                 policy_id=plan.policy.pk,
                 policy_version=plan.policy.version,
                 policy_values=plan.policy.values(),
                 explanation=plan.explanation,
+                created_at=created,
             )
         )
-    for start in range(0, len(clocks), 2000):
-        chunk = clocks[start : start + 2000]
-        # ON CONFLICT DO NOTHING on (lead, key): a concurrent sweep that got there first wins.
-        SlaClock.objects.bulk_create(chunk, ignore_conflicts=True)
+    # ON CONFLICT DO NOTHING on (lead, key): a concurrent sweep that got there first wins.
+    with transaction.atomic():
+        copy_insert(SlaClock, clocks, CLOCK_INSERT_FIELDS, ignore_conflicts=True)
     result.clocks_created.extend(clocks)
 
 
 # --- 2. advancing clocks ----------------------------------------------------------------
+
+
+def _close_handled(now: dt.datetime) -> int:
+    """Close running clocks whose event was handled (contacted, follow-up done, lead closed), in
+    one UPDATE over the running clocks only (partial index): the lead page stops showing a due
+    time that no longer applies, and those clocks leave the sweep's work at once."""
+    handled = SlaClock.objects.filter(state=SlaClock.State.ACTIVE).exclude(still_pending_q())
+    return SlaClock.objects.filter(pk__in=handled.values("pk")).update(
+        state=SlaClock.State.HANDLED, handled_at=now, next_step="", next_at=None
+    )
 
 
 def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
@@ -235,6 +287,8 @@ def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
                 SlaClock.objects.filter(state=SlaClock.State.ACTIVE, next_at__lte=result.horizon)
                 .select_for_update(skip_locked=True, of=("self",))
                 .select_related("lead", "follow_up")
+                # Only what the ladder needs: a batch is a thousand clocks with their leads.
+                .only(*CLOCK_FIELDS)
                 .order_by("next_at")[:batch]
             )
             if not clocks:
@@ -243,6 +297,33 @@ def _advance(result: SweepResult, book: PolicyBook, *, batch: int) -> None:
         result.notices_created.extend(notices)
         if len(clocks) < batch:
             return
+
+
+CLOCK_FIELDS = (
+    "id",
+    "lead_id",
+    "kind",
+    "anchor_at",
+    "due_at",
+    "remind_at",
+    "overdue_at",
+    "escalate_at",
+    "escalate2_at",
+    "next_step",
+    "next_at",
+    "state",
+    "handled_at",
+    "follow_up_id",
+    "lead__id",
+    "lead__team_id",
+    "lead__owner_id",
+    "lead__stage",
+    "lead__first_contacted_at",
+    "lead__last_activity_at",
+    "lead__next_follow_up_at",
+    "follow_up__id",
+    "follow_up__state",
+)
 
 
 def _step_time(clock: SlaClock, step: str) -> dt.datetime | None:
@@ -266,6 +347,7 @@ def _recipient(book: PolicyBook, clock: SlaClock, step: str) -> tuple[int | None
 
 def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]) -> list[SlaNotice]:
     now, horizon = result.now, result.horizon
+    stale_before = now - backfill_horizon()
     notices: list[SlaNotice] = []
     for clock in clocks:
         follow_up_state = clock.follow_up.state if clock.follow_up_id else None
@@ -275,11 +357,19 @@ def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]
             continue
         order = [s for s in STEPS if _step_time(clock, s) is not None]
         index = order.index(clock.next_step)
+        # The step due now is the last one whose time has passed: the earlier ones were missed
+        # (found late, or the sweep was not running) and are recorded as skipped, so a lead
+        # found hours late tells one person once, not the whole ladder at the same instant.
+        current = max((i for i, s in enumerate(order) if _step_time(clock, s) <= now), default=-1)
         while index < len(order) and _step_time(clock, order[index]) <= horizon:
             step = order[index]
             recipient_id, why_not = _recipient(book, clock, step)
             state, reason = SlaNotice.State.PENDING, ""
-            if recipient_id is None:
+            if index < current:
+                state, reason = SlaNotice.State.SKIPPED, "a later step was already due when recorded"
+            elif _step_time(clock, step) < stale_before:
+                state, reason = SlaNotice.State.SKIPPED, "older than the backfill horizon"
+            elif recipient_id is None:
                 state, reason = SlaNotice.State.SKIPPED, why_not
             elif step == SlaNotice.Step.REMINDER and clock.due_at <= now:
                 # The sweep was not running when the reminder was due: the overdue notice follows.
@@ -305,9 +395,21 @@ def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]
             clock.next_step, clock.next_at = order[index], _step_time(clock, order[index])
     _save_clock_progress(clocks)
     if notices:
+        stamp = timezone.now()
+        for notice in notices:
+            notice.created_at = stamp
         try:
             with transaction.atomic():
-                SlaNotice.objects.bulk_create(notices)
+                copy_insert(SlaNotice, notices, NOTICE_INSERT_FIELDS)
+                if connection.vendor == "postgresql":  # COPY returns no ids: read them back
+                    ids = {
+                        (clock_id, step): pk
+                        for pk, clock_id, step in SlaNotice.objects.filter(
+                            clock_id__in=[c.pk for c in clocks], created_at=stamp
+                        ).values_list("pk", "clock_id", "step")
+                    }
+                    for notice in notices:
+                        notice.pk = ids[(notice.clock_id, notice.step)]
         except IntegrityError:
             # Only possible without row locks (SQLite): record them one by one, skipping the
             # ones another sweep recorded first.
@@ -553,10 +655,8 @@ def _tell_teammates_they_can_claim(*, notice: SlaNotice, lead: Lead, what: str) 
 
 def next_available_rep(lead: Lead) -> User | None:
     """The team's rep with the fewest open leads (then by id), active, not away, not the owner."""
-    today = timezone.localdate()
     return (
-        User.objects.filter(memberships__team_id=lead.team_id, role=User.Role.REP, is_active=True)
-        .filter(Q(away_until__isnull=True) | Q(away_until__lt=today))
+        User.objects.filter(available_reps_filter(), memberships__team_id=lead.team_id)
         .exclude(pk=lead.owner_id)
         .annotate(open_leads=Count("owned_leads", filter=Q(owned_leads__stage__in=OPEN)))
         .order_by("open_leads", "id")
@@ -571,13 +671,6 @@ def _reassign_to_next_rep(*, lead: Lead, reason: str) -> None:
     lead_reassign(actor=None, lead=lead, to_owner=to_owner, reason=reason)
 
 
-def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str) -> Lead:
-    """The leads app's reassignment (timeline entry, follow-up moved, new owner told)."""
-    from leads import services as lead_services
-
-    return lead_services.lead_reassign(actor=actor, lead=lead, to_owner=to_owner, reason=reason)
-
-
 # --- people acting on escalations -------------------------------------------------------
 
 
@@ -588,6 +681,9 @@ def escalation_reassign(*, actor: User, clock: SlaClock, to_owner: User) -> Lead
     clock = SlaClock.objects.select_for_update(of=("self",)).select_related("lead", "lead__team").get(pk=clock.pk)
     if clock.actioned_at is not None:
         raise ValidationError("Someone already acted on this escalation.")
+    if not User.objects.filter(available_reps_filter(), pk=to_owner.pk).exists():
+        why = f"is away until {to_owner.away_until:%d %b}" if to_owner.is_away else "is not an active rep"
+        raise ValidationError({"to_owner": f"{to_owner} {why}: choose an available rep."})
     lead = lead_reassign(
         actor=actor, lead=clock.lead, to_owner=to_owner, reason=f"Escalated lead reassigned by {actor}"
     )
@@ -609,7 +705,16 @@ def escalated_lead_claim(*, actor: User, clock: SlaClock) -> Lead:
         raise ValidationError("You already own this lead.")
     clock.claimable, clock.actioned_at, clock.actioned_by = False, timezone.now(), actor
     clock.save(update_fields=["claimable", "actioned_at", "actioned_by"])
-    return lead_reassign(actor=None, lead=lead, to_owner=actor, reason=f"Claimed by {actor} after escalation")
+    # leads.services.lead_reassign only accepts a manager as actor (a rep may not reassign
+    # leads in general), and its lead_claim only takes unassigned leads. The permission was
+    # checked above (claimable clock, member of the team), so reassign as the system, then
+    # attribute the entry it just wrote, in this same transaction, to the claimant.
+    lead = lead_reassign(actor=None, lead=lead, to_owner=actor, reason=f"Claimed by {actor} after escalation")
+    entry = Activity.objects.filter(lead=lead, kind=Activity.Kind.ASSIGNED).order_by("-id").first()
+    entry.actor = actor
+    entry.data = {**entry.data, "how": "claim"}
+    entry.save(update_fields=["actor", "data"])
+    return lead
 
 
 # --- policies ---------------------------------------------------------------------------

@@ -1,8 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -12,7 +11,13 @@ from accountability.scoping import admin_required, get_visible_or_404, manager_r
 from leads.sla import services
 from leads.sla.forms import HolidayForm, ReassignForm, SlaPolicyForm
 from leads.sla.models import BusinessHours, Holiday, SlaPolicy
-from leads.sla.selectors import claimable_for, escalations_visible_to, reassign_candidates
+from leads.sla.selectors import (
+    claimable_for,
+    claims_for_action,
+    escalations_for_action,
+    escalations_visible_to,
+    reassign_candidates,
+)
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -137,34 +142,46 @@ def escalation_list(request):
 @manager_required
 @require_POST
 def escalation_reassign(request, pk: int):
-    clock = get_visible_or_404(escalations_visible_to(request.user), pk=pk)
+    """One-click reassign. 404 only for an escalation the manager may not see; one another
+    manager already handled, or bad input, answers 200 (htmx swaps only 2xx) with the row
+    saying why."""
+    clock = get_visible_or_404(escalations_for_action(request.user), pk=pk)
+    handled = clock.actioned_at is not None or not escalations_visible_to(request.user).filter(pk=clock.pk).exists()
     form = ReassignForm(request.POST)
     to_owner = None
-    if form.is_valid():
-        to_owner = User.objects.filter(pk=form.cleaned_data["to_owner"], is_active=True).first()
     error = ""
-    if to_owner is None:
-        error = "Choose who takes the lead."
+    if handled:
+        error = "already handled"
+    elif form.is_valid():
+        to_owner = User.objects.filter(pk=form.cleaned_data["to_owner"], is_active=True).first()
+        if to_owner is None:
+            error = "Choose who takes the lead."
     else:
+        error = "Choose who takes the lead."
+    if not error:
         try:
             services.escalation_reassign(actor=request.user, clock=clock, to_owner=to_owner)
         except ValidationError as exc:
             error = " ".join(exc.messages)
+            clock.refresh_from_db()
+            handled = clock.actioned_at is not None
     if request.htmx:
         candidates = reassign_candidates({clock.lead.team_id}).get(clock.lead.team_id, [])
-        clock.refresh_from_db()
         return render(
             request,
             "sla/includes/escalation_row.html",
             {
                 "clock": clock,
                 "candidates": [u for u in candidates if u.pk != clock.lead.owner_id],
-                "error": error,
+                "error": "" if handled else error,
+                "handled": handled,
                 "done_to": None if error else to_owner,
             },
-            status=400 if error else 200,
         )
-    if error:
+    if handled:
+        who = f" by {clock.actioned_by}" if clock.actioned_by else ""
+        messages.info(request, f"{clock.lead}: already handled{who}.")
+    elif error:
         messages.error(request, error)
     else:
         messages.success(request, f"{clock.lead} reassigned to {to_owner}.")
@@ -182,16 +199,16 @@ def claim_list(request):
 @login_required
 @require_POST
 def escalation_claim(request, pk: int):
-    try:
-        clock = claimable_for(request.user).get(pk=pk)
-    except Exception:
-        raise Http404("No claimable lead matches the given query.") from None
+    """404 only for a lead outside the user's teams; one a teammate claimed first says so."""
+    clock = get_visible_or_404(claims_for_action(request.user), pk=pk)
+    if not claimable_for(request.user).filter(pk=clock.pk).exists():
+        who = f" by {clock.actioned_by}" if clock.actioned_by_id else ""
+        messages.info(request, f"{clock.lead} was already handled{who}: nothing to claim.")
+        return redirect("sla:claim-list")
     try:
         lead = services.escalated_lead_claim(actor=request.user, clock=clock)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    except PermissionDenied:
-        raise
     else:
         messages.success(request, f"{lead} is yours now: call them back.")
     return redirect("sla:claim-list")

@@ -2,7 +2,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accountability.expectations import services
-from tests.expectations.factories import published
+from tests.expectations.factories import draft_with_content, published
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,3 +46,23 @@ def test_admin_publishes_v2_rep_acknowledges_and_manager_sees_it(page, browser_l
     expect(alice_row.get_by_test_id("ack-yes")).to_contain_text("Acknowledged")
     bob_row = page.locator('[data-testid="person-status-row"][data-user="bob"]')
     expect(bob_row.get_by_test_id("ack-no")).to_be_visible()
+
+
+def test_admin_sees_a_refused_kpi_in_page_and_then_adds_it(page, browser_login, org):
+    draft = draft_with_content(org["admin"], kpis=0)
+    browser_login(org["admin"])
+    page.goto(f"/expectations/{draft.document_id}/draft/")
+    editor = page.get_by_test_id("kpi-editor")
+    editor.locator("select[name=metric]").select_option("calls")
+    editor.locator("input[name=target]").fill("0")
+    editor.locator("input[name=note]").fill("Kept while I fix the target")
+    editor.get_by_role("button", name="Add KPI").click()
+    # htmx swaps the editor with the error (a 4xx answer would not be swapped at all).
+    expect(editor).to_contain_text("Ensure this value is greater than or equal to 0.01.")
+    expect(editor.locator("input[name=note]")).to_have_value("Kept while I fix the target")
+    expect(editor.locator("select[name=metric]")).to_have_value("calls")
+    editor.locator("input[name=target]").fill("40")
+    editor.get_by_role("button", name="Add KPI").click()
+    expect(editor.get_by_test_id("kpi-row")).to_have_count(1)
+    expect(editor.get_by_test_id("kpi-row")).to_contain_text("Calls at least 40")
+    assert draft.kpis.get().target == 40

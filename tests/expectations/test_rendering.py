@@ -41,3 +41,28 @@ def test_diff_marks_added_and_removed_lines():
         ("same", "c"),
         ("added", "d"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("# Our values", "<h3>Our values</h3>"),
+        ("## Calls", "<h4>Calls</h4>"),
+        ("### Detail", "<h5>Detail</h5>"),
+        ("#### Deeper", "<h6>Deeper</h6>"),
+        ("###### Deepest", "<h6>Deepest</h6>"),
+        ("Setext\n======", "<h3>Setext</h3>"),
+        ("<h1>Raw</h1>", "<h3>Raw</h3>"),
+        ("<h2>Raw two</h2>", "<h4>Raw two</h4>"),
+    ],
+)
+def test_section_headings_never_outrank_the_page_headings(source, expected):
+    # The page is h1 and each section h2: an author's top-level heading becomes h3.
+    html = markdown_to_safe_html(source)
+    assert html == expected
+    assert "<h1" not in html and "<h2" not in html
+
+
+def test_heading_markup_typed_as_text_is_not_shifted():
+    html = markdown_to_safe_html("Write `<h1>` for a title, or &lt;h2&gt;.")
+    assert "&lt;h1&gt;" in html and "&lt;h2&gt;" in html

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accountability.expectations import services
-from accountability.expectations.models import Acknowledgement, DocumentVersion, Kpi
+from accountability.expectations.models import Acknowledgement, Document, DocumentVersion, Kpi
 from accountability.expectations.selectors import covered_users, pending_versions_for
 from accountability.notifications.models import Notification
 from tests.expectations.factories import draft_with_content, published
@@ -214,3 +214,46 @@ def test_inactive_people_and_new_members_are_counted_correctly(org):
     gone = UserFactory(username="gone", role="rep", is_active=False)
     MembershipFactory(user=gone, team=org["north"])
     assert set(covered_users(v1.document)) == {org["alice"], org["bob"], newcomer}
+
+
+def test_the_reminder_task_is_acked_late_as_its_docstring_says():
+    from accountability.expectations.tasks import send_acknowledgement_reminders as task
+
+    # At-least-once needs the message acknowledged after the run (and requeued if the worker dies);
+    # the docstring states the guarantee and the option that gives it.
+    assert task.acks_late is True and task.reject_on_worker_lost is True
+    doc = " ".join(task.__doc__.split())
+    assert "At-least-once: acks_late=True" in doc
+    assert "CELERY_TASK_ACKS_LATE" in doc
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_creating_the_organisation_document_at_once_get_one_and_a_clear_message(org):
+    """The second create waits for the first to commit, then sees its row: the same clear message as
+    a later create, not the database's refusal. On SQLite (no partial unique constraint, W047) this
+    wait is the only thing that keeps a second organisation document out."""
+    import threading
+
+    from django.db import connection
+
+    first_created, outcome = threading.Event(), {}
+
+    def second_admin():
+        first_created.wait(5)
+        try:
+            services.document_create(actor=org["admin"], team=None, title="Org too")
+        except ValidationError as exc:
+            outcome["error"] = exc.message_dict["team"][0]
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=second_admin)
+    thread.start()
+    with transaction.atomic():  # the first admin's create, still uncommitted while the second starts
+        services.document_create(actor=org["admin"], team=None, title="Org")
+        first_created.set()
+        thread.join(0.5)
+        assert thread.is_alive()  # the second create is waiting for this transaction
+    thread.join(5)
+    assert outcome["error"] == "The organisation already has an expectations document; edit that one."
+    assert Document.objects.filter(team=None).count() == 1

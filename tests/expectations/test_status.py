@@ -102,13 +102,18 @@ def test_admin_status_page_query_count_is_constant(org, login, extra, django_ass
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("teams", [1, 8])
-def test_document_list_query_count_is_constant(org, login, teams, django_assert_num_queries):
+@pytest.mark.parametrize(("teams", "people"), [(1, 0), (8, 30)])
+def test_document_list_query_count_is_constant(org, login, teams, people, django_assert_num_queries):
     from tests.factories import TeamFactory
 
-    published(org["admin"])
+    v1 = published(org["admin"])
     for i in range(teams):
         published(org["admin"], team=TeamFactory(name=f"T{i}"), title=f"T{i} extras")
+    for i in range(people):  # more reps under the org document, every third one acknowledged
+        rep = UserFactory(username=f"rep{i}", role="rep")
+        MembershipFactory(user=rep, team=org["north"])
+        if i % 3 == 0:
+            services.acknowledgement_create(actor=rep, version=v1)
     client = login(org["admin"])
     # 2 session + user, 1 unread notices, 2 documents + their live versions, 1 teams without a
     # document, 5 acknowledgement progress (versions, people, team tree, memberships, acknowledgements).
@@ -117,9 +122,10 @@ def test_document_list_query_count_is_constant(org, login, teams, django_assert_
         response = client.get("/expectations/manage/")
     body = response.content.decode()
     assert body.count('data-testid="document-row"') == teams + 1
-    # Nobody has acknowledged yet: the org document asks 6 people (3 reps, 3 managers); each team
-    # document asks nobody (the teams are empty).
-    assert "0 of 6 acknowledged" in body and body.count("0 of 0 acknowledged") == 0
+    # The org document asks the 3 reps and 3 managers of the personas plus the extra reps (of whom
+    # 10 of 30 acknowledged); each team document asks nobody (the teams are empty).
+    acknowledged = len(range(0, people, 3))
+    assert f"{acknowledged} of {6 + people} acknowledged" in body and body.count("0 of 0 acknowledged") == 0
 
 
 def _home_queries(client) -> tuple[int, int]:
@@ -148,18 +154,26 @@ def test_manager_home_panel_adds_a_constant_number_of_queries(org, login):
     assert "acknowledgements outstanding in your teams" in client.get("/").content.decode()
 
 
-@pytest.mark.parametrize("extra", [3, 30])
-def test_current_page_query_count(org, login, extra, django_assert_num_queries):
-    published(org["admin"], kpis=extra % 7)
-    published(org["admin"], team=org["north"], title="North extras", summary="N")
+@pytest.mark.parametrize(("chain", "kpis"), [(1, 1), (6, 3)])
+def test_current_page_query_count(org, login, chain, kpis, django_assert_num_queries):
+    from tests.factories import TeamFactory
+
+    published(org["admin"], kpis=kpis)
+    published(org["admin"], team=org["north"], title="North extras", summary="N", kpis=kpis)
+    parent = org["north"]
+    for i in range(chain):  # a chain of sub-teams under north, each with its own document
+        parent = TeamFactory(name=f"North {i}", parent=parent)
+        published(org["admin"], team=parent, title=f"North {i} extras", summary="N", kpis=kpis)
+    MembershipFactory(user=org["alice"], team=parent)  # alice is in the last: every document covers her
     client = login(org["alice"])
     # 2 session + user, 1 unread, 1 banner, 1 member teams, 2 managed teams (led + tree),
     # 1 team tree (visible and covering documents), 2 current versions + their KPIs,
-    # 1 alice's acknowledgements.
+    # 1 alice's acknowledgements: the same 11 for 3 documents of 1 KPI and 8 documents of 3 KPIs.
     # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
     with django_assert_num_queries(12):
         response = client.get("/expectations/")
-    assert response.content.decode().count('data-testid="current-document"') == 2
+    body = response.content.decode()
+    assert body.count('data-testid="current-document"') == chain + 2
 
 
 def test_rep_home_panel_reuses_the_banner_query(org, login):
@@ -181,3 +195,31 @@ def test_rep_home_panel_reuses_the_banner_query(org, login):
     # however many documents are waiting.
     assert small == large and small[1] == 1
     assert "6 documents to read and acknowledge" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("extra", [3, 30])
+def test_admin_status_page_for_one_team_query_count_is_constant(org, login, extra, django_assert_num_queries):
+    _grow_north(org, extra)
+    client = login(org["admin"])
+    # 2 session + user, 1 unread notices (no banner for admins), 1 team list, 1 team tree of the
+    # chosen team, 5 status queries (people, current versions, team tree, memberships, acknowledgements).
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(11):
+        response = client.get(f"/expectations/status/?team={org['north'].pk}")
+    # alice, bob, maria (north's manager) and the extra reps
+    assert response.content.decode().count('data-testid="person-status-row"') == extra + 3
+
+
+@pytest.mark.parametrize("versions", [2, 8])
+def test_version_page_with_its_history_query_count_is_constant(org, login, versions, django_assert_num_queries):
+    for i in range(versions):
+        v = published(org["admin"], summary=f"Change {i}.")
+    client = login(org["alice"])
+    client.get("/")  # the once-per-session redirect
+    # 2 session + user, 3 visibility (member teams, teams led, team tree), 1 team tree again (the
+    # coverage check), 1 document, 2 version + its KPIs, 1 alice's acknowledgement, 1 unread notices,
+    # 1 banner, 1 the history list; the bindings read nothing (no KPI is bound).
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(14):
+        response = client.get(f"/expectations/{v.document_id}/v{v.number}/")
+    assert response.content.decode().count('<li><a href="/expectations/') == versions

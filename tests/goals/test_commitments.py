@@ -114,3 +114,13 @@ def test_commitment_text_is_escaped(login, alice, bob):
     CommitmentFactory(owner=alice, text="<script>alert(1)</script>")
     text = login(bob).get(reverse("goals:commitment-list")).text
     assert "<script>alert(1)</script>" not in text and "&lt;script&gt;" in text
+
+
+def test_refused_commitment_redisplays_the_typed_text_and_week(login, alice):
+    typed = "ring every <b>open</b> lead " + "y" * 200  # over the 200-character limit
+    response = login(alice).post(reverse("goals:commitment-create"), {"text": typed, "week": "next"})
+    assert response.status_code == 200
+    assert "Commitment not added" in response.text and "at most 200 characters" in response.text
+    assert "ring every &lt;b&gt;open&lt;/b&gt; lead yyy" in response.text
+    assert '<option value="next" selected>' in response.text
+    assert not Commitment.objects.exists()

@@ -184,3 +184,27 @@ def test_commitments_page_query_count_is_constant(login, django_assert_num_queri
     with django_assert_num_queries(8):
         response = client.get(reverse("goals:commitment-list"))
     assert response.text.count('data-testid="commitment"') == people + 1
+
+
+def test_times_render_in_the_viewers_time_zone(login, alice, maria):
+    """03:30 UTC on 16 Nov is 19:30 on 15 Nov in Los Angeles (UTC-8): the check-in, the history and
+    the proposal date read in the viewer's zone. The site-wide middleware activates the user's zone;
+    `override` stands in for it here, and the user's own zone is set so both agree."""
+    from goals.models import CheckIn, GoalEvent
+
+    moment = dt.datetime(2026, 11, 16, 3, 30, tzinfo=dt.UTC)
+    goal = GoalFactory(owner=alice, status=Goal.Status.PROPOSED)
+    CheckIn.objects.filter(pk=CheckInFactory(goal=goal, value=Decimal(2)).pk).update(created_at=moment)
+    GoalEvent.objects.create(goal=goal, actor=alice, kind=GoalEvent.Kind.PROPOSED)
+    GoalEvent.objects.filter(goal=goal).update(created_at=moment)
+    Goal.objects.filter(pk=goal.pk).update(created_at=moment)
+    for user in (alice, maria):
+        user.time_zone = "America/Los_Angeles"
+        user.save(update_fields=["time_zone"])
+    with timezone.override("America/Los_Angeles"):
+        detail = login(maria).get(reverse("goals:goal-detail", args=[goal.pk])).text
+        listing = login(maria).get(reverse("goals:goal-list")).text
+    assert "by Alice" in detail and "on 15 Nov 19:30" in detail  # the check-in
+    assert "· 15 Nov 2026 19:30" in detail  # the history entry
+    assert "16 Nov" not in detail.split("History", 1)[1]
+    assert "proposed 15 Nov" in listing

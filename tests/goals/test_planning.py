@@ -279,8 +279,32 @@ def test_manager_gets_404_on_a_team_they_do_not_manage_on_the_board(login, maria
     assert login(maria).get(reverse("goals:board"), {"team": south.pk}).status_code == 404
 
 
-def test_recent_figure_for_someone_not_visible_shows_nothing(login, maria, charlie):
-    response = login(maria).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": f"user:{charlie.pk}"})
+@pytest.mark.parametrize(
+    ("who", "owner"),
+    [
+        ("maria", "user:charlie"),  # another team's rep
+        ("maria", "team:south"),  # another team
+        ("alice", "user:bob"),  # a rep sees only their own figures
+        ("maria", "user:999999"),  # nobody
+        ("maria", "x"),  # malformed
+    ],
+)
+def test_recent_figure_for_an_owner_not_visible_is_404(login, org, who, owner):
+    kind, _, name = owner.partition(":")
+    if name in org:
+        owner = f"{kind}:{org[name].pk}"
+    response = login(org[who]).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": owner})
+    assert response.status_code == 404
+
+
+def test_recent_figure_for_a_rep_the_manager_runs(login, maria, alice):
+    response = login(maria).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": f"user:{alice.pk}"})
+    assert response.status_code == 200
+    assert "last 30 days" in response.text
+
+
+def test_goal_form_shows_no_recent_figure_for_an_owner_not_visible(login, maria, charlie):
+    response = login(maria).get(reverse("goals:goal-create"), {"metric": "calls", "owner": f"user:{charlie.pk}"})
     assert response.status_code == 200
     assert "Choose a built-in metric" in response.text
 
@@ -333,3 +357,40 @@ def test_head_of_sales_board_opens_on_the_whole_org(login, helen, alice, charlie
     GoalFactory(owner=charlie, title="Charlie demos", **dates)
     text = login(helen).get(reverse("goals:board")).text
     assert "Team goals board: Sales" in text and "Alice demos" in text and "Charlie demos" in text
+
+
+def test_refused_reject_redisplays_the_typed_reason_with_the_message(login, alice, maria):
+    goal = GoalFactory(owner=alice, status=Goal.Status.PROPOSED)
+    typed = "Too low <b>aim</b> for 15. " + "x" * 1000  # over the 1000-character limit
+    response = login(maria).post(reverse("goals:goal-reject", args=[goal.pk]), {"reason": typed})
+    assert response.status_code == 200  # the page again, not a redirect that drops the text
+    assert "Not rejected" in response.text and "at most 1000 characters" in response.text
+    assert "Too low &lt;b&gt;aim&lt;/b&gt; for 15. xxx" in response.text
+    goal.refresh_from_db()
+    assert goal.status == Goal.Status.PROPOSED
+    assert not goal.events.filter(kind=GoalEvent.Kind.REJECTED).exists()
+
+
+def test_refused_check_in_redisplays_the_typed_figure_and_comment(login, alice):
+    goal = GoalFactory(owner=alice)
+    response = login(alice).post(
+        reverse("goals:checkin-create", args=[goal.pk]), {"value": "-3", "comment": "after the <i>Acme</i> call"}
+    )
+    assert response.status_code == 200
+    assert "Check-in not recorded" in response.text
+    assert 'value="-3"' in response.text
+    assert 'value="after the &lt;i&gt;Acme&lt;/i&gt; call"' in response.text
+    assert not goal.check_ins.exists()
+    assert not goal.events.filter(kind=GoalEvent.Kind.CHECK_IN).exists()
+
+
+def test_approve_with_an_over_long_comment_redisplays_it_and_approves_nothing(login, alice, maria):
+    goal = GoalFactory(owner=alice, status=Goal.Status.PROPOSED)
+    typed = "Good <b>stretch</b>. " + "z" * 1000  # over the 1000-character limit: it was silently dropped
+    response = login(maria).post(reverse("goals:goal-approve", args=[goal.pk]), {"comment": typed})
+    assert response.status_code == 200
+    assert "Not approved" in response.text and "at most 1000 characters" in response.text
+    assert "Good &lt;b&gt;stretch&lt;/b&gt;. zzz" in response.text
+    goal.refresh_from_db()
+    assert goal.status == Goal.Status.PROPOSED
+    assert not goal.events.filter(kind=GoalEvent.Kind.APPROVED).exists()

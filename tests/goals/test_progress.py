@@ -115,3 +115,28 @@ def test_board_and_rep_page_show_the_same_live_figure(november, login, alice, ma
     for user, url in ((alice, reverse("goals:goal-list")), (maria, reverse("goals:board"))):
         text = login(user).get(url).text
         assert "Twenty calls" in text and '<span data-testid="actual">8</span>' in text and "80.0 % of pace" in text
+
+
+def test_manual_goals_read_their_latest_check_in_in_one_portable_query(november, alice, bob):
+    """The latest check-in per goal (latest time, then latest id on a tie) in one query, without
+    PostgreSQL's DISTINCT ON: `make run` defaults to SQLite, where DISTINCT ON crashed every page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from goals.models import CheckIn
+    from goals.progress import actual_values
+    from tests.goals.factories import CheckInFactory
+
+    tie = GoalFactory(owner=alice)  # two check-ins at the same moment: the later row wins
+    CheckInFactory(goal=tie, value=Decimal(3))
+    CheckInFactory(goal=tie, value=Decimal(4))
+    older_row_later = GoalFactory(owner=bob)  # a back-dated row does not win over a later one
+    first = CheckInFactory(goal=older_row_later, value=Decimal(7))
+    CheckInFactory(goal=older_row_later, value=Decimal(2))
+    CheckIn.objects.filter(pk=first.pk).update(created_at=NOW + dt.timedelta(minutes=1))
+    silent = GoalFactory(owner=alice)
+    with CaptureQueriesContext(connection) as ctx:
+        values = actual_values([tie, older_row_later, silent], now=NOW)
+    assert values == {tie.pk: Decimal(4), older_row_later.pk: Decimal(7), silent.pk: None}
+    assert len(ctx.captured_queries) == 1
+    assert "DISTINCT ON" not in ctx.captured_queries[0]["sql"].upper()

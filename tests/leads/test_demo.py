@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db.models import Max
+from django.db.models import F, Max
 
 from accountability.demo import seed_org
 from leads import demo
@@ -43,12 +43,14 @@ def test_demo_derived_columns_match_the_timeline(ctx):
         open_due = lead.follow_ups.filter(state=FollowUp.State.OPEN).values_list("due_at", flat=True)
         assert list(open_due) == ([lead.next_follow_up_at] if lead.next_follow_up_at else [])
         assert (lead.closed_at is not None) == (lead.stage in Lead.CLOSED_STAGES)
+        assert lead.created_at == lead.arrived_at
+        assert not lead.activities.exclude(created_at=F("occurred_at")).exists()  # none editable today
         if lead.stage == Lead.Stage.LOST:
             assert lead.lost_reason
         if lead.owner_id:
             assert lead.activities.filter(kind="assigned", data__to_owner=lead.owner_id).exists()
         else:
-            assert not lead.activities.filter(kind="assigned").exists()
+            assert lead.activities.filter(kind="assigned", data__how="queue", data__to_owner=None).exists()
 
 
 def test_demo_tells_the_story(ctx):

@@ -58,6 +58,12 @@ def test_period_month_and_range_follow_the_time_zone():
     assert str(ny) == "2026-11-02 to 2026-11-03"
 
 
+def test_period_filter_is_half_open(org):
+    at_start = LeadFactory(owner=org["alice"], arrived_at=PERIOD.start)
+    LeadFactory(owner=org["alice"], arrived_at=PERIOD.end)
+    assert list(Lead.objects.filter(PERIOD.filter("arrived_at"))) == [at_start]
+
+
 def test_period_rejects_naive_and_reversed():
     with pytest.raises(ValueError):
         Period(datetime(2026, 1, 1), datetime(2026, 2, 1))

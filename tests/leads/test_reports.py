@@ -55,6 +55,11 @@ def test_manager_sees_a_row_per_rep_and_the_team_total(org, login):
     # Each figure leads to the leads behind it: the neglected count opens the report for that rep.
     assert f"{NEGLECTED}?owner={org['bob'].pk}" in body
     assert f"{NEGLECTED}?team={org['north'].pk}" in body
+    # Received opens the lead list for that rep and the period's arrival dates.
+    period = response.context["period"]
+    lead_list = reverse("leads:lead-list")
+    assert f"{lead_list}?owner={org['bob'].pk}&amp;arrived_from={period.start:%Y-%m-%d}" in body
+    assert f"{lead_list}?owner={org['bob'].pk}&amp;untouched=on" in body  # Bob's lead was never contacted
 
 
 def test_what_the_manager_sees_about_a_rep_is_what_the_rep_sees(org, login):

@@ -69,3 +69,19 @@ def test_admin_changes_the_default_policy(page, browser_login, org):
     page.get_by_role("button", name="Save policy").click()
     expect(page.get_by_test_id("policy-list")).to_contain_text("First contact within 30 minutes")
     assert SlaPolicy.objects.get(team=None).version == 2
+
+
+def test_rep_chooses_sms_for_overdue_leads_with_a_valid_phone(page, browser_login, org):
+    from accountability.notifications.models import NotificationPreference
+
+    browser_login(org["alice"])
+    page.goto("/notifications/preferences/")
+    page.get_by_label("A lead of yours is overdue: SMS").check()
+    page.get_by_label("Mobile number for SMS").fill("12")
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_text("This is not a valid phone number.")).to_be_visible()
+    page.get_by_label("Mobile number for SMS").fill("+44 20 7946 0958")
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_text("Notification preferences saved.")).to_be_visible()
+    expect(page.get_by_label("Mobile number for SMS")).to_have_value("+442079460958")
+    assert NotificationPreference.objects.get(user=org["alice"], kind="sla_overdue").sms

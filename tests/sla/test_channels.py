@@ -167,3 +167,19 @@ def test_deliveries_are_unique_per_channel(maria_with_phone):
     notification = escalation_to(maria_with_phone)
     with pytest.raises(IntegrityError), transaction.atomic():
         Delivery.objects.create(notification=notification, channel="email", address="x@example.com")
+
+
+@pytest.mark.parametrize("count", [5, 50])
+@override_settings(SMS_BACKEND="tests.sla.test_channels.BrokenSms", NOTIFICATION_MAX_ATTEMPTS=1)
+def test_outbox_query_count_is_constant(maria_with_phone, org, login, django_assert_num_queries, count):
+    for i in range(count):
+        sms = escalation_to(maria_with_phone, key=f"e{i}").deliveries.get(channel="sms")
+        delivery_attempt(delivery_id=sms.pk)
+        OutboxBackend().send(to="+14155552671", body=f"m{i}", reference=f"r{i}")
+    client = login(org["admin"])
+    # session, user, unread count, failed deliveries with notice and recipient, pending count,
+    # SMS outbox (an admin has no expectations banner query)
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(7):
+        page = client.get("/notifications/outbox/").content.decode()
+    assert page.count("provider down") == count

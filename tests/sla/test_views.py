@@ -1,15 +1,17 @@
 """SLA pages: policies (admins), escalations (managers), claims, the lead panel."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from accountability.notifications.models import Notification
 from leads.sla import services
 from leads.sla.models import Holiday, SlaClock, SlaPolicy
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, MembershipFactory, UserFactory
 from tests.sla.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
@@ -219,9 +221,59 @@ def test_reassign_to_someone_outside_the_team_is_refused(org, login):
     response = login(org["maria"]).post(
         f"/sla/escalations/{clock.pk}/reassign/", {"to_owner": org["charlie"].pk}, headers={"HX-Request": "true"}
     )
-    assert response.status_code == 400 and "is not an active member" in response.content.decode()
+    # 200: htmx swaps only 2xx responses; the row shows the error in place.
+    assert response.status_code == 200 and "is not an active member" in response.content.decode()
+    assert 'role="alert"' in response.content.decode()
     lead.refresh_from_db()
     assert lead.owner == org["alice"]
+
+
+def test_reassign_of_an_escalation_another_manager_handled_says_who_and_when(org, login):
+    SlaPolicyFactory()
+    (lead,) = escalate(owner=org["alice"], team=org["north"])
+    clock = SlaClock.objects.get()
+    url = f"/sla/escalations/{clock.pk}/reassign/"
+    assert login(org["helen"]).post(url, {"to_owner": org["bob"].pk}, headers={"HX-Request": "true"}).status_code == 200
+    handled_at = timezone.localtime(SlaClock.objects.get().actioned_at)
+    response = login(org["maria"]).post(url, {"to_owner": org["alice"].pk}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert escape(f"Already handled by {org['helen']} at {handled_at:%H:%M}.") in html
+    assert "<select" not in html  # nothing left to do on that row
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]
+    # Without htmx: a message on the page it came from.
+    response = login(org["maria"]).post(url, {"to_owner": org["alice"].pk}, follow=True)
+    assert escape(f"already handled by {org['helen']}") in response.content.decode()
+
+
+def test_reassign_of_an_escalation_whose_lead_was_contacted_says_so(org, login):
+    SlaPolicyFactory()
+    (lead,) = escalate(owner=org["alice"], team=org["north"])
+    clock = SlaClock.objects.get()
+    type(lead).objects.filter(pk=lead.pk).update(first_contacted_at=timezone.now())
+    response = login(org["maria"]).post(
+        f"/sla/escalations/{clock.pk}/reassign/", {"to_owner": org["bob"].pk}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "Already handled: the lead was followed up or closed." in (
+        response.content.decode()
+    )
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"]
+
+
+def test_a_lead_a_teammate_claimed_first_says_so_instead_of_404(org, login):
+    SlaPolicyFactory(on_escalation="claim")
+    (lead,) = escalate(owner=org["alice"], team=org["north"], name="Claim Race")
+    clock = SlaClock.objects.get()
+    dana = UserFactory(username="dana", first_name="Dana", last_name="Kim", role="rep")
+    MembershipFactory(user=dana, team=org["north"])
+    assert login(org["bob"]).post(f"/sla/claimable/{clock.pk}/claim/").status_code == 302
+    response = login(dana).post(f"/sla/claimable/{clock.pk}/claim/", follow=True)
+    assert response.status_code == 200
+    assert escape(f"{lead} was already handled by {org['bob']}: nothing to claim.") in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]
 
 
 def test_lead_names_are_escaped(org, login):
@@ -274,6 +326,10 @@ def test_teammate_claims_an_escalated_lead_when_the_policy_allows(org, login):
     assert login(org["bob"]).post(f"/sla/claimable/{clock.pk}/claim/").status_code == 302
     lead.refresh_from_db()
     assert lead.owner == org["bob"]
+    # The timeline says bob took it (not "System"), as a claim.
+    entry = lead.activities.get(kind="assigned")
+    assert entry.actor == org["bob"] and entry.data["how"] == "claim"
+    assert entry.data["from_owner"] == org["alice"].pk and entry.body == f"Claimed by {org['bob']} after escalation"
 
 
 # --- lead panel -------------------------------------------------------------------------
@@ -289,3 +345,155 @@ def test_lead_panel_says_which_policy_and_due_time_apply_and_why(org):
     html = render_to_string("sla/includes/lead_panel.html", {"lead": lead})
     assert "First contact due Mon 23 Nov 09:15 EST: arrived Fri 20 Nov 18:40, 15 minutes of business time" in html
     assert "organisation default v1" in html and "America/New_York" in html
+
+
+def test_lead_panel_drops_a_due_time_that_no_longer_applies(org):
+    SlaPolicyFactory()
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=timezone.now() - dt.timedelta(minutes=20))
+    services.sla_sweep()
+    assert "First contact due" in render_to_string("sla/includes/lead_panel.html", {"lead": lead})
+    type(lead).objects.filter(pk=lead.pk).update(first_contacted_at=timezone.now(), last_activity_at=timezone.now())
+    lead.refresh_from_db()
+    html = render_to_string("sla/includes/lead_panel.html", {"lead": lead})
+    assert "First contact due" not in html
+    assert "Next follow-up date needed by" in html  # contacted, no follow-up date: that clock runs now
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_claim_list_query_count_is_constant(org, login, django_assert_num_queries, count):
+    SlaPolicyFactory(on_escalation="claim")
+    escalate(count, owner=org["alice"], team=org["north"])
+    client = login(org["bob"])
+    # session, user, unread count, expectations banner, member teams, claimable clocks with
+    # lead, owner and team
+    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
+    with django_assert_num_queries(7):
+        page = client.get("/sla/claimable/").content.decode()
+    assert page.count(">Claim</button>") == count
+
+
+# --- reassign menu ----------------------------------------------------------------------
+
+
+def test_reassign_menu_preselects_nobody_and_offers_only_available_reps(org, login):
+    SlaPolicyFactory()
+    escalate(owner=org["alice"], team=org["north"])
+    away = UserFactory(username="aaron", first_name="Aaron", role="rep", away_until=timezone.localdate())
+    gone = UserFactory(username="abby", first_name="Abby", role="rep", is_active=False)
+    back = UserFactory(
+        username="dana", first_name="Dana", role="rep", away_until=timezone.localdate() - dt.timedelta(1)
+    )
+    for user in (away, gone, back):
+        MembershipFactory(user=user, team=org["north"])
+    html = login(org["maria"]).get("/sla/escalations/").content.decode()
+    select = html[html.index('<select name="to_owner"') : html.index("</select>")]
+    assert "required" in select.split(">")[0]
+    options = [line.strip() for line in select.splitlines()[1:]]
+    # The empty choice comes first (nothing pre-selected); then bob and dana, by name. Aaron is
+    # away today, Abby deactivated, alice owns the lead, maria is the manager, not a rep.
+    assert options[0] == '<option value="">Choose a rep…</option>'
+    names = [o.split(">")[1].split("<")[0] for o in "".join(options).split("<option")[2:]]
+    assert names == [str(org["bob"]), str(back)]
+
+
+def test_reassign_with_nobody_chosen_changes_nothing(org, login):
+    SlaPolicyFactory()
+    (lead,) = escalate(owner=org["alice"], team=org["north"])
+    clock = SlaClock.objects.get()
+    response = login(org["maria"]).post(
+        f"/sla/escalations/{clock.pk}/reassign/", {"to_owner": ""}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "Choose who takes the lead." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"]
+    assert SlaClock.objects.get().actioned_at is None
+
+
+def test_reassign_to_a_rep_who_is_away_is_refused(org, login):
+    SlaPolicyFactory()
+    (lead,) = escalate(owner=org["alice"], team=org["north"])
+    clock = SlaClock.objects.get()
+    bob = org["bob"]
+    type(bob).objects.filter(pk=bob.pk).update(away_until=timezone.localdate() + dt.timedelta(days=3))
+    response = login(org["maria"]).post(
+        f"/sla/escalations/{clock.pk}/reassign/", {"to_owner": bob.pk}, headers={"HX-Request": "true"}
+    )
+    until = (timezone.localdate() + dt.timedelta(days=3)).strftime("%d %b")
+    assert response.status_code == 200
+    assert escape(f"{bob} is away until {until}: choose an available rep.") in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"]
+
+
+# --- lead panel after the event was handled ---------------------------------------------
+
+
+def _panel(lead):
+    lead.refresh_from_db()
+    return render_to_string("sla/includes/lead_panel.html", {"lead": lead})
+
+
+@pytest.mark.parametrize("how", ["contacted", "follow_up_done", "follow_up_replaced", "closed"])
+def test_lead_panel_forgets_the_next_step_as_soon_as_the_event_no_longer_holds(org, how):
+    from leads.models import FollowUp
+    from tests.sla.factories import FollowUpFactory
+
+    SlaPolicyFactory()
+    now = timezone.now()
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=now - dt.timedelta(minutes=20))
+    Lead = type(lead)
+    if how.startswith("follow_up"):
+        Lead.objects.filter(pk=lead.pk).update(first_contacted_at=now - dt.timedelta(hours=1))
+        follow_up = FollowUpFactory(lead=lead, due_at=now - dt.timedelta(minutes=5))
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=follow_up.due_at)
+    services.sla_sweep(now=now)
+    assert "Next: escalation to the team" in _panel(lead)  # overdue recorded; escalation next
+    # Handled before the next sweep: the panel must not say what the sweep will no longer do.
+    if how == "contacted":
+        Lead.objects.filter(pk=lead.pk).update(first_contacted_at=now, last_activity_at=now)
+    elif how == "follow_up_done":
+        FollowUp.objects.filter(pk=follow_up.pk).update(state="done", done_at=now)
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=None, last_activity_at=now)
+    elif how == "follow_up_replaced":
+        FollowUp.objects.filter(pk=follow_up.pk).update(state="cancelled")
+        later = now + dt.timedelta(days=2)
+        FollowUpFactory(lead=lead, due_at=later)
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=later)
+    else:
+        Lead.objects.filter(pk=lead.pk).update(stage="lost", closed_at=now)
+    html = _panel(lead)
+    assert "Next:" not in html and "(overdue)" not in html and "Escalated" not in html
+
+
+# --- time zones -------------------------------------------------------------------------
+
+
+def test_sla_pages_show_times_in_the_viewers_zone_and_label_the_teams(org, login):
+    # The site-wide middleware activates the viewer's zone (their own here); timezone.override
+    # stands in for it when rendering the panel alone.
+    policy = SlaPolicyFactory()
+    for viewer in ("maria", "admin"):
+        org[viewer].time_zone = "Asia/Tokyo"
+        org[viewer].save()
+    org["north"].time_zone = "America/New_York"
+    org["north"].save()
+    (lead,) = escalate(owner=org["alice"], team=org["north"], name="Zoned Lead")
+    clock = SlaClock.objects.get()
+    tokyo = clock.due_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
+    with timezone.override("Asia/Tokyo"):
+        page = login(org["maria"]).get("/sla/escalations/").content.decode()
+        assert f"due {tokyo:%a %d %b %H:%M}" in page
+        panel = render_to_string("sla/includes/lead_panel.html", {"lead": lead})
+        notice = lead.sla_notices.order_by("-created_at", "-id").first()
+        assert f"{notice.created_at.astimezone(dt.timezone(dt.timedelta(hours=9))):%d %b %H:%M} JST" in panel
+        # The due time is about the team's hours: in its zone, labelled.
+        ny = clock.due_at.astimezone(ZoneInfo("America/New_York"))
+        assert f"due {ny:%a %d %b %H:%M} E" in panel  # EST or EDT
+        changed = login(org["admin"]).get("/sla/policies/").content.decode()
+        assert f"Changed {policy.updated_at.astimezone(dt.timezone(dt.timedelta(hours=9))):%d %b %Y %H:%M}" in changed
+
+
+def test_reps_find_the_claimable_pool_in_the_navbar(org, login):
+    page = login(org["alice"]).get("/").content.decode()
+    assert '<a class="nav-link" href="/sla/claimable/">Leads to save</a>' in page
+    assert 'href="/sla/claimable/"' not in login(org["maria"]).get("/").content.decode()

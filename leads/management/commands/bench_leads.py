@@ -115,7 +115,7 @@ class Command(BaseCommand):
 
     def insert_leads(self, cursor, now, n, rep_ids, team_ids):
         # One row per lead with its random draws, then every derived column worked out from
-        # them so the row is as leads.services would have left it: 2% wait in the queue, 88% of
+        # them so the row is as leads.services would have left it: 2% wait in the queue, 95% of
         # the others are contacted (3% of those by a teammate who saved it) with a skewed time
         # to first contact; the older a lead, the likelier it is closed (won or lost, and old
         # never-contacted ones lost as unreachable); open ones were touched in the last days and
@@ -132,7 +132,7 @@ class Command(BaseCommand):
             ), base AS (
                 SELECT d.*, (%(team_ids)s::int[])[r] AS team_id,
                        CASE WHEN u_queue < 0.02 THEN NULL ELSE (%(rep_ids)s::int[])[r] END AS owner_id,
-                       CASE WHEN u_queue >= 0.02 AND u_contact < 0.88
+                       CASE WHEN u_queue >= 0.02 AND u_contact < 0.95
                             THEN LEAST(arrived + power(u_speed, 4) * interval '2 days', %(now)s) END AS fca
                 FROM draws d
             ), staged AS (
@@ -158,7 +158,7 @@ class Command(BaseCommand):
                 FROM staged2 s
             ), final AS (
                 -- Open leads were mostly touched in the last few days; their next follow-up is
-                -- between a day before and five days after the last touch (some overdue).
+                -- up to a week ahead, or up to a day overdue for about one in eight.
                 SELECT c.*,
                        CASE WHEN fca IS NULL THEN NULL
                             WHEN closed_at IS NOT NULL THEN closed_at
@@ -178,7 +178,7 @@ class Command(BaseCommand):
                         ELSE owner_id END,
                    last_at,
                    CASE WHEN fca IS NOT NULL AND stage NOT IN ('won', 'lost')
-                        THEN last_at + (u_next * 6 - 1) * interval '1 day' END,
+                        THEN GREATEST(last_at + interval '1 hour', %(now)s + (u_next * 8 - 1) * interval '1 day') END,
                    closed_at, %(now)s, %(now)s
             FROM final
             ORDER BY arrived
@@ -220,7 +220,7 @@ class Command(BaseCommand):
                         ELSE (ARRAY['call','call','call','call','email','email','meeting','sms','note','call'])[
                              1 + ((l.id + k) %% 10)] END,
                    CASE WHEN k = 1 THEN l.first_contacted_by_id ELSE COALESCE(l.owner_id, l.first_contacted_by_id) END,
-                   (ARRAY['connected','voicemail','no answer','sent'])[1 + ((l.id * 7 + k) %% 4)], '', '{}'::jsonb,
+                   (ARRAY['connected','voicemail','no_answer','sent'])[1 + ((l.id * 7 + k) %% 4)], '', '{}'::jsonb,
                    l.first_contacted_at + (l.last_activity_at - l.first_contacted_at) * ((k - 1)::float / n),
                    l.first_contacted_at
             FROM (SELECT *, GREATEST(1, round((1 + id %% 17) * %(scale)s))::int AS n

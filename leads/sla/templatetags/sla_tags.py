@@ -1,4 +1,5 @@
 from django import template
+from django.conf import settings
 from django.utils import timezone
 
 from leads.sla.models import SlaClock
@@ -32,7 +33,9 @@ def sla_lead_panel(lead):
     """Which policy applies to the lead, its due time and why, and what was sent."""
     book = PolicyBook.load()
     policy = book.policy_for(lead.team_id)
-    tz = book.teams[lead.team_id].time_zone if lead.team_id in book.teams else "UTC"
+    # The team's zone, labelled wherever shown (local_text adds the abbreviation); times that
+    # are not about the team's hours (the history) render in the viewer's active zone.
+    tz = book.teams[lead.team_id].time_zone if lead.team_id in book.teams else settings.TIME_ZONE
     clock = lead_open_clock(lead)
     plan = None
     if clock is None or not lead.is_open:
