@@ -1,11 +1,28 @@
 import zoneinfo
+from collections.abc import Callable
 
 import phonenumbers
 from django import forms
+from django.core.exceptions import ValidationError
 
 from accountability.models import Team, User
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+
+
+def add_service_errors(
+    form: forms.Form, exc: ValidationError, *, field_for: Callable[[str], str] | None = None
+) -> None:
+    """Put a service's ValidationError on the form fields it names, the rest on the form itself.
+
+    `field_for` maps a service's field name to the form's when the two differ.
+    """
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            field = field_for(name) if field_for else name
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 def normalise_phone(raw: str) -> str:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from kombu import Connection
 
 from accountability.expectations.views import first_view_redirect
-from accountability.forms import PersonForm, TeamForm
+from accountability.forms import PersonForm, TeamForm, add_service_errors
 from accountability.models import Membership, Team, User
 from accountability.scoping import admin_required, managed_team_ids, member_team_ids
 from accountability.services import person_update, team_save
@@ -98,7 +98,7 @@ def team_edit(request, pk: int | None = None):
             try:
                 team = team_save(actor=request.user, team=team, **form.cleaned_data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Team “{team.name}” saved.")
                 return redirect("team-list")
@@ -131,7 +131,7 @@ def person_edit(request, pk: int):
             try:
                 person_update(actor=request.user, person=person, **form.cleaned_data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"{person} updated.")
                 return redirect("people-list")
@@ -146,11 +146,3 @@ def person_edit(request, pk: int):
             }
         )
     return render(request, "accountability/person_form.html", {"form": form, "person": person})
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)

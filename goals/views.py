@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accountability.forms import add_service_errors
 from accountability.models import Membership, Team, User
 from accountability.scoping import descendant_team_ids, get_visible_or_404, manager_required, users_visible_to
 from goals import metric_source, services
@@ -42,16 +43,6 @@ from goals.selectors import (
     week_start,
 )
 from goals.services import EDITABLE_FIELDS
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 def _error_text(form) -> str:
@@ -119,7 +110,7 @@ def goal_create(request):
             else:
                 goal = services.goal_propose(actor=user, **fields)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Goal set." if assigning else "Goal proposed: your manager will review it.")
             return redirect("goals:goal-detail", pk=goal.pk)
@@ -150,7 +141,7 @@ def goal_edit(request, pk: int):
         try:
             services.goal_update(actor=user, goal=goal, comment=form.cleaned_data["comment"], **fields)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Goal updated.")
             return redirect("goals:goal-detail", pk=goal.pk)
@@ -266,7 +257,7 @@ def goal_reject(request, pk: int):
         try:
             services.goal_reject(actor=request.user, goal=goal, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Rejected “{goal.title}”.")
             return redirect("goals:goal-detail", pk=goal.pk)
@@ -288,7 +279,7 @@ def checkin_create(request, pk: int):
                 actor=request.user, goal=goal, value=form.cleaned_data["value"], comment=form.cleaned_data["comment"]
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Check-in recorded.")
             return redirect("goals:goal-detail", pk=goal.pk)
@@ -449,7 +440,7 @@ def commitment_create(request):
         try:
             services.commitment_create(actor=request.user, text=form.cleaned_data["text"], week=week)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Commitment added.")
             return redirect(f"{_commitments_url()}?week={week.isoformat()}")

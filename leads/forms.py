@@ -5,19 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils.text import slugify
 
+from accountability.forms import add_service_errors  # noqa: F401 - re-exported for the leads views
 from accountability.models import Team, User
 from accountability.scoping import managed_team_ids, member_team_ids, teams_visible_to, users_visible_to
 from leads.models import Activity, IntakeSource, Lead, TeamIntakeSettings
 from leads.services import OUTCOMES, _normalise_phone, normalise_email
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form fields it names (or the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 class ContactFieldsMixin(forms.Form):

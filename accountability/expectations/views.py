@@ -11,17 +11,9 @@ from accountability.expectations import selectors, services
 from accountability.expectations.forms import DocumentCreateForm, DraftForm, KpiForm, PublishForm
 from accountability.expectations.models import SECTION_FIELDS, SECTIONS, Document, DocumentVersion
 from accountability.expectations.rendering import SectionDiff, diff_lines
+from accountability.forms import add_service_errors
 from accountability.models import Team, User
 from accountability.scoping import admin_required, descendant_team_ids, managed_team_ids, manager_required
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
 
 # --- Reading ---------------------------------------------------------------------------------
 
@@ -177,7 +169,7 @@ def document_create(request):
         try:
             document = services.document_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"“{document.title}” created: write version 1, then publish it.")
             return redirect("expectations:draft-edit", pk=document.pk)
@@ -263,7 +255,7 @@ def kpi_create(request, pk: int):
         try:
             services.kpi_add(actor=request.user, version=draft, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             draft = selectors.draft_version(document)
             if request.htmx:
@@ -310,7 +302,7 @@ def version_publish(request, pk: int):
                 actor=request.user, version=draft, change_summary=form.cleaned_data["change_summary"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, f"Version {version.number} published: everyone it covers is asked to acknowledge it."

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accountability.forms import add_service_errors
 from accountability.models import User
 from accountability.scoping import admin_required, get_visible_or_404, manager_required
 from leads.sla import services
@@ -20,14 +21,9 @@ from leads.sla.selectors import (
 )
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            if field.startswith("day_"):
-                field = f"day{field[4:]}_closes"
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+def _policy_field(name: str) -> str:
+    """The policy service names a weekday's error `day_<n>`; the form shows it under its closing time."""
+    return f"day{name[4:]}_closes" if name.startswith("day_") else name
 
 
 def _back(request, default: str):
@@ -65,7 +61,7 @@ def policy_edit(request, pk: int | None = None):
             try:
                 policy = services.sla_policy_save(actor=request.user, policy=policy, team=team, hours=hours, **values)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc, field_for=_policy_field)
             else:
                 messages.success(request, f"{policy.scope_label}: policy saved (version {policy.version}).")
                 return redirect("sla:policy-list")
@@ -101,7 +97,7 @@ def holiday_create(request):
         try:
             holiday = services.holiday_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc, field_for=_policy_field)
         else:
             messages.success(request, f"Holiday {holiday} added.")
             return redirect("sla:policy-list")
