@@ -72,7 +72,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="lead",
-            index=models.Index(fields=["received_by", "arrived_at"], name="lead_received_arrived"),
+            index=models.Index(
+                fields=["received_by", "arrived_at"], include=["first_contacted_at"], name="lead_received_arrived"
+            ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
     ]
