@@ -106,6 +106,7 @@ def _seed(ctx) -> None:
             source=website if team_name == "Inbound East" else None,
             team=teams[team_name],
             owner=None if queued else users[owner_name],
+            received_by=None if queued else users[owner_name],  # kept when Maria reassigns it below
             value=Decimal(rng.choice([500, 1200, 2500, 4000, 7500, 12000, 25000])),
             arrived_at=arrived,
             assigned_at=None if queued else arrived + timedelta(minutes=1),

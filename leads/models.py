@@ -101,6 +101,12 @@ class Lead(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_leads"
     )  # null: waiting in the team's unassigned queue
+    # The rep the lead was first assigned to (intake, manual entry or a claim from the queue).
+    # Set once by leads.services and never changed by a reassignment: the metrics' "received"
+    # and "saved" attribution (leads.metrics) read it. Indexed with arrived_at (lead_received_arrived).
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
     lost_reason = models.CharField(max_length=200, blank=True)
@@ -147,6 +153,12 @@ class Lead(models.Model):
                 fields=["team", "arrived_at"],
                 condition=Q(owner__isnull=True, stage__in=["new", "contacted", "qualified", "proposal"]),
                 name="lead_team_queue",
+            ),
+            # Leads received per rep in a period (leads.metrics): also serves lookups by received_by
+            # alone. first_contacted_at is INCLUDEd (PostgreSQL) so the received/contacted/speed
+            # figures come from an index-only scan: no heap page per lead.
+            models.Index(
+                fields=["received_by", "arrived_at"], include=["first_contacted_at"], name="lead_received_arrived"
             ),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),

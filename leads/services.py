@@ -165,6 +165,17 @@ def _next_round_robin(rule: TeamIntakeSettings) -> User | None:
     return (after or reps)[0]
 
 
+def _set_owner(lead: Lead, owner: User, *, at) -> None:
+    """Give the lead to `owner`. The first assignment to a rep (intake, manual entry or a claim
+    from the queue) also makes them the rep who received it; a reassignment never changes that."""
+    if lead.received_by_id is None:
+        # A lead that already had an owner (made before received_by existed) was received by them.
+        lead.received_by_id = lead.owner_id or owner.pk
+    lead.owner = owner
+    lead.assigned_at = at
+    lead.save(update_fields=["owner", "assigned_at", "received_by", "updated_at"])
+
+
 def _write_assigned(*, lead: Lead, actor: User | None, from_owner: User | None, reason: str, how: str) -> Activity:
     return Activity.objects.create(
         lead=lead,
@@ -208,9 +219,7 @@ def _assign_new(*, lead: Lead, rule: TeamIntakeSettings, actor: User | None) -> 
             how="queue",
         )
         return
-    lead.owner = owner
-    lead.assigned_at = timezone.now()
-    lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+    _set_owner(lead, owner, at=timezone.now())
     rule.last_assigned = owner
     rule.save(update_fields=["last_assigned", "updated_at"])
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Round-robin", how="round_robin")
@@ -310,9 +319,7 @@ def lead_create(
         data={"channel": channel, "source": source.name if source else ""},
     )
     if owner is not None:
-        lead.owner = owner
-        lead.assigned_at = now
-        lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+        _set_owner(lead, owner, at=now)
         how = "manual"
         reason = "Entered by the owner" if actor is not None and actor.pk == owner.pk else "Chosen when entered"
         _write_assigned(lead=lead, actor=actor, from_owner=None, reason=reason, how=how)
@@ -359,9 +366,7 @@ def lead_claim(*, actor: User, lead: Lead) -> Lead:
         raise ValidationError("Someone already owns this lead.")
     if not lead.is_open:
         raise ValidationError("This lead is closed.")
-    lead.owner = actor
-    lead.assigned_at = timezone.now()
-    lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+    _set_owner(lead, actor, at=timezone.now())
     FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=actor)
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Claimed from the queue", how="claim")
     return lead
@@ -386,9 +391,7 @@ def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str
     if errors:
         raise ValidationError(errors)
     from_owner = lead.owner
-    lead.owner = to_owner
-    lead.assigned_at = timezone.now()
-    lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+    _set_owner(lead, to_owner, at=timezone.now())
     FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=to_owner)
     entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how="reassign")
     _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}")

@@ -51,6 +51,9 @@ from leads.services import (
 )
 
 PAGE_SIZE = 25
+# My day shows at most this many rows per section, most urgent first; the rest are one click
+# away in the lead list (the section's count and link say how many).
+MY_DAY_SECTION_CAP = 25
 
 
 # --- My day ------------------------------------------------------------------------------------
@@ -61,13 +64,26 @@ def my_day_context(request, **extra) -> dict:
     (UserTimeZoneMiddleware); "today" is computed in the same zone."""
     tz = user_time_zone(request.user)
     day = my_day(request.user, tz=tz)
-    return {"day": day, "day_tz": tz, "now": timezone.now(), "log_form": ActivityForm(auto_id=False), **extra}
+    return {"day": day, "day_tz": tz, "now": timezone.now(), "section_cap": MY_DAY_SECTION_CAP, **extra}
 
 
 @login_required
 @require_GET
 def my_day_view(request):
     return render(request, "leads/my_day.html", my_day_context(request))
+
+
+@login_required
+@require_GET
+def quick_log_form(request, pk: int):
+    """One My day row's quick-log form, fetched by htmx when the rep clicks "Log" on the row.
+
+    My day renders only a "Log" button per row (rendering a hundred forms with their outcome
+    menus was most of the page's time); the form comes here on demand and then posts to
+    activity-create like before, which answers with the refreshed sections."""
+    lead = lead_get_for_user(request.user, pk)
+    context = {"lead": lead, "log_form": ActivityForm(auto_id=False)}
+    return render(request, "leads/includes/quick_log_form.html", context)
 
 
 # --- list and export ------------------------------------------------------------------------------

@@ -32,10 +32,10 @@ ATTRIBUTION RULES (how each figure is decided; every figure can be explained dow
 
 - Cohort. Lead figures (received, contacted, speed to lead) are about the leads that
   *arrived* in the period (`Lead.arrived_at` in [start, end)).
-- Received. A lead counts as received by the rep of its *initial assignment*: an `assigned`
-  timeline entry whose `data["from_owner"]` is empty (from intake or the unassigned queue to a
-  rep; leads.services writes one on every assignment with {"from_owner", "to_owner", "reason"}).
-  A later reassignment (from_owner set) does not move the lead out of the first rep's figures:
+- Received. A lead counts as received by the rep of its *initial assignment*, stored on the
+  lead as `Lead.received_by` (leads.services sets it on the first assignment to a rep: intake,
+  manual entry, or a claim from the unassigned queue; the timeline's `assigned` entry with an
+  empty `data["from_owner"]` records the same fact). A later reassignment does not change it:
   the rep it was given to stays accountable for how fast it was contacted. Team and everyone
   totals count each lead of the team once, including leads still in the unassigned queue, so a
   team total can exceed the sum of its reps.
@@ -45,7 +45,7 @@ ATTRIBUTION RULES (how each figure is decided; every figure can be explained dow
   interpolation) over the contacted leads of the cohort. Never-contacted leads are not in the
   percentiles; they show as received minus contacted and as neglected.
 - Saved leads. A rep saves a lead when they make its first contact (`first_contacted_by`, at a
-  time in the period) without having received it (no initial assignment to them): a teammate
+  time in the period) without having received it (`Lead.received_by` is someone else or nobody): a teammate
   who rescues a neglected lead, or the rep it was reassigned to. The saver keeps that credit
   even though the lead stays in the first rep's received figures. A team's saved leads are
   its members' saves; everyone's are all saves.

@@ -8,9 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, models
-from django.db.models import Aggregate, Count, Exists, F, FloatField, Func, OuterRef, Q, Sum
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.metrics.catalogue import LOGGABLE_KINDS, Metric, Scorecard, _round
@@ -55,19 +54,9 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def _initial_assignments():
-    """`assigned` entries that gave a lead to its first rep (from intake or the queue)."""
-    from leads.models import Activity
-
-    qs = Activity.objects.filter(kind=Activity.Kind.ASSIGNED).annotate(
-        to_owner_id=Cast(KeyTextTransform("to_owner", "data"), models.IntegerField())
-    )
-    # from_owner is JSON null (what leads.services writes) or missing.
-    if connection.vendor == "postgresql":
-        # data ->> 'from_owner' IS NULL covers both, and is the predicate of the partial indexes
-        # in leads/migrations/0002_metrics_indexes.py.
-        return qs.annotate(from_owner_txt=KeyTextTransform("from_owner", "data")).filter(from_owner_txt__isnull=True)
-    return qs.filter(Q(data__from_owner=None) | Q(data__from_owner__isnull=True))
+def _not_received_by_first_contact() -> Q:
+    """The lead was not first assigned to the person who first contacted it (saved leads)."""
+    return Q(received_by__isnull=True) | ~Q(received_by_id=F("first_contacted_by_id"))
 
 
 # --- The figure groups -------------------------------------------------------------------------
@@ -106,23 +95,26 @@ class _Scope:
 
 def _cohort(scope: _Scope, period: Period) -> dict:
     """Per rep: received, contacted, speed to lead (totals: see _lead_totals)."""
-    # An assignment cannot precede the lead's arrival, so occurred_at >= start is implied;
-    # stating it lets PostgreSQL use the (to_owner, occurred_at) index on assignments.
-    qs = _initial_assignments().filter(
-        to_owner_id__in=scope.user_ids, occurred_at__gte=period.start, **_range("lead__arrived_at", period)
-    )
+    from leads.models import Lead
+
+    # Lead.received_by is the rep of the initial assignment (leads.services sets it once);
+    # the index lead_received_arrived answers (received_by, arrived_at) directly.
+    qs = Lead.objects.filter(received_by_id__in=scope.user_ids, **_range("arrived_at", period))
+    # COUNT(*) rather than COUNT(id): with first_contacted_at INCLUDEd in lead_received_arrived,
+    # PostgreSQL answers from the index alone (index-only scan) instead of visiting a heap page
+    # per lead (a team's leads are spread over the whole table).
     aggregates = {
-        "leads_received": Count("lead_id", distinct=True),
-        "leads_contacted": Count("lead_id", distinct=True, filter=Q(lead__first_contacted_at__isnull=False)),
+        "leads_received": Count("*"),
+        "leads_contacted": Count("first_contacted_at"),  # counts the non-null ones: the contacted leads
     }
     in_sql = _percentiles_in_sql()
     if in_sql:
-        minutes = EpochMinutes(F("lead__first_contacted_at"), F("lead__arrived_at"))
+        minutes = EpochMinutes(F("first_contacted_at"), F("arrived_at"))
         aggregates["median"] = PercentileCont(minutes, 0.5)
         aggregates["p90"] = PercentileCont(minutes, 0.9)
     out: dict = {}
-    for row in qs.values("to_owner_id").annotate(**aggregates):
-        out[row["to_owner_id"]] = {
+    for row in qs.values("received_by_id").annotate(**aggregates):
+        out[row["received_by_id"]] = {
             "leads_received": row["leads_received"],
             "leads_contacted": row["leads_contacted"],
             "speed_to_lead_median": _round(row.get("median")),
@@ -131,8 +123,8 @@ def _cohort(scope: _Scope, period: Period) -> dict:
     if not in_sql:
         # SQLite fallback (documented above): fetch the contacted leads' two timestamps.
         values: dict = {}
-        contacted = qs.filter(lead__first_contacted_at__isnull=False)
-        for key, arrived, first in contacted.values_list("to_owner_id", "lead__arrived_at", "lead__first_contacted_at"):
+        contacted = qs.filter(first_contacted_at__isnull=False)
+        for key, arrived, first in contacted.values_list("received_by_id", "arrived_at", "first_contacted_at"):
             values.setdefault(key, []).append((first - arrived).total_seconds() / 60)
         for key, minutes_list in values.items():
             minutes_list.sort()
@@ -213,16 +205,11 @@ def _saved(scope: _Scope, period: Period) -> dict:
 
     rows = (
         Lead.objects.filter(first_contacted_by_id__in=scope.user_ids, **_range("first_contacted_at", period))
-        .exclude(Exists(_received_by_first_contact()))
+        .filter(_not_received_by_first_contact())
         .values("first_contacted_by_id")
         .annotate(n=Count("id"))
     )
     return {r["first_contacted_by_id"]: {"saved": r["n"]} for r in rows}
-
-
-def _received_by_first_contact():
-    """Was this lead initially assigned to the person who first contacted it? (saved leads)"""
-    return _initial_assignments().filter(lead_id=OuterRef("pk"), to_owner_id=OuterRef("first_contacted_by_id"))
 
 
 def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str]) -> dict:
@@ -253,7 +240,7 @@ def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str])
         aggregates["neglected"] = Count("id", filter=neglect_condition(now))
     if "saved" in groups:
         first_contact = Q(first_contacted_by__isnull=False, **_range("first_contacted_at", period))
-        aggregates["saved"] = Count("id", filter=first_contact & ~Q(Exists(_received_by_first_contact())))
+        aggregates["saved"] = Count("id", filter=first_contact & _not_received_by_first_contact())
     row = qs.aggregate(**aggregates)
     values = {k: v for k, v in row.items() if k not in ("median", "p90")}
     if "cohort" in groups:

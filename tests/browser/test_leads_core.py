@@ -27,6 +27,7 @@ def test_rep_logs_a_call_from_my_day_and_the_lead_leaves_overdue(page, browser_l
     expect(row).to_have_count(1)
     page.evaluate("window.__noReload = true")  # survives only if the page is not reloaded
 
+    row.get_by_test_id("quick-log-open").click()  # the row's form is fetched on demand (htmx)
     row.get_by_label("Kind").select_option("call")
     row.get_by_label("Outcome").select_option("connected")
     row.get_by_label("Note").fill("Agreed to a demo")
@@ -120,6 +121,7 @@ def test_quick_log_without_outcome_keeps_the_note_in_the_row(page, browser_login
     browser_login(org["alice"])
     page.goto("/leads/my-day/")
     row = page.get_by_test_id("day-row").filter(has_text="Fresh Fred")
+    row.get_by_test_id("quick-log-open").click()
     row.get_by_label("Kind").select_option("email")
     row.get_by_label("Note").fill("Wants the price list")
     row.get_by_role("button", name="Log").click()

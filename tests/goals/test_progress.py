@@ -54,7 +54,7 @@ def test_no_activity_yet_is_zero_and_behind(november, alice):
 
 
 def _received(user, arrived, minutes_to_contact):
-    lead = LeadFactory(owner=user, arrived_at=arrived)
+    lead = LeadFactory(owner=user, received_by=user, arrived_at=arrived)
     ActivityFactory(lead=lead, actor=None, kind="assigned", data={"from_owner": None, "to_owner": user.pk})
     if minutes_to_contact is not None:
         contacted = arrived + dt.timedelta(minutes=minutes_to_contact)

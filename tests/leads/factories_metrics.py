@@ -1,7 +1,8 @@
 """Factories for the metrics tests: leads with a consistent timeline, and follow-ups.
 
 `received_lead` builds a lead as leads.services would leave it after capture and
-assignment: an `assigned` entry {"from_owner": None, "to_owner": owner} at arrival, and the
+assignment: `received_by` = owner and an `assigned` entry {"from_owner": None, "to_owner": owner}
+at arrival, and the
 first contact (when given) as a call entry that sets first_contacted_at/by.
 """
 
@@ -62,7 +63,7 @@ def received_lead(
         stage=stage,
         closed_at=closed_at,
         value=value,
-        **extra,
+        **{"received_by": owner, **extra},
     )
     assign(lead, owner, at=arrived_at)
     if first_contacted_at:

@@ -419,3 +419,66 @@ def test_only_owner_or_manager_logs_on_a_lead(org):
     activity_log(actor=org["maria"], lead=lead, kind="call", outcome="connected")
     activity_log(actor=org["helen"], lead=lead, kind="note", body="Head of sales looked")
     assert lead.activities.filter(kind__in=["call", "note"]).count() == 2
+
+
+# --- received_by: the rep of the first assignment (leads.metrics attribution) ----------------
+
+
+def test_received_by_is_the_first_assignee_and_survives_reassignment(org):
+    lead = _new(org["north"]).lead  # round-robin: alice first
+    assert lead.owner == org["alice"] and lead.received_by == org["alice"]
+    lead_reassign(actor=org["maria"], lead=lead, to_owner=org["bob"], reason="Alice is on leave")
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"] and lead.received_by == org["alice"]
+
+
+def test_received_by_is_set_by_a_manual_owner(org):
+    lead = _new(org["north"], owner=org["bob"]).lead
+    lead.refresh_from_db()
+    assert lead.received_by == org["bob"]
+
+
+def test_a_claim_from_the_queue_is_the_first_assignment(org):
+    TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
+    lead = _new(org["north"]).lead
+    lead.refresh_from_db()
+    assert lead.received_by is None  # waiting in the queue: nobody received it yet
+    lead_claim(actor=org["bob"], lead=lead)
+    lead_reassign(actor=org["maria"], lead=lead, to_owner=org["alice"], reason="Bob is away")
+    lead.refresh_from_db()
+    assert (lead.owner, lead.received_by) == (org["alice"], org["bob"])
+
+
+def test_reassigning_a_lead_without_received_by_credits_its_previous_owner(org):
+    lead = LeadFactory(owner=org["alice"], team=org["north"])  # made before received_by existed
+    lead_reassign(actor=org["maria"], lead=lead, to_owner=org["bob"], reason="Alice is on leave")
+    lead.refresh_from_db()
+    assert lead.received_by == org["alice"]
+
+
+def test_backfill_migration_reads_the_first_assignment_or_the_owner(org):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    from leads.models import Activity
+
+    backfill = importlib.import_module("leads.migrations.0005_lead_received_by").backfill
+    north = org["north"]
+    reassigned = LeadFactory(owner=org["bob"], team=north)  # alice first, then bob
+    for frm, to in ((None, None), (None, org["alice"]), (org["alice"], org["bob"])):  # queue, claim, reassign
+        Activity.objects.create(
+            lead=reassigned,
+            kind="assigned",
+            data={"from_owner": frm.pk if frm else None, "to_owner": to.pk if to else None},
+        )
+    no_timeline = LeadFactory(owner=org["bob"], team=north)
+    queued = LeadFactory(owner=None, team=north)
+    backfill(apps, SimpleNamespace(connection=connection))
+    for lead in (reassigned, no_timeline, queued):
+        lead.refresh_from_db()
+    assert reassigned.received_by == org["alice"]
+    assert no_timeline.received_by == org["bob"]
+    assert queued.received_by is None

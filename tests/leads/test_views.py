@@ -266,7 +266,10 @@ def _visible_outcomes(form_html: str) -> list[str]:
 def test_quick_log_lists_only_the_outcomes_of_the_chosen_kind(org, login):
     lead = overdue_lead(org["alice"], org["north"], name="Late one")
     c = login(org["alice"])
+    # My day renders a "Log" button per row; the form is fetched into the row on demand
     body = c.get("/leads/my-day/").content.decode()
+    assert f'hx-get="/leads/{lead.pk}/quick-log/"' in body and 'data-testid="quick-log"' not in body
+    body = c.get(f"/leads/{lead.pk}/quick-log/", **HTMX).content.decode()
     form = body[body.index('data-testid="quick-log"') :]
     form = form[: form.index("</form>")]
     # a call by default: the call outcomes, once each (not Sent/Replied twice from email and SMS)
@@ -313,8 +316,34 @@ def test_my_day_query_count_is_constant(org, login, django_assert_num_queries, r
         LeadFactory(owner=None, team=org["north"], name=f"Q{i}")
     c = login(org["alice"])
     # session, user, unread count, expectations banner, user time zone (team), member teams,
-    # my leads, queue.
+    # my leads, queue. Unchanged by rendering a "Log" button instead of a form per row.
     _count_queries(django_assert_num_queries, c, "/leads/my-day/", 8)
+
+
+def test_quick_log_form_is_fetched_per_row_and_scoped(org, login, django_assert_num_queries):
+    lead = overdue_lead(org["alice"], org["north"], name="Late one")
+    c = login(org["alice"])
+    # session, user, user time zone (middleware), the lead (scoped to alice), unread count
+    # (context processor): whatever the number of rows on My day
+    with django_assert_num_queries(5):
+        response = c.get(f"/leads/{lead.pk}/quick-log/", **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert f'hx-post="/leads/{lead.pk}/activities/"' in body and 'name="from" value="my-day"' in body
+    assert login(org["charlie"]).get(f"/leads/{lead.pk}/quick-log/").status_code == 404
+    assert c.post(f"/leads/{lead.pk}/quick-log/").status_code == 405
+
+
+def test_my_day_sections_show_the_25_most_urgent_and_link_to_the_rest(org, login):
+    now = timezone.now()
+    for i in range(30):
+        lead = LeadFactory(owner=org["alice"], team=org["north"], name=f"New {i:02d}")
+        Lead.objects.filter(pk=lead.pk).update(arrived_at=now - timedelta(minutes=100 - i))
+    body = login(org["alice"]).get("/leads/my-day/").content.decode()
+    assert body.count('data-testid="day-row"') == 25
+    assert "New 00" in body and "New 24" in body and "New 25" not in body  # oldest arrivals first
+    assert "Showing the 25 most urgent of 30." in body
+    assert "/leads/?untouched=on&sort=arrived" in body
 
 
 # --- lead detail --------------------------------------------------------------------------------

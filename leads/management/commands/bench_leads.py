@@ -165,11 +165,11 @@ class Command(BaseCommand):
                             ELSE GREATEST(fca, %(now)s - power(u_last, 2) * interval '12 days') END AS last_at
                 FROM closed c
             )
-            INSERT INTO leads_lead (name, company, email, phone, channel, team_id, owner_id, value, stage,
-                lost_reason, notes, arrived_at, assigned_at, first_contacted_at, first_contacted_by_id,
+            INSERT INTO leads_lead (name, company, email, phone, channel, team_id, owner_id, received_by_id, value,
+                stage, lost_reason, notes, arrived_at, assigned_at, first_contacted_at, first_contacted_by_id,
                 last_activity_at, next_follow_up_at, closed_at, created_at, updated_at)
             SELECT 'Bench lead ' || g, 'Company ' || (g %% 5000), 'lead' || g || '@bench.example', '', 'api',
-                   team_id, owner_id, round((u_value * 20000)::numeric, 2), stage,
+                   team_id, owner_id, owner_id, round((u_value * 20000)::numeric, 2), stage,
                    CASE WHEN stage <> 'lost' THEN '' WHEN fca IS NULL THEN 'unreachable' ELSE 'price' END, '',
                    arrived, CASE WHEN owner_id IS NOT NULL THEN arrived + interval '1 minute' END,
                    fca,
