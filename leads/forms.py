@@ -191,6 +191,10 @@ class LeadFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search")
     stage = forms.ChoiceField(choices=[("", "Any stage"), ("open", "Open"), *Lead.Stage.choices], required=False)
     owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Any owner")
+    # The rep a lead was first assigned to: what the dashboard's "received" counts, reassignments aside.
+    received_by = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Anyone", label="First assigned to"
+    )
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="Any team")
     source = forms.ModelChoiceField(queryset=IntakeSource.objects.none(), required=False, empty_label="Any source")
     overdue = forms.BooleanField(required=False, label="Follow-up overdue")
@@ -212,6 +216,7 @@ class LeadFilterForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = users_visible_to(user).filter(is_active=True).order_by("first_name")
+        self.fields["received_by"].queryset = self.fields["owner"].queryset
         self.fields["team"].queryset = teams_visible_to(user)
         self.fields["source"].queryset = IntakeSource.objects.filter(team__in=teams_visible_to(user))
 
@@ -231,7 +236,7 @@ class LeadFilterForm(forms.Form):
             qs = qs.filter(stage__in=Lead.OPEN_STAGES)
         elif d.get("stage"):
             qs = qs.filter(stage=d["stage"])
-        for field in ("owner", "team", "source"):
+        for field in ("owner", "received_by", "team", "source"):
             if d.get(field):
                 qs = qs.filter(**{field: d[field]})
         if d.get("overdue"):

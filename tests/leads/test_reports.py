@@ -55,11 +55,25 @@ def test_manager_sees_a_row_per_rep_and_the_team_total(org, login):
     # Each figure leads to the leads behind it: the neglected count opens the report for that rep.
     assert f"{NEGLECTED}?owner={org['bob'].pk}" in body
     assert f"{NEGLECTED}?team={org['north'].pk}" in body
-    # Received opens the lead list for that rep and the period's arrival dates.
+    # Received opens the lead list of the leads first assigned to that rep in the period.
     period = response.context["period"]
     lead_list = reverse("leads:lead-list")
-    assert f"{lead_list}?owner={org['bob'].pk}&amp;arrived_from={period.start:%Y-%m-%d}" in body
-    assert f"{lead_list}?owner={org['bob'].pk}&amp;untouched=on" in body  # Bob's lead was never contacted
+    assert f"{lead_list}?received_by={org['bob'].pk}&amp;arrived_from={period.start:%Y-%m-%d}" in body
+    assert f"{lead_list}?received_by={org['bob'].pk}&amp;untouched=on" in body  # Bob's lead was never contacted
+
+
+def test_received_link_lists_the_leads_behind_the_figure_after_a_reassignment(org, login):
+    from leads.services import lead_reassign
+
+    lead = received_lead(org["bob"], arrived_at=ago(days=2))
+    lead_reassign(actor=org["maria"], lead=lead, to_owner=org["alice"], reason="Bob is on leave")
+    client = login(org["maria"])
+    rows = rows_by_rep(client.get(DASHBOARD))
+    assert rows["bob"].leads_received == 1 and rows["alice"].leads_received == 0
+    lead_list = reverse("leads:lead-list")
+    assert client.get(f"{lead_list}?received_by={org['bob'].pk}").context["page"].paginator.count == 1
+    assert client.get(f"{lead_list}?received_by={org['alice'].pk}").context["page"].paginator.count == 0
+    assert client.get(f"{lead_list}?owner={org['alice'].pk}").context["page"].paginator.count == 1
 
 
 def test_what_the_manager_sees_about_a_rep_is_what_the_rep_sees(org, login):

@@ -153,10 +153,10 @@ def test_list_query_count_is_constant(org, login, django_assert_num_queries, row
         LeadFactory(owner=org["alice"], source=IntakeSourceFactory(team=org["north"]))
     c = login(org["maria"])
     # session, user, unread-count (navbar), managed teams + team tree (scoping), user time zone,
-    # count, page of leads (owner/team/source joined), owner/team/source filter choices
-    # (team tree again for each visible-set helper that is not cached), expectations banner (1):
-    # constant whatever the rows.
-    _count_queries(django_assert_num_queries, c, "/leads/", 13)
+    # count, page of leads (owner/team/source joined), owner/first-assigned/team/source filter
+    # choices (team tree again for each visible-set helper that is not cached), expectations
+    # banner (1): constant whatever the rows.
+    _count_queries(django_assert_num_queries, c, "/leads/", 14)
 
 
 # --- My day ----------------------------------------------------------------------------------------
