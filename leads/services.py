@@ -375,10 +375,25 @@ def lead_claim(*, actor: User, lead: Lead) -> Lead:
 @transaction.atomic
 def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str) -> Lead:
     """Move a lead to another rep of its team, with a reason (a manager, an admin, or the system)."""
-    reason = (reason or "").strip()
     lead = Lead.objects.select_for_update(of=("self",)).select_related("team", "owner").get(pk=lead.pk)
     if actor is not None and not can_manage_team(actor, lead.team):
         raise ValidationError("Only the team's manager or an admin can reassign a lead.")
+    return _move_owner(lead=lead, actor=actor, to_owner=to_owner, reason=reason, how="reassign")
+
+
+@transaction.atomic
+def lead_take_over(*, actor: User, lead: Lead, reason: str) -> Lead:
+    """A teammate takes over a lead someone else owns, on the timeline as their own act.
+
+    The caller decides when that is allowed (the SLA claim pool opens an escalated lead to its
+    team); this checks only that the actor is an active member of the lead's team.
+    """
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("team", "owner").get(pk=lead.pk)
+    return _move_owner(lead=lead, actor=actor, to_owner=actor, reason=reason, how="claim")
+
+
+def _move_owner(*, lead: Lead, actor: User | None, to_owner: User, reason: str, how: str) -> Lead:
+    reason = (reason or "").strip()
     errors = {}
     if not reason:
         errors["reason"] = "Say why the lead is being reassigned."
@@ -393,8 +408,9 @@ def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str
     from_owner = lead.owner
     _set_owner(lead, to_owner, at=timezone.now())
     FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=to_owner)
-    entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how="reassign")
-    _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}")
+    entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how=how)
+    if actor is None or actor.pk != to_owner.pk:
+        _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}")
     return lead
 
 

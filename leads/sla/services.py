@@ -42,7 +42,7 @@ from accountability.models import Membership, Team, User
 from accountability.notifications import kinds
 from accountability.notifications.services import deliveries_requeue, notification_create
 from leads.models import Activity, FollowUp, Lead
-from leads.services import lead_reassign
+from leads.services import lead_reassign, lead_take_over
 from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
@@ -705,16 +705,7 @@ def escalated_lead_claim(*, actor: User, clock: SlaClock) -> Lead:
         raise ValidationError("You already own this lead.")
     clock.claimable, clock.actioned_at, clock.actioned_by = False, timezone.now(), actor
     clock.save(update_fields=["claimable", "actioned_at", "actioned_by"])
-    # leads.services.lead_reassign only accepts a manager as actor (a rep may not reassign
-    # leads in general), and its lead_claim only takes unassigned leads. The permission was
-    # checked above (claimable clock, member of the team), so reassign as the system, then
-    # attribute the entry it just wrote, in this same transaction, to the claimant.
-    lead = lead_reassign(actor=None, lead=lead, to_owner=actor, reason=f"Claimed by {actor} after escalation")
-    entry = Activity.objects.filter(lead=lead, kind=Activity.Kind.ASSIGNED).order_by("-id").first()
-    entry.actor = actor
-    entry.data = {**entry.data, "how": "claim"}
-    entry.save(update_fields=["actor", "data"])
-    return lead
+    return lead_take_over(actor=actor, lead=lead, reason=f"Claimed by {actor} after escalation")
 
 
 # --- policies ---------------------------------------------------------------------------

@@ -482,3 +482,33 @@ def test_backfill_migration_reads_the_first_assignment_or_the_owner(org):
     assert reassigned.received_by == org["alice"]
     assert no_timeline.received_by == org["bob"]
     assert queued.received_by is None
+
+
+def test_a_teammate_takes_over_a_lead_as_their_own_act(org):
+    from leads.services import lead_take_over
+
+    lead = LeadFactory(owner=org["alice"])
+    FollowUp.objects.create(lead=lead, owner=org["alice"], due_at=timezone.now() + timedelta(hours=1))
+    lead_take_over(actor=org["bob"], lead=lead, reason="Alice is out; saving it")
+    lead.refresh_from_db()
+    assert lead.owner == org["bob"]
+    assert FollowUp.objects.get(lead=lead, state=FollowUp.State.OPEN).owner == org["bob"]
+    entry = lead.activities.get(kind=Activity.Kind.ASSIGNED)
+    assert entry.actor == org["bob"] and entry.data["how"] == "claim" and entry.data["from_owner"] == org["alice"].pk
+    assert not Notification.objects.filter(
+        recipient=org["bob"], kind__startswith="lead"
+    ).exists()  # not told of own act
+
+
+def test_take_over_is_refused_outside_the_team_and_for_ones_own_lead(org):
+    from leads.services import lead_take_over
+
+    lead = LeadFactory(owner=org["alice"])
+    with pytest.raises(ValidationError) as outsider:
+        lead_take_over(actor=org["charlie"], lead=lead, reason="mine now")
+    assert "not an active member" in str(outsider.value)
+    with pytest.raises(ValidationError) as own:
+        lead_take_over(actor=org["alice"], lead=lead, reason="again")
+    assert "already owns" in str(own.value)
+    lead.refresh_from_db()
+    assert lead.owner == org["alice"] and not lead.activities.filter(kind=Activity.Kind.ASSIGNED).exists()
