@@ -16,6 +16,18 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (for example Europe/London).") from None
 
 
+def available_reps_q(prefix: str = "") -> Q:
+    """Who can take a lead today: an active rep who is not away (`User.is_away`), as a filter.
+
+    The one rule for round-robin assignment, escalation reassignment and reassign menus;
+    `prefix` reaches the user through a relation, e.g. "user__" from Membership.
+    """
+    today = timezone.localdate()
+    return Q(**{f"{prefix}role": User.Role.REP, f"{prefix}is_active": True}) & (
+        Q(**{f"{prefix}away_until__isnull": True}) | Q(**{f"{prefix}away_until__lt": today})
+    )
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         REP = "rep", "Sales rep"

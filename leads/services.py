@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accountability.forms import normalise_phone
-from accountability.models import Membership, Team, User
+from accountability.models import Membership, Team, User, available_reps_q
 from accountability.notifications.services import notification_create
 from accountability.scoping import can_manage_team
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
@@ -137,12 +137,7 @@ def _locked_intake_settings(team: Team) -> TeamIntakeSettings:
 
 def eligible_reps(team: Team) -> list[User]:
     """The team's reps who can take a new lead today: active, role rep, not away. By id."""
-    today = timezone.localdate()
-    return list(
-        User.objects.filter(memberships__team=team, role=User.Role.REP, is_active=True)
-        .filter(Q(away_until__isnull=True) | Q(away_until__lt=today))
-        .order_by("id")
-    )
+    return list(User.objects.filter(available_reps_q(), memberships__team=team).order_by("id"))
 
 
 def _next_round_robin(rule: TeamIntakeSettings) -> User | None:

@@ -7,9 +7,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.utils import timezone
 
-from accountability.models import Team, User
+from accountability.models import Team, User, available_reps_q
 from accountability.scoping import managed_team_ids
 from leads.models import FollowUp, Lead
 from leads.sla.business_time import Calendar, add_business_minutes, format_minutes
@@ -397,25 +396,14 @@ def claimable_for(user: User) -> QuerySet[SlaClock]:
     )
 
 
-def available_reps_filter(prefix: str = "") -> Q:
-    """Who can take a lead today: an active rep who is not away. The same rule as the leads
-    app's round-robin (`leads.services.eligible_reps`, which lives in its services module and
-    takes one team); mirrored here as a filter so the SLA code has one definition of it."""
-    today = timezone.localdate()
-    p = prefix
-    return Q(**{f"{p}role": User.Role.REP, f"{p}is_active": True}) & (
-        Q(**{f"{p}away_until__isnull": True}) | Q(**{f"{p}away_until__lt": today})
-    )
-
-
 def reassign_candidates(team_ids) -> dict[int, list[User]]:
-    """The available reps of each team (see `available_reps_filter`), by name, for the
+    """The available reps of each team (see `accountability.models.available_reps_q`), by name, for the
     reassign menus (one query): nobody away or deactivated is offered."""
     from accountability.models import Membership
 
     result: dict[int, list[User]] = {}
     for m in (
-        Membership.objects.filter(available_reps_filter("user__"), team_id__in=team_ids)
+        Membership.objects.filter(available_reps_q("user__"), team_id__in=team_ids)
         .select_related("user")
         .order_by("user__first_name", "user__username")
     ):

@@ -38,7 +38,7 @@ from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from accountability.models import Membership, Team, User
+from accountability.models import Membership, Team, User, available_reps_q
 from accountability.notifications import kinds
 from accountability.notifications.services import deliveries_requeue, notification_create
 from leads.models import Activity, FollowUp, Lead
@@ -46,7 +46,7 @@ from leads.services import lead_reassign, lead_take_over
 from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
-from leads.sla.selectors import PolicyBook, available_reps_filter, clock_is_pending, plan_clock, still_pending_q
+from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock, still_pending_q
 
 logger = logging.getLogger(__name__)
 
@@ -656,7 +656,7 @@ def _tell_teammates_they_can_claim(*, notice: SlaNotice, lead: Lead, what: str) 
 def next_available_rep(lead: Lead) -> User | None:
     """The team's rep with the fewest open leads (then by id), active, not away, not the owner."""
     return (
-        User.objects.filter(available_reps_filter(), memberships__team_id=lead.team_id)
+        User.objects.filter(available_reps_q(), memberships__team_id=lead.team_id)
         .exclude(pk=lead.owner_id)
         .annotate(open_leads=Count("owned_leads", filter=Q(owned_leads__stage__in=OPEN)))
         .order_by("open_leads", "id")
@@ -681,7 +681,7 @@ def escalation_reassign(*, actor: User, clock: SlaClock, to_owner: User) -> Lead
     clock = SlaClock.objects.select_for_update(of=("self",)).select_related("lead", "lead__team").get(pk=clock.pk)
     if clock.actioned_at is not None:
         raise ValidationError("Someone already acted on this escalation.")
-    if not User.objects.filter(available_reps_filter(), pk=to_owner.pk).exists():
+    if not User.objects.filter(available_reps_q(), pk=to_owner.pk).exists():
         why = f"is away until {to_owner.away_until:%d %b}" if to_owner.is_away else "is not an active rep"
         raise ValidationError({"to_owner": f"{to_owner} {why}: choose an available rep."})
     lead = lead_reassign(
