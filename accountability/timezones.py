@@ -55,3 +55,16 @@ def user_time_zone(user) -> zoneinfo.ZoneInfo:
     zone = zone or site_time_zone()
     setattr(user, _CACHE_ATTR, (user.time_zone, zone))
     return zone
+
+
+def figures_time_zone(user, team: Team | None = None) -> zoneinfo.ZoneInfo:
+    """The zone in which figures (periods such as "last 30 days") are cut.
+
+    For a team, the team's zone; for a person, their first team's zone, whatever zone they
+    read the site in, so the figures a rep sees about themselves are the ones their manager
+    sees about them. A person on no team falls back to `user_time_zone`.
+    """
+    if team is not None:
+        return _zone(team.time_zone) or site_time_zone()
+    first_team = Team.objects.filter(memberships__user=user).order_by("memberships__id").values("time_zone").first()
+    return (_zone(first_team["time_zone"]) if first_team else None) or user_time_zone(user)

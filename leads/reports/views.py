@@ -5,9 +5,7 @@ may see is a 404 (never revealing whether it exists).
 """
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -16,18 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accountability.scoping import descendant_team_ids, teams_visible_to, users_visible_to
+from accountability.timezones import figures_time_zone
 from leads.metrics import neglect_silent_days, neglect_untouched_hours, rep_scorecards, team_scorecards
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
 from leads.reports.selectors import neglected_leads, report_teams_for, team_reps
 
 PAGE_SIZE = 50
-
-
-def _zone(name: str | None):
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ValueError, KeyError):
-        return ZoneInfo(settings.TIME_ZONE)
 
 
 def _int_or_404(raw: str):
@@ -56,7 +48,7 @@ def dashboard(request):
         managed = {t.pk for t in teams}
         team = next((t for t in teams if t.parent_id not in managed), teams[0])
 
-    tz = _zone(team.time_zone if team else user.time_zone)
+    tz = figures_time_zone(user, team)
     period = form.to_period(tz) if form.is_bound and form.is_valid() else PeriodForm().to_period(tz)
     now = timezone.now()
     if team is not None:

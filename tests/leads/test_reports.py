@@ -87,6 +87,19 @@ def test_what_the_manager_sees_about_a_rep_is_what_the_rep_sees(org, login):
     assert rows_by_rep(login(org["alice"]).get(DASHBOARD + "?period=7"))["alice"].leads_received == 1
 
 
+def test_rep_and_manager_cut_the_period_in_the_teams_zone_whatever_the_reps_own_zone(org, login):
+    org["north"].time_zone = "America/New_York"
+    org["north"].save()
+    org["alice"].time_zone = "Asia/Tokyo"  # reads the site in Tokyo; her figures are still North's
+    org["alice"].save()
+    for hour in range(0, 48, 2):  # leads every two hours across the start of "last 7 days"
+        received_lead(org["alice"], arrived_at=ago(days=6, hours=hour))
+    mine = rows_by_rep(login(org["alice"]).get(DASHBOARD + "?period=7"))["alice"]
+    hers = rows_by_rep(login(org["maria"]).get(DASHBOARD + "?period=7"))["alice"]
+    assert mine == hers
+    assert 0 < mine.leads_received < 24
+
+
 def test_head_of_sales_defaults_to_the_whole_department(org, login):
     response = login(org["helen"]).get(DASHBOARD)
     assert response.context["team"] == org["sales"]
