@@ -14,8 +14,10 @@ from django.utils import timezone
 from accountability.expectations.models import DocumentVersion, Kpi
 from accountability.models import Team, User
 
-
 # --- SLA binding ---------------------------------------------------------------------------
+_LOOKUP = "policy-lookup"  # the cache key of the page's policy lookup (team keys are ids or None)
+
+
 @dataclass
 class SlaBinding:
     team: Team | None
@@ -24,10 +26,18 @@ class SlaBinding:
 
 
 def _policy_for_team():
+    """A lookup team -> policy that loads the SLA policy book once, on first use."""
     try:
-        from leads.sla.selectors import policy_for_team
+        from leads.sla.selectors import PolicyBook
     except ImportError:
         return None
+    book = None
+
+    def policy_for_team(team: Team | None):
+        nonlocal book
+        book = book or PolicyBook.load()
+        return book.policy_for(team.pk if team else None)
+
     return policy_for_team
 
 
@@ -39,7 +49,8 @@ def sla_binding(team: Team | None, cache: dict | None = None) -> SlaBinding | No
     """The live follow-up SLA policy for a team (None when SLA policies are not installed)."""
     if cache is not None and (team.pk if team else None) in cache:
         return cache[team.pk if team else None]
-    policy_for_team = _policy_for_team()
+    # One lookup per page (kept in the page's cache): the policy book is read once, not per team.
+    policy_for_team = cache.setdefault(_LOOKUP, _policy_for_team()) if cache is not None else _policy_for_team()
     binding = None
     if policy_for_team is not None:
         policy = policy_for_team(team)

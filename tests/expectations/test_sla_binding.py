@@ -76,3 +76,17 @@ def test_bound_scorecard_queries_do_not_grow_with_reps(org, login, bound, extra,
     with django_assert_num_queries(20):
         body = client.get("/expectations/scorecard/").content.decode()
     assert body.count("/ 30") == extra + 2
+
+
+def test_the_policy_book_is_read_once_for_all_the_teams_on_a_page(org, login, bound, django_assert_max_num_queries):
+    from leads.sla.models import SlaPolicy
+
+    SlaPolicy.objects.create(team=org["north"], first_contact_minutes=30)
+    SlaPolicy.objects.create(team=org["south"], first_contact_minutes=45)
+    client = login(org["helen"])  # manages Sales, North and South: three teams on the page
+    client.get("/expectations/scorecard/")
+    with django_assert_max_num_queries(50) as page:
+        body = client.get("/expectations/scorecard/").content.decode()
+    policy_reads = [q["sql"] for q in page.captured_queries if 'FROM "sla_slapolicy"' in q["sql"]]
+    assert len(policy_reads) == 1
+    assert "/ 30" in body and "/ 45" in body
