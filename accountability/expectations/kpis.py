@@ -56,15 +56,9 @@ def sla_binding(team: Team | None, cache: dict | None = None) -> SlaBinding | No
         policy = policy_for_team(team)
         if policy is not None:
             minutes = getattr(policy, "first_contact_minutes", None)
-            if policy.pk is None:
-                # No policy saved anywhere: the sweep runs on the built-in defaults, and so does the
-                # document (describe() needs a saved policy's business hours).
-                description = (
-                    f"First contact within {minutes} minutes of business time after a lead arrives "
-                    "(the built-in default: no SLA policy has been saved yet)."
-                )
-            else:
-                description = policy.describe()
+            description = policy.describe()
+            if policy.pk is None:  # nothing saved: the sweep runs on the built-in defaults
+                description += " (The built-in default: no SLA policy has been saved yet.)"
             binding = SlaBinding(
                 team=team,
                 description=description,

@@ -85,9 +85,10 @@ class SlaPolicy(models.Model):
 
     def hours_text(self) -> str:
         """Like 'Mon-Fri 09:00-17:00' (with en dashes)."""
-        from leads.sla.selectors import hours_summary
+        from leads.sla.selectors import FALLBACK_HOURS, hours_summary
 
-        return hours_summary(list(self.hours.all()))
+        # An unsaved policy is the built-in default the sweep runs on; it has the default hours.
+        return hours_summary(FALLBACK_HOURS if self.pk is None else list(self.hours.all()))
 
     def describe(self) -> str:
         """A sentence of the live values, for people (the expectations document shows it)."""
