@@ -47,3 +47,13 @@ def test_notification_list_query_count_is_constant(alice, login, django_assert_n
     with django_assert_num_queries(7):
         response = client.get("/notifications/")
     assert response.content.decode().count("Notice ") == min(rows, 30)
+
+
+def test_mark_all_read_is_post_only_and_touches_only_ones_own(alice, bob, login):
+    notification_create(recipient=alice, kind="test", title="a", key="a")
+    notification_create(recipient=bob, kind="test", title="b", key="b")
+    client = login(alice)
+    assert client.get("/notifications/read-all/").status_code == 405
+    assert client.post("/notifications/read-all/").status_code == 302
+    assert alice.notifications.filter(read_at__isnull=True).count() == 0
+    assert bob.notifications.filter(read_at__isnull=True).count() == 1

@@ -212,3 +212,25 @@ def test_people_list_query_count_is_constant(org, login, django_assert_num_queri
     with django_assert_num_queries(7):
         response = client.get("/settings/people/")
     assert len(response.context["people"]) == 7 + 2 * rows
+
+
+def test_password_change_refuses_a_wrong_old_password_and_keeps_the_old_one(alice, login):
+    client = login(alice)
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": "not-it", "new_password1": "a-new-long-pass-42", "new_password2": "a-new-long-pass-42"},
+    )
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+
+
+def test_password_change_sets_the_new_password(alice, login):
+    response = login(alice).post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": "a-new-long-pass-42", "new_password2": "a-new-long-pass-42"},
+    )
+    assert response.status_code == 302 and response.url == "/accounts/password_change/done/"
+    alice.refresh_from_db()
+    assert alice.check_password("a-new-long-pass-42")
