@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "axes",
     "rest_framework",
     "django_celery_beat",
+    "csp",
     "accountability",
     "accountability.notifications",
     "accountability.expectations",
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -148,6 +151,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# ...and failures from one address across usernames, and password resets (accountability/auth_views.py).
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 5)  # an hour
+PASSWORD_RESETS_PER_EMAIL = env_int("PASSWORD_RESETS_PER_EMAIL", 3)  # an hour
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -182,8 +189,41 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), never reads the cookie
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, no inline script and
+# no inline event handler anywhere (tests/accountability/test_security_headers.py checks templates/).
+# Styles allow 'unsafe-inline' because htmx injects its indicator style and Chart.js sizes canvases
+# with style attributes; neither can run code. The embeddable intake form relaxes frame-ancestors.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy (django-permissions-policy): none of these browser features is used.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
@@ -244,6 +284,10 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that goes away (Redis restart) is waited for, for ever, instead of the worker exiting: under
+# `make run` honcho would stop web and beat with it, and nothing would send reminders.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 # Every periodic schedule, in one place: accountability/schedules.py.
 from accountability.schedules import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401
@@ -255,15 +299,28 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
-# Cache: per-process memory unless CACHE_URL (e.g. redis://127.0.0.1:6379/1) is set. Rate limits
-# count in the cache, so production with several web processes should set CACHE_URL.
-CACHE_URL = env_str("CACHE_URL")
+# Cache: Redis (CACHE_URL, else the broker's REDIS_URL under its own key prefix), so the rate limits
+# (accountability/ratelimit.py) count across every web process. Per-process memory only when there is
+# no Redis at all (make run's no-setup default, one process); production refuses that.
+CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "acc-cache",
+        }
+    }
+elif not DEBUG and not env_bool("ALLOW_PER_PROCESS_CACHE", False):
+    raise ImproperlyConfigured(
+        "CACHE_URL (or REDIS_URL) is required in production: rate limits and login throttles must be "
+        "counted in a cache shared by every web process. Set ALLOW_PER_PROCESS_CACHE=1 only for a single process."
+    )
 
 # Leads: intake limits and the timeline's edit window.
 LEADS_API_RATE_PER_MINUTE = env_int("LEADS_API_RATE_PER_MINUTE", 120)  # per intake source token
 LEADS_WEB_FORM_RATE_PER_MINUTE = env_int("LEADS_WEB_FORM_RATE_PER_MINUTE", 5)  # per client IP
+LEADS_API_MAX_BODY_BYTES = env_int("LEADS_API_MAX_BODY_BYTES", 64 * 1024)  # a lead is a few hundred bytes
 LEADS_ACTIVITY_EDIT_MINUTES = env_int("LEADS_ACTIVITY_EDIT_MINUTES", 10)
 LEADS_IMPORT_MAX_BYTES = env_int("LEADS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 LEADS_IMPORT_MAX_ROWS = env_int("LEADS_IMPORT_MAX_ROWS", 5000)

@@ -1,20 +1,13 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accountability import views
+from accountability import auth_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(
-            subject_template_name="emails/password-reset-subject.txt",
-            email_template_name="emails/password-reset-body.txt",
-        ),
-        name="password_reset",
-    ),
+    path("accounts/login/", auth_views.login_view, name="login"),
+    path("accounts/password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("settings/teams/", views.team_list, name="team-list"),
     path("settings/teams/new/", views.team_edit, name="team-create"),

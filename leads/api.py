@@ -11,13 +11,14 @@ A token only ever creates leads in its own source's team.
 import hashlib
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import JsonResponse
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leads import ratelimit
+from accountability import ratelimit
 from leads.services import (
     IdempotencyKeyReused,
     _normalise_phone,
@@ -57,12 +58,45 @@ def _unauthorized(detail: str) -> Response:
     return Response({"detail": detail}, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _payload_too_large() -> Response:
+    limit = min(settings.LEADS_API_MAX_BODY_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2**63)
+    return Response(
+        {"detail": f"The request body is too large: at most {limit} bytes."},
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+def _body_too_large(request) -> Response | None:
+    """413 before anything reads a body over the limit (the declared length, or the bytes read)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.LEADS_API_MAX_BODY_BYTES:
+        return _payload_too_large()
+    try:
+        body = request.body  # read once here: Django refuses past DATA_UPLOAD_MAX_MEMORY_SIZE
+    except RequestDataTooBig:
+        return _payload_too_large()
+    if len(body) > settings.LEADS_API_MAX_BODY_BYTES:
+        return _payload_too_large()
+    return None
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Unknown paths under /api/ answer JSON like every other API error, not the HTML 404 page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 class LeadIntakeView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     parser_classes = [JSONParser]
 
     def post(self, request):
+        too_large = _body_too_large(request)
+        if too_large is not None:
+            return too_large
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

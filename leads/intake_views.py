@@ -1,5 +1,6 @@
 """How leads get in: the public web form, intake-source administration, and CSV import."""
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,9 +12,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accountability import ratelimit
 from accountability.models import Team
 from accountability.scoping import admin_required, managed_team_ids, manager_required
-from leads import ratelimit
 from leads.forms import ImportUploadForm, IntakeSourceForm, PublicLeadForm, TeamIntakeSettingsForm, add_service_errors
 from leads.importing import (
     COLUMNS,
@@ -37,13 +38,8 @@ from leads.services import (
 # --- the public web form ------------------------------------------------------------------------
 
 
-def _client_ip(request) -> str:
-    # Behind a reverse proxy REMOTE_ADDR is the proxy; CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP)
-    # names the header that proxy sets. Off by default: a client could forge it otherwise.
-    header = settings.CLIENT_IP_HEADER
-    if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+# The public form and its thank-you page are made to be embedded in an iframe on any site.
+EMBEDDABLE = {"frame-ancestors": ["*"]}
 
 
 # csrf_exempt: the form is public and embedded on other sites, where our CSRF cookie is
@@ -51,6 +47,7 @@ def _client_ip(request) -> str:
 # per-IP rate limit instead.
 @csrf_exempt
 @xframe_options_exempt
+@csp_replace(EMBEDDABLE)
 @require_http_methods(["GET", "POST"])
 def intake_form(request, slug: str):
     source = get_object_or_404(IntakeSource.objects.select_related("team"), slug=slug, is_active=True)
@@ -58,7 +55,7 @@ def intake_form(request, slug: str):
     status = 200
     if request.method == "POST":
         allowed, retry_after = ratelimit.hit(
-            "webform", _client_ip(request), limit=settings.LEADS_WEB_FORM_RATE_PER_MINUTE
+            "webform", ratelimit.client_ip(request), limit=settings.LEADS_WEB_FORM_RATE_PER_MINUTE
         )
         if not allowed:
             response = render(
@@ -94,6 +91,7 @@ def intake_form(request, slug: str):
 
 
 @xframe_options_exempt
+@csp_replace(EMBEDDABLE)
 @require_GET
 def intake_thanks(request, slug: str):
     source = get_object_or_404(IntakeSource, slug=slug, is_active=True)

@@ -13,10 +13,19 @@ import os
 import shutil
 
 import pytest
+from django.core.cache import cache
 
 from tests.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit and throttle counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

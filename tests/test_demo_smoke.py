@@ -50,6 +50,10 @@ def test_links_two_clicks_deep_open_for_each_demo_role(demo, client, username):
         response = client.get(url)
         opened += 1
         assert response.status_code in (200, 302), f"{username} got {response.status_code} on {url}"
+        if response.status_code == 200 and "text/html" in response.get("Content-Type", ""):
+            policy = response.get("Content-Security-Policy", "")
+            script_src = policy.split("script-src")[-1].split(";")[0]
+            assert "script-src 'self'" in policy and "unsafe-inline" not in script_src, f"{url}: {policy!r}"
         if depth == 2 or "text/html" not in response.get("Content-Type", ""):
             continue
         for link in ANY_LINK.findall(response.content.decode()):

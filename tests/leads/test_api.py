@@ -177,3 +177,31 @@ def test_api_query_budget(source_token, django_assert_max_num_queries):
     post(token, {"name": "First", "email": "first@example.com"})
     with django_assert_max_num_queries(19):
         assert post(token, {"name": "Jo", "email": "jo@example.com"}, key="k").status_code == 201
+
+
+def test_a_body_over_the_size_limit_gets_a_json_413(source_token, settings):
+    settings.LEADS_API_MAX_BODY_BYTES = 1000
+    response = post(source_token[1], {"name": "Jo", "email": "jo@example.com", "notes": "x" * 2000})
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "1000 bytes" in response.json()["detail"]
+    assert not Lead.objects.exists()
+
+
+def test_a_body_over_djangos_upload_limit_is_json_too(source_token, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 500
+    settings.LEADS_API_MAX_BODY_BYTES = 10_000
+    response = post(source_token[1], {"name": "Jo", "email": "jo@example.com", "notes": "x" * 2000})
+    assert response.status_code == 413
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_other_methods_and_unknown_api_paths_answer_json(client, method):
+    response = getattr(client, method)("/api/v1/leads/")
+    assert response.status_code == 405
+    assert "detail" in response.json()
+    missing = client.post("/api/v1/nothing-here/", data="{}", content_type="application/json")
+    assert missing.status_code == 404
+    assert missing["Content-Type"] == "application/json"
+    assert "detail" in missing.json()
