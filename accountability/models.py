@@ -101,3 +101,17 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}"
+
+
+class Heartbeat(models.Model):
+    """The last time a background process proved it was working (one row per process kind).
+
+    The Celery worker touches "worker" each time it finishes the minute SLA sweep; /healthz reads it
+    with the beat's own record (django-celery-beat's last_run_at), so a stopped worker or beat shows as
+    a failure instead of as silence (no reminders at all)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -18,8 +18,9 @@ BEAT_SCHEDULE: dict = {}
 BEAT_SCHEDULE["sla-sweep"] = {
     "task": "leads.sla.tasks.sla_sweep_task",
     "schedule": 60.0,
-    # A sweep older than a minute is superseded by the next one.
-    "options": {"expires": 55},
+    # A sweep older than a minute is superseded by the next one. django-celery-beat's database
+    # scheduler reads `expire_seconds` (it ignores `expires`): stale sweeps are dropped, not piled up.
+    "options": {"expire_seconds": 55},
 }
 
 

@@ -2,8 +2,9 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from accountability.models import Membership, Team, User
+from accountability.models import Heartbeat, Membership, Team, User
 from accountability.scoping import descendant_team_ids
 
 
@@ -66,3 +67,8 @@ def person_update(
     person.full_clean()
     person.save()
     return person
+
+
+def heartbeat_touch(*, name: str) -> None:
+    """Record that a background process just did its work (one upsert; read by /healthz)."""
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times the whole request and logs it once, with its request id.
+    "accountability.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -328,11 +330,29 @@ LEADS_IMPORT_MAX_ROWS = env_int("LEADS_IMPORT_MAX_ROWS", 5000)
 # the client's address; empty: REMOTE_ADDR. Used by per-IP rate limits.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 
+# Logs: one JSON object a line in production (LOG_FORMAT=json, the default with DEBUG off), with
+# request_id, user_id and duration_ms on request and task lines (accountability/logging.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The request middleware's line replaces Django's own "GET /x 200" lines of runserver.
+        "accountability.request": {"level": env_str("REQUEST_LOG_LEVEL", "INFO")},
+    },
 }
+# /healthz: the beat and the worker count as down when their last sign of life is older than this.
+HEALTHZ_STALE_SECONDS = env_int("HEALTHZ_STALE_SECONDS", 300)

@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,13 +9,15 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_celery_beat.models import PeriodicTask
 from kombu import Connection
 
 from accountability.expectations.views import first_view_redirect
 from accountability.forms import PersonForm, TeamForm, add_service_errors
-from accountability.models import Membership, Team, User
+from accountability.models import Heartbeat, Membership, Team, User
 from accountability.scoping import admin_required, managed_team_ids, member_team_ids
 from accountability.services import person_update, team_save
 
@@ -66,19 +69,48 @@ def _check_broker() -> str | None:
     return None
 
 
+def _background_rows():
+    """When the beat last sent the minute sweep, and when a worker last finished one."""
+    sweep = PeriodicTask.objects.filter(name="sla-sweep", enabled=True).values_list("last_run_at", flat=True).first()
+    worker = Heartbeat.objects.filter(name="worker").values_list("at", flat=True).first()
+    return sweep, worker
+
+
+def _check_background(beat_at, worker_at) -> dict[str, tuple[str, str | None]]:
+    """(state, error) for the beat and the worker."""
+    stale = timezone.now() - timedelta(seconds=settings.HEALTHZ_STALE_SECONDS)
+    if beat_at is None:
+        return {"beat": ("starting", None), "worker": ("starting", None)}
+    beat = ("ok", None) if beat_at >= stale else ("down", f"the sweep was last sent at {beat_at.isoformat()}")
+    if worker_at is not None and worker_at >= stale:
+        worker = ("ok", None)
+    elif beat_at < stale:
+        worker = ("unknown", None)  # nothing was sent to it: the beat is the failure
+    else:
+        when = worker_at.isoformat() if worker_at else "never"
+        worker = ("down", f"the beat sends sweeps but no worker finished one since {when}")
+    return {"beat": beat, "worker": worker}
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    """200 when the database and the broker both answer, 503 naming the one that does not."""
+    """200 when the database, the broker, the beat and the worker are all alive; 503 naming the
+    ones that are not. The beat is alive when django-celery-beat sent the minute sweep recently
+    (its last_run_at); the worker when it finished a sweep recently (Heartbeat "worker"). Before
+    the beat's first run (a fresh install, the tests) both read "starting", which is not a failure."""
     checks = {"database": _check_database(), "broker": _check_broker()}
+    body = {name: "ok" if not error else "down" for name, error in checks.items()}
+    if not checks["database"]:
+        beat_at, worker_at = _background_rows()
+        for name, (state, error) in _check_background(beat_at, worker_at).items():
+            body[name], checks[name] = state, error
+        body["beat_last_run"] = beat_at.isoformat() if beat_at else None
+        body["worker_last_sweep"] = worker_at.isoformat() if worker_at else None
     down = [name for name, error in checks.items() if error]
     for name in down:
         logger.warning("healthz: %s is down: %s", name, checks[name])
-    body = {
-        "status": "ok" if not down else "unavailable",
-        "database": "ok" if not checks["database"] else "down",
-        "broker": "ok" if not checks["broker"] else "down",
-    }
+    body["status"] = "ok" if not down else "unavailable"
     if down:
         body["down"] = down
     return JsonResponse(body, status=503 if down else 200)

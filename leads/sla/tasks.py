@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from accountability.services import heartbeat_touch
 from leads.sla import services
 
 
@@ -11,6 +12,7 @@ def sla_sweep_task() -> str:
     are rows under unique constraints, claimed with SKIP LOCKED; a lost run is made up by the next,
     because everything it needs is in the database."""
     result = services.sla_sweep()
+    heartbeat_touch(name="worker")  # /healthz: a worker ran the sweep the beat sent
     return f"{len(result.clocks_created)} due events, {len(result.notices_created)} notices"
 
 
