@@ -47,7 +47,7 @@ def test_the_timeline_shows_the_repeat_inquirys_message_and_differences(org, log
 def test_the_web_form_message_of_a_repeat_visitor_reaches_the_owner(org, client):
     from leads.services import intake_source_create
 
-    source, _ = intake_source_create(actor=org["admin"], name="West Coast Ads", slug="west", team=org["north"])
+    intake_source_create(actor=org["admin"], name="West Coast Ads", slug="west", team=org["north"])
     lead = _open_lead(org)
     response = client.post(
         "/leads/intake/west/",
@@ -110,4 +110,3 @@ def test_the_previous_owner_is_told_of_an_escalation_reassignment(org):
     lead_reassign(actor=None, lead=lead, to_owner=org["bob"], reason="Escalated: first contact overdue")
     notice = Notification.objects.get(recipient=org["alice"], kind="lead_reassigned_away")
     assert "automatically" in notice.body and "Escalated: first contact overdue" in notice.body
-
