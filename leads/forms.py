@@ -149,12 +149,24 @@ class ActivityForm(forms.Form):
 
 
 class ActivityEditForm(forms.Form):
-    outcome = forms.ChoiceField(choices=outcome_choices, required=False)
+    """Fix one's own entry: its kind stands, so only that kind's outcomes are offered (and accepted)."""
+
+    outcome = forms.ChoiceField(choices=(), required=False)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False)
+
+    def __init__(self, *args, activity: Activity, **kwargs):
+        kwargs.setdefault("initial", {"outcome": activity.outcome, "body": activity.body})
+        super().__init__(*args, **kwargs)
+        self.activity = activity
+        self.fields["outcome"].choices = OUTCOMES.get(activity.kind, []) or [("", "—")]
 
 
 class CorrectionForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Correction")
+
+    def __init__(self, *args, activity: Activity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activity = activity
 
 
 class StageForm(forms.Form):
