@@ -266,7 +266,12 @@ class LeadFilterForm(forms.Form):
 
 
 class IntakeSourceForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, help_text="Internal: only your team sees it.")
+    public_name = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="What visitors of the web form read. Empty: the organisation's name.",
+    )
     slug = forms.SlugField(max_length=100, required=False, help_text="Used in the web form's address. Optional.")
     team = forms.ModelChoiceField(queryset=Team.objects.all())
     rate_limit_per_minute = forms.IntegerField(
@@ -285,6 +290,14 @@ class IntakeSourceForm(forms.Form):
             elif IntakeSource.objects.filter(slug=data["slug"]).exists():
                 self.add_error("slug", "This slug is taken.")
         return data
+
+
+class IntakeSourcePublicNameForm(forms.Form):
+    public_name = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="What visitors of the web form read. Empty: the organisation's name.",
+    )
 
 
 class ImportUploadForm(forms.Form):

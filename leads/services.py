@@ -635,13 +635,14 @@ def _require_admin(actor: User) -> None:
 
 @transaction.atomic
 def intake_source_create(
-    *, actor: User, name: str, slug: str, team: Team, rate_limit_per_minute: int = 0
+    *, actor: User, name: str, slug: str, team: Team, rate_limit_per_minute: int = 0, public_name: str = ""
 ) -> tuple[IntakeSource, str]:
     """Create a source and its API token. The token is returned once and never stored in clear."""
     _require_admin(actor)
     token, prefix, digest = _new_token()
     source = IntakeSource(
         name=name.strip(),
+        public_name=(public_name or "").strip(),
         slug=slug,
         team=team,
         rate_limit_per_minute=rate_limit_per_minute,
@@ -664,6 +665,18 @@ def intake_source_rotate_token(*, actor: User, source: IntakeSource) -> tuple[In
     source.token_rotated_at = timezone.now()
     source.save(update_fields=["token_prefix", "token_hash", "token_rotated_at"])
     return source, token
+
+
+@transaction.atomic
+def intake_source_set_public_name(*, actor: User, source: IntakeSource, public_name: str) -> IntakeSource:
+    """What visitors of the source's web form read (empty: the organisation's name)."""
+    _require_admin(actor)
+    public_name = (public_name or "").strip()
+    if len(public_name) > 100:
+        raise ValidationError({"public_name": "A public name has at most 100 characters."})
+    source.public_name = public_name
+    source.save(update_fields=["public_name"])
+    return source
 
 
 @transaction.atomic
