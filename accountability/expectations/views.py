@@ -11,7 +11,7 @@ from accountability.expectations import selectors, services
 from accountability.expectations.forms import DocumentCreateForm, DraftForm, KpiForm, PublishForm
 from accountability.expectations.models import SECTION_FIELDS, SECTIONS, Document, DocumentVersion
 from accountability.expectations.rendering import SectionDiff, diff_lines
-from accountability.forms import add_service_errors
+from accountability.forms import Confirmation, add_service_errors, is_confirmed
 from accountability.models import Team, User
 from accountability.scoping import admin_required, descendant_team_ids, managed_team_ids, manager_required
 
@@ -232,7 +232,7 @@ def draft_edit(request, pk: int):
     return render(request, "expectations/draft_edit.html", _draft_context(document, draft))
 
 
-def _kpi_partial(request, document, draft, kpi_form=None, error: str = ""):
+def _kpi_partial(request, document, draft, kpi_form=None, error: str = "", confirm=None):
     """The KPI editor for an htmx request. Always 200, errors included: htmx 2 does not swap a
     4xx answer by default, so a 400 would leave the admin looking at an unchanged form."""
     return render(
@@ -244,6 +244,7 @@ def _kpi_partial(request, document, draft, kpi_form=None, error: str = ""):
             "kpi_form": kpi_form or KpiForm(),
             "sla_available": kpi_module.sla_available(),
             "kpi_error": error,
+            "confirm": confirm,
         },
     )
 
@@ -277,6 +278,19 @@ def kpi_create(request, pk: int):
 def kpi_delete(request, kpi_pk: int):
     kpi = selectors.kpi_get_for_admin(kpi_pk)
     document = kpi.version.document
+    if kpi.version.is_draft and not is_confirmed(request):
+        # Ask first, in the editor itself (a published version's KPI goes on to the service's refusal).
+        confirm = Confirmation(
+            question=f"Remove “{kpi.line()}”?",
+            consequence="People are held to this number until you publish the draft without it.",
+            action=reverse("expectations:kpi-delete", args=[kpi.pk]),
+            cancel_url=reverse("expectations:draft-edit", args=[document.pk]),
+            hx_target="#kpi-editor",
+        )
+        if request.htmx:
+            return _kpi_partial(request, document, kpi.version, confirm=confirm)
+        context = {**_draft_context(document, kpi.version), "confirm": confirm}
+        return render(request, "expectations/draft_edit.html", context)
     try:
         services.kpi_delete(actor=request.user, kpi=kpi)
     except ValidationError as exc:

@@ -166,7 +166,7 @@ def test_kpis_are_added_and_removed_in_page_with_htmx(org, login):
     assert response.status_code == 200
     assert "Calls at least 40, weekly" in response.content.decode()
     kpi = draft.kpis.get(metric="calls")
-    response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", HTTP_HX_REQUEST="true")
+    response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", {"confirm": "yes"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "Calls at least 40" not in response.content.decode()
     assert draft.kpis.count() == 1
 
@@ -418,3 +418,19 @@ def test_save_draft_keeps_the_change_summary_typed_beside_publish(org, login):
     client = login(org["admin"])
     client.post(f"/expectations/{draft.document_id}/draft/", {**SECTION_TEXT, "change_summary": "Half written."})
     assert "Half written." in client.get(f"/expectations/{draft.document_id}/draft/").content.decode()
+
+
+def test_removing_a_kpi_asks_for_confirmation_first(org, login):
+    """Issue 9, item 17: a visible confirm step in the editor (htmx) and on the page (no JS)."""
+    draft = draft_with_content(org["admin"])
+    kpi = draft.kpis.get()
+    client = login(org["admin"])
+    for headers in ({"HTTP_HX_REQUEST": "true"}, {}):
+        response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", **headers)
+        body = response.content.decode()
+        assert f"Remove “{kpi.line()}”?" in body and 'name="confirm" value="yes"' in body
+        assert "onclick" not in body and "onsubmit" not in body
+        assert Kpi.objects.filter(pk=kpi.pk).exists()
+    response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", {"confirm": "yes"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'data-testid="kpi-row"' not in response.content.decode()
+    assert not Kpi.objects.filter(pk=kpi.pk).exists()
