@@ -270,6 +270,7 @@ class IntakeSourceForm(forms.Form):
     public_name = forms.CharField(
         max_length=100,
         required=False,
+        label="Shown to visitors as",
         help_text="What visitors of the web form read. Empty: the organisation's name.",
     )
     slug = forms.SlugField(max_length=100, required=False, help_text="Used in the web form's address. Optional.")
@@ -296,6 +297,7 @@ class IntakeSourcePublicNameForm(forms.Form):
     public_name = forms.CharField(
         max_length=100,
         required=False,
+        label="Shown to visitors as",
         help_text="What visitors of the web form read. Empty: the organisation's name.",
     )
 
