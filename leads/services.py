@@ -265,7 +265,9 @@ def _assign_new(*, lead: Lead, rule: TeamIntakeSettings, actor: User | None) -> 
     rule.last_assigned = owner
     rule.save(update_fields=["last_assigned", "updated_at"])
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Round-robin", how="round_robin")
-    _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{lead.assigned_at}")
+    _notify_new_owner(
+        lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{lead.assigned_at}", actor=actor
+    )
 
 
 # --- leads ------------------------------------------------------------------------------

@@ -58,6 +58,24 @@ def test_the_web_form_message_of_a_repeat_visitor_reaches_the_owner(org, client)
     assert "Ready to buy now." in Notification.objects.get(recipient=org["alice"], kind="lead_inquiry").body
 
 
+def test_an_api_post_that_joins_an_open_lead_keeps_its_notes_and_new_number(org, client):
+    from leads.services import intake_source_create
+
+    _source, token = intake_source_create(actor=org["admin"], name="Partner", slug="partner", team=org["north"])
+    lead = _open_lead(org)
+    response = client.post(
+        "/api/v1/leads/",
+        data={"name": "Jo Buyer", "email": "jo@example.com", "phone": "+1 415 555 0000", "notes": "Wants a quote"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 201 and response.json()["duplicate"] is True
+    inquiry = lead.activities.get(kind=Activity.Kind.INQUIRY)
+    assert inquiry.body == "Wants a quote" and inquiry.data["differs"]["phone"]["inquiry"] == "+14155550000"
+    notice = Notification.objects.get(recipient=org["alice"], kind="lead_inquiry")
+    assert "Wants a quote" in notice.body and "Partner" in notice.body
+
+
 def test_a_csv_row_that_joins_an_open_lead_keeps_its_notes(org):
     from leads.importing import import_rows, parse_csv
 
