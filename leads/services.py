@@ -205,8 +205,12 @@ def _notify_previous_owner(*, lead: Lead, from_owner: User | None, actor: User |
     """Whoever loses a lead is told who took it, who decided and why (they can no longer open it)."""
     if from_owner is None:
         return
-    by = f"{actor} reassigned it" if actor is not None and actor.pk != lead.owner_id else None
-    by = by or (f"{actor} took it over" if actor is not None else "It was reassigned automatically")
+    if actor is None:
+        by = "It was reassigned automatically"  # an SLA escalation, the system
+    elif actor.pk == lead.owner_id:
+        by = f"{actor} took it over"
+    else:
+        by = f"{actor} reassigned it"
     notification_create(
         recipient=from_owner,
         actor=actor,
