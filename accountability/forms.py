@@ -1,5 +1,6 @@
 import zoneinfo
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import phonenumbers
 from django import forms
@@ -23,6 +24,27 @@ def add_service_errors(
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A visible confirmation step before removing something (templates/includes/confirm_card.html).
+
+    The remove view is POST-only: a POST without confirm=yes changes nothing and answers with this
+    card (a page, or the htmx partial it belongs in); the card's form posts again with confirm=yes.
+    No JavaScript dialog, so it works the same with and without htmx."""
+
+    question: str
+    action: str
+    cancel_url: str
+    button: str = "Remove"
+    consequence: str = ""
+    title: str = "Please confirm"
+    hx_target: str = ""
+
+
+def is_confirmed(request) -> bool:
+    return request.POST.get("confirm") == "yes"
 
 
 def normalise_phone(raw: str) -> str:

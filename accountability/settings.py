@@ -30,6 +30,10 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# The organisation's name as visitors of the public web form read it ("someone from Acme Solar will
+# be in touch"), unless an intake source has a public name of its own. Empty: "our team".
+ORGANISATION_NAME = env_str("ORGANISATION_NAME", "")
+
 # Public base URL used in emails and SMS so each message links straight to its page.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -46,7 +46,7 @@ class LeadAdmin(ReadOnlyAdmin):
 class IntakeSourceAdmin(ReadOnlyAdmin):
     """Create and rotate tokens on the app's Intake sources page (the token is shown once there)."""
 
-    list_display = ["name", "team", "token_prefix", "is_active"]
+    list_display = ["name", "public_name", "team", "token_prefix", "is_active"]
     exclude = ["token_hash"]
 
 

@@ -149,12 +149,24 @@ class ActivityForm(forms.Form):
 
 
 class ActivityEditForm(forms.Form):
-    outcome = forms.ChoiceField(choices=outcome_choices, required=False)
+    """Fix one's own entry: its kind stands, so only that kind's outcomes are offered (and accepted)."""
+
+    outcome = forms.ChoiceField(choices=(), required=False)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False)
+
+    def __init__(self, *args, activity: Activity, **kwargs):
+        kwargs.setdefault("initial", {"outcome": activity.outcome, "body": activity.body})
+        super().__init__(*args, **kwargs)
+        self.activity = activity
+        self.fields["outcome"].choices = OUTCOMES.get(activity.kind, []) or [("", "—")]
 
 
 class CorrectionForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Correction")
+
+    def __init__(self, *args, activity: Activity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.activity = activity
 
 
 class StageForm(forms.Form):
@@ -254,7 +266,13 @@ class LeadFilterForm(forms.Form):
 
 
 class IntakeSourceForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, help_text="Internal: only your team sees it.")
+    public_name = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Shown to visitors as",
+        help_text="What visitors of the web form read. Empty: the organisation's name.",
+    )
     slug = forms.SlugField(max_length=100, required=False, help_text="Used in the web form's address. Optional.")
     team = forms.ModelChoiceField(queryset=Team.objects.all())
     rate_limit_per_minute = forms.IntegerField(
@@ -273,6 +291,15 @@ class IntakeSourceForm(forms.Form):
             elif IntakeSource.objects.filter(slug=data["slug"]).exists():
                 self.add_error("slug", "This slug is taken.")
         return data
+
+
+class IntakeSourcePublicNameForm(forms.Form):
+    public_name = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Shown to visitors as",
+        help_text="What visitors of the web form read. Empty: the organisation's name.",
+    )
 
 
 class ImportUploadForm(forms.Form):

@@ -13,9 +13,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accountability import ratelimit
+from accountability.forms import Confirmation, is_confirmed
 from accountability.models import Team
 from accountability.scoping import admin_required, managed_team_ids, manager_required
-from leads.forms import ImportUploadForm, IntakeSourceForm, PublicLeadForm, TeamIntakeSettingsForm, add_service_errors
+from leads.forms import (
+    ImportUploadForm,
+    IntakeSourceForm,
+    IntakeSourcePublicNameForm,
+    PublicLeadForm,
+    TeamIntakeSettingsForm,
+    add_service_errors,
+)
 from leads.importing import (
     COLUMNS,
     ImportFileError,
@@ -31,6 +39,7 @@ from leads.services import (
     intake_source_create,
     intake_source_rotate_token,
     intake_source_set_active,
+    intake_source_set_public_name,
     lead_create,
     team_intake_settings_update,
 )
@@ -129,7 +138,7 @@ def intake_source_create_view(request):
         try:
             source, token = intake_source_create(
                 actor=request.user, name=d["name"], slug=d["slug"], team=d["team"],
-                rate_limit_per_minute=d["rate_limit_per_minute"],
+                rate_limit_per_minute=d["rate_limit_per_minute"], public_name=d["public_name"],
             )  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -142,6 +151,16 @@ def intake_source_create_view(request):
 @require_POST
 def intake_source_rotate(request, pk: int):
     source = get_object_or_404(IntakeSource, pk=pk)
+    if not is_confirmed(request):
+        confirm = Confirmation(
+            title="Rotate an API token",
+            question=f"Rotate the API token of “{source.name}”?",
+            consequence="The current token stops working at once: update every client that uses it.",
+            action=reverse("leads:intake-source-rotate", args=[source.pk]),
+            cancel_url=reverse("leads:intake-source-list"),
+            button="Rotate token",
+        )
+        return render(request, "accountability/confirm.html", {"confirm": confirm})
     source, token = intake_source_rotate_token(actor=request.user, source=source)
     return _token_page(request, source, token)
 
@@ -150,9 +169,37 @@ def intake_source_rotate(request, pk: int):
 @require_POST
 def intake_source_toggle(request, pk: int):
     source = get_object_or_404(IntakeSource, pk=pk)
+    if source.is_active and not is_confirmed(request):  # switching a source off asks first; on does not
+        confirm = Confirmation(
+            title="Deactivate an intake source",
+            question=f"Deactivate “{source.name}”?",
+            consequence="Its web form and API token stop working at once: new leads from it are refused. "
+            "Its leads stay, and you can activate it again later.",
+            action=reverse("leads:intake-source-toggle", args=[source.pk]),
+            cancel_url=reverse("leads:intake-source-list"),
+            button="Deactivate",
+        )
+        return render(request, "accountability/confirm.html", {"confirm": confirm})
     intake_source_set_active(actor=request.user, source=source, is_active=not source.is_active)
     messages.success(request, f"{source.name} is now {'active' if source.is_active else 'inactive'}.")
     return redirect("leads:intake-source-list")
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def intake_source_public_name(request, pk: int):
+    source = get_object_or_404(IntakeSource, pk=pk)
+    form = IntakeSourcePublicNameForm(request.POST or None, initial={"public_name": source.public_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            intake_source_set_public_name(actor=request.user, source=source, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Visitors of {source.name}'s web form now read “{source.visitor_name}”.")
+            return redirect("leads:intake-source-list")
+    context = {"form": form, "source": source}
+    return render(request, "leads/intakesource_public_name.html", context, status=400 if form.errors else 200)
 
 
 # --- CSV import ---------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ class IntakeSource(models.Model):
     with a short visible prefix so an admin can tell tokens apart.
     """
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True)  # internal ("West Coast Ads"): never shown to visitors
+    # What visitors of the web form read; empty means the organisation's name (settings.ORGANISATION_NAME).
+    public_name = models.CharField(max_length=100, blank=True, default="")
     slug = models.SlugField(max_length=100, unique=True)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="intake_sources")
     is_active = models.BooleanField(default=True)
@@ -41,6 +43,12 @@ class IntakeSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def visitor_name(self) -> str:
+        """The name the public form and thank-you page show: the public name, else the organisation's
+        (empty when neither is set; the templates then say "our team")."""
+        return self.public_name or settings.ORGANISATION_NAME
 
 
 class TeamIntakeSettings(models.Model):

@@ -188,16 +188,67 @@ def _write_assigned(*, lead: Lead, actor: User | None, from_owner: User | None, 
     )
 
 
-def _notify_new_owner(lead: Lead, *, title: str, key: str) -> None:
+def _notify_new_owner(lead: Lead, *, title: str, key: str, actor: User | None = None) -> None:
     if lead.owner is not None:
         notification_create(
             recipient=lead.owner,
+            actor=actor,
             kind="lead_assigned",
             title=title,
             key=key,
             body=f"{lead.name}{' · ' + lead.company if lead.company else ''}",
             url=_lead_url(lead),
         )
+
+
+def _notify_previous_owner(*, lead: Lead, from_owner: User | None, actor: User | None, reason: str, key: str) -> None:
+    """Whoever loses a lead is told who took it, who decided and why (they can no longer open it)."""
+    if from_owner is None:
+        return
+    if actor is None:
+        by = "It was reassigned automatically"  # an SLA escalation, the system
+    elif actor.pk == lead.owner_id:
+        by = f"{actor} took it over"
+    else:
+        by = f"{actor} reassigned it"
+    notification_create(
+        recipient=from_owner,
+        actor=actor,
+        kind="lead_reassigned_away",
+        title=f"Your lead {lead} now belongs to {lead.owner}",
+        key=key,
+        body=f"{by}. Reason: {reason}",
+    )
+
+
+# The contact fields a repeat inquiry may bring in new, as the timeline and the notice name them.
+_INQUIRY_FIELDS = ("name", "company", "email", "phone")
+
+
+def _inquiry_differences(lead: Lead, cleaned: dict) -> dict[str, dict[str, str]]:
+    """The contact details the new inquiry gives that the lead does not hold (a new number...)."""
+    return {
+        field: {"lead": getattr(lead, field), "inquiry": cleaned[field]}
+        for field in _INQUIRY_FIELDS
+        if cleaned[field] and cleaned[field].casefold() != (getattr(lead, field) or "").casefold()
+    }
+
+
+def _inquiry_notice_body(*, channel: str, source: IntakeSource | None, notes: str, differs: dict) -> str:
+    via = Lead.Channel(channel).label.lower() + (f" ({source.name})" if source else "")
+    lines = [f"A new inquiry via {via} matched this open lead."]
+    if differs:
+        lines.append(
+            "Different from the lead: "
+            + "; ".join(
+                f"{field} {change['inquiry']} (lead has {change['lead'] or 'none'})"
+                for field, change in differs.items()
+            )
+            + "."
+        )
+    if notes.strip():
+        lines.append(f"They wrote: {notes.strip()}")
+    return "\n".join(lines)
 
 
 def _assign_new(*, lead: Lead, rule: TeamIntakeSettings, actor: User | None) -> None:
@@ -218,7 +269,9 @@ def _assign_new(*, lead: Lead, rule: TeamIntakeSettings, actor: User | None) -> 
     rule.last_assigned = owner
     rule.save(update_fields=["last_assigned", "updated_at"])
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Round-robin", how="round_robin")
-    _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{lead.assigned_at}")
+    _notify_new_owner(
+        lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{lead.assigned_at}", actor=actor
+    )
 
 
 # --- leads ------------------------------------------------------------------------------
@@ -276,11 +329,14 @@ def lead_create(
     rule = _locked_intake_settings(team)
     existing = _find_open_duplicate(team=team, email=cleaned["email"], phone=cleaned["phone"])
     if existing is not None:
+        # What the person wrote and any new contact detail travel with the inquiry (timeline and
+        # notice), whichever way it came in: every intake path joins a duplicate here.
+        differs = _inquiry_differences(existing, cleaned)
         inquiry = Activity.objects.create(
             lead=existing,
             kind=Activity.Kind.INQUIRY,
             actor=actor,
-            body=cleaned["notes"],
+            body=cleaned["notes"].strip(),
             occurred_at=arrived_at,
             data={
                 "name": cleaned["name"],
@@ -289,16 +345,18 @@ def lead_create(
                 "phone": cleaned["phone"],
                 "channel": channel,
                 "source": source.name if source else "",
+                "differs": differs,
             },
         )
         recipient = existing.owner or existing.team.manager
         if recipient is not None:
             notification_create(
                 recipient=recipient,
+                actor=actor,
                 kind="lead_inquiry",
                 title=f"{existing.name} got in touch again",
                 key=f"lead-inquiry:{inquiry.pk}",
-                body=f"A new inquiry via {Lead.Channel(channel).label.lower()} matched this open lead.",
+                body=_inquiry_notice_body(channel=channel, source=source, notes=cleaned["notes"], differs=differs),
                 url=_lead_url(existing),
             )
         return LeadCreateResult(lead=existing, duplicate=True)
@@ -318,8 +376,7 @@ def lead_create(
         how = "manual"
         reason = "Entered by the owner" if actor is not None and actor.pk == owner.pk else "Chosen when entered"
         _write_assigned(lead=lead, actor=actor, from_owner=None, reason=reason, how=how)
-        if actor is None or actor.pk != owner.pk:
-            _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{now}")
+        _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{now}", actor=actor)
     else:
         _assign_new(lead=lead, rule=rule, actor=actor)
     return LeadCreateResult(lead=lead, duplicate=False)
@@ -404,8 +461,8 @@ def _move_owner(*, lead: Lead, actor: User | None, to_owner: User, reason: str, 
     _set_owner(lead, to_owner, at=timezone.now())
     FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=to_owner)
     entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how=how)
-    if actor is None or actor.pk != to_owner.pk:
-        _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}")
+    _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}", actor=actor)
+    _notify_previous_owner(lead=lead, from_owner=from_owner, actor=actor, reason=reason, key=f"lead-away:{entry.pk}")
     return lead
 
 
@@ -584,13 +641,14 @@ def _require_admin(actor: User) -> None:
 
 @transaction.atomic
 def intake_source_create(
-    *, actor: User, name: str, slug: str, team: Team, rate_limit_per_minute: int = 0
+    *, actor: User, name: str, slug: str, team: Team, rate_limit_per_minute: int = 0, public_name: str = ""
 ) -> tuple[IntakeSource, str]:
     """Create a source and its API token. The token is returned once and never stored in clear."""
     _require_admin(actor)
     token, prefix, digest = _new_token()
     source = IntakeSource(
         name=name.strip(),
+        public_name=(public_name or "").strip(),
         slug=slug,
         team=team,
         rate_limit_per_minute=rate_limit_per_minute,
@@ -613,6 +671,18 @@ def intake_source_rotate_token(*, actor: User, source: IntakeSource) -> tuple[In
     source.token_rotated_at = timezone.now()
     source.save(update_fields=["token_prefix", "token_hash", "token_rotated_at"])
     return source, token
+
+
+@transaction.atomic
+def intake_source_set_public_name(*, actor: User, source: IntakeSource, public_name: str) -> IntakeSource:
+    """What visitors of the source's web form read (empty: the organisation's name)."""
+    _require_admin(actor)
+    public_name = (public_name or "").strip()
+    if len(public_name) > 100:
+        raise ValidationError({"public_name": "A public name has at most 100 characters."})
+    source.public_name = public_name
+    source.save(update_fields=["public_name"])
+    return source
 
 
 @transaction.atomic

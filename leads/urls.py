@@ -29,6 +29,9 @@ urlpatterns: list = [
     path("intake-sources/new/", intake_views.intake_source_create_view, name="intake-source-create"),
     path("intake-sources/<int:pk>/rotate/", intake_views.intake_source_rotate, name="intake-source-rotate"),
     path("intake-sources/<int:pk>/toggle/", intake_views.intake_source_toggle, name="intake-source-toggle"),
+    path(
+        "intake-sources/<int:pk>/public-name/", intake_views.intake_source_public_name, name="intake-source-public-name"
+    ),
     path("assignment/", intake_views.intake_settings_list, name="intake-settings-list"),
     path("assignment/<int:team_id>/", intake_views.intake_settings_edit, name="intake-settings-edit"),
     *report_urlpatterns,

@@ -38,7 +38,6 @@ from leads.selectors import (
     user_time_zone,
 )
 from leads.services import (
-    OUTCOME_LABELS,
     activity_correct,
     activity_editable_by,
     activity_log,
@@ -189,8 +188,22 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
     timeline = list(
         lead.activities.select_related("actor", "corrects", "corrects__actor").prefetch_related("corrections")
     )
+    # A refused edit or correction comes back bound: its entry shows what was typed and why it
+    # was refused. An edit refused because the window closed meanwhile moves to the correction box.
+    edit_form, correction_form = forms.get("edit_form"), forms.get("correction_form")
     for entry in timeline:
         entry.editable = activity_editable_by(entry, user, now=now)
+        if edit_form is not None and edit_form.activity.pk == entry.pk:
+            if entry.editable:
+                entry.edit_form = edit_form
+            else:
+                entry.correction_form = CorrectionForm(initial={"body": edit_form["body"].value()}, activity=entry)
+                entry.correction_errors = [e for errors in edit_form.errors.values() for e in errors]
+        elif entry.editable:
+            entry.edit_form = ActivityEditForm(activity=entry)
+        if correction_form is not None and correction_form.activity.pk == entry.pk:
+            entry.correction_form = correction_form
+            entry.correction_errors = [e for errors in correction_form.errors.values() for e in errors]
     return {
         "lead": lead,
         "timeline": timeline,
@@ -202,7 +215,6 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
         "stage_form": forms.get("stage_form") or StageForm(initial={"stage": lead.stage}),
         "reassign_form": forms.get("reassign_form") or (ReassignForm(lead=lead) if can_manage else None),
         "edit_minutes": int(edit_window().total_seconds() // 60),
-        "outcome_labels": OUTCOME_LABELS,
         "now": now,
     }
 
@@ -271,7 +283,7 @@ def activity_create(request, pk: int):
 def activity_edit(request, pk: int):
     """The author fixes their own entry within the edit window."""
     activity = _activity_for(request, pk)
-    form = ActivityEditForm(request.POST)
+    form = ActivityEditForm(request.POST, activity=activity)
     if form.is_valid():
         try:
             activity_correct(
@@ -281,18 +293,10 @@ def activity_edit(request, pk: int):
                 body=form.cleaned_data["body"],
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            if request.htmx:
-                return _lead_main_with_error(request, activity.lead, exc)
-    else:
-        messages.error(request, "That edit is not valid.")
+            add_service_errors(form, exc)
+    if form.errors:
+        return _lead_main(request, activity.lead, edit_form=form, status=400)
     return _lead_main(request, activity.lead)
-
-
-def _lead_main_with_error(request, lead, exc):
-    ctx = _detail_context(request, lead_get_for_user(request.user, lead.pk))
-    ctx["main_error"] = " ".join(exc.messages)
-    return render(request, "leads/includes/lead_main.html", ctx)
 
 
 @login_required
@@ -300,7 +304,7 @@ def _lead_main_with_error(request, lead, exc):
 def activity_correction_create(request, pk: int):
     """After the window: a new note linked to the entry it corrects."""
     activity = _activity_for(request, pk)
-    form = CorrectionForm(request.POST)
+    form = CorrectionForm(request.POST, activity=activity)
     if form.is_valid():
         try:
             activity_log(
@@ -308,13 +312,9 @@ def activity_correction_create(request, pk: int):
                 corrects=activity,
             )  # fmt: skip
         except ValidationError as exc:
-            return (
-                _lead_main_with_error(request, activity.lead, exc)
-                if request.htmx
-                else _lead_main(request, activity.lead)
-            )
-    else:
-        messages.error(request, "Write the correction.")
+            add_service_errors(form, exc)
+    if form.errors:
+        return _lead_main(request, activity.lead, correction_form=form, status=400)
     return _lead_main(request, activity.lead)
 
 

@@ -51,8 +51,10 @@ class KpiForm(forms.Form):
 
 
 class PublishForm(forms.Form):
+    # The summary and the Publish button belong to the sections form (HTML `form` attribute), so
+    # publishing sends the sections as they stand in the editor, saved or not.
     change_summary = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "form": "draft-form"}),
         help_text="What changed and why. Everyone reads this before acknowledging.",
         error_messages={"required": "Say what changed in this version (people read this first)."},
     )

@@ -118,18 +118,35 @@ def draft_start(*, actor: User, document: Document) -> DocumentVersion:
 
 
 @transaction.atomic
-def draft_update(*, actor: User, version: DocumentVersion, **sections: str) -> DocumentVersion:
-    """Save the prose sections of a draft (Markdown; sanitised when rendered, stored as typed)."""
+def draft_update(
+    *, actor: User, version: DocumentVersion, change_summary: str | None = None, **sections: str
+) -> DocumentVersion:
+    """Save the prose sections of a draft (Markdown; sanitised when rendered, stored as typed), and
+    the change summary typed so far when given, so Save draft keeps it for the publish step."""
     _require_admin(actor)
     version = DocumentVersion.objects.select_for_update().get(pk=version.pk)
     _require_draft(version)
+    if change_summary is not None:
+        version.change_summary = change_summary.replace("\r\n", "\n").strip()
+        version.save(update_fields=["change_summary", "updated_at"])
+    _write_sections(version, sections)
+    return version
+
+
+def _write_sections(version: DocumentVersion, sections: dict[str, str]) -> None:
     unknown = set(sections) - set(SECTION_FIELDS)
     if unknown:
         raise ValueError(f"Unknown sections: {sorted(unknown)}")
     for name, text in sections.items():
         setattr(version, name, (text or "").replace("\r\n", "\n").strip())
     version.save(update_fields=[*sections, "updated_at"])
-    return version
+
+
+def _same_as(version: DocumentVersion, other: DocumentVersion) -> bool:
+    """Whether two versions say the same thing: every section and every KPI row (as the diff shows them)."""
+    if any(getattr(version, name) != getattr(other, name) for name in SECTION_FIELDS):
+        return False
+    return [k.line() for k in version.kpis.all()] == [k.line() for k in other.kpis.all()]
 
 
 def _validate_kpi(*, metric: str, target: Decimal, direction: str, period: str, bind_to_sla: bool) -> None:
@@ -201,14 +218,29 @@ def publish_problems(version: DocumentVersion) -> list[str]:
 
 
 @transaction.atomic
-def version_publish(*, actor: User, version: DocumentVersion, change_summary: str) -> DocumentVersion:
-    """Publish a draft: it becomes the current version everyone covered must acknowledge."""
+def version_publish(
+    *, actor: User, version: DocumentVersion, change_summary: str, sections: dict[str, str] | None = None
+) -> DocumentVersion:
+    """Publish a draft: it becomes the current version everyone covered must acknowledge.
+
+    `sections` are the sections as the editor's form holds them: they are saved and published in
+    this one transaction, so pressing Publish without Save draft publishes what the admin sees, and
+    a refusal saves nothing (the view gives the typed text back). A version that changes nothing
+    from the current one is refused: it would ask everyone to re-acknowledge an identical document."""
     _require_admin(actor)
     Document.objects.select_for_update().get(pk=version.document_id)
     version = DocumentVersion.objects.select_related("document").get(pk=version.pk)
     _require_draft(version)
+    if sections:
+        _write_sections(version, sections)
     errors = {}
     problems = publish_problems(version)
+    current = DocumentVersion.objects.filter(document_id=version.document_id, is_current=True).first()
+    if current is not None and _same_as(version, current):
+        problems.append(
+            f"This draft is identical to the current version {current.number}: change a section or a KPI "
+            "before publishing (nobody is asked to re-acknowledge an unchanged document)."
+        )
     if problems:
         errors["__all__"] = problems
     change_summary = (change_summary or "").strip()

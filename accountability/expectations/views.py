@@ -11,7 +11,7 @@ from accountability.expectations import selectors, services
 from accountability.expectations.forms import DocumentCreateForm, DraftForm, KpiForm, PublishForm
 from accountability.expectations.models import SECTION_FIELDS, SECTIONS, Document, DocumentVersion
 from accountability.expectations.rendering import SectionDiff, diff_lines
-from accountability.forms import add_service_errors
+from accountability.forms import Confirmation, add_service_errors, is_confirmed
 from accountability.models import Team, User
 from accountability.scoping import admin_required, descendant_team_ids, managed_team_ids, manager_required
 
@@ -203,7 +203,7 @@ def _draft_context(document, draft, form=None, kpi_form=None, publish_form=None)
         "draft": draft,
         "form": form or DraftForm(initial={name: getattr(draft, name) for name in SECTION_FIELDS}),
         "kpi_form": kpi_form or KpiForm(),
-        "publish_form": publish_form or PublishForm(),
+        "publish_form": publish_form or PublishForm(initial={"change_summary": draft.change_summary}),
         "problems": services.publish_problems(draft),
         "current": selectors.current_version(document),
         "sla_available": kpi_module.sla_available(),
@@ -220,14 +220,19 @@ def draft_edit(request, pk: int):
     if request.method == "POST":
         form = DraftForm(request.POST)
         if form.is_valid():
-            services.draft_update(actor=request.user, version=draft, **form.cleaned_data)
+            services.draft_update(
+                actor=request.user,
+                version=draft,
+                change_summary=request.POST.get("change_summary"),  # typed beside the Publish button
+                **form.cleaned_data,
+            )
             messages.success(request, f"Draft version {draft.number} saved.")
             return redirect("expectations:draft-edit", pk=document.pk)
         return render(request, "expectations/draft_edit.html", _draft_context(document, draft, form=form), status=400)
     return render(request, "expectations/draft_edit.html", _draft_context(document, draft))
 
 
-def _kpi_partial(request, document, draft, kpi_form=None, error: str = ""):
+def _kpi_partial(request, document, draft, kpi_form=None, error: str = "", confirm=None):
     """The KPI editor for an htmx request. Always 200, errors included: htmx 2 does not swap a
     4xx answer by default, so a 400 would leave the admin looking at an unchanged form."""
     return render(
@@ -239,6 +244,7 @@ def _kpi_partial(request, document, draft, kpi_form=None, error: str = ""):
             "kpi_form": kpi_form or KpiForm(),
             "sla_available": kpi_module.sla_available(),
             "kpi_error": error,
+            "confirm": confirm,
         },
     )
 
@@ -272,6 +278,19 @@ def kpi_create(request, pk: int):
 def kpi_delete(request, kpi_pk: int):
     kpi = selectors.kpi_get_for_admin(kpi_pk)
     document = kpi.version.document
+    if kpi.version.is_draft and not is_confirmed(request):
+        # Ask first, in the editor itself (a published version's KPI goes on to the service's refusal).
+        confirm = Confirmation(
+            question=f"Remove “{kpi.line()}”?",
+            consequence="People are held to this number until you publish the draft without it.",
+            action=reverse("expectations:kpi-delete", args=[kpi.pk]),
+            cancel_url=reverse("expectations:draft-edit", args=[document.pk]),
+            hx_target="#kpi-editor",
+        )
+        if request.htmx:
+            return _kpi_partial(request, document, kpi.version, confirm=confirm)
+        context = {**_draft_context(document, kpi.version), "confirm": confirm}
+        return render(request, "expectations/draft_edit.html", context)
     try:
         services.kpi_delete(actor=request.user, kpi=kpi)
     except ValidationError as exc:
@@ -295,11 +314,18 @@ def version_publish(request, pk: int):
     draft = selectors.draft_version(document)
     if draft is None:
         raise Http404("There is no draft to publish.")
+    # The editor's Publish button submits the sections form too: publish exactly what it holds.
+    # Only the sections present in the POST are written, so a bare publish keeps the saved draft.
+    draft_form = DraftForm(request.POST)
     form = PublishForm(request.POST)
-    if form.is_valid():
+    if draft_form.is_valid() and form.is_valid():
+        sections = {name: text for name, text in draft_form.cleaned_data.items() if name in request.POST}
         try:
             version = services.version_publish(
-                actor=request.user, version=draft, change_summary=form.cleaned_data["change_summary"]
+                actor=request.user,
+                version=draft,
+                change_summary=form.cleaned_data["change_summary"],
+                sections=sections,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -308,8 +334,13 @@ def version_publish(request, pk: int):
                 request, f"Version {version.number} published: everyone it covers is asked to acknowledge it."
             )
             return redirect("expectations:version-detail", pk=document.pk, number=version.number)
+    if not any(name in request.POST for name in SECTION_FIELDS):
+        draft_form = None  # nothing typed to give back: show the saved draft
     return render(
-        request, "expectations/draft_edit.html", _draft_context(document, draft, publish_form=form), status=400
+        request,
+        "expectations/draft_edit.html",
+        _draft_context(document, draft, form=draft_form, publish_form=form),
+        status=400,
     )
 
 

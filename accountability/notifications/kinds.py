@@ -31,3 +31,5 @@ SLA_ESCALATION = register_kind("sla_escalation", "A lead was escalated to you", 
 SLA_ESCALATED_OWNER = register_kind("sla_escalated_owner", "A lead of yours was escalated", email=True)
 SLA_CLAIMABLE = register_kind("sla_claimable", "A teammate's lead needs saving: you can claim it", email=False)
 register_kind("lead_assigned", "A lead was assigned to you", email=False)
+register_kind("lead_inquiry", "A lead of yours got in touch again", email=False)
+register_kind("lead_reassigned_away", "A lead of yours was reassigned to someone else", email=False)

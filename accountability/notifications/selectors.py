@@ -13,7 +13,11 @@ def unread_count(user: User) -> int:
 
 
 def preferences_initial(user: User) -> dict:
-    """Form initial values: the user's choices, else each kind's default."""
+    """Form initial values: the user's choices, else each kind's default.
+
+    SMS is never offered ticked to someone without a mobile number (a kind's SMS default, or a
+    choice saved before the number was removed): saving the page as shown must always work,
+    and such a box would be refused. The page says how to get SMS instead."""
     from accountability.notifications.kinds import KINDS
     from accountability.notifications.models import NotificationPreference
 
@@ -22,7 +26,7 @@ def preferences_initial(user: User) -> dict:
     for code, kind in KINDS.items():
         pref = saved.get(code)
         initial[f"email_{code}"] = pref.email if pref else kind.email
-        initial[f"sms_{code}"] = pref.sms if pref else kind.sms
+        initial[f"sms_{code}"] = (pref.sms if pref else kind.sms) and bool(user.phone)
     return initial
 
 

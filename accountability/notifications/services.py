@@ -56,10 +56,22 @@ def channels_for(user: User, kind: str) -> ChannelChoice:
 
 
 def notification_create(
-    *, recipient: User, kind: str, title: str, key: str, body: str = "", url: str = ""
+    *,
+    recipient: User,
+    kind: str,
+    title: str,
+    key: str,
+    body: str = "",
+    url: str = "",
+    actor: User | None = None,
 ) -> Notification | None:
     """Record an in-app notice once per (recipient, key), plus its email/SMS deliveries per the
-    recipient's preferences. Returns None when it already exists (nothing is sent again)."""
+    recipient's preferences. Returns None when it already exists (nothing is sent again).
+
+    `actor` is who did what the notice is about (None: the system). Nobody is told of their own
+    act: the rule lives here, once, rather than as an `if` beside every caller."""
+    if actor is not None and actor.pk == recipient.pk:
+        return None
     try:
         with transaction.atomic():
             notification = Notification.objects.create(

@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 import math
 import os
+import zoneinfo
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -817,6 +818,23 @@ def sla_policy_delete(*, actor: User, policy: SlaPolicy) -> None:
     policy.delete()
 
 
+def _holiday_today(team: Team | None) -> dt.date:
+    """The first date a holiday may still fall on: today in the team's zone; for an organisation-wide
+    holiday, today where it is earliest (a day still under way in any team's zone can be closed)."""
+    names = (
+        [team.time_zone]
+        if team is not None
+        else [settings.TIME_ZONE, *Team.objects.values_list("time_zone", flat=True)]
+    )
+    days = []
+    for name in names:
+        try:
+            days.append(timezone.localdate(timezone=zoneinfo.ZoneInfo(name)))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            continue
+    return min(days, default=timezone.localdate())
+
+
 @transaction.atomic
 def holiday_create(*, actor: User, team: Team | None, date: dt.date, name: str) -> Holiday:
     _require_admin(actor)
@@ -826,6 +844,10 @@ def holiday_create(*, actor: User, team: Team | None, date: dt.date, name: str) 
         errors["name"] = "Name the holiday."
     elif len(name) > 100:
         errors["name"] = "At most 100 characters."
+    today = _holiday_today(team)
+    if date < today:
+        # A past holiday would change nothing the clocks already measured, and is usually a typo (a year).
+        errors["date"] = f"{date:%d %b %Y} is already past: choose {today:%d %b %Y} or later."
     if Holiday.objects.filter(team=team, date=date).exists():
         errors["date"] = f"{date:%d %b %Y} is already a holiday for {team or 'the organisation'}."
     if errors:

@@ -3,10 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accountability.forms import add_service_errors
+from accountability.forms import Confirmation, add_service_errors, is_confirmed
 from accountability.models import User
 from accountability.scoping import admin_required, get_visible_or_404, manager_required
 from leads.sla import services
@@ -114,7 +115,18 @@ def holiday_create(request):
 @admin_required
 @require_POST
 def holiday_delete(request, pk: int):
-    services.holiday_delete(actor=request.user, holiday=get_object_or_404(Holiday, pk=pk))
+    holiday = get_object_or_404(Holiday.objects.select_related("team"), pk=pk)
+    if not is_confirmed(request):
+        confirm = Confirmation(
+            title="Remove a holiday",
+            question=f"Remove the holiday “{holiday.name}” ({holiday.date:%a %d %b %Y}, "
+            f"{holiday.team or 'whole organisation'})?",
+            consequence="SLA clocks then run on that day as on any other working day.",
+            action=reverse("sla:holiday-delete", args=[holiday.pk]),
+            cancel_url=reverse("sla:policy-list"),
+        )
+        return render(request, "accountability/confirm.html", {"confirm": confirm})
+    services.holiday_delete(actor=request.user, holiday=holiday)
     messages.success(request, "Holiday removed.")
     return redirect("sla:policy-list")
 

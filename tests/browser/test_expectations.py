@@ -66,3 +66,28 @@ def test_admin_sees_a_refused_kpi_in_page_and_then_adds_it(page, browser_login, 
     expect(editor.get_by_test_id("kpi-row")).to_have_count(1)
     expect(editor.get_by_test_id("kpi-row")).to_contain_text("Calls at least 40")
     assert draft.kpis.get().target == 40
+
+
+def test_publish_without_save_draft_publishes_what_the_editor_holds(page, browser_login, org):
+    """Issue 9, item 1: edit a section, write a summary, press Publish (no Save draft)."""
+    v1 = published(org["admin"], title="How we sell")
+    browser_login(org["admin"])
+    page.goto("/expectations/manage/")
+    page.get_by_role("button", name="Edit").click()
+    expect(page.get_by_text("draft version 2")).to_be_visible()
+
+    # First press Publish on an unchanged draft: refused, the summary typed is still there.
+    page.fill("textarea[name=change_summary]", "Log every call the same day.")
+    page.get_by_role("button", name="Publish version 2").click()
+    expect(page.get_by_text("identical to the current version 1")).to_be_visible()
+    expect(page.locator("textarea[name=change_summary]")).to_have_value("Log every call the same day.")
+
+    # Now add a line and publish straight away.
+    responsibilities = page.locator("textarea[name=responsibilities]")
+    responsibilities.fill(v1.responsibilities + "\nLog every call the same day.")
+    page.get_by_role("button", name="Publish version 2").click()
+    expect(page.get_by_test_id("current-badge")).to_be_visible()
+    expect(page.get_by_text("Log every call the same day.").first).to_be_visible()
+
+    page.goto(f"/expectations/{v1.document_id}/diff/?from=1&to=2")
+    expect(page.locator(".added", has_text="Log every call the same day.")).to_be_visible()

@@ -257,3 +257,63 @@ def test_two_admins_creating_the_organisation_document_at_once_get_one_and_a_cle
     thread.join(5)
     assert outcome["error"] == "The organisation already has an expectations document; edit that one."
     assert Document.objects.filter(team=None).count() == 1
+
+
+# --- Publishing exactly what the form holds (issue 9, item 1) ----------------------------------
+
+
+def test_publishing_with_sections_saves_and_publishes_them_in_one_step(org):
+    admin = org["admin"]
+    v1 = published(admin)
+    draft = services.draft_start(actor=admin, document=v1.document)
+    edited = v1.responsibilities + "\nReply to every email within a day."
+    v2 = services.version_publish(
+        actor=admin,
+        version=draft,
+        change_summary="Emails within a day.",
+        sections={"responsibilities": edited},
+    )
+    v2.refresh_from_db()
+    assert (v2.is_current, v2.responsibilities) == (True, edited)
+    assert v2.values == v1.values  # sections the form did not send stay as the draft holds them
+
+
+def test_publishing_a_version_identical_to_the_current_one_is_refused_and_nothing_is_saved(org):
+    admin = org["admin"]
+    v1 = published(admin)
+    draft = services.draft_start(actor=admin, document=v1.document)
+    with pytest.raises(ValidationError, match="identical to the current version 1"):
+        services.version_publish(actor=admin, version=draft, change_summary="Nothing really.")
+    # Whitespace the browser adds (CRLF, a trailing newline) is not a change either.
+    with pytest.raises(ValidationError, match="identical"):
+        services.version_publish(
+            actor=admin,
+            version=draft,
+            change_summary="Nothing really.",
+            sections={"values": v1.values + "\r\n"},
+        )
+    draft.refresh_from_db()
+    assert draft.status == "draft" and not draft.is_current
+    v1.refresh_from_db()
+    assert v1.is_current
+
+
+def test_a_refused_publish_does_not_half_save_the_sections(org):
+    admin = org["admin"]
+    v1 = published(admin)
+    draft = services.draft_start(actor=admin, document=v1.document)
+    with pytest.raises(ValidationError, match="Say what changed"):
+        services.version_publish(actor=admin, version=draft, change_summary="", sections={"values": "Changed."})
+    draft.refresh_from_db()
+    assert draft.values == v1.values
+
+
+def test_a_kpi_change_alone_is_a_change(org):
+    admin = org["admin"]
+    v1 = published(admin)
+    draft = services.draft_start(actor=admin, document=v1.document)
+    services.kpi_delete(actor=admin, kpi=draft.kpis.get())
+    services.kpi_add(
+        actor=admin, version=draft, metric="calls", target=Decimal(40), direction="at_least", period="week"
+    )
+    assert services.version_publish(actor=admin, version=draft, change_summary="Calls, not conversion.").is_current

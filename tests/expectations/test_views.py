@@ -166,7 +166,7 @@ def test_kpis_are_added_and_removed_in_page_with_htmx(org, login):
     assert response.status_code == 200
     assert "Calls at least 40, weekly" in response.content.decode()
     kpi = draft.kpis.get(metric="calls")
-    response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", HTTP_HX_REQUEST="true")
+    response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", {"confirm": "yes"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "Calls at least 40" not in response.content.decode()
     assert draft.kpis.count() == 1
 
@@ -359,3 +359,78 @@ def test_the_compare_form_labels_both_versions_and_keeps_the_pair_shown(org, log
     to_select = body.split('id="diff-to"')[1].split("</select>")[0]
     assert '<option value="1" selected>' in from_select and '<option value="2" selected>' in to_select
     assert from_select.count("selected") == 1 and to_select.count("selected") == 1
+
+
+# --- Publishing exactly what the form holds (issue 9, item 1) ----------------------------------
+
+
+def test_publish_without_save_draft_publishes_the_edits_in_the_form(org, login):
+    v1 = published(org["admin"], title="How we sell")
+    client = login(org["admin"])
+    client.post(f"/expectations/{v1.document_id}/draft/start/")
+    added = SECTION_TEXT["responsibilities"] + "\nLog every call the same day."
+    form = {**SECTION_TEXT, "responsibilities": added, "change_summary": "Log calls the same day."}
+    response = client.post(f"/expectations/{v1.document_id}/draft/publish/", form)
+    assert response.status_code == 302 and response.url == f"/expectations/{v1.document_id}/v2/"
+    v2 = DocumentVersion.objects.get(document=v1.document, number=2)
+    assert (v2.is_current, v2.responsibilities) == (True, added)
+    diff = client.get(f"/expectations/{v1.document_id}/diff/?from=1&to=2").content.decode()
+    assert '<div class="added">Log every call the same day.</div>' in diff
+
+
+def test_publishing_an_unchanged_draft_is_refused_with_the_form_input_given_back(org, login):
+    v1 = published(org["admin"], title="How we sell")
+    client = login(org["admin"])
+    client.post(f"/expectations/{v1.document_id}/draft/start/")
+    form = {**SECTION_TEXT, "change_summary": "My summary that must survive."}
+    response = client.post(f"/expectations/{v1.document_id}/draft/publish/", form)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "identical to the current version 1" in body
+    assert "My summary that must survive." in body
+    assert DocumentVersion.objects.get(document=v1.document, number=2).status == "draft"
+    assert not Acknowledgement.objects.exists()
+
+
+def test_a_refused_publish_gives_back_the_edited_sections_unsaved(org, login):
+    v1 = published(org["admin"], title="How we sell")
+    client = login(org["admin"])
+    client.post(f"/expectations/{v1.document_id}/draft/start/")
+    form = {**SECTION_TEXT, "values": "An edit I typed but did not save.", "change_summary": ""}
+    response = client.post(f"/expectations/{v1.document_id}/draft/publish/", form)
+    assert response.status_code == 400
+    assert "An edit I typed but did not save." in response.content.decode()
+    assert DocumentVersion.objects.get(document=v1.document, number=2).values == SECTION_TEXT["values"]
+
+
+def test_the_publish_button_submits_the_sections_with_the_summary(org, login):
+    draft = draft_with_content(org["admin"])
+    body = login(org["admin"]).get(f"/expectations/{draft.document_id}/draft/").content.decode()
+    # One form holds the sections and the summary; Publish posts it to the publish URL.
+    assert 'id="draft-form"' in body
+    summary = re.search(r'<textarea[^>]*name="change_summary"[^>]*>', body).group(0)
+    assert 'form="draft-form"' in summary
+    assert re.search(rf'formaction="/expectations/{draft.document_id}/draft/publish/"', body)
+
+
+def test_save_draft_keeps_the_change_summary_typed_beside_publish(org, login):
+    draft = draft_with_content(org["admin"])
+    client = login(org["admin"])
+    client.post(f"/expectations/{draft.document_id}/draft/", {**SECTION_TEXT, "change_summary": "Half written."})
+    assert "Half written." in client.get(f"/expectations/{draft.document_id}/draft/").content.decode()
+
+
+def test_removing_a_kpi_asks_for_confirmation_first(org, login):
+    """Issue 9, item 17: a visible confirm step in the editor (htmx) and on the page (no JS)."""
+    draft = draft_with_content(org["admin"])
+    kpi = draft.kpis.get()
+    client = login(org["admin"])
+    for headers in ({"HTTP_HX_REQUEST": "true"}, {}):
+        response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", **headers)
+        body = response.content.decode()
+        assert f"Remove “{kpi.line()}”?" in body and 'name="confirm" value="yes"' in body
+        assert "onclick" not in body and "onsubmit" not in body
+        assert Kpi.objects.filter(pk=kpi.pk).exists()
+    response = client.post(f"/expectations/kpis/{kpi.pk}/delete/", {"confirm": "yes"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'data-testid="kpi-row"' not in response.content.decode()
+    assert not Kpi.objects.filter(pk=kpi.pk).exists()

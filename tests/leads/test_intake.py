@@ -122,10 +122,11 @@ def test_create_source_bad_input(org, login):
 def test_rotate_and_deactivate(org, login):
     source, old = intake_source_create(actor=org["admin"], name="S", slug="s", team=org["north"])
     c = login(org["admin"])
-    new = c.post(f"/leads/intake-sources/{source.pk}/rotate/").context["token"]
+    assert "token" not in c.post(f"/leads/intake-sources/{source.pk}/rotate/").context  # asks first
+    new = c.post(f"/leads/intake-sources/{source.pk}/rotate/", {"confirm": "yes"}).context["token"]
     source.refresh_from_db()
     assert new != old and source.token_hash == hash_token(new)
-    c.post(f"/leads/intake-sources/{source.pk}/toggle/")
+    c.post(f"/leads/intake-sources/{source.pk}/toggle/", {"confirm": "yes"})
     source.refresh_from_db()
     assert not source.is_active
     assert c.get(f"/leads/intake-sources/{source.pk}/rotate/").status_code == 405
