@@ -420,3 +420,12 @@ def test_team_and_everyone_totals_of_closed_deals_count_only_leads_closed_in_the
     empty = Period.between(date(2027, 3, 1), date(2027, 3, 31), "UTC")
     assert closed(total_scorecard(period=empty, team=north, now=NOW)) == (0, 0, Decimal("0.00"), None)
     assert closed(total_scorecard(period=empty, now=NOW)) == (0, 0, Decimal("0.00"), None)
+
+
+def test_period_arithmetic_at_the_calendars_end_is_a_value_error_not_an_overflow():
+    assert Period.month_of(date(2026, 12, 15), tz="UTC").end == datetime(2027, 1, 1, tzinfo=UTC)
+    assert Period.month_of(date(2026, 1, 31), tz="UTC").end == datetime(2026, 2, 1, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        Period.month_of(date(9999, 12, 31), tz="UTC")
+    with pytest.raises(ValueError):
+        Period.between(date(9999, 12, 1), date(9999, 12, 31), "UTC")
