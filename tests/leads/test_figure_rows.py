@@ -279,3 +279,22 @@ def test_the_rows_page_runs_a_constant_number_of_queries(org, login, django_asse
     with django_assert_num_queries(12 if figure in ("follow_ups", "call") else 11):
         response = client.get(url)
     assert response.context["summary"]["count"] == (2 * n if figure == "call" else n)
+
+
+def test_the_rows_are_cut_in_the_teams_zone_like_the_figure(org, login):
+    """A Tokyo team read from New York: a lead that arrived at 01:00 on 1 November in Tokyo
+    (31 October in New York) is in November's figure and in its rows."""
+    north = org["north"]
+    north.time_zone = "Asia/Tokyo"
+    north.save(update_fields=["time_zone"])
+    org["maria"].time_zone = "America/New_York"
+    org["maria"].save(update_fields=["time_zone"])
+    received_lead(org["alice"], arrived_at=datetime(2026, 10, 31, 16, 0, tzinfo=UTC), contacted_after=3 * M)
+    received_lead(org["alice"], arrived_at=datetime(2026, 11, 30, 16, 0, tzinfo=UTC))  # 1 Dec in Tokyo: out
+    client = login(org["maria"])
+    response = client.get(f"{DASHBOARD}?team={north.pk}&{NOVEMBER}")
+    card = {rep.username: c for rep, c in response.context["rows"]}["alice"]
+    assert card.leads_received == 1
+    for (row, figure), href in _links(response.content.decode()).items():
+        if row == "alice" and figure in ("leads_received", "leads_contacted", "speed_to_lead_p90"):
+            assert client.get(href).context["summary"]["count"] == 1, figure
