@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accountability.models import Membership, Team, User
+from accountability.scoping import can_manage_team
 from leads.models import IntakeSource, Lead
 from leads.services import _clean_contact, lead_create
 
@@ -272,7 +273,9 @@ def import_rows(*, actor: User | None, team: Team, rows: list[ImportRow], skip_b
 
 
 def team_is_importable_by(user: User, team: Team) -> bool:
-    return user.is_admin or Membership.objects.filter(user=user, team=team).exists() or team.manager_id == user.pk
+    """The teams the upload form offers: an admin any, a manager the teams they manage with their
+    sub-teams (a head of sales imports into each of their teams), anyone their own teams."""
+    return can_manage_team(user, team) or Membership.objects.filter(user=user, team=team).exists()
 
 
 # --- CSV writing --------------------------------------------------------------------------------

@@ -111,3 +111,15 @@ def test_a_column_that_is_neither_imported_nor_exported_is_still_refused(org, lo
 @pytest.mark.parametrize("text", ["=1+1", "+14155552671", "-Acme", "@home", "plain", "'quoted", ""])
 def test_csv_unescape_undoes_csv_safe(text):
     assert csv_unescape(csv_safe(text)) == text
+
+
+def test_the_head_of_sales_moves_a_teams_export_into_a_sub_team_they_manage(org, login):
+    """Helen manages Sales and, through it, North and South: the upload form offers South, and
+    the preview and the import accept it (they used to answer "Upload a file first")."""
+    _north_leads(org)
+    client = login(org["helen"])
+    preview = _import(client, _export(client, org["north"]), org["south"])
+    assert preview.status_code == 200 and "3</strong> ready" in preview.content.decode()
+    done = client.post("/leads/import/confirm/", {"choice": "all"})
+    assert done.context["result"].created == 3
+    assert Lead.objects.filter(team=org["south"]).count() == 3
