@@ -1,3 +1,4 @@
+import datetime as dt
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,6 +10,53 @@ from django.core.exceptions import ValidationError
 from accountability.models import Team, User
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+
+# --- Dates a person types ---------------------------------------------------------------------
+# Every date typed into a form (filters, periods, goals, follow-ups, leave) is kept within these
+# years: far enough for any real plan, and far from the calendar's edges, so the period
+# arithmetic behind it (the day after, the end of a quarter, a week's Monday) never overflows.
+EARLIEST_TYPED_DATE = dt.date(2000, 1, 1)
+LATEST_TYPED_DATE = dt.date(2100, 12, 31)
+DATE_RANGE_MESSAGE = (
+    f"Pick a date between {EARLIEST_TYPED_DATE:%d %b %Y} and {LATEST_TYPED_DATE:%d %b %Y}: this one is too far."
+)
+
+
+def validate_typed_date(value: dt.date | dt.datetime | None) -> None:
+    if value is None:
+        return
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not EARLIEST_TYPED_DATE <= day <= LATEST_TYPED_DATE:
+        raise ValidationError(DATE_RANGE_MESSAGE, code="date_out_of_range")
+
+
+def _with_range(widget: forms.Widget, *, time: bool = False) -> forms.Widget:
+    """The browser's date picker gets the same bounds (min/max), when it is a date input."""
+    if widget.attrs.get("type") in ("date", "datetime-local"):
+        suffix = "T00:00" if time else ""
+        widget.attrs.setdefault("min", f"{EARLIEST_TYPED_DATE.isoformat()}{suffix}")
+        widget.attrs.setdefault("max", f"{LATEST_TYPED_DATE.isoformat()}{'T23:59' if time else ''}")
+    return widget
+
+
+class TypedDateField(forms.DateField):
+    """A date a person types: a clear error outside EARLIEST_TYPED_DATE..LATEST_TYPED_DATE."""
+
+    default_validators = [validate_typed_date]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _with_range(self.widget)
+
+
+class TypedDateTimeField(forms.DateTimeField):
+    """A date and time a person types, with the same range as TypedDateField."""
+
+    default_validators = [validate_typed_date]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _with_range(self.widget, time=True)
 
 
 def add_service_errors(
@@ -93,7 +141,7 @@ class TeamForm(forms.Form):
 class PersonForm(forms.Form):
     role = forms.ChoiceField(choices=User.Role.choices)
     phone = forms.CharField(max_length=30, required=False, help_text="Used for SMS notices, e.g. +1 415 555 2671.")
-    away_until = forms.DateField(
+    away_until = TypedDateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Away (leave, holiday) up to and including this day: no new leads are assigned.",

@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accountability.forms import TypedDateField
 from goals import metric_source
 from goals.models import MANUAL, METRIC_CHOICES, Direction, Goal
 from goals.services import goal_fields_clean
@@ -60,8 +61,8 @@ class GoalForm(forms.Form):
         help_text="Relevant: a KPI of your expectations document (or write the reason above).",
     )
     preset = forms.ChoiceField(choices=Goal.Preset.choices, initial=Goal.Preset.MONTHLY, label="Period")
-    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    end_date = forms.DateField(
+    start_date = TypedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end_date = TypedDateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Only for custom dates; a preset sets it from the start date.",
@@ -165,6 +166,12 @@ class CommitmentForm(forms.Form):
         max_length=200, label="I commit to", widget=forms.TextInput(attrs={"placeholder": "call 30 new leads"})
     )
     week = forms.ChoiceField(choices=[("this", "This week"), ("next", "Next week")], initial="this")
+
+
+class CommitmentWeekForm(forms.Form):
+    """?week=YYYY-MM-DD on the commitments page: any day of the week to show."""
+
+    week = TypedDateField(required=False)
 
 
 class CommitmentCloseForm(forms.Form):

@@ -20,6 +20,7 @@ from goals.forms import (
     CheckInForm,
     CommitmentCloseForm,
     CommitmentForm,
+    CommitmentWeekForm,
     GoalEditForm,
     GoalForm,
     RejectForm,
@@ -408,11 +409,12 @@ def _commitment_context(user: User, week: dt.date) -> dict:
 @login_required
 def commitment_list(request):
     week = week_start()
-    if request.GET.get("week"):
-        try:
-            week = week_start(dt.date.fromisoformat(request.GET["week"]))
-        except ValueError:
-            raise Http404 from None
+    week_form = CommitmentWeekForm(request.GET)
+    if week_form.is_valid():
+        if week_form.cleaned_data["week"]:
+            week = week_start(week_form.cleaned_data["week"])
+    else:
+        messages.error(request, f"That week cannot be shown: {' '.join(week_form.errors['week'])} Showing this week.")
     return _render_commitments(request, week, CommitmentForm())
 
 

@@ -5,7 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils.text import slugify
 
-from accountability.forms import add_service_errors  # noqa: F401 - re-exported for the leads views
+from accountability.forms import (
+    TypedDateField,
+    TypedDateTimeField,
+    add_service_errors,  # noqa: F401 - re-exported for the leads views
+)
 from accountability.models import Team, User
 from accountability.scoping import managed_team_ids, member_team_ids, teams_visible_to, users_visible_to
 from leads.models import Activity, IntakeSource, Lead, TeamIntakeSettings
@@ -113,7 +117,7 @@ class ActivityForm(forms.Form):
         help_text="None for a note.",
     )
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False, label="Note")
-    next_follow_up_at = forms.DateTimeField(
+    next_follow_up_at = TypedDateTimeField(
         required=False,
         label="Next follow-up",
         widget=forms.DateTimeInput(
@@ -211,8 +215,8 @@ class LeadFilterForm(forms.Form):
     source = forms.ModelChoiceField(queryset=IntakeSource.objects.none(), required=False, empty_label="Any source")
     overdue = forms.BooleanField(required=False, label="Follow-up overdue")
     untouched = forms.BooleanField(required=False, label="Never contacted")
-    arrived_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    arrived_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    arrived_from = TypedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    arrived_to = TypedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(
         required=False,
         choices=[

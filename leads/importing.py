@@ -19,11 +19,27 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accountability.models import Membership, Team, User
+from accountability.scoping import can_manage_team
 from leads.models import IntakeSource, Lead
 from leads.services import _clean_contact, lead_create
 
 COLUMNS = ["name", "company", "email", "phone", "value", "notes", "owner", "source", "arrived_at"]
 REQUIRED_COLUMNS = ["name"]
+# Columns of the lead list's export (EXPORT_COLUMNS below) that an import does not set: a new
+# lead starts its own life (stage, contacts, follow-ups) in the team it is imported into. A file
+# exported from the lead list imports unchanged; the preview names these as ignored.
+# "team" is read, not written: it says which team the file's owners and sources belong to.
+EXPORT_ONLY_COLUMNS = [
+    "id",
+    "stage",
+    "lost_reason",
+    "team",
+    "channel",
+    "first_contacted_at",
+    "last_activity_at",
+    "next_follow_up_at",
+    "closed_at",
+]
 
 
 class ImportFileError(Exception):
@@ -35,6 +51,9 @@ class ImportRow:
     line: int  # line number in the file, header is line 1
     raw: dict[str, str]
     errors: list[str] = field(default_factory=list)
+    # What the import will do differently from the file, the row still being good (an owner of
+    # another team left to this team's rule, for example).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -44,6 +63,7 @@ class ImportRow:
 @dataclass
 class ParsedImport:
     rows: list[ImportRow]
+    ignored_columns: list[str] = field(default_factory=list)
 
     @property
     def good(self) -> list[ImportRow]:
@@ -87,7 +107,8 @@ def parse_csv(data: bytes, *, team: Team) -> ParsedImport:
     except csv.Error as exc:
         raise ImportFileError(f"The file is not valid CSV: {exc}.") from None
     header = [h.strip().lower() for h in header]
-    unknown = [h for h in header if h not in COLUMNS]
+    ignored = [h for h in header if h in EXPORT_ONLY_COLUMNS]
+    unknown = [h for h in header if h not in COLUMNS and h not in EXPORT_ONLY_COLUMNS]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     dupes = sorted({h for h in header if header.count(h) > 1})
     problems = []
@@ -101,14 +122,17 @@ def parse_csv(data: bytes, *, team: Team) -> ParsedImport:
         problems.append("the file needs an email or a phone column")
     if problems:
         raise ImportFileError(
-            "The columns are wrong: " + "; ".join(problems) + f". Allowed columns: {', '.join(COLUMNS)}."
+            "The columns are wrong: "
+            + "; ".join(problems)
+            + f". Allowed columns: {', '.join(COLUMNS)} (and the lead list export's {', '.join(EXPORT_ONLY_COLUMNS)},"
+            " which are ignored)."
         )
 
     owners = {
         u.username.lower(): u
         for u in User.objects.filter(memberships__team=team, is_active=True).only("id", "username", "first_name")
     }
-    sources = {s.slug: s for s in IntakeSource.objects.filter(team=team)}
+    sources = _sources_by_key(team)
     rows: list[ImportRow] = []
     try:
         for values in reader:
@@ -121,21 +145,34 @@ def parse_csv(data: bytes, *, team: Team) -> ParsedImport:
                 )
             row = ImportRow(line=line, raw={h: "" for h in COLUMNS if h in header})
             if len(values) != len(header):
-                row.raw.update(dict(zip(header, values, strict=False)))
+                row.raw.update({h: v for h, v in zip(header, values, strict=False) if h in COLUMNS})
                 row.errors.append(f"has {len(values)} cells, the header has {len(header)}")
                 rows.append(row)
                 continue
-            row.raw.update({h: v.strip() for h, v in zip(header, values, strict=True)})
-            _validate_row(row, owners=owners, sources=sources)
+            cells = {h: csv_unescape(v.strip()) for h, v in zip(header, values, strict=True)}
+            row.raw.update({h: v for h, v in cells.items() if h in COLUMNS})
+            _validate_row(row, owners=owners, sources=sources, team=team, from_team=cells.get("team", ""))
             rows.append(row)
     except csv.Error as exc:
         raise ImportFileError(f"The file is not valid CSV near line {reader.line_num}: {exc}.") from None
     if not rows:
         raise ImportFileError("The file has a header but no rows.")
-    return ParsedImport(rows=rows)
+    return ParsedImport(rows=rows, ignored_columns=ignored)
 
 
-def _validate_row(row: ImportRow, *, owners: dict, sources: dict) -> None:
+def _sources_by_key(team: Team) -> dict[str, IntakeSource]:
+    """The team's intake sources by slug and by name (lower-cased): a file may give either
+    (the export writes the name)."""
+    sources = list(IntakeSource.objects.filter(team=team))
+    return {**{s.name.lower(): s for s in sources}, **{s.slug.lower(): s for s in sources}}
+
+
+def _from_other_team(from_team: str, team: Team) -> bool:
+    """The row says it was exported from another team (the export's "team" column)."""
+    return bool(from_team) and from_team.strip().lower() != team.name.lower()
+
+
+def _validate_row(row: ImportRow, *, owners: dict, sources: dict, team: Team, from_team: str = "") -> None:
     raw = row.raw
     try:
         _clean_contact(
@@ -149,10 +186,20 @@ def _validate_row(row: ImportRow, *, owners: dict, sources: dict) -> None:
     except ValidationError as exc:
         for fname, messages in exc.message_dict.items():
             row.errors.extend(f"{fname}: {m}" for m in messages)
+    foreign = _from_other_team(from_team, team)
     if raw.get("owner") and raw["owner"].lower() not in owners:
-        row.errors.append(f"owner: no active member of the team is called “{raw['owner']}”")
-    if raw.get("source") and raw["source"] not in sources:
-        row.errors.append(f"source: no intake source “{raw['source']}” in this team")
+        if foreign:
+            # Another team's rep: the lead joins this team and its rule assigns it.
+            row.warnings.append(f"owner “{raw['owner']}” is in {from_team}: {team}'s rule assigns the lead")
+            raw["owner"] = ""
+        else:
+            row.errors.append(f"owner: no active member of the team is called “{raw['owner']}”")
+    if raw.get("source") and raw["source"].lower() not in sources:
+        if foreign:
+            row.warnings.append(f"source “{raw['source']}” belongs to {from_team}: imported without a source")
+            raw["source"] = ""
+        else:
+            row.errors.append(f"source: no intake source “{raw['source']}” in this team")
     if raw.get("arrived_at"):
         try:
             arrived = _parse_when(raw["arrived_at"])
@@ -188,7 +235,7 @@ def import_rows(*, actor: User | None, team: Team, rows: list[ImportRow], skip_b
         return result
     result.rejected = list(bad)
     owners = {u.username.lower(): u for u in User.objects.filter(memberships__team=team, is_active=True)}
-    sources = {s.slug: s for s in IntakeSource.objects.filter(team=team)}
+    sources = _sources_by_key(team)
     with transaction.atomic():
         for row in rows:
             if not row.ok:
@@ -206,7 +253,7 @@ def import_rows(*, actor: User | None, team: Team, rows: list[ImportRow], skip_b
                         value=raw.get("value", "").replace(",", "") or 0,
                         notes=raw.get("notes", ""),
                         channel=Lead.Channel.CSV,
-                        source=sources.get(raw.get("source", "")),
+                        source=sources.get(raw.get("source", "").lower()),
                         owner=owners.get(raw.get("owner", "").lower()) if raw.get("owner") else None,
                         arrived_at=_parse_when(raw["arrived_at"]) if raw.get("arrived_at") else None,
                     )
@@ -226,7 +273,9 @@ def import_rows(*, actor: User | None, team: Team, rows: list[ImportRow], skip_b
 
 
 def team_is_importable_by(user: User, team: Team) -> bool:
-    return user.is_admin or Membership.objects.filter(user=user, team=team).exists() or team.manager_id == user.pk
+    """The teams the upload form offers: an admin any, a manager the teams they manage with their
+    sub-teams (a head of sales imports into each of their teams), anyone their own teams."""
+    return can_manage_team(user, team) or Membership.objects.filter(user=user, team=team).exists()
 
 
 # --- CSV writing --------------------------------------------------------------------------------
@@ -239,6 +288,13 @@ def csv_safe(value) -> str:
     text = "" if value is None else str(value)
     if text.startswith(_FORMULA_START):
         return "'" + text
+    return text
+
+
+def csv_unescape(text: str) -> str:
+    """Undo csv_safe: a cell it protected ("'=...", "'+44...") reads back as it was written."""
+    if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START:
+        return text[1:]
     return text
 
 

@@ -207,23 +207,27 @@ def intake_source_public_name(request, pk: int):
 _SESSION_KEY = "leads_import"
 
 
-def _stash(request, *, team: Team, filename: str, rows: list[ImportRow]) -> None:
+def _stash(request, *, team: Team, filename: str, rows: list[ImportRow], ignored: list[str]) -> None:
     request.session[_SESSION_KEY] = {
         "team": team.pk,
         "filename": filename,
-        "rows": [{"line": r.line, "raw": r.raw, "errors": r.errors} for r in rows],
+        "rows": [{"line": r.line, "raw": r.raw, "errors": r.errors, "warnings": r.warnings} for r in rows],
+        "ignored": ignored,
     }
 
 
-def _unstash(request) -> tuple[Team, str, list[ImportRow]] | None:
+def _unstash(request) -> tuple[Team, str, list[ImportRow], list[str]] | None:
     data = request.session.get(_SESSION_KEY)
     if not data:
         return None
     team = Team.objects.filter(pk=data["team"]).first()
     if team is None or not team_is_importable_by(request.user, team):
         return None
-    rows = [ImportRow(line=r["line"], raw=r["raw"], errors=r["errors"]) for r in data["rows"]]
-    return team, data["filename"], rows
+    rows = [
+        ImportRow(line=r["line"], raw=r["raw"], errors=r["errors"], warnings=r.get("warnings", []))
+        for r in data["rows"]
+    ]
+    return team, data["filename"], rows, data.get("ignored", [])
 
 
 @manager_required
@@ -248,7 +252,7 @@ def lead_import(request):
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            _stash(request, team=team, filename=upload.name[:200], rows=parsed.rows)
+            _stash(request, team=team, filename=upload.name[:200], rows=parsed.rows, ignored=parsed.ignored_columns)
             return redirect("leads:lead-import-preview")
     if request.method == "GET" and request.session.get(_SESSION_KEY):
         context["pending"] = True
@@ -262,13 +266,14 @@ def lead_import_preview(request):
     if stash is None:
         messages.info(request, "Upload a file first.")
         return redirect("leads:lead-import")
-    team, filename, rows = stash
+    team, filename, rows, ignored = stash
     bad = [r for r in rows if r.errors]
     return render(
         request,
         "leads/lead_import_preview.html",
         {"team": team, "filename": filename, "rows": rows[:500], "total": len(rows), "bad": len(bad),
-         "good": len(rows) - len(bad), "columns": [c for c in COLUMNS if rows and c in rows[0].raw]},
+         "good": len(rows) - len(bad), "columns": [c for c in COLUMNS if rows and c in rows[0].raw],
+         "ignored_columns": ignored, "warned": sum(1 for r in rows if r.warnings)},
     )  # fmt: skip
 
 
@@ -279,7 +284,7 @@ def lead_import_confirm(request):
     if stash is None:
         messages.info(request, "Upload a file first.")
         return redirect("leads:lead-import")
-    team, filename, rows = stash
+    team, filename, rows, ignored = stash
     choice = request.POST.get("choice")
     if choice == "cancel":
         request.session.pop(_SESSION_KEY, None)
@@ -289,7 +294,7 @@ def lead_import_confirm(request):
     result = import_rows(actor=request.user, team=team, rows=rows, skip_bad=skip_bad)
     if result.rejected and not skip_bad:
         messages.error(request, f"Nothing was imported: {len(result.rejected)} row(s) have errors.")
-        _stash(request, team=team, filename=filename, rows=rows)
+        _stash(request, team=team, filename=filename, rows=rows, ignored=ignored)
         return redirect("leads:lead-import-preview")
     request.session.pop(_SESSION_KEY, None)
     if result.rejected:

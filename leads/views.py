@@ -113,7 +113,12 @@ def lead_list(request):
 @require_GET
 def lead_export(request):
     """The list's leads as CSV with the same filters; scoped like the list (a rep: own leads only)."""
-    _form, qs = _filtered(request)
+    form, qs = _filtered(request)
+    if form.is_bound and not form.is_valid():
+        # Exporting every lead instead of the filtered ones would be a silent surprise.
+        errors = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items())
+        message = f"The filters are not valid, nothing exported. {errors}"
+        return HttpResponse(message, status=400, content_type="text/plain")
     qs = qs.select_related("owner", "team", "source")
     response = StreamingHttpResponse(export_rows(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate():%Y-%m-%d}.csv"'

@@ -28,6 +28,10 @@ CONTRACT (implemented by the metrics work; other apps code against these names):
     neglect_condition(now=None, *, untouched_hours=None, silent_days=None) -> Q
         The filter "this lead is neglected" on Lead, for the neglected report and counts.
 
+    figure_rows(figure, *, period, user=None, team_ids=None, now=None) -> QuerySet
+        The rows a dashboard figure counts (FIGURE_ROWS names them), from the same definitions
+        the figure's aggregate uses (leads.metrics.rows): the list behind each number.
+
 ATTRIBUTION RULES (how each figure is decided; every figure can be explained down to rows):
 
 - Cohort. Lead figures (received, contacted, speed to lead) are about the leads that
@@ -82,6 +86,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from leads.metrics.catalogue import LOGGABLE_KINDS, METRIC_DIRECTION, METRIC_UNITS, Metric, Scorecard
@@ -97,8 +102,21 @@ from leads.metrics.neglect import (
 )
 from leads.metrics.period import Period
 from leads.metrics.queries import PercentileCont, _compute, _group_of, _lead_totals, _Scope, _user_ids, percentile
+from leads.metrics.rows import (
+    rows_activities,
+    rows_closed,
+    rows_contacted,
+    rows_follow_ups_decided,
+    rows_never_contacted,
+    rows_received,
+    rows_saved,
+    rows_speed_to_lead,
+    rows_won,
+    time_to_first_contact_minutes,
+)
 
 __all__ = [
+    "FIGURE_ROWS",
     "LOGGABLE_KINDS",
     "METRIC_DIRECTION",
     "METRIC_UNITS",
@@ -108,6 +126,7 @@ __all__ = [
     "PercentileCont",
     "Period",
     "Scorecard",
+    "figure_rows",
     "metric_value",
     "metric_values_by_user",
     "neglect_condition",
@@ -118,6 +137,7 @@ __all__ = [
     "rep_scorecards",
     "silent_q",
     "team_scorecards",
+    "time_to_first_contact_minutes",
     "total_scorecard",
     "untouched_q",
 ]
@@ -189,3 +209,54 @@ def metric_values_by_user(metric: Metric | str, *, period: Period, users, now=No
     metric = Metric(metric)
     cards = _compute(_Scope(user_ids=_user_ids(users)), period, groups=[_group_of(metric)], now=now)
     return {key: card.value(metric) for key, card in cards.items()}
+
+
+# --- The rows behind the figures ----------------------------------------------------------------
+
+# figure -> what the rows are. Both speed-to-lead figures open one list (the contacted leads,
+# slowest first); value won opens the won leads; conversion the closed leads. Neglected has its
+# own report (leads.reports.selectors.neglected_leads).
+FIGURE_ROWS: dict[str, str] = {
+    "received": "leads",
+    "contacted": "leads",
+    "not_contacted": "leads",
+    "speed_to_lead": "leads",
+    "follow_ups": "follow_ups",
+    **dict.fromkeys(LOGGABLE_KINDS, "activities"),
+    "won": "leads",
+    "closed": "leads",
+    "saved": "leads",
+}
+
+
+def figure_rows(figure: str, *, period: Period, user=None, team_ids: set[int] | None = None, now=None) -> QuerySet:
+    """The rows behind one dashboard figure for a rep (user), a team tree (team_ids), or everyone.
+
+    Exactly the rows the figure counts: the figure is their number (or their percentile, sum
+    or rate). Leads, follow-ups (each with `kept`) or activities, as FIGURE_ROWS says."""
+    if figure not in FIGURE_ROWS:
+        raise ValueError(f"Unknown figure {figure!r}")
+    if user is not None and team_ids is not None:
+        raise ValueError("Pass a user or teams, not both.")
+    if user is not None:
+        scope = _Scope(user_ids=_user_ids([user]))
+    else:
+        scope = _Scope(team_ids=set(team_ids)) if team_ids is not None else _Scope()
+    if FIGURE_ROWS[figure] == "activities":
+        return rows_activities(scope, period, figure).order_by("occurred_at", "id")
+    if figure == "follow_ups":
+        return rows_follow_ups_decided(scope, period, now or timezone.now())
+    select = {
+        "received": rows_received,
+        "contacted": rows_contacted,
+        "not_contacted": rows_never_contacted,
+        "speed_to_lead": rows_speed_to_lead,
+        "won": rows_won,
+        "closed": rows_closed,
+        "saved": rows_saved,
+    }[figure]
+    rows = select(scope, period)
+    if figure == "speed_to_lead":
+        return rows  # slowest first
+    order = {"won": "closed_at", "closed": "closed_at", "saved": "first_contacted_at"}.get(figure, "arrived_at")
+    return rows.order_by(order, "id")

@@ -23,6 +23,14 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz)
 
 
+def _day_after(day: date) -> date:
+    """The next day; ValueError (not OverflowError) at the calendar's end, like any bad date."""
+    try:
+        return day + timedelta(days=1)
+    except OverflowError:
+        raise ValueError("The date is too far in the future.") from None
+
+
 @dataclass(frozen=True)
 class Period:
     """A half-open interval [start, end) of aware datetimes."""
@@ -50,7 +58,8 @@ class Period:
         """The calendar month containing `day`, in `tz`."""
         zone = _tz(tz)
         first = day.replace(day=1)
-        following = (first + timedelta(days=32)).replace(day=1)
+        last = first.replace(day=31) if first.month == 12 else None
+        following = _day_after(last) if last else first.replace(month=first.month + 1)
         return cls(_midnight(first, zone), _midnight(following, zone))
 
     @classmethod
@@ -59,7 +68,7 @@ class Period:
         if date_to < date_from:
             raise ValueError("The end date is before the start date.")
         zone = _tz(tz)
-        return cls(_midnight(date_from, zone), _midnight(date_to + timedelta(days=1), zone))
+        return cls(_midnight(date_from, zone), _midnight(_day_after(date_to), zone))
 
     def filter(self, field_name: str) -> Q:
         """`Lead.objects.filter(period.filter("arrived_at"))`: the field in [start, end)."""

@@ -15,6 +15,20 @@ from django.utils import timezone
 from leads.metrics.catalogue import LOGGABLE_KINDS, Metric, Scorecard, _round
 from leads.metrics.neglect import neglect_condition
 from leads.metrics.period import Period
+from leads.metrics.rows import (
+    contacted_q,
+    follow_up_missed_q,
+    follow_up_on_time_q,
+    lost_q,
+    received_q,
+    rows_activities,
+    rows_closed,
+    rows_follow_ups_due,
+    rows_received,
+    rows_saved,
+    saved_q,
+    won_q,
+)
 
 # --- SQL building blocks -----------------------------------------------------------------------
 
@@ -54,11 +68,6 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def _not_received_by_first_contact() -> Q:
-    """The lead was not first assigned to the person who first contacted it (saved leads)."""
-    return Q(received_by__isnull=True) | ~Q(received_by_id=F("first_contacted_by_id"))
-
-
 # --- The figure groups -------------------------------------------------------------------------
 #
 # Each group runs ONE query (two on SQLite for the percentiles) and returns {key: {field: value}}.
@@ -95,11 +104,9 @@ class _Scope:
 
 def _cohort(scope: _Scope, period: Period) -> dict:
     """Per rep: received, contacted, speed to lead (totals: see _lead_totals)."""
-    from leads.models import Lead
-
     # Lead.received_by is the rep of the initial assignment (leads.services sets it once);
     # the index lead_received_arrived answers (received_by, arrived_at) directly.
-    qs = Lead.objects.filter(received_by_id__in=scope.user_ids, **_range("arrived_at", period))
+    qs = rows_received(scope, period)
     # COUNT(*) rather than COUNT(id): with first_contacted_at INCLUDEd in lead_received_arrived,
     # PostgreSQL answers from the index alone (index-only scan) instead of visiting a heap page
     # per lead (a team's leads are spread over the whole table).
@@ -138,38 +145,29 @@ def _range(field_name: str, period: Period) -> dict:
 
 
 def _follow_ups(scope: _Scope, period: Period, now: datetime) -> dict:
-    from leads.models import FollowUp
-
-    qs = FollowUp.objects.filter(**_range("due_at", period)).exclude(state=FollowUp.State.CANCELLED)
-    on_time = Q(state=FollowUp.State.DONE, done_at__lte=F("due_at"))
-    missed = Q(state=FollowUp.State.DONE, done_at__gt=F("due_at")) | Q(state=FollowUp.State.OPEN, due_at__lt=now)
+    # A team's rows are its members' follow-ups (a queued lead has none): the total is the sum of the rows.
+    qs = rows_follow_ups_due(scope, period)
+    on_time, missed = follow_up_on_time_q(), follow_up_missed_q(now)
     aggregates = {"on_time": Count("id", filter=on_time), "missed": Count("id", filter=missed)}
     if scope.per_user:
-        rows = qs.filter(owner_id__in=scope.user_ids).values("owner_id").annotate(**aggregates)
+        rows = qs.values("owner_id").annotate(**aggregates)
         return {r["owner_id"]: {"follow_ups_on_time": r["on_time"], "follow_ups_missed": r["missed"]} for r in rows}
-    if scope.member_ids() is not None:
-        # The team's members' follow-ups (a queued lead has none): the total is the sum of the rows.
-        qs = qs.filter(owner_id__in=scope.member_ids())
     row = qs.aggregate(**aggregates)
     return {None: {"follow_ups_on_time": row["on_time"], "follow_ups_missed": row["missed"]}}
 
 
 def _activities(scope: _Scope, period: Period) -> dict:
-    from leads.models import Activity
-
-    qs = Activity.objects.filter(kind__in=LOGGABLE_KINDS, corrects__isnull=True, **_range("occurred_at", period))
+    # A team's rows are its members' own entries: the team total is the sum of its rows. The
+    # member ids are fetched first (one small query) so PostgreSQL plans an index scan per
+    # actor instead of hashing the whole timeline.
+    qs = rows_activities(scope, period)
     out: dict = {}
     if scope.per_user:
         # COUNT(*) rather than COUNT(id): the partial index activity_loggable_actor then answers
         # alone (index-only scan), without visiting the timeline's rows.
-        rows = qs.filter(actor_id__in=scope.user_ids).values_list("actor_id", "kind").annotate(n=Count("*"))
+        rows = qs.values_list("actor_id", "kind").annotate(n=Count("*"))
     else:
-        if scope.member_ids() is not None:
-            # The team's members' own entries: the team total is the sum of its rows. The member
-            # ids are fetched first (one small query) so PostgreSQL plans an index scan per
-            # actor instead of hashing the whole timeline.
-            qs = qs.filter(actor_id__in=scope.member_ids())
-        rows = qs.filter(actor__isnull=False).values_list("kind").annotate(n=Count("*")).values_list("kind", "n")
+        rows = qs.values_list("kind").annotate(n=Count("*")).values_list("kind", "n")
         rows = [(None, kind, n) for kind, n in rows]
     for key, kind, n in rows:
         out.setdefault(key, {"activities_by_kind": dict.fromkeys(LOGGABLE_KINDS, 0)})["activities_by_kind"][kind] = n
@@ -185,7 +183,7 @@ def _closed(scope: _Scope, period: Period) -> dict:
         "deals_lost": Count("id", filter=Q(stage=Lead.Stage.LOST)),
         "value_won": Coalesce(Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()),
     }
-    qs = Lead.objects.filter(stage__in=Lead.CLOSED_STAGES, owner_id__in=scope.user_ids, **_range("closed_at", period))
+    qs = rows_closed(scope, period)
     return {r.pop("owner_id"): r for r in qs.values("owner_id").annotate(**aggregates)}
 
 
@@ -201,14 +199,7 @@ def _neglected(scope: _Scope, now: datetime) -> dict:
 
 
 def _saved(scope: _Scope, period: Period) -> dict:
-    from leads.models import Lead
-
-    rows = (
-        Lead.objects.filter(first_contacted_by_id__in=scope.user_ids, **_range("first_contacted_at", period))
-        .filter(_not_received_by_first_contact())
-        .values("first_contacted_by_id")
-        .annotate(n=Count("id"))
-    )
+    rows = rows_saved(scope, period).values("first_contacted_by_id").annotate(n=Count("id"))
     return {r["first_contacted_by_id"]: {"saved": r["n"]} for r in rows}
 
 
@@ -218,29 +209,27 @@ def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str])
     from leads.models import Lead
 
     qs = Lead.objects.filter(scope.lead_filter())
-    arrived = Q(**_range("arrived_at", period))
-    closed = Q(stage__in=Lead.CLOSED_STAGES, **_range("closed_at", period))
+    arrived = received_q(period)
     aggregates: dict = {}
     in_sql = _percentiles_in_sql()
     if "cohort" in groups:
         aggregates["leads_received"] = Count("id", filter=arrived)
-        aggregates["leads_contacted"] = Count("id", filter=arrived & Q(first_contacted_at__isnull=False))
+        aggregates["leads_contacted"] = Count("id", filter=contacted_q(period))
         if in_sql:
             minutes = EpochMinutes(F("first_contacted_at"), F("arrived_at"))
             aggregates["median"] = PercentileCont(minutes, 0.5, filter=arrived)
             aggregates["p90"] = PercentileCont(minutes, 0.9, filter=arrived)
     if "closed" in groups:
-        won = closed & Q(stage=Lead.Stage.WON)
+        won = won_q(period)
         aggregates["deals_won"] = Count("id", filter=won)
-        aggregates["deals_lost"] = Count("id", filter=closed & Q(stage=Lead.Stage.LOST))
+        aggregates["deals_lost"] = Count("id", filter=lost_q(period))
         aggregates["value_won"] = Coalesce(
             Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()
         )
     if "neglected" in groups:
         aggregates["neglected"] = Count("id", filter=neglect_condition(now))
     if "saved" in groups:
-        first_contact = Q(first_contacted_by__isnull=False, **_range("first_contacted_at", period))
-        aggregates["saved"] = Count("id", filter=first_contact & _not_received_by_first_contact())
+        aggregates["saved"] = Count("id", filter=saved_q(period))
     row = qs.aggregate(**aggregates)
     values = {k: v for k, v in row.items() if k not in ("median", "p90")}
     if "cohort" in groups:

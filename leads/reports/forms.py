@@ -6,6 +6,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
+from accountability.forms import TypedDateField
 from leads.metrics import Period
 
 PRESETS = [
@@ -20,8 +21,8 @@ MAX_DAYS = 366
 
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(choices=PRESETS, initial="30", required=False)
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    date_from = TypedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    date_to = TypedDateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
 
     def clean(self):
         data = super().clean()

@@ -5,17 +5,28 @@ may see is a 404 (never revealing whether it exists).
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accountability.scoping import descendant_team_ids, teams_visible_to, users_visible_to
+from accountability.scoping import descendant_team_ids, get_visible_or_404, teams_visible_to, users_visible_to
 from accountability.timezones import figures_time_zone
-from leads.metrics import neglect_silent_days, neglect_untouched_hours, rep_scorecards, team_scorecards
+from leads.metrics import (
+    FIGURE_ROWS,
+    figure_rows,
+    neglect_silent_days,
+    neglect_untouched_hours,
+    rep_scorecards,
+    team_scorecards,
+)
+from leads.metrics.rows import follow_up_on_time_q
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
 from leads.reports.selectors import neglected_leads, report_teams_for, team_reps
 
@@ -75,6 +86,116 @@ def dashboard(request):
             "period_to": (period.end - timedelta(microseconds=1)).astimezone(period.start.tzinfo).date(),
             "untouched_hours": neglect_untouched_hours(),
             "silent_days": neglect_silent_days(),
+            "drill_query": _drill_query(form, team),
+        },
+    )
+
+
+def _drill_query(form: PeriodForm, team) -> str:
+    """The query string that opens the rows behind a figure: the same team and period."""
+    query = QueryDict(mutable=True)
+    if team is not None:
+        query["team"] = team.pk
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        query["period"] = data["period"]
+        if data["period"] == "custom":
+            query["date_from"] = data["date_from"].isoformat()
+            query["date_to"] = data["date_to"].isoformat()
+    return query.urlencode()
+
+
+# What each figure's rows are, as its page says it.
+FIGURE_TITLES = {
+    "received": ("Received", "Leads that arrived in the period, first assigned to the rep (a team: its leads)."),
+    "contacted": ("Contacted", "Of the received leads, those contacted at least once, by anyone."),
+    "not_contacted": ("Not contacted", "Of the received leads, those never contacted (open or closed)."),
+    "speed_to_lead": (
+        "Speed to lead",
+        "The contacted leads the median and the 90th percentile are taken over, slowest first.",
+    ),
+    "follow_ups": (
+        "Follow-up compliance",
+        "Follow-ups due in the period and decided: kept (done by their due time) or missed "
+        "(done late, or open past due). Cancelled ones and ones not yet due are left out.",
+    ),
+    "call": ("Calls", "Calls logged in the period (corrections not counted twice)."),
+    "email": ("Emails", "Emails logged in the period (corrections not counted twice)."),
+    "meeting": ("Meetings", "Meetings logged in the period (corrections not counted twice)."),
+    "sms": ("SMS", "SMS logged in the period (corrections not counted twice)."),
+    "note": ("Notes", "Notes written in the period (corrections not counted twice)."),
+    "won": ("Won", "Leads won in the period, counted for their owner at close; value won is their sum."),
+    "closed": ("Conversion", "Leads closed (won or lost) in the period, counted for their owner at close."),
+    "saved": ("Saved", "Leads whose first contact in the period was made by someone who had not received them."),
+}
+ROWS_PAGE_SIZE = 100
+
+
+@login_required
+@require_GET
+def dashboard_rows(request, figure: str):
+    """The rows behind one dashboard figure, for the same team or rep and the same period.
+
+    Scoped like the dashboard: a team the user may not open, or a person they may not see,
+    is a 404; a rep sees only their own rows. The period is cut in the zone the dashboard used."""
+    if figure not in FIGURE_ROWS:
+        raise Http404("No such figure.")
+    user = request.user
+    team = rep = None
+    if request.GET.get("team"):
+        team = get_visible_or_404(report_teams_for(user), pk=_int_or_404(request.GET["team"]))
+    if request.GET.get("rep"):
+        rep = get_visible_or_404(users_visible_to(user), pk=_int_or_404(request.GET["rep"]))
+    elif team is None:
+        rep = user  # My numbers
+    form = PeriodForm(request.GET or None)
+    tz = figures_time_zone(user if team is not None else rep, team)
+    period = form.to_period(tz) if form.is_bound and form.is_valid() else PeriodForm().to_period(tz)
+    now = timezone.now()
+    team_ids = descendant_team_ids([team.pk]) if rep is None else None
+    rows = figure_rows(figure, period=period, user=rep, team_ids=team_ids, now=now)
+    kind = FIGURE_ROWS[figure]
+    # One aggregate for the page's summary and the paginator's count.
+    if kind == "leads":
+        summary = rows.aggregate(
+            count=Count("id"),
+            won=Count("id", filter=Q(stage="won")),
+            value=Coalesce(Sum("value", filter=Q(stage="won")), Decimal("0.00"), output_field=DecimalField()),
+        )
+        rows = rows.select_related("owner", "team", "received_by", "first_contacted_by")
+    elif kind == "follow_ups":
+        summary = rows.aggregate(count=Count("id"), kept=Count("id", filter=follow_up_on_time_q()))
+        rows = rows.select_related("lead", "owner")
+    else:
+        summary = rows.aggregate(count=Count("id"))
+        rows = rows.select_related("lead", "actor")
+    paginator = Paginator(rows, ROWS_PAGE_SIZE)
+    paginator.count = summary["count"]  # already counted above: no second COUNT query
+    title, explanation = FIGURE_TITLES[figure]
+    back = QueryDict(mutable=True)
+    if team is not None:
+        back["team"] = team.pk
+    for name in ("period", "date_from", "date_to"):
+        if request.GET.get(name) and form.is_bound and form.is_valid():
+            back[name] = request.GET[name]
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "leads/reports/figure_rows.html",
+        {
+            "figure": figure,
+            "kind": kind,
+            "title": title,
+            "explanation": explanation,
+            "team": team,
+            "rep": rep,
+            "form": form,
+            "period": period,
+            "page": paginator.get_page(request.GET.get("page")),
+            "summary": summary,
+            "dashboard_query": back.urlencode(),
+            "query_base": params.urlencode(),
         },
     )
 

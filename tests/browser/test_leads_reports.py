@@ -59,3 +59,9 @@ def test_manager_changes_the_dashboard_period(page, browser_login, org):
     expect(alice.locator("[data-figure=leads_received]")).to_have_text("2")
     expect(alice.locator("[data-figure=speed_to_lead_median]")).to_have_text("12 min")  # (4 + 20) / 2
     expect(page.get_by_test_id("period-preset")).to_have_value("90")
+
+    # The slower figure opens the contacted leads behind it, slowest first, for the same 90 days.
+    alice.locator("[data-figure=speed_to_lead_p90] a").click()
+    expect(page.get_by_test_id("figure-rows-heading")).to_contain_text("Speed to lead")
+    expect(page.get_by_test_id("figure-rows-summary")).to_contain_text("2 rows")
+    expect(page.get_by_test_id("time-to-first-contact")).to_have_text(["20 min", "4 min"])

@@ -374,3 +374,58 @@ def test_scorecards_run_a_constant_number_of_queries(org, django_assert_num_quer
         )
     assert same_total == total
     assert len(cards) == n + 2
+
+
+def test_team_and_everyone_totals_of_closed_deals_count_only_leads_closed_in_the_period(org):
+    """Won, lost, value won and conversion of a team total and of everyone, against leads closed
+    before, after and on the edges of the period (the rows are tested the same way per rep)."""
+    in_period = NOV + timedelta(days=3)
+    north, south = org["north"], org["south"]
+    LeadFactory(owner=org["alice"], team=north, stage="won", closed_at=in_period, value=Decimal("1000.00"))
+    LeadFactory(owner=org["bob"], team=north, stage="won", closed_at=PERIOD.start, value=Decimal("250.50"))
+    LeadFactory(owner=org["bob"], team=north, stage="lost", closed_at=in_period, value=9999, lost_reason="budget")
+    # Outside the period: the day before, the first instant after, and next year.
+    LeadFactory(owner=org["alice"], team=north, stage="won", closed_at=PERIOD.start - timedelta(seconds=1), value=7)
+    LeadFactory(owner=org["alice"], team=north, stage="won", closed_at=PERIOD.end, value=11)
+    LeadFactory(owner=org["bob"], team=north, stage="lost", closed_at=PERIOD.end + timedelta(days=365), value=13)
+    LeadFactory(owner=org["alice"], team=north, stage="proposal", value=100000)  # open: not decided
+    LeadFactory(owner=org["charlie"], team=south, stage="lost", closed_at=in_period, value=5, lost_reason="x")
+    LeadFactory(owner=org["charlie"], team=south, stage="won", closed_at=datetime(2026, 10, 31, tzinfo=UTC), value=3)
+
+    def closed(card):
+        return (card.deals_won, card.deals_lost, card.value_won, card.conversion_rate)
+
+    north_total = total_scorecard(period=PERIOD, team=north, now=NOW)
+    assert closed(north_total) == (2, 1, Decimal("1250.50"), Decimal("66.7"))
+    sales_total = total_scorecard(period=PERIOD, team=org["sales"], now=NOW)
+    assert closed(sales_total) == (2, 2, Decimal("1250.50"), Decimal("50.0"))
+    assert closed(total_scorecard(period=PERIOD, now=NOW)) == (2, 2, Decimal("1250.50"), Decimal("50.0"))
+    assert closed(total_scorecard(period=PERIOD, team=south, now=NOW)) == (0, 1, Decimal("0.00"), Decimal("0.0"))
+    # The dashboard's combined call gives the same totals, and they are the sums of the rows here.
+    members = [org["alice"], org["bob"], org["charlie"]]
+    team_ids = {org["sales"].pk, north.pk, south.pk}
+    cards, total = team_scorecards(period=PERIOD, team_ids=team_ids, users=members, now=NOW)
+    assert closed(total) == closed(sales_total)
+    assert sum(c.deals_won for c in cards.values()) == total.deals_won
+    assert sum(c.deals_lost for c in cards.values()) == total.deals_lost
+    assert sum(c.value_won for c in cards.values()) == total.value_won
+    for metric, expected in [
+        (Metric.DEALS_WON, Decimal(2)),
+        (Metric.VALUE_WON, Decimal("1250.50")),
+        (Metric.CONVERSION_RATE, Decimal("50.0")),
+    ]:
+        assert metric_value(metric, period=PERIOD, team=org["sales"], now=NOW) == expected
+        assert metric_value(metric, period=PERIOD, now=NOW) == expected
+    # A period with nothing closed: zero deals and no conversion, for the team and everyone.
+    empty = Period.between(date(2027, 3, 1), date(2027, 3, 31), "UTC")
+    assert closed(total_scorecard(period=empty, team=north, now=NOW)) == (0, 0, Decimal("0.00"), None)
+    assert closed(total_scorecard(period=empty, now=NOW)) == (0, 0, Decimal("0.00"), None)
+
+
+def test_period_arithmetic_at_the_calendars_end_is_a_value_error_not_an_overflow():
+    assert Period.month_of(date(2026, 12, 15), tz="UTC").end == datetime(2027, 1, 1, tzinfo=UTC)
+    assert Period.month_of(date(2026, 1, 31), tz="UTC").end == datetime(2026, 2, 1, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        Period.month_of(date(9999, 12, 31), tz="UTC")
+    with pytest.raises(ValueError):
+        Period.between(date(9999, 12, 1), date(9999, 12, 31), "UTC")

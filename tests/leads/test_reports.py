@@ -55,11 +55,11 @@ def test_manager_sees_a_row_per_rep_and_the_team_total(org, login):
     # Each figure leads to the leads behind it: the neglected count opens the report for that rep.
     assert f"{NEGLECTED}?owner={org['bob'].pk}" in body
     assert f"{NEGLECTED}?team={org['north'].pk}" in body
-    # Received opens the lead list of the leads first assigned to that rep in the period.
-    period = response.context["period"]
-    lead_list = reverse("leads:lead-list")
-    assert f"{lead_list}?received_by={org['bob'].pk}&amp;arrived_from={period.start:%Y-%m-%d}" in body
-    assert f"{lead_list}?received_by={org['bob'].pk}&amp;untouched=on" in body  # Bob's lead was never contacted
+    # Received opens the leads first assigned to that rep in the period (tests/leads/test_figure_rows.py).
+    received = reverse("leads:dashboard-rows", args=["received"])
+    not_contacted = reverse("leads:dashboard-rows", args=["not_contacted"])
+    assert f"{received}?team={org['north'].pk}&amp;rep={org['bob'].pk}" in body
+    assert f"{not_contacted}?team={org['north'].pk}&amp;rep={org['bob'].pk}" in body  # never contacted
 
 
 def test_received_link_lists_the_leads_behind_the_figure_after_a_reassignment(org, login):

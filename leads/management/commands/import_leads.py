@@ -30,6 +30,11 @@ class Command(BaseCommand):
             parsed = parse_csv(path.read_bytes(), team=team_obj)
         except ImportFileError as exc:
             raise CommandError(str(exc)) from None
+        if parsed.ignored_columns:
+            self.stdout.write(f"Ignored columns: {', '.join(parsed.ignored_columns)}.")
+        for row in parsed.rows:
+            if row.warnings:
+                self.stdout.write(f"line {row.line}: {'; '.join(row.warnings)}")
         for row in parsed.bad:
             self.stderr.write(f"line {row.line}: {'; '.join(row.errors)}")
         if parsed.bad and not skip_bad:

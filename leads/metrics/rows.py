@@ -1,0 +1,207 @@
+"""The rows behind each figure: one definition per figure, shared by its aggregate and its list.
+
+Each figure of leads.metrics is an aggregate over the rows selected here (queries.py builds its
+SQL from these conditions and selectors), and the dashboard opens the same rows as a list
+(leads.reports, "the rows behind a figure"). So a figure and its list cannot drift apart:
+the figure is the number of rows of its list (or the percentile, sum or rate over them).
+
+A scope is a rep (`scope.user_ids`), a team with its sub-teams (`scope.team_ids`), or everyone
+(neither); see queries._Scope. Lead figures of a team take the team's leads (queue included,
+each lead once); follow-ups, activities and saves of a team are its members' own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, QuerySet
+
+from leads.metrics.catalogue import LOGGABLE_KINDS
+from leads.metrics.period import Period
+
+# --- Conditions (Q on Lead, FollowUp or Activity) ----------------------------------------------
+
+
+def received_q(period: Period) -> Q:
+    """Lead: arrived in the period (the cohort of received, contacted and speed to lead)."""
+    return period.filter("arrived_at")
+
+
+def contacted_q(period: Period) -> Q:
+    return received_q(period) & Q(first_contacted_at__isnull=False)
+
+
+def never_contacted_q(period: Period) -> Q:
+    return received_q(period) & Q(first_contacted_at__isnull=True)
+
+
+def closed_q(period: Period) -> Q:
+    """Lead: won or lost, closed in the period (conversion's denominator)."""
+    from leads.models import Lead
+
+    return Q(stage__in=Lead.CLOSED_STAGES) & period.filter("closed_at")
+
+
+def won_q(period: Period) -> Q:
+    from leads.models import Lead
+
+    return closed_q(period) & Q(stage=Lead.Stage.WON)
+
+
+def lost_q(period: Period) -> Q:
+    from leads.models import Lead
+
+    return closed_q(period) & Q(stage=Lead.Stage.LOST)
+
+
+def not_received_by_first_contact_q() -> Q:
+    """The lead was not first assigned to the person who first contacted it (saved leads)."""
+    return Q(received_by__isnull=True) | ~Q(received_by_id=F("first_contacted_by_id"))
+
+
+def saved_q(period: Period) -> Q:
+    return Q(first_contacted_by__isnull=False) & period.filter("first_contacted_at") & not_received_by_first_contact_q()
+
+
+def follow_up_due_q(period: Period) -> Q:
+    """FollowUp: due in the period and not cancelled."""
+    from leads.models import FollowUp
+
+    return period.filter("due_at") & ~Q(state=FollowUp.State.CANCELLED)
+
+
+def follow_up_on_time_q() -> Q:
+    from leads.models import FollowUp
+
+    return Q(state=FollowUp.State.DONE, done_at__lte=F("due_at"))
+
+
+def follow_up_missed_q(now: datetime) -> Q:
+    from leads.models import FollowUp
+
+    return Q(state=FollowUp.State.DONE, done_at__gt=F("due_at")) | Q(state=FollowUp.State.OPEN, due_at__lt=now)
+
+
+def activity_counted_q(period: Period) -> Q:
+    """Activity: a loggable entry occurring in the period that is not the correction of another."""
+    return Q(kind__in=LOGGABLE_KINDS, corrects__isnull=True) & period.filter("occurred_at")
+
+
+# --- Time to first contact ------------------------------------------------------------------------
+
+
+class _EpochMinutes(Func):
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 60.0)"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+
+class _JulianMinutes(Func):
+    template = "((julianday(%(expressions)s)) * 1440.0)"
+    arg_joiner = ") - julianday("
+    output_field = FloatField()
+
+
+def time_to_first_contact_minutes():
+    """Minutes from arrival to first contact, as the speed-to-lead figures count them today.
+
+    The one place the speed-to-lead list reads the time from: when speed to lead becomes a
+    stored column (Lead.first_contact_business_minutes), return F() of it here."""
+    if connection.vendor == "postgresql":
+        return _EpochMinutes(F("first_contacted_at"), F("arrived_at"))
+    return _JulianMinutes(F("first_contacted_at"), F("arrived_at"))
+
+
+# --- Scope filters ----------------------------------------------------------------------------
+
+
+def _lead_scope_q(scope, rep_field: str) -> Q:
+    """A rep's leads by `rep_field` (received_by, owner); a team's by team; everyone's: all."""
+    if scope.per_user:
+        return Q(**{f"{rep_field}_id__in": scope.user_ids})
+    return scope.lead_filter()
+
+
+def _people_scope_q(scope, person_field: str) -> Q:
+    """A rep's own rows; a team's members' rows; everyone's: rows made by a person."""
+    if scope.per_user:
+        return Q(**{f"{person_field}_id__in": scope.user_ids})
+    members = scope.member_ids()
+    if members is not None:
+        return Q(**{f"{person_field}_id__in": members})
+    return Q(**{f"{person_field}__isnull": False})
+
+
+# --- The rows of each figure --------------------------------------------------------------------
+
+
+def rows_received(scope, period: Period) -> QuerySet:
+    """Leads received: for a rep, first assigned to them; for a team, the team's leads."""
+    from leads.models import Lead
+
+    return Lead.objects.filter(_lead_scope_q(scope, "received_by"), received_q(period))
+
+
+def rows_contacted(scope, period: Period) -> QuerySet:
+    return rows_received(scope, period).filter(first_contacted_at__isnull=False)
+
+
+def rows_never_contacted(scope, period: Period) -> QuerySet:
+    return rows_received(scope, period).filter(first_contacted_at__isnull=True)
+
+
+def rows_speed_to_lead(scope, period: Period) -> QuerySet:
+    """The contacted leads the percentiles are taken over, slowest first, each with
+    `minutes_to_first_contact`."""
+    return (
+        rows_contacted(scope, period)
+        .annotate(minutes_to_first_contact=time_to_first_contact_minutes())
+        .order_by(F("minutes_to_first_contact").desc(), "id")
+    )
+
+
+def rows_follow_ups_due(scope, period: Period) -> QuerySet:
+    """Follow-ups of the scope due in the period, cancelled ones left out (decided or not yet)."""
+    from leads.models import FollowUp
+
+    return FollowUp.objects.filter(_people_scope_q(scope, "owner"), follow_up_due_q(period))
+
+
+def rows_follow_ups_decided(scope, period: Period, now: datetime) -> QuerySet:
+    """The follow-ups compliance is judged on, each with `kept` (True: on time; False: missed)."""
+    on_time = follow_up_on_time_q()
+    return (
+        rows_follow_ups_due(scope, period)
+        .filter(on_time | follow_up_missed_q(now))
+        .annotate(kept=ExpressionWrapper(on_time, output_field=BooleanField()))
+        .order_by("due_at", "id")
+    )
+
+
+def rows_activities(scope, period: Period, kind: str | None = None) -> QuerySet:
+    """Entries logged by the scope's people in the period (one kind, or every loggable kind)."""
+    from leads.models import Activity
+
+    qs = Activity.objects.filter(_people_scope_q(scope, "actor"), activity_counted_q(period))
+    return qs.filter(kind=kind) if kind else qs
+
+
+def rows_closed(scope, period: Period) -> QuerySet:
+    """Leads closed in the period: a rep's by owner at close, a team's by team."""
+    from leads.models import Lead
+
+    return Lead.objects.filter(_lead_scope_q(scope, "owner"), closed_q(period))
+
+
+def rows_won(scope, period: Period) -> QuerySet:
+    from leads.models import Lead
+
+    return rows_closed(scope, period).filter(stage=Lead.Stage.WON)
+
+
+def rows_saved(scope, period: Period) -> QuerySet:
+    """Leads whose first contact in the period was made by the scope's people, who had not received them."""
+    from leads.models import Lead
+
+    return Lead.objects.filter(_people_scope_q(scope, "first_contacted_by"), saved_q(period))
