@@ -268,8 +268,10 @@ def goal_update(*, actor: User, goal: Goal, comment: str = "", **fields) -> Goal
 
 
 def _decide(*, actor: User, goal: Goal, status: str, kind: str, comment: str) -> Goal:
-    if not can_manage_goal(actor, goal):
-        raise PermissionDenied
+    # Nobody decides on their own goal, whatever their role (an admin or a manager on a team
+    # they manage included): checked here, not only in can_manage_goal, because this is the rule.
+    if goal.owner_id == actor.pk or not can_manage_goal(actor, goal):
+        raise PermissionDenied("Nobody approves or rejects their own goal.")
     now = timezone.now()
     # Claim the proposal: of two managers deciding at once, exactly one wins.
     updated = Goal.objects.filter(pk=goal.pk, status=Goal.Status.PROPOSED).update(
