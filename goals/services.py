@@ -383,7 +383,7 @@ def goal_pacing_record(*, goal: Goal, state: str) -> bool:
     """Remember a change of pacing; when a goal turns at risk or behind from on track, tell its
     people (once per transition: the key carries the transition number)."""
     old = goal.pacing
-    if old == state or state in (Pacing.MET, Pacing.MISSED, Pacing.NO_DATA):
+    if old == state or state in (Pacing.MET, Pacing.MISSED, Pacing.NO_DATA, Pacing.JUST_STARTED):
         return False
     updated = Goal.objects.filter(pk=goal.pk, pacing=old, outcome="").update(
         pacing=state, pacing_changes=F("pacing_changes") + 1
