@@ -8,6 +8,7 @@ A goal's period is cut in its people's zone (`goal_zone`): the same days as thei
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,11 +22,21 @@ from accountability import pacing as _pacing
 from accountability.models import Membership
 from accountability.pacing import VERDICT_CSS, Thresholds
 from accountability.scoping import descendant_team_ids
+from accountability.timezones import figures_time_zone, figures_time_zones, site_time_zone
 from goals import metric_source
 from goals.models import CheckIn, Direction, Goal, GoalSettings, Pacing
 
 HUNDRED = Decimal(100)
-__all__ = ["Progress", "Thresholds", "elapsed_fraction", "goals_progress", "pace", "thresholds_get"]
+__all__ = [
+    "Progress",
+    "Thresholds",
+    "elapsed_fraction",
+    "goal_bounds",
+    "goal_zone",
+    "goals_progress",
+    "pace",
+    "thresholds_get",
+]
 
 
 def thresholds_get() -> Thresholds:
@@ -59,9 +70,29 @@ class Progress:
         return int((self.fraction * HUNDRED).quantize(Decimal(1)))
 
 
+_ZONE_ATTR = "_figures_zone"
+
+
+def goal_zones(goals: Iterable[Goal]) -> None:
+    """Find the zone each goal's period is cut in, kept on the goal: a team goal's team's zone, a
+    rep's goal their figures zone (their team's, as on their dashboard), whoever reads it. One
+    query for all the reps' goals; none for team goals whose team is loaded."""
+    goals = [g for g in goals if not hasattr(g, _ZONE_ATTR)]
+    owners = figures_time_zones({g.owner_id for g in goals if not g.team_id and g.owner_id})
+    for goal in goals:
+        zone = figures_time_zone(None, goal.team) if goal.team_id else owners.get(goal.owner_id)
+        setattr(goal, _ZONE_ATTR, zone or site_time_zone())
+
+
+def goal_zone(goal: Goal) -> zoneinfo.ZoneInfo:
+    goal_zones([goal])
+    return getattr(goal, _ZONE_ATTR)
+
+
 def goal_bounds(goal: Goal) -> tuple[dt.datetime, dt.datetime]:
-    """The goal's period as aware datetimes, half-open: its start date to the day after its end date."""
-    tz = timezone.get_default_timezone()
+    """The goal's period as aware datetimes, half-open: its start date to the day after its end
+    date, in the goal's zone (`goal_zone`), so a goal's month is its dashboard's month."""
+    tz = goal_zone(goal)
     start = dt.datetime.combine(goal.start_date, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(goal.end_date + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     return start, end
@@ -164,6 +195,7 @@ def goals_progress(
         return {}
     now = now or timezone.now()
     thresholds = thresholds or thresholds_get()
+    goal_zones(goals)
     values = actual_values(goals, now=now)
     return {g.pk: progress_of(g, values.get(g.pk), now=now, thresholds=thresholds) for g in goals}
 
