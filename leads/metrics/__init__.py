@@ -8,6 +8,7 @@ CONTRACT (implemented by the metrics work; other apps code against these names):
     class Metric(TextChoices)                    the metric catalogue below; each has a unit
     METRIC_UNITS[Metric] -> str                  "leads", "minutes", "%", "activities", "deals", "currency"
     METRIC_DIRECTION[Metric] -> "up" | "down"    which way is better (speed to lead: down)
+    METRIC_CUMULATIVE                            the metrics that accumulate (paced linearly)
 
     metric_value(metric, *, period, user=None, team=None) -> Decimal | None
         One figure for one rep (user), one team (team, including sub-teams), or everyone
@@ -84,7 +85,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from leads.metrics.catalogue import LOGGABLE_KINDS, METRIC_DIRECTION, METRIC_UNITS, Metric, Scorecard
+from leads.metrics.catalogue import (
+    LOGGABLE_KINDS,
+    METRIC_CUMULATIVE,
+    METRIC_DIRECTION,
+    METRIC_UNITS,
+    Metric,
+    Scorecard,
+)
 from leads.metrics.neglect import (
     NEGLECT_SILENT_DAYS,
     NEGLECT_UNTOUCHED_HOURS,
@@ -100,6 +108,7 @@ from leads.metrics.queries import PercentileCont, _compute, _group_of, _lead_tot
 
 __all__ = [
     "LOGGABLE_KINDS",
+    "METRIC_CUMULATIVE",
     "METRIC_DIRECTION",
     "METRIC_UNITS",
     "NEGLECT_SILENT_DAYS",
