@@ -25,7 +25,7 @@ from goals.forms import (
     RejectForm,
 )
 from goals.models import MANUAL, Goal, GoalSnapshot
-from goals.progress import goals_progress, team_contributions, thresholds_get
+from goals.progress import goal_zone, goals_progress, team_contributions, thresholds_get
 from goals.selectors import (
     assignable_owners,
     board_teams,
@@ -162,12 +162,13 @@ def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
     goal its last check-in of the day, carried forward), today's live figure, and the figure
     expected by the end of each day. Passed to Chart.js with json_script."""
     cumulative = metric_source.is_cumulative(goal.metric)
-    today = timezone.localdate(now)
+    zone = goal_zone(goal)  # the goal's days, not the reader's (known already: no query)
+    today = timezone.localdate(now, zone)
     days = [goal.start_date + dt.timedelta(days=i) for i in range((goal.end_date - goal.start_date).days + 1)]
     known: dict[dt.date, Decimal | None] = {}
     if goal.is_manual:
         for created_at, value in goal.check_ins.order_by("created_at", "id").values_list("created_at", "value"):
-            known[timezone.localdate(created_at)] = value
+            known[timezone.localdate(created_at, zone)] = value
     else:
         known.update(GoalSnapshot.objects.filter(goal=goal).values_list("date", "value"))
     if goal.start_date <= today <= goal.end_date:

@@ -29,6 +29,23 @@ CONTRACT (implemented by the metrics work; other apps code against these names):
     neglect_condition(now=None, *, untouched_hours=None, silent_days=None) -> Q
         The filter "this lead is neglected" on Lead, for the neglected report and counts.
 
+PERIODS AND TIME ZONES (the one rule; every page, goal and KPI follows it):
+
+- A period of a person's figures ("this month", "this week from Monday", "last 30 days", a goal's
+  1 to 30 November) is made of whole days of their team's time zone: the zone of their first team
+  (by membership), `accountability.timezones.figures_time_zone(user)`; a person on no team falls
+  back to the zone they read the site in. A team's figures (a team dashboard, a team goal) use
+  the team's zone: `figures_time_zone(user, team)`. Many people at once: `figures_time_zones(users)`,
+  one query.
+- Never the reader's zone: a manager in New York reading about a rep in Tokyo sees the rep's Tokyo
+  week, the same figure the rep sees. Never the site's zone (settings.TIME_ZONE) either, except as
+  the last fallback. The reader's zone only decides how times are *shown*.
+- Users of the rule: the dashboard (leads.reports), goals (goals.progress.goal_zone: a goal's
+  start and end dates are days of its owner's or its team's zone), and the expectations KPI
+  scorecard (each rep's "this week" is their team's week).
+- Pacing (how far along a period is, on track or behind) is one rule for goals and KPIs:
+  accountability.pacing.
+
 ATTRIBUTION RULES (how each figure is decided; every figure can be explained down to rows):
 
 - Cohort. Lead figures (received, contacted, speed to lead) are about the leads that
