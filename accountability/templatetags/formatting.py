@@ -1,4 +1,4 @@
-"""One way to write numbers, durations, dates and money on every page: `{% load formatting %}`.
+"""One way to write numbers, durations, dates and money on every page (a template builtin: no load).
 
     {{ 80500|figure }}              80,500          thousands separated; decimals only when there are some
     {{ 6.667|figure:2 }}            6.67            (up to 2 decimals; the default is 1)
@@ -7,9 +7,11 @@
     {{ 64000|money }}               $64,000         the organisation's currency (setting CURRENCY)
     {{ value|measure:unit }}        by the unit of a metric or goal: "currency" money, "%" percent,
                                     "minutes" duration, anything else a figure
-    {{ a_date|day }}                1 Dec 2026      ("short": 1 Dec; "weekday": Tue 1 Dec 2026)
+    {{ a_date|day }}                1 Dec 2026      ("short": 1 Dec; "weekday": Tue 1 Dec 2026;
+                                                    "weekday-short": Tue 1 Dec)
     {{ a_datetime|moment }}         1 Dec 2026 14:05 in the reader's active time zone
-                                    ("short": 1 Dec 14:05; "weekday": Tue 1 Dec 2026 14:05)
+                                    ("short": 1 Dec 14:05; "weekday": Tue 1 Dec 2026 14:05;
+                                    "weekday-short": Tue 1 Dec 14:05; "time": 14:05)
 
 An undefined number (None) is written "—"; an empty date is "" so `|default:"—"` still works.
 Values meant for machines (URL parameters, data attributes, <time datetime>) keep ISO formats.
@@ -29,8 +31,14 @@ register = template.Library()
 
 DASH = "—"
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$", "INR": "₹", "CHF": "CHF "}
-DAY_FORMATS = {"": "j M Y", "short": "j M", "weekday": "D j M Y"}
-MOMENT_FORMATS = {"": "j M Y H:i", "short": "j M H:i", "weekday": "D j M Y H:i", "time": "H:i"}
+DAY_FORMATS = {"": "j M Y", "short": "j M", "weekday": "D j M Y", "weekday-short": "D j M"}
+MOMENT_FORMATS = {
+    "": "j M Y H:i",
+    "short": "j M H:i",
+    "weekday": "D j M Y H:i",
+    "weekday-short": "D j M H:i",
+    "time": "H:i",
+}
 
 
 def _decimal(value) -> Decimal | None:
