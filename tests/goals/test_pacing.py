@@ -205,3 +205,16 @@ def test_a_goal_just_started_records_no_pacing_and_tells_nobody(alice, frozen_no
     goal.refresh_from_db()
     assert goal.pacing == ""
     assert not Notification.objects.filter(kind="goal_at_risk").exists()
+
+
+@pytest.mark.django_db
+def test_on_the_first_day_the_board_says_just_started_not_behind(login, alice, maria, frozen_now):
+    from django.urls import reverse
+
+    frozen_now(at(1, 9))
+    GoalFactory(owner=alice, metric="leads_contacted", unit="leads", target=Decimal(10), title="Ten new leads")
+    board = login(maria).get(reverse("goals:board")).text
+    card = board.split("Ten new leads")[1].split("</div></div>")[0]
+    assert 'data-testid="pacing">Just started</span>' in card  # 0 of 0.27 expected says nothing yet
+    summary = board.split('data-testid="board-summary">')[1].split("</p>")[0]
+    assert "1 just started" in summary and "behind" not in summary
