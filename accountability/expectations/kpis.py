@@ -6,7 +6,7 @@ lazily so this app works (showing the written target) on a deployment without SL
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from django.utils import timezone
@@ -122,9 +122,14 @@ class KpiColumn:
     end: datetime
 
     @property
-    def last_day(self) -> datetime:
+    def first_day(self) -> date:
+        """The period's first day in its own zone (a date: the reader's zone does not move it)."""
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
         """The last day inside the half-open period, for display ("23 Nov to 29 Nov")."""
-        return self.end - timedelta(days=1)
+        return (self.end - timedelta(days=1)).date()
 
 
 @dataclass
@@ -136,6 +141,7 @@ class ScoreCell:
     start: datetime | None = None  # this person's period (cut in their figures zone)
     end: datetime | None = None
     cumulative: bool = False
+    own_period: bool = False  # this person's period is not the column's (another zone, across midnight)
 
     @property
     def met(self) -> bool | None:
@@ -151,8 +157,12 @@ class ScoreCell:
         return pacing.VERDICT_CSS.get(self.verdict.state, "")
 
     @property
-    def last_day(self) -> datetime | None:
-        return None if self.end is None else self.end - timedelta(days=1)
+    def first_day(self) -> date | None:
+        return None if self.start is None else self.start.date()
+
+    @property
+    def last_day(self) -> date | None:
+        return None if self.end is None else (self.end - timedelta(days=1)).date()
 
 
 @dataclass
@@ -237,6 +247,7 @@ def scorecards(
                         start=start,
                         end=end,
                         cumulative=kpi.metric in METRIC_CUMULATIVE,
+                        own_period=(start, end) != bounds[(kpi.pk, first.pk)],
                     )
                 )
             rows.append(row)

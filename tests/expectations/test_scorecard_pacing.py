@@ -95,6 +95,7 @@ def test_a_tokyo_reps_week_is_her_week_for_a_manager_in_new_york(org, login, fro
     for user in (org["alice"], maria):
         body = login(user).get("/expectations/scorecard/").content.decode()
         seen[user.username] = body.split('data-user="alice"')[1].split('data-testid="score-value">')[1].split("<")[0]
+        assert "16 Nov\u201322 Nov" in body  # her week's dates, not the reader's
     assert seen == {"alice": "1", "maria": "1"}  # her Monday's call only, for both
     start, _ = kpi_module.period_bounds("week", now, ZoneInfo("Asia/Tokyo"))
     assert start == dt.datetime(2026, 11, 16, tzinfo=ZoneInfo("Asia/Tokyo"))
