@@ -30,6 +30,10 @@ def period(start, end):
     return _metrics.Period(start, end)
 
 
+def last_days(n: int, *, tz):
+    return _metrics.Period.last_days(n, tz=tz)
+
+
 def value_for_user(metric: str, *, period, user) -> Decimal | None:
     return _metrics.metric_value(Metric(metric), period=period, user=user)
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accountability.forms import add_service_errors
 from accountability.models import Membership, Team, User
 from accountability.scoping import descendant_team_ids, get_visible_or_404, manager_required, users_visible_to
+from accountability.timezones import figures_time_zone
 from goals import metric_source, services
 from goals.forms import (
     ApproveForm,
@@ -303,8 +304,8 @@ def _recent_figure(
         owner, team = goal.owner, goal.team
     elif owner is None and team is None:
         owner = user
-    now = timezone.now()
-    period = metric_source.period(now - dt.timedelta(days=30), now)
+    # The dashboard's "last 30 days": whole days of the owner's (or team's) zone, whoever asks.
+    period = metric_source.last_days(30, tz=figures_time_zone(owner, team))
     if team is not None:
         value = metric_source.value_for_team(metric, period=period, team=team)
     else:

@@ -66,3 +66,14 @@ def test_the_daily_evaluation_closes_the_goals_own_day(tokyo, alice):
     goal_evaluate(goal_id=goal.pk, now=dt.datetime(2026, 11, 11, 0, 5, tzinfo=UTC))  # 09:05 on the 11th in Tokyo
     snapshot = goal.snapshots.get()
     assert (snapshot.date, snapshot.value) == (dt.date(2026, 11, 10), Decimal(0))
+
+
+def test_the_recent_figure_beside_a_target_is_the_dashboards_last_30_days(login, tokyo, alice, maria, frozen_now):
+    now = frozen_now(dt.datetime(2026, 11, 30, 16, 30, tzinfo=UTC))  # 1 Dec 01:30 in Tokyo
+    call(alice, dt.datetime(2026, 11, 1, 16, tzinfo=UTC))  # 2 Nov 01:00 in Tokyo: within her last 30 days
+    call(alice, dt.datetime(2026, 11, 1, 14, tzinfo=UTC))  # 1 Nov 23:00 in Tokyo: before them
+    dashboard = metric_value("calls", period=Period.last_days(30, tz=TOKYO, now=now), user=alice)
+    assert dashboard == 1
+    for user in (alice, maria):
+        text = login(user).get(reverse("goals:goal-recent-figure"), {"metric": "calls", "owner": f"user:{alice.pk}"})
+        assert "<strong>1 activities</strong>" in text.text  # a rolling 30 x 24 h would also count the 1 Nov call
