@@ -10,21 +10,8 @@ from decimal import Decimal
 from leads import metrics as _metrics
 from leads.metrics import Metric
 
-# Metrics whose figure accumulates over the period (a count or a sum): their expected
-# value grows linearly from zero to the target. The others (rates, medians, current
-# levels such as neglected leads) are levels: expected to sit at the target all along.
-CUMULATIVE = frozenset(
-    {
-        Metric.LEADS_RECEIVED,
-        Metric.LEADS_CONTACTED,
-        Metric.ACTIVITIES,
-        Metric.CALLS,
-        Metric.EMAILS,
-        Metric.MEETINGS,
-        Metric.DEALS_WON,
-        Metric.VALUE_WON,
-    }
-)
+# Counts and sums are paced linearly from zero to the target; the rest are levels (leads.metrics).
+CUMULATIVE = _metrics.METRIC_CUMULATIVE
 
 
 def is_cumulative(metric: str) -> bool:
@@ -41,6 +28,10 @@ def metric_direction(metric: str) -> str:
 
 def period(start, end):
     return _metrics.Period(start, end)
+
+
+def last_days(n: int, *, tz):
+    return _metrics.Period.last_days(n, tz=tz)
 
 
 def value_for_user(metric: str, *, period, user) -> Decimal | None:

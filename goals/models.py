@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from accountability.models import Team
+from accountability.pacing import Pacing  # shared with the KPIs of the expectations scorecard
 from leads.metrics import Metric
 
 MANUAL = "manual"
@@ -21,15 +22,6 @@ METRIC_CHOICES = [*Metric.choices, (MANUAL, "Manual (enter check-ins)")]
 class Direction(models.TextChoices):
     AT_LEAST = "up", "At least"
     AT_MOST = "down", "At most"
-
-
-class Pacing(models.TextChoices):
-    ON_TRACK = "on_track", "On track"
-    AT_RISK = "at_risk", "At risk"
-    BEHIND = "behind", "Behind"
-    MET = "met", "Met"
-    MISSED = "missed", "Missed"
-    NO_DATA = "no_data", "No data yet"
 
 
 class GoalSettings(models.Model):

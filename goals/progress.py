@@ -1,39 +1,42 @@
 """Live progress and pacing of goals. Reads only: the same figures for a rep and their manager.
 
-Pacing compares the actual figure with what is expected by now:
-- cumulative metrics (counts and sums, and manual metrics) are expected to grow linearly
-  from zero at the start to the target at the end;
-- level metrics (rates, medians, current counts) are expected to sit at the target all along.
-The ratio actual/expected (for "at least") or expected/actual (for "at most", so that a
-smaller figure is better) is read against the admin's thresholds: at or above "at risk
-below" is on track, at or above "behind below" is at risk, anything lower is behind.
-Once the period has ended the goal is met or missed; a cumulative "at least" goal is
-met as soon as its figure reaches the target.
+The pacing rule (expected figure by now, thresholds, "just started", met or missed, exact values
+rounded only for display) is accountability.pacing's, shared with the KPIs of the scorecard.
+A goal's period is cut in its people's zone (`goal_zone`): the same days as their dashboard.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from accountability import pacing as _pacing
 from accountability.models import Membership
+from accountability.pacing import VERDICT_CSS, Thresholds
 from accountability.scoping import descendant_team_ids
+from accountability.timezones import figures_time_zone, figures_time_zones, site_time_zone
 from goals import metric_source
 from goals.models import CheckIn, Direction, Goal, GoalSettings, Pacing
 
 HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    at_risk_below: Decimal = Decimal(90)
-    behind_below: Decimal = Decimal(70)
+__all__ = [
+    "Progress",
+    "Thresholds",
+    "elapsed_fraction",
+    "goal_bounds",
+    "goal_zone",
+    "goals_progress",
+    "pace",
+    "thresholds_get",
+]
 
 
 def thresholds_get() -> Thresholds:
@@ -60,34 +63,43 @@ class Progress:
 
     @property
     def css(self) -> str:
-        return {
-            Pacing.ON_TRACK: "success",
-            Pacing.MET: "success",
-            Pacing.AT_RISK: "warning",
-            Pacing.BEHIND: "danger",
-            Pacing.MISSED: "danger",
-        }.get(self.state, "secondary")
+        return VERDICT_CSS.get(self.state, "secondary")
 
     @property
     def elapsed_percent(self) -> int:
         return int((self.fraction * HUNDRED).quantize(Decimal(1)))
 
 
+_ZONE_ATTR = "_figures_zone"
+
+
+def goal_zones(goals: Iterable[Goal]) -> None:
+    """Find the zone each goal's period is cut in, kept on the goal: a team goal's team's zone, a
+    rep's goal their figures zone (their team's, as on their dashboard), whoever reads it. One
+    query for all the reps' goals; none for team goals whose team is loaded."""
+    goals = [g for g in goals if not hasattr(g, _ZONE_ATTR)]
+    owners = figures_time_zones({g.owner_id for g in goals if not g.team_id and g.owner_id})
+    for goal in goals:
+        zone = figures_time_zone(None, goal.team) if goal.team_id else owners.get(goal.owner_id)
+        setattr(goal, _ZONE_ATTR, zone or site_time_zone())
+
+
+def goal_zone(goal: Goal) -> zoneinfo.ZoneInfo:
+    goal_zones([goal])
+    return getattr(goal, _ZONE_ATTR)
+
+
 def goal_bounds(goal: Goal) -> tuple[dt.datetime, dt.datetime]:
-    """The goal's period as aware datetimes, half-open: its start date to the day after its end date."""
-    tz = timezone.get_default_timezone()
+    """The goal's period as aware datetimes, half-open: its start date to the day after its end
+    date, in the goal's zone (`goal_zone`), so a goal's month is its dashboard's month."""
+    tz = goal_zone(goal)
     start = dt.datetime.combine(goal.start_date, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(goal.end_date + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     return start, end
 
 
-def elapsed_fraction(goal: Goal, now: dt.datetime) -> Decimal:
-    start, end = goal_bounds(goal)
-    if now <= start:
-        return Decimal(0)
-    if now >= end:
-        return Decimal(1)
-    return Decimal((now - start).total_seconds()) / Decimal((end - start).total_seconds())
+def elapsed_fraction(goal: Goal, now: dt.datetime) -> Fraction:
+    return _pacing.elapsed(*goal_bounds(goal), now)
 
 
 def _achieved(actual: Decimal | None, target: Decimal, up: bool) -> int:
@@ -103,56 +115,24 @@ def pace(
     target: Decimal,
     direction: str,
     cumulative: bool,
-    fraction: Decimal,
+    fraction: Fraction | Decimal,
     thresholds: Thresholds,
 ) -> Progress:
-    """Pacing of one figure (pure: the hand-computed tests exercise it directly)."""
+    """Pacing of one figure: accountability.pacing's verdict, with the progress bar's shares."""
     target = Decimal(target)
-    progress = _pace(
+    up = direction == Direction.AT_LEAST
+    verdict = _pacing.pace(
+        actual=actual, target=target, up=up, cumulative=cumulative, fraction=fraction, thresholds=thresholds
+    )
+    return Progress(
         actual=actual,
-        target=target,
-        direction=direction,
-        cumulative=cumulative,
-        fraction=fraction,
-        thresholds=thresholds,
-    )
-    up = direction == Direction.AT_LEAST
-    return replace(
-        progress,
+        expected=verdict.expected,
+        ratio=verdict.ratio,
+        state=verdict.state,
+        fraction=verdict.fraction,
         achieved=_achieved(actual, target, up),
-        expected_share=_achieved(progress.expected, target, up) if up else 100,
+        expected_share=_achieved(verdict.expected, target, up) if up else 100,
     )
-
-
-def _pace(*, actual, target, direction, cumulative, fraction, thresholds) -> Progress:
-    expected = (target * fraction) if cumulative else target
-    expected = expected.quantize(Decimal("0.01"))
-    up = direction == Direction.AT_LEAST
-    if fraction >= 1:
-        if actual is None:
-            return Progress(actual, expected, None, Pacing.MISSED, fraction)
-        met = actual >= target if up else actual <= target
-        return Progress(actual, expected, None, Pacing.MET if met else Pacing.MISSED, fraction)
-    if fraction <= 0:
-        return Progress(actual, expected, None, Pacing.ON_TRACK, fraction)
-    if actual is None:
-        return Progress(actual, expected, None, Pacing.NO_DATA, fraction)
-    if up:
-        if cumulative and actual >= target:
-            return Progress(actual, expected, None, Pacing.MET, fraction)
-        ratio = None if expected == 0 else actual / expected * HUNDRED
-    else:
-        # "At most": a smaller figure is better, so the ratio is inverted; nothing at all is perfect.
-        ratio = None if actual == 0 else expected / actual * HUNDRED
-    if ratio is None or ratio >= thresholds.at_risk_below:
-        state = Pacing.ON_TRACK
-    elif ratio >= thresholds.behind_below:
-        state = Pacing.AT_RISK
-    else:
-        state = Pacing.BEHIND
-    if ratio is not None:
-        ratio = ratio.quantize(Decimal("0.1"))
-    return Progress(actual, expected, ratio, state, fraction)
 
 
 def _live_period(goal: Goal, now: dt.datetime):
@@ -215,6 +195,7 @@ def goals_progress(
         return {}
     now = now or timezone.now()
     thresholds = thresholds or thresholds_get()
+    goal_zones(goals)
     values = actual_values(goals, now=now)
     return {g.pk: progress_of(g, values.get(g.pk), now=now, thresholds=thresholds) for g in goals}
 

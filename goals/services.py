@@ -16,7 +16,7 @@ from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
 from goals import metric_source
 from goals.models import MANUAL, METRIC_CHOICES, CheckIn, Commitment, Direction, Goal, GoalEvent, GoalSnapshot, Pacing
-from goals.progress import Thresholds, goals_progress, thresholds_get
+from goals.progress import Thresholds, goal_zone, goals_progress, thresholds_get
 from goals.selectors import can_check_in, can_manage_goal, week_start
 
 EDITABLE_FIELDS = (
@@ -268,8 +268,10 @@ def goal_update(*, actor: User, goal: Goal, comment: str = "", **fields) -> Goal
 
 
 def _decide(*, actor: User, goal: Goal, status: str, kind: str, comment: str) -> Goal:
-    if not can_manage_goal(actor, goal):
-        raise PermissionDenied
+    # Nobody decides on their own goal, whatever their role (an admin or a manager on a team
+    # they manage included): checked here, not only in can_manage_goal, because this is the rule.
+    if goal.owner_id == actor.pk or not can_manage_goal(actor, goal):
+        raise PermissionDenied("Nobody approves or rejects their own goal.")
     now = timezone.now()
     # Claim the proposal: of two managers deciding at once, exactly one wins.
     updated = Goal.objects.filter(pk=goal.pk, status=Goal.Status.PROPOSED).update(
@@ -331,7 +333,8 @@ def goal_check_in(*, actor: User, goal: Goal, value, comment: str = "", now: dt.
         goal=goal, actor=actor, kind=GoalEvent.Kind.CHECK_IN, changes={"value": str(value)}, comment=check_in.comment
     )
     now = now or timezone.now()
-    if goal.direction == Direction.AT_LEAST and value >= goal.target and goal.start_date <= timezone.localdate(now):
+    started = goal.start_date <= timezone.localdate(now, goal_zone(goal))
+    if goal.direction == Direction.AT_LEAST and value >= goal.target and started:
         goal_mark_met(goal=goal, actor=actor, value=value)
     return check_in
 
@@ -381,7 +384,7 @@ def goal_pacing_record(*, goal: Goal, state: str) -> bool:
     """Remember a change of pacing; when a goal turns at risk or behind from on track, tell its
     people (once per transition: the key carries the transition number)."""
     old = goal.pacing
-    if old == state or state in (Pacing.MET, Pacing.MISSED, Pacing.NO_DATA):
+    if old == state or state in (Pacing.MET, Pacing.MISSED, Pacing.NO_DATA, Pacing.JUST_STARTED):
         return False
     updated = Goal.objects.filter(pk=goal.pk, pacing=old, outcome="").update(
         pacing=state, pacing_changes=F("pacing_changes") + 1
@@ -409,10 +412,16 @@ def goal_evaluate(*, goal_id: int, now: dt.datetime | None = None, thresholds: T
     every state change is a conditional update."""
     now = now or timezone.now()
     goal = Goal.objects.select_related("owner", "team").filter(pk=goal_id).first()
-    if goal is None or not goal.is_open or goal.start_date > timezone.localdate(now):
+    if goal is None or not goal.is_open:
         return None
-    progress = goals_progress([goal], now=now, thresholds=thresholds or thresholds_get())[goal.pk]
-    day = timezone.localdate(now) - dt.timedelta(days=1)  # the figure at `now` (midnight) closes yesterday
+    zone = goal_zone(goal)  # the goal's days are its people's days, wherever the site's midnight falls
+    today = timezone.localdate(now, zone)
+    if goal.start_date > today:
+        return None
+    # The figure at the goal's last midnight closes yesterday (its own day, not the site's).
+    midnight = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
+    progress = goals_progress([goal], now=midnight, thresholds=thresholds or thresholds_get())[goal.pk]
+    day = today - dt.timedelta(days=1)
     if day >= goal.start_date:
         GoalSnapshot.objects.get_or_create(
             goal=goal, date=day, defaults={"value": progress.actual, "pacing": progress.state}
@@ -432,8 +441,8 @@ def goal_snapshots_backfill(*, goal: Goal, until: dt.date | None = None) -> int:
     Used when a goal is set part-way through its period, so its chart starts at the start."""
     if goal.is_manual:
         return 0
-    tz = timezone.get_default_timezone()
-    until = min(until or timezone.localdate() - dt.timedelta(days=1), goal.end_date)
+    tz = goal_zone(goal)
+    until = min(until or timezone.localdate(timezone.now(), tz) - dt.timedelta(days=1), goal.end_date)
     have = set(GoalSnapshot.objects.filter(goal=goal).values_list("date", flat=True))
     thresholds = thresholds_get()
     written = 0
@@ -455,7 +464,11 @@ def goals_evaluate_open(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     thresholds = thresholds_get()
     ids = list(
-        Goal.objects.filter(status=Goal.Status.APPROVED, outcome="", start_date__lte=timezone.localdate(now))
+        # A day of margin: a goal whose zone is ahead of the site's may have started already;
+        # goal_evaluate checks the start in the goal's own zone.
+        Goal.objects.filter(
+            status=Goal.Status.APPROVED, outcome="", start_date__lte=timezone.localdate(now) + dt.timedelta(days=1)
+        )
         .order_by("pk")
         .values_list("pk", flat=True)
     )

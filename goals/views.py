@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accountability.forms import add_service_errors
 from accountability.models import Membership, Team, User
 from accountability.scoping import descendant_team_ids, get_visible_or_404, manager_required, users_visible_to
+from accountability.timezones import figures_time_zone
 from goals import metric_source, services
 from goals.forms import (
     ApproveForm,
@@ -26,7 +27,7 @@ from goals.forms import (
     RejectForm,
 )
 from goals.models import MANUAL, Goal, GoalSnapshot
-from goals.progress import goals_progress, team_contributions, thresholds_get
+from goals.progress import goal_zone, goals_progress, team_contributions, thresholds_get
 from goals.selectors import (
     assignable_owners,
     board_teams,
@@ -163,12 +164,13 @@ def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
     goal its last check-in of the day, carried forward), today's live figure, and the figure
     expected by the end of each day. Passed to Chart.js with json_script."""
     cumulative = metric_source.is_cumulative(goal.metric)
-    today = timezone.localdate(now)
+    zone = goal_zone(goal)  # the goal's days, not the reader's (known already: no query)
+    today = timezone.localdate(now, zone)
     days = [goal.start_date + dt.timedelta(days=i) for i in range((goal.end_date - goal.start_date).days + 1)]
     known: dict[dt.date, Decimal | None] = {}
     if goal.is_manual:
         for created_at, value in goal.check_ins.order_by("created_at", "id").values_list("created_at", "value"):
-            known[timezone.localdate(created_at)] = value
+            known[timezone.localdate(created_at, zone)] = value
     else:
         known.update(GoalSnapshot.objects.filter(goal=goal).values_list("date", "value"))
     if goal.start_date <= today <= goal.end_date:
@@ -303,8 +305,8 @@ def _recent_figure(
         owner, team = goal.owner, goal.team
     elif owner is None and team is None:
         owner = user
-    now = timezone.now()
-    period = metric_source.period(now - dt.timedelta(days=30), now)
+    # The dashboard's "last 30 days": whole days of the owner's (or team's) zone, whoever asks.
+    period = metric_source.last_days(30, tz=figures_time_zone(owner, team))
     if team is not None:
         value = metric_source.value_for_team(metric, period=period, team=team)
     else:

@@ -6,13 +6,16 @@ lazily so this app works (showing the written target) on a deployment without SL
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from django.utils import timezone
 
+from accountability import pacing
 from accountability.expectations.models import DocumentVersion, Kpi
 from accountability.models import Team, User
+from accountability.timezones import figures_time_zones
+from leads.metrics.catalogue import METRIC_CUMULATIVE
 
 # --- SLA binding ---------------------------------------------------------------------------
 _LOOKUP = "policy-lookup"  # the cache key of the page's policy lookup (team keys are ids or None)
@@ -77,9 +80,11 @@ def effective_target(kpi: Kpi, binding: SlaBinding | None) -> Decimal:
 
 
 # --- Periods ---------------------------------------------------------------------------------
-def period_bounds(period: str, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """The calendar week (from Monday), month or quarter containing `now`, in the site's time zone."""
-    now = timezone.localtime(now or timezone.now())
+def period_bounds(period: str, now: datetime | None = None, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
+    """The calendar week (from Monday), month or quarter containing `now`, in `tz` (a person's
+    figures zone, see leads.metrics; the current zone when not given)."""
+    tz = tz or timezone.get_current_timezone()
+    now = timezone.localtime(now or timezone.now(), tz)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if period == Kpi.Period.WEEK:
         start = day - timedelta(days=day.weekday())
@@ -93,7 +98,6 @@ def period_bounds(period: str, now: datetime | None = None) -> tuple[datetime, d
         for _ in range(3):
             end = (end + timedelta(days=32)).replace(day=1)
     # Re-localise: the offset may differ across a daylight-saving change inside the period.
-    tz = timezone.get_current_timezone()
     return (
         timezone.make_aware(start.replace(tzinfo=None), tz),
         timezone.make_aware(end.replace(tzinfo=None), tz),
@@ -118,17 +122,47 @@ class KpiColumn:
     end: datetime
 
     @property
-    def last_day(self) -> datetime:
+    def first_day(self) -> date:
+        """The period's first day in its own zone (a date: the reader's zone does not move it)."""
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
         """The last day inside the half-open period, for display ("23 Nov to 29 Nov")."""
-        return self.end - timedelta(days=1)
+        return (self.end - timedelta(days=1)).date()
 
 
 @dataclass
 class ScoreCell:
     value: Decimal | None
     target: Decimal
-    met: bool | None
+    verdict: pacing.Verdict
     binding: SlaBinding | None = None
+    start: datetime | None = None  # this person's period (cut in their figures zone)
+    end: datetime | None = None
+    cumulative: bool = False
+    own_period: bool = False  # this person's period is not the column's (another zone, across midnight)
+
+    @property
+    def met(self) -> bool | None:
+        """The final verdict, once decided: the period is over, or a count already reached its target."""
+        return {pacing.Pacing.MET: True, pacing.Pacing.MISSED: False}.get(self.verdict.state)
+
+    @property
+    def state_label(self) -> str:
+        return "Not met" if self.verdict.state == pacing.Pacing.MISSED else pacing.Pacing(self.verdict.state).label
+
+    @property
+    def css(self) -> str:
+        return pacing.VERDICT_CSS.get(self.verdict.state, "")
+
+    @property
+    def first_day(self) -> date | None:
+        return None if self.start is None else self.start.date()
+
+    @property
+    def last_day(self) -> date | None:
+        return None if self.end is None else (self.end - timedelta(days=1)).date()
 
 
 @dataclass
@@ -145,16 +179,32 @@ class Scorecard:
     rows: list[ScoreRow]
 
 
+def kpi_verdict(kpi: Kpi, value: Decimal | None, target: Decimal, start: datetime, end: datetime, now: datetime):
+    """A KPI's pacing in its period so far: goals' rule (accountability.pacing), the same words."""
+    return pacing.pace(
+        actual=value,
+        target=target,
+        up=kpi.direction == Kpi.Direction.AT_LEAST,
+        cumulative=kpi.metric in METRIC_CUMULATIVE,
+        fraction=pacing.elapsed(start, end, now),
+        thresholds=pacing.Thresholds(),
+    )
+
+
 def scorecards(
     versions: list[DocumentVersion], people: list[tuple[User, Team | None, set[int]]], now=None
 ) -> list[Scorecard]:
     """Each person against the KPIs of every current version that covers them.
 
-    `people` is (user, primary team, ids of the current versions that cover them). One metrics call per distinct
-    (metric, period) whatever the number of people, so the page's queries do not grow with them.
+    `people` is (user, primary team, ids of the current versions that cover them). Each person's
+    periods ("this week") are cut in their figures zone (their team's, leads.metrics), whoever reads
+    the page and from wherever. One metrics call per distinct (metric, period), so the page's
+    queries grow with the number of distinct zones, not with the number of people.
     """
+    now = now or timezone.now()
     metrics = _metrics()
-    values: dict[tuple[str, str], dict] = {}
+    zones = figures_time_zones([user for user, _, covering in people if covering])
+    values: dict[tuple, dict] = {}
     sla_cache: dict = {}
     cards = []
     for version in versions:
@@ -164,26 +214,42 @@ def scorecards(
         covered = [(user, team) for user, team, covering in people if version.pk in covering]
         if not covered:
             continue
-        columns = [KpiColumn(kpi, *period_bounds(kpi.period, now)) for kpi in kpis]
+        bounds = {
+            (kpi.pk, user.pk): period_bounds(kpi.period, now, zones.get(user.pk)) for kpi in kpis for user, _ in covered
+        }
+        first = covered[0][0]
+        columns = [KpiColumn(kpi, *bounds[(kpi.pk, first.pk)]) for kpi in kpis]
         if metrics is not None:
-            users = [user for user, _ in covered]
-            for column in columns:
-                key = (column.kpi.metric, column.kpi.period)
-                missing = [u for u in users if u.pk not in values.get(key, {})]
-                if missing:
-                    period = metrics.Period(column.start, column.end)
-                    values.setdefault(key, {}).update(
-                        metrics.metric_values_by_user(column.kpi.metric, period=period, users=missing)
-                    )
+            wanted: dict[tuple, list[User]] = {}
+            for kpi in kpis:
+                for user, _ in covered:
+                    key = (kpi.metric, *bounds[(kpi.pk, user.pk)])
+                    if user.pk not in values.get(key, {}):
+                        wanted.setdefault(key, []).append(user)
+            for key, users in wanted.items():
+                metric, start, end = key
+                period = metrics.Period(start, end)
+                values.setdefault(key, {}).update(metrics.metric_values_by_user(metric, period=period, users=users))
         rows = []
         for user, team in covered:
             row = ScoreRow(user=user, team=team)
-            for column in columns:
-                kpi = column.kpi
+            for kpi in kpis:
                 binding = sla_binding(team, sla_cache) if kpi.bind_to_sla else None
                 target = effective_target(kpi, binding)
-                value = values.get((kpi.metric, kpi.period), {}).get(user.pk)
-                row.cells.append(ScoreCell(value=value, target=target, met=kpi.is_met(value, target), binding=binding))
+                start, end = bounds[(kpi.pk, user.pk)]
+                value = values.get((kpi.metric, start, end), {}).get(user.pk)
+                row.cells.append(
+                    ScoreCell(
+                        value=value,
+                        target=target,
+                        verdict=kpi_verdict(kpi, value, target, start, end, now),
+                        binding=binding,
+                        start=start,
+                        end=end,
+                        cumulative=kpi.metric in METRIC_CUMULATIVE,
+                        own_period=(start, end) != bounds[(kpi.pk, first.pk)],
+                    )
+                )
             rows.append(row)
         cards.append(Scorecard(version=version, columns=columns, rows=rows))
     return cards

@@ -8,6 +8,7 @@ CONTRACT (implemented by the metrics work; other apps code against these names):
     class Metric(TextChoices)                    the metric catalogue below; each has a unit
     METRIC_UNITS[Metric] -> str                  "leads", "minutes", "%", "activities", "deals", "currency"
     METRIC_DIRECTION[Metric] -> "up" | "down"    which way is better (speed to lead: down)
+    METRIC_CUMULATIVE                            the metrics that accumulate (paced linearly)
 
     metric_value(metric, *, period, user=None, team=None) -> Decimal | None
         One figure for one rep (user), one team (team, including sub-teams), or everyone
@@ -31,6 +32,23 @@ CONTRACT (implemented by the metrics work; other apps code against these names):
     figure_rows(figure, *, period, user=None, team_ids=None, now=None) -> QuerySet
         The rows a dashboard figure counts (FIGURE_ROWS names them), from the same definitions
         the figure's aggregate uses (leads.metrics.rows): the list behind each number.
+
+PERIODS AND TIME ZONES (the one rule; every page, goal and KPI follows it):
+
+- A period of a person's figures ("this month", "this week from Monday", "last 30 days", a goal's
+  1 to 30 November) is made of whole days of their team's time zone: the zone of their first team
+  (by membership), `accountability.timezones.figures_time_zone(user)`; a person on no team falls
+  back to the zone they read the site in. A team's figures (a team dashboard, a team goal) use
+  the team's zone: `figures_time_zone(user, team)`. Many people at once: `figures_time_zones(users)`,
+  one query.
+- Never the reader's zone: a manager in New York reading about a rep in Tokyo sees the rep's Tokyo
+  week, the same figure the rep sees. Never the site's zone (settings.TIME_ZONE) either, except as
+  the last fallback. The reader's zone only decides how times are *shown*.
+- Users of the rule: the dashboard (leads.reports), goals (goals.progress.goal_zone: a goal's
+  start and end dates are days of its owner's or its team's zone), and the expectations KPI
+  scorecard (each rep's "this week" is their team's week).
+- Pacing (how far along a period is, on track or behind) is one rule for goals and KPIs:
+  accountability.pacing.
 
 ATTRIBUTION RULES (how each figure is decided; every figure can be explained down to rows):
 
@@ -89,7 +107,14 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from leads.metrics.catalogue import LOGGABLE_KINDS, METRIC_DIRECTION, METRIC_UNITS, Metric, Scorecard
+from leads.metrics.catalogue import (
+    LOGGABLE_KINDS,
+    METRIC_CUMULATIVE,
+    METRIC_DIRECTION,
+    METRIC_UNITS,
+    Metric,
+    Scorecard,
+)
 from leads.metrics.neglect import (
     NEGLECT_SILENT_DAYS,
     NEGLECT_UNTOUCHED_HOURS,
@@ -118,6 +143,7 @@ from leads.metrics.rows import (
 __all__ = [
     "FIGURE_ROWS",
     "LOGGABLE_KINDS",
+    "METRIC_CUMULATIVE",
     "METRIC_DIRECTION",
     "METRIC_UNITS",
     "NEGLECT_SILENT_DAYS",

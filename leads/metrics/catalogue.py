@@ -45,6 +45,22 @@ METRIC_DIRECTION.update(
     {Metric.SPEED_TO_LEAD_MEDIAN: "down", Metric.SPEED_TO_LEAD_P90: "down", Metric.NEGLECTED: "down"}
 )
 
+# Figures that accumulate over a period (counts and sums): pacing expects them to grow linearly
+# from zero to the target. The others (rates, medians, current counts such as neglected leads)
+# are levels, expected at the target all along. Goals and KPIs read this one list.
+METRIC_CUMULATIVE = frozenset(
+    {
+        Metric.LEADS_RECEIVED,
+        Metric.LEADS_CONTACTED,
+        Metric.ACTIVITIES,
+        Metric.CALLS,
+        Metric.EMAILS,
+        Metric.MEETINGS,
+        Metric.DEALS_WON,
+        Metric.VALUE_WON,
+    }
+)
+
 
 ONE_DECIMAL = Decimal("0.1")
 

@@ -1,27 +1,14 @@
-from decimal import Decimal
-
 from django import template
 from django.urls import reverse
+
+from accountability.templatetags import formatting
 
 register = template.Library()
 
 
-@register.filter
-def minutes_display(value) -> str:
-    """Minutes as a person reads them: 45 min, 3.5 h, 2.1 d; an em dash when undefined."""
-    if value is None:
-        return "—"
-    minutes = Decimal(value)
-    if minutes < 60:
-        return f"{minutes.normalize():f} min" if minutes == minutes.to_integral() else f"{minutes} min"
-    if minutes < 60 * 24:
-        return f"{minutes / 60:.1f} h"
-    return f"{minutes / 60 / 24:.1f} d"
-
-
-@register.filter
-def percent_display(value) -> str:
-    return "—" if value is None else f"{value}%"
+# The dashboard's names for the shared filters (accountability/templatetags/formatting.py).
+register.filter("minutes_display", formatting.duration)
+register.filter("percent_display", formatting.percent)
 
 
 @register.filter

@@ -41,7 +41,7 @@ def test_a_new_york_manager_sees_new_york_times_on_another_apps_page(org, login)
     LeadFactory(owner=org["alice"], name="Old lead", arrived_at=ARRIVED)  # never contacted: neglected
     c = login(maria)
     body = c.get(reverse("leads:neglected")).content.decode()
-    assert "2026-01-15 10:00" in body and "2026-01-15 15:00" not in body
+    assert "15 Jan 2026 10:00" in body and "15 Jan 2026 15:00" not in body
     assert "Times in America/New_York" in body
     assert timezone.get_current_timezone_name() == "UTC"  # not left on for the next request
     # the leads pages say the same moment

@@ -42,7 +42,7 @@ def kpis(org):
     return services.version_publish(actor=org["admin"], version=draft, change_summary="KPIs")
 
 
-def test_reps_against_activities_and_conversion(org, login, kpis):
+def test_reps_against_activities_and_conversion(org, login, kpis, wednesday):
     alice, bob = org["alice"], org["bob"]
     now = timezone.now()
     lead = LeadFactory(owner=alice)
@@ -60,11 +60,11 @@ def test_reps_against_activities_and_conversion(org, login, kpis):
     body = login(alice).get("/expectations/scorecard/").content.decode()
     activities, conversion = cells(body, "alice")
     assert activities == "4 / 4 met"
-    assert conversion == "25 / 20 met"
+    assert conversion == "25 / 20 on track"  # a rate mid-month: paced, not yet met
 
     body = login(org["maria"]).get("/expectations/scorecard/").content.decode()
     activities, conversion = cells(body, "bob")
-    assert activities == "1 / 4 not met"
+    assert activities == "1 / 4 at risk 1.4 expected by now"  # 4 x 2.5/7 days; 1 is 70 %
     assert conversion == "no data / 20"
     assert 'data-user="charlie"' not in body
 
@@ -78,7 +78,7 @@ def test_manager_scorecard_queries_stay_constant_with_real_metrics(org, login, k
         MembershipFactory(user=rep, team=org["north"])
         ActivityFactory(lead=LeadFactory(owner=rep), actor=rep)
     client = login(org["maria"])
-    # 16 for the page (see test_scorecard.py) + one metrics query per KPI (2 KPIs).
-    with django_assert_num_queries(18):
+    # 17 for the page (see test_scorecard.py) + one metrics query per KPI (2 KPIs).
+    with django_assert_num_queries(19):
         response = client.get("/expectations/scorecard/")
     assert response.content.decode().count('data-testid="scorecard-row"') == extra + 2

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.utils import timezone
@@ -12,6 +13,9 @@ from tests.goals.factories import CheckInFactory, GoalFactory
 
 T = Thresholds()  # at risk below 90 %, behind below 70 %
 HALF = Decimal("0.5")
+TWO_THIRDS = Fraction(2, 3)
+FIVE_NINTHS = Fraction(5, 9)
+ONE_DAY = Fraction(1, 30)
 
 
 def at(day, hour=0):
@@ -96,7 +100,7 @@ def test_no_data_mid_period():
 
 def test_before_the_start_nothing_is_expected():
     p = pace(actual=None, target=Decimal(30), direction="up", cumulative=True, fraction=Decimal(0), thresholds=T)
-    assert (p.state, p.expected) == (Pacing.ON_TRACK, Decimal("0.00"))
+    assert (p.state, p.expected) == (Pacing.JUST_STARTED, Decimal("0.00"))
 
 
 @pytest.mark.django_db
@@ -127,3 +131,90 @@ def test_manual_goal_progress_uses_the_latest_check_in(alice):
     assert (p.actual, p.expected, p.ratio, p.state) == (Decimal(4), Decimal("5.00"), Decimal("80.0"), Pacing.AT_RISK)
     p = goals_progress([goal], now=dt.datetime(2026, 12, 1, 9, tzinfo=timezone.get_default_timezone()))[goal.pk]
     assert p.state == Pacing.MISSED
+
+
+# --- Issue 9, item 7: judged on exact values, rounded only for display ------------------------
+
+
+def test_seven_calls_against_two_thirds_of_ten_is_105_percent():
+    # 20 of 30 days: 6.666... calls expected; 7 is 105.0 %, not 7 / 6.67 = 104.9 %
+    p = pace(actual=Decimal(7), target=Decimal(10), direction="up", cumulative=True, fraction=TWO_THIRDS, thresholds=T)
+    assert (p.expected, p.ratio, p.state) == (Decimal("6.67"), Decimal("105.0"), Pacing.ON_TRACK)
+
+
+def test_exactly_90_percent_of_an_unrounded_expectation_is_on_track():
+    # 5 of 5.555... expected is exactly 90 %: on track (judged on 5.56 it read 89.9 %, at risk)
+    p = pace(actual=Decimal(5), target=Decimal(10), direction="up", cumulative=True, fraction=FIVE_NINTHS, thresholds=T)
+    assert (p.ratio, p.state) == (Decimal("90.0"), Pacing.ON_TRACK)
+
+
+def test_the_shown_percentage_never_crosses_the_threshold_of_the_verdict():
+    # 44.98 of 50 is 89.96 %: at risk, so it shows 89.9 %, never "90.0 %" beside "at risk"
+    p = pace(actual=Decimal("44.98"), target=Decimal(100), direction="up", cumulative=True, fraction=HALF, thresholds=T)
+    assert (p.ratio, p.state) == (Decimal("89.9"), Pacing.AT_RISK)
+    p = pace(actual=Decimal("34.98"), target=Decimal(100), direction="up", cumulative=True, fraction=HALF, thresholds=T)
+    assert (p.ratio, p.state) == (Decimal("69.9"), Pacing.BEHIND)
+
+
+# --- Issue 9, item 14: no verdict while it is too early to judge -------------------------------
+
+
+def test_first_day_of_the_month_with_nothing_done_is_just_started():
+    # 0 of 10 leads with 0.33 expected (day one of 30): no verdict, not "behind"
+    p = pace(actual=Decimal(0), target=Decimal(10), direction="up", cumulative=True, fraction=ONE_DAY, thresholds=T)
+    assert p.state == Pacing.JUST_STARTED
+    assert p.state_label == "Just started"
+
+
+@pytest.mark.parametrize(
+    ("target", "days", "state"),
+    [
+        (Decimal(100), 2, Pacing.JUST_STARTED),  # 6.7 expected but only 2/30 of the period: too early
+        (Decimal(100), 3, Pacing.BEHIND),  # a tenth of the period has passed and 10 are expected
+        (Decimal(5), 3, Pacing.JUST_STARTED),  # a tenth has passed but 0.5 expected: not one unit yet
+        (Decimal(5), 6, Pacing.BEHIND),  # 1 expected at a fifth of the period
+    ],
+)
+def test_a_verdict_waits_for_a_tenth_of_the_period_and_one_expected_unit(target, days, state):
+    fraction = Fraction(days, 30)
+    p = pace(actual=Decimal(0), target=target, direction="up", cumulative=True, fraction=fraction, thresholds=T)
+    assert p.state == state
+
+
+def test_a_level_figure_only_waits_for_a_tenth_of_the_period():
+    p = pace(actual=Decimal(10), target=Decimal(20), direction="up", cumulative=False, fraction=ONE_DAY, thresholds=T)
+    assert p.state == Pacing.JUST_STARTED
+    p = pace(
+        actual=Decimal(10), target=Decimal(20), direction="up", cumulative=False, fraction=Fraction(3, 30), thresholds=T
+    )
+    assert p.state == Pacing.BEHIND
+
+
+def test_reaching_the_target_on_day_one_is_met_at_once():
+    p = pace(actual=Decimal(10), target=Decimal(10), direction="up", cumulative=True, fraction=ONE_DAY, thresholds=T)
+    assert p.state == Pacing.MET
+
+
+@pytest.mark.django_db
+def test_a_goal_just_started_records_no_pacing_and_tells_nobody(alice, frozen_now):
+    from accountability.notifications.models import Notification
+    from goals.services import goal_evaluate
+
+    goal = GoalFactory(owner=alice, metric="leads_contacted", unit="leads", target=Decimal(10))
+    assert goal_evaluate(goal_id=goal.pk, now=frozen_now(at(2, 1))) == Pacing.JUST_STARTED
+    goal.refresh_from_db()
+    assert goal.pacing == ""
+    assert not Notification.objects.filter(kind="goal_at_risk").exists()
+
+
+@pytest.mark.django_db
+def test_on_the_first_day_the_board_says_just_started_not_behind(login, alice, maria, frozen_now):
+    from django.urls import reverse
+
+    frozen_now(at(1, 9))
+    GoalFactory(owner=alice, metric="leads_contacted", unit="leads", target=Decimal(10), title="Ten new leads")
+    board = login(maria).get(reverse("goals:board")).text
+    card = board.split("Ten new leads")[1].split("</div></div>")[0]
+    assert 'data-testid="pacing">Just started</span>' in card  # 0 of 0.27 expected says nothing yet
+    summary = board.split('data-testid="board-summary">')[1].split("</p>")[0]
+    assert "1 just started" in summary and "behind" not in summary
