@@ -118,6 +118,11 @@ class Lead(models.Model):
     first_contacted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Speed to lead in the team's business time (arrival to first contact), computed once when
+    # the first contact is logged, with the hours of the policy version the lead's SLA clock
+    # used (leads.sla.selectors.first_contact_business_minutes). Stored so the metrics' medians
+    # and percentiles stay plain SQL; the wall-clock figure is first_contacted_at - arrived_at.
+    first_contact_business_minutes = models.FloatField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     next_follow_up_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -155,10 +160,12 @@ class Lead(models.Model):
                 name="lead_team_queue",
             ),
             # Leads received per rep in a period (leads.metrics): also serves lookups by received_by
-            # alone. first_contacted_at is INCLUDEd (PostgreSQL) so the received/contacted/speed
-            # figures come from an index-only scan: no heap page per lead.
+            # alone. first_contacted_at and the business speed are INCLUDEd (PostgreSQL) so the
+            # received/contacted/speed figures come from an index-only scan: no heap page per lead.
             models.Index(
-                fields=["received_by", "arrived_at"], include=["first_contacted_at"], name="lead_received_arrived"
+                fields=["received_by", "arrived_at"],
+                include=["first_contacted_at", "first_contact_business_minutes"],
+                name="lead_received_arrived",
             ),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
@@ -178,6 +185,13 @@ class Lead(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.next_follow_up_at is not None and self.next_follow_up_at < timezone.now()
+
+    @property
+    def first_contact_wall_minutes(self) -> float | None:
+        """Speed to lead in wall-clock minutes (the business figure is first_contact_business_minutes)."""
+        if self.first_contacted_at is None:
+            return None
+        return (self.first_contacted_at - self.arrived_at).total_seconds() / 60
 
 
 class Activity(models.Model):

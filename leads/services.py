@@ -32,6 +32,7 @@ from accountability.models import Membership, Team, User, available_reps_q
 from accountability.notifications.services import notification_create
 from accountability.scoping import can_manage_team
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
+from leads.sla.selectors import first_contact_business_minutes
 
 # What a rep may record as the outcome of each kind of activity. A note has none.
 OUTCOMES: dict[str, list[tuple[str, str]]] = {
@@ -496,7 +497,9 @@ def activity_log(
     if is_contact and lead.first_contacted_at is None:
         lead.first_contacted_at = occurred_at
         lead.first_contacted_by = actor
-        fields += ["first_contacted_at", "first_contacted_by"]
+        # Speed to lead is judged in the team's business time, like the SLA: computed once, here.
+        lead.first_contact_business_minutes = first_contact_business_minutes(lead, occurred_at)
+        fields += ["first_contacted_at", "first_contacted_by", "first_contact_business_minutes"]
         if lead.stage == Lead.Stage.NEW:
             # Written before the contact itself so the contact tops the timeline.
             lead.stage = Lead.Stage.CONTACTED

@@ -11,7 +11,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from accountability.models import Team, User, available_reps_q
 from accountability.scoping import managed_team_ids
 from leads.models import FollowUp, Lead
-from leads.sla.business_time import Calendar, add_business_minutes, format_minutes
+from leads.sla.business_time import Calendar, add_business_minutes, business_minutes_between, format_minutes
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
 
 DASH = "\u2013"  # en dash, as in "Mon\u2013Fri"
@@ -215,6 +215,7 @@ class ClockPlan:
     policy: SlaPolicy
     explanation: str
     follow_up_id: int | None = None
+    policy_values: dict = field(default_factory=dict)
 
     def steps(self) -> list[tuple[str, dt.datetime]]:
         steps = [(SlaNotice.Step.REMINDER.value, self.remind_at)] if self.remind_at else []
@@ -224,6 +225,52 @@ class ClockPlan:
             (SlaNotice.Step.ESCALATION_1.value, self.escalate_at),
             (SlaNotice.Step.ESCALATION_2.value, self.escalate2_at),
         ]
+
+
+def policy_snapshot(book: PolicyBook, policy: SlaPolicy) -> dict:
+    """What a clock stores of the policy it was computed with: the values and the version's
+    business hours. Versions are not kept elsewhere, so this is how the lead page can describe
+    the version that applies and speed to lead can be counted in the same hours later."""
+    return {**policy.values(), "hours": [list(window) for window in book.hours_for(policy)]}
+
+
+def calendar_of_clock(book: PolicyBook, clock: SlaClock | None, team_id: int) -> Calendar:
+    """The business calendar a clock was computed with: its version's hours (stored on the clock)
+    in the team's zone, with today's holidays. A clock from before the hours were stored, or no
+    clock at all, uses the team's live policy (what a clock computed now would use)."""
+    hours = clock.policy_values.get("hours") if clock is not None else None
+    if hours is None:
+        return book.calendar_for(team_id)
+    info = book.teams.get(team_id)
+    return Calendar.build(
+        time_zone=info.time_zone if info else "UTC",
+        windows=[tuple(window) for window in hours],
+        holidays=book.holidays.get(None, set()) | book.holidays.get(team_id, set()),
+    )
+
+
+def first_contact_business_minutes(lead: Lead, contacted_at: dt.datetime) -> float:
+    """Speed to lead in the team's business time: business minutes from arrival to the first
+    contact, counted with the hours of the policy version the lead's first-contact clock used
+    (its first one, anchored at arrival; a reassignment's later clock does not move the
+    arrival), else the team's live policy. Stored on the lead when the first contact is logged
+    (`Lead.first_contact_business_minutes`), so medians stay plain SQL in leads.metrics."""
+    clock = (
+        SlaClock.objects.filter(lead_id=lead.pk, kind=SlaClock.Kind.FIRST_CONTACT)
+        .order_by("created_at", "id")
+        .only("id", "policy_values")
+        .first()
+    )
+    return business_minutes_to_first_contact(PolicyBook.load(), lead, contacted_at, clock=clock)
+
+
+def business_minutes_to_first_contact(
+    book: PolicyBook, lead: Lead, contacted_at: dt.datetime, *, clock: SlaClock | None = None
+) -> float:
+    """The computation of `first_contact_business_minutes` with a book already loaded (the demo
+    fills hundreds of leads with one book)."""
+    calendar = calendar_of_clock(book, clock, lead.team_id)
+    return round(business_minutes_between(lead.arrived_at, contacted_at, calendar), 3)
 
 
 def local_text(moment: dt.datetime, time_zone: str, *, with_zone: bool = True) -> str:
@@ -287,6 +334,7 @@ def plan_clock(
         policy=policy,
         explanation=why[:300],
         follow_up_id=follow_up_id,
+        policy_values=policy_snapshot(book, policy),
     )
 
 

@@ -256,7 +256,7 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
                 handled_at=result.now if expired else None,
                 policy_id=plan.policy.pk,
                 policy_version=plan.policy.version,
-                policy_values=plan.policy.values(),
+                policy_values=plan.policy_values,
                 explanation=plan.explanation,
                 created_at=created,
             )
