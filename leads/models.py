@@ -213,6 +213,8 @@ class Activity(models.Model):
         BREACH = "breach", "Follow-up breached"
         ESCALATED = "escalated", "Escalated"
         UPDATED = "updated", "Details edited"
+        # The lead changed hands: the old owner's SLA steps stopped, the new owner's clock started.
+        SLA_HANDOVER = "sla_handover", "SLA handed over"
 
     LOGGABLE = (Kind.CALL, Kind.EMAIL, Kind.MEETING, Kind.SMS, Kind.NOTE)
     # A note is not a contact with the lead: it does not stop the speed-to-lead clock.

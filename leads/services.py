@@ -32,6 +32,7 @@ from accountability.models import Membership, Team, User, available_reps_q
 from accountability.notifications.services import notification_create
 from accountability.scoping import can_manage_team
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
+from leads.sla.handover import sla_clocks_hand_over
 from leads.sla.selectors import first_contact_business_minutes
 
 # What a rep may record as the outcome of each kind of activity. A note has none.
@@ -365,6 +366,7 @@ def lead_claim(*, actor: User, lead: Lead) -> Lead:
     _set_owner(lead, actor, at=timezone.now())
     FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=actor)
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Claimed from the queue", how="claim")
+    sla_clocks_hand_over(lead=lead, actor=actor, from_owner=None, to_owner=actor, at=lead.assigned_at)
     return lead
 
 
@@ -405,6 +407,8 @@ def _move_owner(*, lead: Lead, actor: User | None, to_owner: User, reason: str, 
     _set_owner(lead, to_owner, at=timezone.now())
     FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=to_owner)
     entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how=how)
+    # The old owner's SLA ladder stops here; the new owner's clock starts from now.
+    sla_clocks_hand_over(lead=lead, actor=actor, from_owner=from_owner, to_owner=to_owner, at=lead.assigned_at)
     if actor is None or actor.pk != to_owner.pk:
         _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}")
     return lead

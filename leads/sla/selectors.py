@@ -287,12 +287,36 @@ def plan_clock(
     anchor_at: dt.datetime,
     follow_up_id: int | None = None,
     set_at: dt.datetime | None = None,
+    handed_over_to: str | None = None,
 ) -> ClockPlan:
+    """The due time and ladder of one due event under the team's live policy.
+
+    With `handed_over_to` (the new owner's name) the event is one the lead brought along when it
+    changed hands (still uncontacted, or a follow-up already overdue): `anchor_at` is the moment
+    of the hand-over and the new owner gets the first-contact time, in business time, from then.
+    """
     policy = book.policy_for(lead.team_id)
     calendar = book.calendar_for(lead.team_id)
     tz = calendar.time_zone
     hours = hours_summary(book.hours_for(policy))
-    if kind == SlaClock.Kind.FIRST_CONTACT:
+    if handed_over_to is not None:
+        due = add_business_minutes(anchor_at, policy.first_contact_minutes, calendar)
+        what = {
+            SlaClock.Kind.FIRST_CONTACT: "First contact due",
+            SlaClock.Kind.FOLLOW_UP: "Overdue follow-up due again",
+        }.get(kind, "Next follow-up date needed by")
+        why = (
+            f"{what} {local_text(due, tz)}: handed over to {handed_over_to} "
+            f"{local_text(anchor_at, tz, with_zone=False)}, {duration_text(policy.first_contact_minutes)} of "
+            f"business time, team hours {hours}"
+        )
+        key = {
+            SlaClock.Kind.FIRST_CONTACT: "first_contact",
+            SlaClock.Kind.FOLLOW_UP: f"follow_up:{follow_up_id}",
+        }.get(kind, "no_follow_up")
+        key = f"{key}@{anchor_at.astimezone(dt.UTC).isoformat()}"
+        earliest_reminder = anchor_at
+    elif kind == SlaClock.Kind.FIRST_CONTACT:
         key = "first_contact"
         due = add_business_minutes(anchor_at, policy.first_contact_minutes, calendar)
         why = (
