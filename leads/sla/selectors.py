@@ -197,6 +197,44 @@ def policy_for_team(team: Team | None) -> SlaPolicy:
     return book.policy_for(team.pk if team else None)
 
 
+@dataclass(frozen=True)
+class PolicyVersionText:
+    """One policy version as the lead page names it: "organisation default v1" and its hours."""
+
+    label: str
+    hours: str
+
+
+def _policy_label(book: PolicyBook, policy_id: int | None, version: int) -> str:
+    if policy_id is None:
+        return "built-in defaults" if version == 0 else f"a policy since deleted, v{version}"
+    policy = next((p for p in book.policies.values() if p.pk == policy_id), None)
+    if policy is None:
+        return f"a policy since deleted, v{version}"
+    scope = book.teams[policy.team_id].name if policy.team_id in book.teams else "organisation default"
+    return f"{scope} v{version}"
+
+
+def policy_versions_for_panel(
+    book: PolicyBook, clock: SlaClock | None, live: SlaPolicy
+) -> tuple[PolicyVersionText, PolicyVersionText | None]:
+    """The version that applies to the lead's due time (the one its clock was computed with; the
+    live one when nothing is timed yet) and, when a newer one applies to new due times, that one.
+    Read from the book and the clock's stored values: no query."""
+    live_text = PolicyVersionText(_policy_label(book, live.pk, live.version), hours_summary(book.hours_for(live)))
+    if clock is None:
+        return live_text, None
+    current = clock.policy_id == live.pk and clock.policy_version == live.version
+    if "hours" in clock.policy_values:
+        hours = hours_summary([tuple(w) for w in clock.policy_values["hours"]])
+    elif current:
+        hours = live_text.hours  # a clock from before hours were stored, of the version still live
+    else:
+        hours = "not recorded for this version"
+    applied = PolicyVersionText(_policy_label(book, clock.policy_id, clock.policy_version), hours)
+    return applied, None if current else live_text
+
+
 # --- due events -------------------------------------------------------------------------
 
 
