@@ -7,6 +7,8 @@ each follow-up a rep promised, so "done on time" is a fact in the database, not 
 guess made later.
 """
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -187,11 +189,19 @@ class Lead(models.Model):
         return self.is_open and self.next_follow_up_at is not None and self.next_follow_up_at < timezone.now()
 
     @property
-    def first_contact_wall_minutes(self) -> float | None:
-        """Speed to lead in wall-clock minutes (the business figure is first_contact_business_minutes)."""
+    def speed_to_lead_business(self) -> Decimal | None:
+        """Speed to lead in business minutes, to one decimal like the metrics (for display)."""
+        if self.first_contact_business_minutes is None:
+            return None
+        return Decimal(str(self.first_contact_business_minutes)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def speed_to_lead_wall(self) -> Decimal | None:
+        """Speed to lead in wall-clock minutes (first contact - arrival), to one decimal."""
         if self.first_contacted_at is None:
             return None
-        return (self.first_contacted_at - self.arrived_at).total_seconds() / 60
+        minutes = Decimal((self.first_contacted_at - self.arrived_at).total_seconds()) / 60
+        return minutes.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 class Activity(models.Model):

@@ -51,7 +51,7 @@ def test_first_contact_stores_business_minutes_in_the_teams_hours(org):
     call(lead, MONDAY_0907)
     lead.refresh_from_db()
     assert lead.first_contact_business_minutes == pytest.approx(7.0)
-    assert lead.first_contact_wall_minutes == pytest.approx(WALL_MINUTES)
+    assert (lead.speed_to_lead_business, lead.speed_to_lead_wall) == (Decimal("7.0"), Decimal("3787.0"))
     # Computed once: a later contact does not move it.
     call(lead, MONDAY_0907 + dt.timedelta(hours=2))
     lead.refresh_from_db()
@@ -173,3 +173,12 @@ def test_bench_sets_business_minutes_as_the_service_would(org):
         lead.refresh_from_db()
         assert lead.first_contact_business_minutes == pytest.approx(expected, abs=0.01)
     assert leads[1].first_contact_business_minutes == pytest.approx(42.0)
+
+
+def test_lead_page_rounds_speed_to_lead_like_the_dashboard(org, login):
+    office_policy()
+    monday_10 = last_friday_evening() + dt.timedelta(days=2, hours=16)
+    lead = new_lead(org["alice"], monday_10)
+    call(lead, monday_10 + dt.timedelta(minutes=2, seconds=20))
+    page = login(org["alice"]).get(reverse("leads:lead-detail", args=[lead.pk])).content.decode()
+    assert "2.3 min / 2.3 min" in page
