@@ -61,10 +61,8 @@ def sla_clocks_hand_over(
             state=SlaClock.State.REASSIGNED, handled_at=at, next_step="", next_at=None, claimable=False
         )
 
-    started: list[SlaClock] = []
+    wanted: list[tuple[str, int | None]] = []
     if lead.is_open:
-        book = PolicyBook.load()
-        wanted: list[tuple[str, int | None]] = []
         if lead.first_contacted_at is None:
             wanted.append((SlaClock.Kind.FIRST_CONTACT, None))
         for clock in stop:
@@ -73,6 +71,9 @@ def sla_clocks_hand_over(
             follow_up_state = clock.follow_up.state if clock.follow_up_id else None
             if clock_is_pending(clock, lead, follow_up_state):
                 wanted.append((clock.kind, clock.follow_up_id))
+    started: list[SlaClock] = []
+    if wanted:
+        book = PolicyBook.load()
         for kind, follow_up_id in dict.fromkeys(wanted):
             started.append(_start(book, lead=lead, kind=kind, follow_up_id=follow_up_id, to_owner=to_owner, at=at))
     if stop or cancelled_count or started:
