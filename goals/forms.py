@@ -102,10 +102,12 @@ class GoalForm(forms.Form):
         kpi = data.get("kpi")
         target = data.get("target")
         if kpi is not None and not metric:
+            from accountability.expectations.kpis import kpi_target  # beside the Kpi import above
+
             # A goal that serves a KPI measures what the KPI measures, unless told otherwise.
             metric = kpi.metric
             direction = direction or ("up" if kpi.direction == "at_least" else "down")
-            target = target if target is not None else kpi.target
+            target = target if target is not None else kpi_target(kpi)
         if not direction and metric and metric != MANUAL and metric in dict(METRIC_CHOICES):
             direction = metric_source.metric_direction(metric)
         elif not direction:

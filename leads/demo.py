@@ -9,7 +9,8 @@ The story it tells on the dashboard and the neglected report:
   overdue, or silent for more than a week).
 
 Rows are bulk-created for speed, with every derived column as leads.services would leave it:
-first_contacted_at/by from the first call, email, meeting or SMS; last_activity_at from the last
+first_contacted_at/by from the first call, email, meeting or SMS (and first_contact_business_minutes,
+speed to lead in business time); last_activity_at from the last
 logged entry; next_follow_up_at from the one open FollowUp; closed_at and a stage entry for won
 and lost leads; an `assigned` entry {"from_owner", "to_owner", "reason"} for every assignment.
 Deterministic for a given ctx.now and ctx.rng; does nothing when the demo leads exist.
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 
 from leads.models import Activity, FollowUp, IntakeSource, Lead
+from leads.sla.selectors import PolicyBook, business_minutes_to_first_contact
 
 EMAIL_DOMAIN = "demo-lead.example"
 LEADS = 300
@@ -169,8 +171,13 @@ def _seed(ctx) -> None:
     # Entries and leads were written when they happened, not now (the edit window and the lists
     # read created_at): auto_now_add set them to now on insert.
     Activity.objects.filter(lead__in=leads).update(created_at=F("occurred_at"))
+    # Speed to lead in business time, as activity_log stores it at the first contact: with the
+    # policy in force (the SLA demo saves its own after this; until then the built-in hours).
+    book = PolicyBook.load()
     for lead in leads:
         lead.created_at = lead.arrived_at
+        if lead.first_contacted_at is not None:
+            lead.first_contact_business_minutes = business_minutes_to_first_contact(book, lead, lead.first_contacted_at)
     Lead.objects.bulk_update(
         leads,
         [
@@ -178,6 +185,7 @@ def _seed(ctx) -> None:
             "assigned_at",
             "first_contacted_at",
             "first_contacted_by",
+            "first_contact_business_minutes",
             "last_activity_at",
             "next_follow_up_at",
             "closed_at",

@@ -7,6 +7,8 @@ each follow-up a rep promised, so "done on time" is a fact in the database, not 
 guess made later.
 """
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -126,6 +128,11 @@ class Lead(models.Model):
     first_contacted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Speed to lead in the team's business time (arrival to first contact), computed once when
+    # the first contact is logged, with the hours of the policy version the lead's SLA clock
+    # used (leads.sla.selectors.first_contact_business_minutes). Stored so the metrics' medians
+    # and percentiles stay plain SQL; the wall-clock figure is first_contacted_at - arrived_at.
+    first_contact_business_minutes = models.FloatField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     next_follow_up_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -163,10 +170,12 @@ class Lead(models.Model):
                 name="lead_team_queue",
             ),
             # Leads received per rep in a period (leads.metrics): also serves lookups by received_by
-            # alone. first_contacted_at is INCLUDEd (PostgreSQL) so the received/contacted/speed
-            # figures come from an index-only scan: no heap page per lead.
+            # alone. first_contacted_at and the business speed are INCLUDEd (PostgreSQL) so the
+            # received/contacted/speed figures come from an index-only scan: no heap page per lead.
             models.Index(
-                fields=["received_by", "arrived_at"], include=["first_contacted_at"], name="lead_received_arrived"
+                fields=["received_by", "arrived_at"],
+                include=["first_contacted_at", "first_contact_business_minutes"],
+                name="lead_received_arrived",
             ),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
@@ -186,6 +195,21 @@ class Lead(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.is_open and self.next_follow_up_at is not None and self.next_follow_up_at < timezone.now()
+
+    @property
+    def speed_to_lead_business(self) -> Decimal | None:
+        """Speed to lead in business minutes, to one decimal like the metrics (for display)."""
+        if self.first_contact_business_minutes is None:
+            return None
+        return Decimal(str(self.first_contact_business_minutes)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def speed_to_lead_wall(self) -> Decimal | None:
+        """Speed to lead in wall-clock minutes (first contact - arrival), to one decimal."""
+        if self.first_contacted_at is None:
+            return None
+        minutes = Decimal((self.first_contacted_at - self.arrived_at).total_seconds()) / 60
+        return minutes.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 class Activity(models.Model):
@@ -207,6 +231,8 @@ class Activity(models.Model):
         BREACH = "breach", "Follow-up breached"
         ESCALATED = "escalated", "Escalated"
         UPDATED = "updated", "Details edited"
+        # The lead changed hands: the old owner's SLA steps stopped, the new owner's clock started.
+        SLA_HANDOVER = "sla_handover", "SLA handed over"
 
     LOGGABLE = (Kind.CALL, Kind.EMAIL, Kind.MEETING, Kind.SMS, Kind.NOTE)
     # A note is not a contact with the lead: it does not stop the speed-to-lead clock.

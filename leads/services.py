@@ -32,6 +32,8 @@ from accountability.models import Membership, Team, User, available_reps_q
 from accountability.notifications.services import notification_create
 from accountability.scoping import can_manage_team
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
+from leads.sla.handover import sla_clocks_hand_over
+from leads.sla.selectors import first_contact_business_minutes
 
 # What a rep may record as the outcome of each kind of activity. A note has none.
 OUTCOMES: dict[str, list[tuple[str, str]]] = {
@@ -421,6 +423,7 @@ def lead_claim(*, actor: User, lead: Lead) -> Lead:
     _set_owner(lead, actor, at=timezone.now())
     FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=actor)
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Claimed from the queue", how="claim")
+    sla_clocks_hand_over(lead=lead, actor=actor, from_owner=None, to_owner=actor, at=lead.assigned_at)
     return lead
 
 
@@ -461,6 +464,8 @@ def _move_owner(*, lead: Lead, actor: User | None, to_owner: User, reason: str, 
     _set_owner(lead, to_owner, at=timezone.now())
     FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=to_owner)
     entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how=how)
+    # The old owner's SLA ladder stops here; the new owner's clock starts from now.
+    sla_clocks_hand_over(lead=lead, actor=actor, from_owner=from_owner, to_owner=to_owner, at=lead.assigned_at)
     _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}", actor=actor)
     _notify_previous_owner(lead=lead, from_owner=from_owner, actor=actor, reason=reason, key=f"lead-away:{entry.pk}")
     return lead
@@ -553,7 +558,9 @@ def activity_log(
     if is_contact and lead.first_contacted_at is None:
         lead.first_contacted_at = occurred_at
         lead.first_contacted_by = actor
-        fields += ["first_contacted_at", "first_contacted_by"]
+        # Speed to lead is judged in the team's business time, like the SLA: computed once, here.
+        lead.first_contact_business_minutes = first_contact_business_minutes(lead, occurred_at)
+        fields += ["first_contacted_at", "first_contacted_by", "first_contact_business_minutes"]
         if lead.stage == Lead.Stage.NEW:
             # Written before the contact itself so the contact tops the timeline.
             lead.stage = Lead.Stage.CONTACTED

@@ -62,6 +62,16 @@ class LeadFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     team = factory.LazyAttribute(lambda o: o.owner.teams.first() if o.owner else None)
     value = 1000
+    # leads.services stores speed to lead in business time at the first contact; a factory lead
+    # given first_contacted_at gets its wall-clock minutes (as under an always-open policy)
+    # unless the test passes first_contact_business_minutes itself.
+    first_contact_business_minutes = factory.LazyAttribute(
+        lambda o: (
+            (o.first_contacted_at - o.arrived_at).total_seconds() / 60
+            if getattr(o, "first_contacted_at", None) and getattr(o, "arrived_at", None)
+            else None
+        )
+    )
 
 
 class ActivityFactory(factory.django.DjangoModelFactory):

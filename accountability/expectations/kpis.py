@@ -72,8 +72,29 @@ def sla_binding(team: Team | None, cache: dict | None = None) -> SlaBinding | No
     return binding
 
 
+_DOCUMENT_TEAM = object()
+
+
+def kpi_target(kpi: Kpi, team=_DOCUMENT_TEAM, cache: dict | None = None) -> Decimal:
+    """THE target of a KPI, for every reader (document, editor, scorecard, the goal form's KPI
+    list and a goal made from it): its written target, or for a KPI bound to the SLA the live
+    first-contact minutes of `team`'s policy, so the document, the goals and the clock agree.
+
+    `team` is a Team or None (the organisation default); left out, the document's own scope: a
+    team document's team, the organisation default for the organisation's document. Pass the
+    page's `cache` to read the policy book once.
+    """
+    if not kpi.bind_to_sla:
+        return kpi.target
+    if team is _DOCUMENT_TEAM:
+        team_id = kpi.version.document.team_id
+        # Only the id is needed to resolve the policy: no query for the team row.
+        team = Team(pk=team_id) if team_id else None
+    return effective_target(kpi, sla_binding(team, cache))
+
+
 def effective_target(kpi: Kpi, binding: SlaBinding | None) -> Decimal:
-    """A bound KPI's target is the policy's first-contact minutes, so the document and the clock agree."""
+    """A bound KPI's target given its binding (see kpi_target, which every reader calls)."""
     if kpi.bind_to_sla and binding is not None and binding.minutes is not None:
         return binding.minutes
     return kpi.target
@@ -235,7 +256,7 @@ def scorecards(
             row = ScoreRow(user=user, team=team)
             for kpi in kpis:
                 binding = sla_binding(team, sla_cache) if kpi.bind_to_sla else None
-                target = effective_target(kpi, binding)
+                target = kpi_target(kpi, team, sla_cache)
                 start, end = bounds[(kpi.pk, user.pk)]
                 value = values.get((kpi.metric, start, end), {}).get(user.pk)
                 row.cells.append(

@@ -162,8 +162,13 @@ class Kpi(models.Model):
         return self.line()
 
     def line(self) -> str:
-        """One plain-text line, used for diffs and print: "Conversion rate (%) at least 20, monthly"."""
-        target = self.target.normalize() if self.target == self.target.to_integral() else self.target
+        """One plain-text line, used for diffs, print, the editor and the goal form's KPI list:
+        "Conversion rate (%) at least 20, monthly". A bound KPI shows the live policy's target
+        for the document's scope (kpis.kpi_target, the one answer every reader uses)."""
+        from accountability.expectations.kpis import kpi_target
+
+        target = kpi_target(self)
+        target = target.normalize() if target == target.to_integral() else target
         text = f"{self.get_metric_display()} {self.get_direction_display()} {target:f}, {self.get_period_display()}"
         if self.bind_to_sla:
             text += " (bound to the follow-up SLA policy)"

@@ -62,10 +62,18 @@ ATTRIBUTION RULES (how each figure is decided; every figure can be explained dow
   totals count each lead of the team once, including leads still in the unassigned queue, so a
   team total can exceed the sum of its reps.
 - Contacted / speed to lead. A lead is contacted once `first_contacted_at` is set (a call, email,
-  meeting or SMS; a note is not a contact), by anyone. Speed to lead = first_contacted_at -
-  arrived_at, in minutes; median and 90th percentile are `percentile_cont` (linear
-  interpolation) over the contacted leads of the cohort. Never-contacted leads are not in the
-  percentiles; they show as received minus contacted and as neglected.
+  meeting or SMS; a note is not a contact), by anyone. Speed to lead is counted in the team's
+  business time, like the SLA it is judged against: the business minutes from arrival to first
+  contact, in the opening hours of the SLA policy version the lead's first-contact clock used
+  (else the team's live policy), without holidays. It is computed once, when the first contact
+  is logged, and stored as `Lead.first_contact_business_minutes` (a lead that arrives on Friday
+  evening and is called first thing Monday has a speed of a few minutes, not 60 hours).
+  `speed_to_lead_median` / `speed_to_lead_p90` (the Metric a KPI or goal measures) read that
+  column; `speed_to_lead_wall_median` / `speed_to_lead_wall_p90` are the same figures in
+  wall-clock minutes (first_contacted_at - arrived_at), shown beside them. Medians and 90th
+  percentiles are `percentile_cont` (linear interpolation) over the contacted leads of the
+  cohort. Never-contacted leads are not in the percentiles; they show as received minus
+  contacted and as neglected.
 - Saved leads. A rep saves a lead when they make its first contact (`first_contacted_by`, at a
   time in the period) without having received it (`Lead.received_by` is someone else or nobody): a teammate
   who rescues a neglected lead, or the rep it was reassigned to. The saver keeps that credit

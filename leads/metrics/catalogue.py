@@ -86,8 +86,10 @@ class Scorecard:
 
     leads_received: int = 0
     leads_contacted: int = 0
-    speed_to_lead_median: Decimal | None = None  # minutes
-    speed_to_lead_p90: Decimal | None = None  # minutes
+    speed_to_lead_median: Decimal | None = None  # business minutes (the team's hours), judged against the SLA
+    speed_to_lead_p90: Decimal | None = None  # business minutes
+    speed_to_lead_wall_median: Decimal | None = None  # wall-clock minutes, shown beside the business figure
+    speed_to_lead_wall_p90: Decimal | None = None  # wall-clock minutes
     follow_ups_on_time: int = 0
     follow_ups_missed: int = 0
     activities_by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LOGGABLE_KINDS, 0))

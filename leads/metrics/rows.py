@@ -104,10 +104,13 @@ class _JulianMinutes(Func):
 
 
 def time_to_first_contact_minutes():
-    """Minutes from arrival to first contact, as the speed-to-lead figures count them today.
+    """Business minutes from arrival to first contact: what the speed-to-lead figures count
+    (stored once on the lead when the first contact is logged, under the clock's policy)."""
+    return F("first_contact_business_minutes")
 
-    The one place the speed-to-lead list reads the time from: when speed to lead becomes a
-    stored column (Lead.first_contact_business_minutes), return F() of it here."""
+
+def wall_minutes_to_first_contact():
+    """Wall-clock minutes from arrival to first contact (the dashboard's second figure)."""
     if connection.vendor == "postgresql":
         return _EpochMinutes(F("first_contacted_at"), F("arrived_at"))
     return _JulianMinutes(F("first_contacted_at"), F("arrived_at"))
@@ -156,8 +159,11 @@ def rows_speed_to_lead(scope, period: Period) -> QuerySet:
     `minutes_to_first_contact`."""
     return (
         rows_contacted(scope, period)
-        .annotate(minutes_to_first_contact=time_to_first_contact_minutes())
-        .order_by(F("minutes_to_first_contact").desc(), "id")
+        .annotate(
+            minutes_to_first_contact=time_to_first_contact_minutes(),
+            wall_minutes_to_first_contact=wall_minutes_to_first_contact(),
+        )
+        .order_by(F("minutes_to_first_contact").desc(nulls_last=True), "id")
     )
 
 

@@ -150,6 +150,9 @@ class SlaClock(models.Model):
         # Found already past the backfill horizon (first deploy, a policy switched on, a long
         # outage): recorded so it is never found again, but nobody is told about it.
         EXPIRED = "expired", "Too old when found (no notices)"
+        # The lead changed hands (reassigned or claimed): this owner's clock stopped; whatever was
+        # still due started again for the new owner (leads.sla.handover).
+        REASSIGNED = "reassigned", "Stopped: the lead changed hands"
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="sla_clocks")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -223,7 +226,7 @@ class SlaNotice(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
-        CANCELLED = "cancelled", "Cancelled (handled in time)"
+        CANCELLED = "cancelled", "Cancelled (handled in time, or the lead changed hands)"
         SKIPPED = "skipped", "Skipped"
 
     clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="notices")

@@ -11,7 +11,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from accountability.models import Team, User, available_reps_q
 from accountability.scoping import managed_team_ids
 from leads.models import FollowUp, Lead
-from leads.sla.business_time import Calendar, add_business_minutes, format_minutes
+from leads.sla.business_time import Calendar, add_business_minutes, business_minutes_between, format_minutes
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
 
 DASH = "\u2013"  # en dash, as in "Mon\u2013Fri"
@@ -197,6 +197,44 @@ def policy_for_team(team: Team | None) -> SlaPolicy:
     return book.policy_for(team.pk if team else None)
 
 
+@dataclass(frozen=True)
+class PolicyVersionText:
+    """One policy version as the lead page names it: "organisation default v1" and its hours."""
+
+    label: str
+    hours: str
+
+
+def _policy_label(book: PolicyBook, policy_id: int | None, version: int) -> str:
+    if policy_id is None:
+        return "built-in defaults" if version == 0 else f"a policy since deleted, v{version}"
+    policy = next((p for p in book.policies.values() if p.pk == policy_id), None)
+    if policy is None:
+        return f"a policy since deleted, v{version}"
+    scope = book.teams[policy.team_id].name if policy.team_id in book.teams else "organisation default"
+    return f"{scope} v{version}"
+
+
+def policy_versions_for_panel(
+    book: PolicyBook, clock: SlaClock | None, live: SlaPolicy
+) -> tuple[PolicyVersionText, PolicyVersionText | None]:
+    """The version that applies to the lead's due time (the one its clock was computed with; the
+    live one when nothing is timed yet) and, when a newer one applies to new due times, that one.
+    Read from the book and the clock's stored values: no query."""
+    live_text = PolicyVersionText(_policy_label(book, live.pk, live.version), hours_summary(book.hours_for(live)))
+    if clock is None:
+        return live_text, None
+    current = clock.policy_id == live.pk and clock.policy_version == live.version
+    if "hours" in clock.policy_values:
+        hours = hours_summary([tuple(w) for w in clock.policy_values["hours"]])
+    elif current:
+        hours = live_text.hours  # a clock from before hours were stored, of the version still live
+    else:
+        hours = "not recorded for this version"
+    applied = PolicyVersionText(_policy_label(book, clock.policy_id, clock.policy_version), hours)
+    return applied, None if current else live_text
+
+
 # --- due events -------------------------------------------------------------------------
 
 
@@ -215,6 +253,7 @@ class ClockPlan:
     policy: SlaPolicy
     explanation: str
     follow_up_id: int | None = None
+    policy_values: dict = field(default_factory=dict)
 
     def steps(self) -> list[tuple[str, dt.datetime]]:
         steps = [(SlaNotice.Step.REMINDER.value, self.remind_at)] if self.remind_at else []
@@ -224,6 +263,52 @@ class ClockPlan:
             (SlaNotice.Step.ESCALATION_1.value, self.escalate_at),
             (SlaNotice.Step.ESCALATION_2.value, self.escalate2_at),
         ]
+
+
+def policy_snapshot(book: PolicyBook, policy: SlaPolicy) -> dict:
+    """What a clock stores of the policy it was computed with: the values and the version's
+    business hours. Versions are not kept elsewhere, so this is how the lead page can describe
+    the version that applies and speed to lead can be counted in the same hours later."""
+    return {**policy.values(), "hours": [list(window) for window in book.hours_for(policy)]}
+
+
+def calendar_of_clock(book: PolicyBook, clock: SlaClock | None, team_id: int) -> Calendar:
+    """The business calendar a clock was computed with: its version's hours (stored on the clock)
+    in the team's zone, with today's holidays. A clock from before the hours were stored, or no
+    clock at all, uses the team's live policy (what a clock computed now would use)."""
+    hours = clock.policy_values.get("hours") if clock is not None else None
+    if hours is None:
+        return book.calendar_for(team_id)
+    info = book.teams.get(team_id)
+    return Calendar.build(
+        time_zone=info.time_zone if info else "UTC",
+        windows=[tuple(window) for window in hours],
+        holidays=book.holidays.get(None, set()) | book.holidays.get(team_id, set()),
+    )
+
+
+def first_contact_business_minutes(lead: Lead, contacted_at: dt.datetime) -> float:
+    """Speed to lead in the team's business time: business minutes from arrival to the first
+    contact, counted with the hours of the policy version the lead's first-contact clock used
+    (its first one, anchored at arrival; a reassignment's later clock does not move the
+    arrival), else the team's live policy. Stored on the lead when the first contact is logged
+    (`Lead.first_contact_business_minutes`), so medians stay plain SQL in leads.metrics."""
+    clock = (
+        SlaClock.objects.filter(lead_id=lead.pk, kind=SlaClock.Kind.FIRST_CONTACT)
+        .order_by("created_at", "id")
+        .only("id", "policy_values")
+        .first()
+    )
+    return business_minutes_to_first_contact(PolicyBook.load(), lead, contacted_at, clock=clock)
+
+
+def business_minutes_to_first_contact(
+    book: PolicyBook, lead: Lead, contacted_at: dt.datetime, *, clock: SlaClock | None = None
+) -> float:
+    """The computation of `first_contact_business_minutes` with a book already loaded (the demo
+    fills hundreds of leads with one book)."""
+    calendar = calendar_of_clock(book, clock, lead.team_id)
+    return round(business_minutes_between(lead.arrived_at, contacted_at, calendar), 3)
 
 
 def local_text(moment: dt.datetime, time_zone: str, *, with_zone: bool = True) -> str:
@@ -240,12 +325,36 @@ def plan_clock(
     anchor_at: dt.datetime,
     follow_up_id: int | None = None,
     set_at: dt.datetime | None = None,
+    handed_over_to: str | None = None,
 ) -> ClockPlan:
+    """The due time and ladder of one due event under the team's live policy.
+
+    With `handed_over_to` (the new owner's name) the event is one the lead brought along when it
+    changed hands (still uncontacted, or a follow-up already overdue): `anchor_at` is the moment
+    of the hand-over and the new owner gets the first-contact time, in business time, from then.
+    """
     policy = book.policy_for(lead.team_id)
     calendar = book.calendar_for(lead.team_id)
     tz = calendar.time_zone
     hours = hours_summary(book.hours_for(policy))
-    if kind == SlaClock.Kind.FIRST_CONTACT:
+    if handed_over_to is not None:
+        due = add_business_minutes(anchor_at, policy.first_contact_minutes, calendar)
+        what = {
+            SlaClock.Kind.FIRST_CONTACT: "First contact due",
+            SlaClock.Kind.FOLLOW_UP: "Overdue follow-up due again",
+        }.get(kind, "Next follow-up date needed by")
+        why = (
+            f"{what} {local_text(due, tz)}: handed over to {handed_over_to} "
+            f"{local_text(anchor_at, tz, with_zone=False)}, {duration_text(policy.first_contact_minutes)} of "
+            f"business time, team hours {hours}"
+        )
+        key = {
+            SlaClock.Kind.FIRST_CONTACT: "first_contact",
+            SlaClock.Kind.FOLLOW_UP: f"follow_up:{follow_up_id}",
+        }.get(kind, "no_follow_up")
+        key = f"{key}@{anchor_at.astimezone(dt.UTC).isoformat()}"
+        earliest_reminder = anchor_at
+    elif kind == SlaClock.Kind.FIRST_CONTACT:
         key = "first_contact"
         due = add_business_minutes(anchor_at, policy.first_contact_minutes, calendar)
         why = (
@@ -287,6 +396,7 @@ def plan_clock(
         policy=policy,
         explanation=why[:300],
         follow_up_id=follow_up_id,
+        policy_values=policy_snapshot(book, policy),
     )
 
 

@@ -177,7 +177,8 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
         Lead.objects.filter(
             stage__in=OPEN, first_contacted_at__isnull=True, arrived_at__lte=now - bounds["first_contact"]
         )
-        .filter(~Exists(SlaClock.objects.filter(lead=OuterRef("pk"), key="first_contact")))
+        # Any first-contact clock: a lead handed over before it was timed has its new owner's.
+        .filter(~Exists(SlaClock.objects.filter(lead=OuterRef("pk"), kind=SlaClock.Kind.FIRST_CONTACT)))
         .only("id", "team_id", "arrived_at", "stage")
     )
     plans = [
@@ -257,7 +258,7 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
                 handled_at=result.now if expired else None,
                 policy_id=plan.policy.pk,
                 policy_version=plan.policy.version,
-                policy_values=plan.policy.values(),
+                policy_values=plan.policy_values,
                 explanation=plan.explanation,
                 created_at=created,
             )
@@ -577,6 +578,11 @@ def notice_deliver(*, notice_id: int, now: dt.datetime | None = None) -> Deliver
             return DeliverResult("early", str((notice.scheduled_at - now).total_seconds()))
         clock = notice.clock
         follow_up_state = clock.follow_up.state if clock.follow_up_id else None
+        if clock.state == SlaClock.State.REASSIGNED:
+            # Stopped when the lead changed hands (leads.sla.handover cancels these already).
+            notice.state, notice.finished_at, notice.reason = SlaNotice.State.CANCELLED, now, "the lead changed hands"
+            notice.save(update_fields=["state", "finished_at", "reason"])
+            return DeliverResult("cancelled")
         if not clock_is_pending(clock, lead, follow_up_state):
             notice.state, notice.finished_at, notice.reason = SlaNotice.State.CANCELLED, now, "handled in time"
             notice.save(update_fields=["state", "finished_at", "reason"])
@@ -586,9 +592,11 @@ def notice_deliver(*, notice_id: int, now: dt.datetime | None = None) -> Deliver
             notice.state, notice.finished_at, notice.reason = SlaNotice.State.SKIPPED, now, "recipient unavailable"
             notice.save(update_fields=["state", "finished_at", "reason"])
             return DeliverResult("skipped")
-        _deliver(notice=notice, clock=clock, lead=lead, recipient=recipient, now=now)
+        # Marked sent before its effects: an escalation that reassigns the lead stops this clock
+        # and cancels its pending notices in the same transaction, and this one is no longer pending.
         notice.state, notice.finished_at = SlaNotice.State.SENT, now
         notice.save(update_fields=["state", "finished_at"])
+        _deliver(notice=notice, clock=clock, lead=lead, recipient=recipient, now=now)
         return DeliverResult("sent")
 
 
@@ -620,7 +628,10 @@ def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User,
     )
     if not escalation:
         return
-    if lead.owner_id and lead.owner_id != recipient.pk:
+    # The owner hears of an escalation of their own clock only: never of one from before they
+    # owned the lead (a hand-over stops the old clock; this guards any other path).
+    owned_since_clock = lead.assigned_at is None or lead.assigned_at <= clock.created_at
+    if lead.owner_id and lead.owner_id != recipient.pk and owned_since_clock:
         notification_create(
             recipient=lead.owner,
             kind=kinds.SLA_ESCALATED_OWNER.code,

@@ -58,7 +58,10 @@ def _received(user, arrived, minutes_to_contact):
     ActivityFactory(lead=lead, actor=None, kind="assigned", data={"from_owner": None, "to_owner": user.pk})
     if minutes_to_contact is not None:
         contacted = arrived + dt.timedelta(minutes=minutes_to_contact)
-        type(lead).objects.filter(pk=lead.pk).update(first_contacted_at=contacted, first_contacted_by=user)
+        # Speed to lead is read in business time (stored at the first contact): open all day here.
+        type(lead).objects.filter(pk=lead.pk).update(
+            first_contacted_at=contacted, first_contacted_by=user, first_contact_business_minutes=minutes_to_contact
+        )
     return lead
 
 

@@ -234,7 +234,7 @@ def test_reassign_of_an_escalation_another_manager_handled_says_who_and_when(org
     clock = SlaClock.objects.get()
     url = f"/sla/escalations/{clock.pk}/reassign/"
     assert login(org["helen"]).post(url, {"to_owner": org["bob"].pk}, headers={"HX-Request": "true"}).status_code == 200
-    handled_at = timezone.localtime(SlaClock.objects.get().actioned_at)
+    handled_at = timezone.localtime(SlaClock.objects.get(pk=clock.pk).actioned_at)
     response = login(org["maria"]).post(url, {"to_owner": org["alice"].pk}, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert response.status_code == 200

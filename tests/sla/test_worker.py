@@ -285,3 +285,36 @@ def test_lead_handled_a_second_before_its_escalation_is_not_escalated(org, harne
     assert not Activity.objects.filter(lead=saved, kind="escalated").exists()
     assert Activity.objects.filter(lead=neglected, kind="escalated").count() == 1
     assert Notification.objects.filter(recipient=org["maria"]).count() == 1
+
+
+def test_reassigning_an_escalated_lead_stops_its_second_level_with_a_real_worker(org, harness):
+    """Issue 9 item 5, end to end: maria reassigns an escalated lead from "act now"; when the
+    second level falls due, neither helen nor the new owner hears of the old escalation."""
+    from leads.sla.models import SlaClock
+    from leads.sla.services import escalation_reassign
+
+    SlaPolicyFactory(second_level_delay_minutes=1)  # level 1 at 75 min, level 2 a minute later
+    arrived = timezone.now() - dt.timedelta(minutes=75, seconds=40)
+    lead = LeadFactory(owner=org["alice"], team=org["north"], arrived_at=arrived)
+    harness.worker("w1", concurrency=1)
+    harness.sweep()  # records level 1 (due) and level 2 (within the lookahead, with a countdown)
+    wait_for(
+        lambda: Notification.objects.filter(recipient=org["maria"], kind="sla_escalation").exists(),
+        what="the escalation to maria",
+    )
+    clock = SlaClock.objects.get(lead=lead)
+    escalation_reassign(actor=org["maria"], clock=clock, to_owner=org["bob"])
+    level_2 = arrived + dt.timedelta(minutes=76)
+    wait_for(lambda: timezone.now() > level_2 + dt.timedelta(seconds=3), timeout=60, what="level 2 to fall due")
+    harness.sweep()
+    wait_for(lambda: all_notices_finished() and all_deliveries_finished(), what="every notice processed")
+    assert not Notification.objects.filter(recipient=org["helen"]).exists()
+    assert not Notification.objects.filter(recipient=org["bob"], kind="sla_escalated_owner").exists()
+    assert SlaNotice.objects.filter(clock=clock, state="sent").count() == 1  # level 1 only
+    assert not SlaNotice.objects.filter(clock=clock, step="escalation_2").exclude(state="cancelled").exists()
+    assert not any("second level" in email for email in harness.emails())
+    lead.refresh_from_db()
+    assert SlaClock.objects.get(pk=clock.pk).state == "reassigned"
+    new = SlaClock.objects.get(lead=lead, state="active")
+    assert (new.kind, new.due_at) == ("first_contact", lead.assigned_at + dt.timedelta(minutes=15))
+    assert Activity.objects.filter(lead=lead, kind="sla_handover").count() == 1

@@ -103,6 +103,7 @@ class Command(BaseCommand):
             t0 = time.monotonic()
             with connection.cursor() as cursor:
                 self.insert_leads(cursor, now, n_leads, rep_ids, team_ids)
+                self.set_business_speed(cursor)
                 self.stdout.write(f"  {time.monotonic() - t0:.1f} s. Inserting the timeline...")
                 self.insert_activities(cursor, now, n_activities)
                 self.stdout.write(f"  {time.monotonic() - t0:.1f} s. Inserting follow-ups...")
@@ -184,6 +185,29 @@ class Command(BaseCommand):
             ORDER BY arrived
             """,
             {"n": n, "now": now, "reps": len(rep_ids), "rep_ids": rep_ids, "team_ids": team_ids},
+        )
+
+    @staticmethod
+    def set_business_speed(cursor):
+        """Lead.first_contact_business_minutes, as leads.services stores it at the first contact.
+        The bench has no SLA policy, so its clocks run on the built-in hours (Monday to Friday
+        09:00-17:00, leads.sla.selectors.FALLBACK_HOURS) in each team's zone: the business
+        minutes are the overlap of [arrival, first contact] with each weekday's window, summed
+        in one set-based UPDATE (no holidays are defined)."""
+        cursor.execute(
+            """
+            UPDATE leads_lead l SET first_contact_business_minutes = (
+                SELECT coalesce(sum(greatest(0, extract(epoch FROM
+                           least(l.first_contacted_at, (d + interval '17 hours') AT TIME ZONE t.time_zone)
+                           - greatest(l.arrived_at, (d + interval '9 hours') AT TIME ZONE t.time_zone)))), 0) / 60.0
+                FROM generate_series((l.arrived_at AT TIME ZONE t.time_zone)::date::timestamp,
+                                     (l.first_contacted_at AT TIME ZONE t.time_zone)::date::timestamp,
+                                     interval '1 day') AS d
+                WHERE extract(isodow FROM d) <= 5
+            )
+            FROM accountability_team t
+            WHERE t.id = l.team_id AND l.first_contacted_at IS NOT NULL
+            """
         )
 
     def insert_activities(self, cursor, now, total):

@@ -6,10 +6,10 @@ from leads.sla.models import SlaClock
 from leads.sla.selectors import (
     PolicyBook,
     current_plan,
-    hours_summary,
     lead_open_clock,
     lead_sla_history,
     local_text,
+    policy_versions_for_panel,
 )
 
 register = template.Library()
@@ -42,11 +42,11 @@ def sla_lead_panel(lead):
         plan = current_plan(book, lead)
     now = timezone.now()
     due_at = clock.due_at if clock else (plan.due_at if plan else None)
+    applied, newer = policy_versions_for_panel(book, clock, policy)
     return {
         "lead": lead,
-        "policy": policy,
-        "policy_saved": policy.pk is not None,
-        "hours": hours_summary(book.hours_for(policy)),
+        "applied": applied,
+        "newer": newer,
         "time_zone": tz,
         "clock": clock,
         "plan": plan,
@@ -55,7 +55,6 @@ def sla_lead_panel(lead):
         "overdue": bool(due_at and due_at <= now),
         "next_text": local_text(clock.next_at, tz) if clock and clock.next_at else "",
         "escalated_text": local_text(clock.escalated_at, tz) if clock and clock.escalated_at else "",
-        "stale_version": bool(clock and policy.pk and clock.policy_version != policy.version),
         "history": lead_sla_history(lead),
         "kinds": SlaClock.Kind,
     }
