@@ -1,0 +1,80 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accountability.models import User
+from recognition.models import CompanyValue, Kudos
+from recognition.selectors import active_values, recipient_choices
+
+
+class PersonChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class KudosForm(forms.Form):
+    """Give kudos. Recipients and evidence are limited to what the giver may see; an unknown or
+    invisible choice is refused with the same message as a missing one."""
+
+    recipients = PersonChoiceField(
+        queryset=User.objects.none(),
+        error_messages={
+            "invalid_choice": "Choose colleagues you work with.",
+            "required": "Choose who you are recognising.",
+        },
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, strip=True)
+    values = forms.ModelMultipleChoiceField(
+        queryset=CompanyValue.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={"invalid_choice": "Choose a current company value."},
+    )
+    evidence = forms.ChoiceField(required=False, label="Evidence (optional)")
+
+    def __init__(self, *args, user: User, evidence_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["recipients"].queryset = recipient_choices(user).order_by("first_name", "last_name", "username")
+        self.fields["values"].queryset = active_values()
+        self.fields["evidence"].choices = [("", "None"), *evidence_choices]
+        self.fields["evidence"].error_messages["invalid_choice"] = "Choose evidence you can see."
+        self.fields["recipients"].widget.attrs.update({"class": "form-select", "data-testid": "give-recipients"})
+        self.fields["evidence"].widget.attrs.update(
+            {"class": "form-select form-select-sm", "data-testid": "give-evidence"}
+        )
+
+
+class KudosEditForm(forms.Form):
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, strip=True)
+    values = forms.ModelMultipleChoiceField(
+        queryset=CompanyValue.objects.all(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, kudos: Kudos, **kwargs):
+        super().__init__(*args, **kwargs)
+        used = kudos.values.values_list("pk", flat=True)
+        from django.db.models import Q
+
+        self.fields["values"].queryset = CompanyValue.objects.filter(Q(retired=False) | Q(pk__in=list(used)))
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(max_length=300, required=False)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(max_length=1000, required=False, label="Comment")
+
+
+class AwardChooseForm(forms.Form):
+    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    winner = forms.CharField()
+    note = forms.CharField(max_length=300, required=False)
+
+    def clean_winner(self):
+        value = self.cleaned_data["winner"]
+        kind, _, pk = value.partition(":")
+        if kind not in ("user", "team") or not pk.isdigit():
+            raise ValidationError("Choose one winner.")
+        return kind, int(pk)
