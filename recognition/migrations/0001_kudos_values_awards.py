@@ -7,247 +7,575 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accountability', '0001_initial'),
-        ('goals', '0002_goal_kpi'),
-        ('leads', '0006_drop_assignment_json_indexes'),
+        ("accountability", "0001_initial"),
+        ("goals", "0002_goal_kpi"),
+        ("leads", "0006_drop_assignment_json_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Award',
+            name="Award",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('criteria', models.TextField(help_text='Published: how the winner is decided.')),
-                ('kind', models.CharField(choices=[('metric', 'Computed from a metric'), ('manual', 'Chosen by a manager')], default='metric', max_length=10)),
-                ('metric', models.CharField(blank=True, max_length=40)),
-                ('period', models.CharField(choices=[('monthly', 'Monthly'), ('quarterly', 'Quarterly')], default='monthly', max_length=10)),
-                ('winner_kind', models.CharField(choices=[('person', 'A person'), ('team', 'A whole team (team reward)')], default='person', max_length=10)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='accountability.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("criteria", models.TextField(help_text="Published: how the winner is decided.")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("metric", "Computed from a metric"), ("manual", "Chosen by a manager")],
+                        default="metric",
+                        max_length=10,
+                    ),
+                ),
+                ("metric", models.CharField(blank=True, max_length=40)),
+                (
+                    "period",
+                    models.CharField(
+                        choices=[("monthly", "Monthly"), ("quarterly", "Quarterly")], default="monthly", max_length=10
+                    ),
+                ),
+                (
+                    "winner_kind",
+                    models.CharField(
+                        choices=[("person", "A person"), ("team", "A whole team (team reward)")],
+                        default="person",
+                        max_length=10,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards",
+                        to="accountability.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='AwardWinner',
+            name="AwardWinner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('value', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('award', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='winners', to='recognition.award')),
-                ('chosen_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='awards_won', to='accountability.team')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='awards_won', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("value", models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "award",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="winners", to="recognition.award"
+                    ),
+                ),
+                (
+                    "chosen_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards_won",
+                        to="accountability.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards_won",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start', 'award'],
+                "ordering": ["-period_start", "award"],
             },
         ),
         migrations.CreateModel(
-            name='CompanyValue',
+            name="CompanyValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('colour', models.CharField(default='#0d6efd', help_text='A hex colour, e.g. #198754.', max_length=7)),
-                ('icon', models.CharField(blank=True, help_text='An emoji or short symbol.', max_length=8)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('retired', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60, unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("colour", models.CharField(default="#0d6efd", help_text="A hex colour, e.g. #198754.", max_length=7)),
+                ("icon", models.CharField(blank=True, help_text="An emoji or short symbol.", max_length=8)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("retired", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['position', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('colour__regex', '^#[0-9a-fA-F]{6}$')), name='company_value_colour_hex')],
+                "ordering": ["position", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("colour__regex", "^#[0-9a-fA-F]{6}$")), name="company_value_colour_hex"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AutoRule',
+            name="AutoRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(choices=[('goal_met', 'Goal met'), ('lead_saved', 'Lead saved'), ('sla_streak', 'SLA streak'), ('commitments_kept', 'Commitments kept for a month')], max_length=30, unique=True)),
-                ('enabled', models.BooleanField(default=True)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('requires_cosign', models.BooleanField(default=False, help_text="The recipient's manager approves each kudos before it is posted.")),
-                ('value', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='recognition.companyvalue')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("goal_met", "Goal met"),
+                            ("lead_saved", "Lead saved"),
+                            ("sla_streak", "SLA streak"),
+                            ("commitments_kept", "Commitments kept for a month"),
+                        ],
+                        max_length=30,
+                        unique=True,
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "requires_cosign",
+                    models.BooleanField(
+                        default=False, help_text="The recipient's manager approves each kudos before it is posted."
+                    ),
+                ),
+                (
+                    "value",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="recognition.companyvalue",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Kudos',
+            name="Kudos",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message', models.TextField()),
-                ('hidden', models.BooleanField(default=False)),
-                ('hidden_reason', models.CharField(blank=True, max_length=300)),
-                ('hidden_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('commitment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='goals.commitment')),
-                ('giver', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='kudos_given', to=settings.AUTH_USER_MODEL)),
-                ('goal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='goals.goal')),
-                ('hidden_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='leads.lead')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='kudos', to='recognition.autorule')),
-                ('values', models.ManyToManyField(blank=True, related_name='kudos', to='recognition.companyvalue')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("message", models.TextField()),
+                ("hidden", models.BooleanField(default=False)),
+                ("hidden_reason", models.CharField(blank=True, max_length=300)),
+                ("hidden_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "commitment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="goals.commitment",
+                    ),
+                ),
+                (
+                    "giver",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="kudos_given",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="goals.goal",
+                    ),
+                ),
+                (
+                    "hidden_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="kudos",
+                        to="recognition.autorule",
+                    ),
+                ),
+                ("values", models.ManyToManyField(blank=True, related_name="kudos", to="recognition.companyvalue")),
             ],
             options={
-                'verbose_name_plural': 'kudos',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "kudos",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AutoKudos',
+            name="AutoKudos",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cause', models.CharField(max_length=100)),
-                ('message', models.TextField()),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('state', models.CharField(choices=[('pending', "Waiting for the manager's co-sign"), ('posted', 'Posted'), ('declined', 'Declined by the manager')], default='pending', max_length=10)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('goal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='goals.goal')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='leads.lead')),
-                ('recipients', models.ManyToManyField(related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='grants', to='recognition.autorule')),
-                ('kudos', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='grant', to='recognition.kudos')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("cause", models.CharField(max_length=100)),
+                ("message", models.TextField()),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for the manager's co-sign"),
+                            ("posted", "Posted"),
+                            ("declined", "Declined by the manager"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="goals.goal",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="leads.lead",
+                    ),
+                ),
+                ("recipients", models.ManyToManyField(related_name="+", to=settings.AUTH_USER_MODEL)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="grants", to="recognition.autorule"
+                    ),
+                ),
+                (
+                    "kudos",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="grant",
+                        to="recognition.kudos",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'automatic kudos',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "automatic kudos",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='KudosComment',
+            name="KudosComment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.CharField(max_length=1000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('kudos', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='recognition.kudos')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("body", models.CharField(max_length=1000)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "kudos",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="comments", to="recognition.kudos"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='KudosEvent',
+            name="KudosEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kudos_ref', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('given', 'Given'), ('edited', 'Edited'), ('deleted', 'Deleted'), ('hidden', 'Hidden'), ('unhidden', 'Shown again'), ('posted', 'Posted automatically')], max_length=10)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('kudos', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='recognition.kudos')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kudos_ref", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("given", "Given"),
+                            ("edited", "Edited"),
+                            ("deleted", "Deleted"),
+                            ("hidden", "Hidden"),
+                            ("unhidden", "Shown again"),
+                            ("posted", "Posted automatically"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "kudos",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="recognition.kudos",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='KudosReaction',
+            name="KudosReaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('kudos', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reactions', to='recognition.kudos')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "kudos",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reactions", to="recognition.kudos"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='KudosRecipient',
+            name="KudosRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('kudos', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recipient_rows', to='recognition.kudos')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "kudos",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recipient_rows",
+                        to="recognition.kudos",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='kudos',
-            name='recipients',
-            field=models.ManyToManyField(related_name='kudos_received', through='recognition.KudosRecipient', to=settings.AUTH_USER_MODEL),
+            model_name="kudos",
+            name="recipients",
+            field=models.ManyToManyField(
+                related_name="kudos_received", through="recognition.KudosRecipient", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.CreateModel(
-            name='RecognitionSettings',
+            name="RecognitionSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('org_feed_enabled', models.BooleanField(default=True, help_text="Everyone sees everyone's kudos on the organisation feed (off: team feeds only).")),
-                ('monthly_allowance', models.PositiveSmallIntegerField(blank=True, help_text='How many kudos (per recipient) a person may give a month. Empty: no limit.', null=True)),
-                ('max_per_recipient_per_day', models.PositiveSmallIntegerField(default=3, help_text='The same giver cannot send the same person more kudos than this in a day.')),
-                ('min_message_length', models.PositiveSmallIntegerField(default=20, help_text='A kudos says what the person did: at least this many characters.')),
-                ('leaderboard_mode', models.CharField(choices=[('off', 'Off'), ('personal', 'Personal (each rep sees only their own position and trend)'), ('team', 'Team-wide (the metrics allowed below)')], default='off', max_length=10)),
-                ('leaderboard_metrics', models.JSONField(blank=True, default=list)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "org_feed_enabled",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Everyone sees everyone's kudos on the organisation feed (off: team feeds only).",
+                    ),
+                ),
+                (
+                    "monthly_allowance",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="How many kudos (per recipient) a person may give a month. Empty: no limit.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "max_per_recipient_per_day",
+                    models.PositiveSmallIntegerField(
+                        default=3, help_text="The same giver cannot send the same person more kudos than this in a day."
+                    ),
+                ),
+                (
+                    "min_message_length",
+                    models.PositiveSmallIntegerField(
+                        default=20, help_text="A kudos says what the person did: at least this many characters."
+                    ),
+                ),
+                (
+                    "leaderboard_mode",
+                    models.CharField(
+                        choices=[
+                            ("off", "Off"),
+                            ("personal", "Personal (each rep sees only their own position and trend)"),
+                            ("team", "Team-wide (the metrics allowed below)"),
+                        ],
+                        default="off",
+                        max_length=10,
+                    ),
+                ),
+                ("leaderboard_metrics", models.JSONField(blank=True, default=list)),
             ],
             options={
-                'verbose_name': 'recognition settings',
-                'verbose_name_plural': 'recognition settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('pk', 1)), name='recognition_settings_singleton')],
+                "verbose_name": "recognition settings",
+                "verbose_name_plural": "recognition settings",
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("pk", 1)), name="recognition_settings_singleton")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='award',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'manual'), models.Q(('metric', ''), _negated=True), _connector='OR'), name='award_metric_needs_metric'),
+            model_name="award",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "manual"), models.Q(("metric", ""), _negated=True), _connector="OR"),
+                name="award_metric_needs_metric",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='award',
-            constraint=models.UniqueConstraint(fields=('name', 'team'), name='award_name_per_scope', nulls_distinct=False),
+            model_name="award",
+            constraint=models.UniqueConstraint(
+                fields=("name", "team"), name="award_name_per_scope", nulls_distinct=False
+            ),
         ),
         migrations.AddConstraint(
-            model_name='awardwinner',
-            constraint=models.UniqueConstraint(fields=('award', 'period_start'), name='award_winner_once_per_period'),
+            model_name="awardwinner",
+            constraint=models.UniqueConstraint(fields=("award", "period_start"), name="award_winner_once_per_period"),
         ),
         migrations.AddConstraint(
-            model_name='awardwinner',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('team__isnull', True), ('user__isnull', False)), models.Q(('team__isnull', False), ('user__isnull', True)), _connector='OR'), name='award_winner_person_xor_team'),
+            model_name="awardwinner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("team__isnull", True), ("user__isnull", False)),
+                    models.Q(("team__isnull", False), ("user__isnull", True)),
+                    _connector="OR",
+                ),
+                name="award_winner_person_xor_team",
+            ),
         ),
         migrations.AddIndex(
-            model_name='autokudos',
-            index=models.Index(condition=models.Q(('state', 'pending')), fields=['state'], name='auto_kudos_pending'),
+            model_name="autokudos",
+            index=models.Index(condition=models.Q(("state", "pending")), fields=["state"], name="auto_kudos_pending"),
         ),
         migrations.AddConstraint(
-            model_name='autokudos',
-            constraint=models.UniqueConstraint(fields=('rule', 'cause'), name='auto_kudos_once_per_cause'),
+            model_name="autokudos",
+            constraint=models.UniqueConstraint(fields=("rule", "cause"), name="auto_kudos_once_per_cause"),
         ),
         migrations.AddConstraint(
-            model_name='kudoscomment',
-            constraint=models.CheckConstraint(condition=models.Q(('body', ''), _negated=True), name='kudos_comment_not_empty'),
+            model_name="kudoscomment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("body", ""), _negated=True), name="kudos_comment_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kudosreaction',
-            constraint=models.UniqueConstraint(fields=('kudos', 'user'), name='kudos_reaction_once_per_person'),
+            model_name="kudosreaction",
+            constraint=models.UniqueConstraint(fields=("kudos", "user"), name="kudos_reaction_once_per_person"),
         ),
         migrations.AddIndex(
-            model_name='kudosrecipient',
-            index=models.Index(fields=['user', '-created_at'], name='kudos_recipient_recent'),
+            model_name="kudosrecipient",
+            index=models.Index(fields=["user", "-created_at"], name="kudos_recipient_recent"),
         ),
         migrations.AddConstraint(
-            model_name='kudosrecipient',
-            constraint=models.UniqueConstraint(fields=('kudos', 'user'), name='kudos_recipient_once'),
+            model_name="kudosrecipient",
+            constraint=models.UniqueConstraint(fields=("kudos", "user"), name="kudos_recipient_once"),
         ),
         migrations.AddConstraint(
-            model_name='kudos',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('giver__isnull', True), ('rule__isnull', False)), models.Q(('giver__isnull', False), ('rule__isnull', True)), _connector='OR'), name='kudos_from_person_xor_rule'),
+            model_name="kudos",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("giver__isnull", True), ("rule__isnull", False)),
+                    models.Q(("giver__isnull", False), ("rule__isnull", True)),
+                    _connector="OR",
+                ),
+                name="kudos_from_person_xor_rule",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kudos',
-            constraint=models.CheckConstraint(condition=models.Q(('hidden', False), models.Q(('hidden_reason', ''), _negated=True), _connector='OR'), name='kudos_hidden_has_reason'),
+            model_name="kudos",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hidden", False), models.Q(("hidden_reason", ""), _negated=True), _connector="OR"),
+                name="kudos_hidden_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='kudos',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('goal__isnull', True), ('lead__isnull', True)), models.Q(('commitment__isnull', True), ('lead__isnull', True)), models.Q(('commitment__isnull', True), ('goal__isnull', True)), _connector='OR'), name='kudos_one_evidence'),
+            model_name="kudos",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("goal__isnull", True), ("lead__isnull", True)),
+                    models.Q(("commitment__isnull", True), ("lead__isnull", True)),
+                    models.Q(("commitment__isnull", True), ("goal__isnull", True)),
+                    _connector="OR",
+                ),
+                name="kudos_one_evidence",
+            ),
         ),
     ]

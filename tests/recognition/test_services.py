@@ -18,7 +18,8 @@ MESSAGE = "Picked up the Acme call while I was out and booked the demo."
 
 
 def give(actor, recipients, values, **kw):
-    return services.kudos_give(actor=actor, recipients=recipients, message=kw.pop("message", MESSAGE), values=values, **kw)
+    message = kw.pop("message", MESSAGE)
+    return services.kudos_give(actor=actor, recipients=recipients, message=message, values=values, **kw)
 
 
 def test_a_rep_recognises_a_teammate_who_is_notified(alice, bob, own_it):
@@ -152,7 +153,8 @@ def test_values_are_seeded_from_the_expectations_values_section(admin):
 def test_values_seed_reads_the_current_organisation_document(admin, monkeypatch):
     monkeypatch.setattr(services, "_current_values_text", lambda: "- **Be kind.** Always.\n- **Ship it:** fast")
     services.values_seed(actor=admin)
-    assert list(CompanyValue.objects.values_list("name", "description")) == [("Be kind", "Always."), ("Ship it", "fast")]
+    rows = list(CompanyValue.objects.values_list("name", "description"))
+    assert rows == [("Be kind", "Always."), ("Ship it", "fast")]
 
 
 def test_a_used_value_cannot_be_deleted_only_retired(admin, alice, bob, own_it, honesty):
