@@ -32,10 +32,10 @@ class KudosForm(forms.Form):
     )
     evidence = forms.ChoiceField(required=False, label="Evidence (optional)")
 
-    def __init__(self, *args, user: User, evidence_choices: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, user: User, evidence_choices: list[tuple[str, str]], org_feed=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["recipients"].queryset = recipient_choices(user).order_by("first_name", "last_name", "username")
+        self.fields["recipients"].queryset = recipient_choices(user, org_feed=org_feed).order_by("first_name", "last_name", "username")
         self.fields["values"].queryset = active_values()
         self.fields["evidence"].choices = [("", "None"), *evidence_choices]
         self.fields["evidence"].error_messages["invalid_choice"] = "Choose evidence you can see."
@@ -43,6 +43,14 @@ class KudosForm(forms.Form):
         self.fields["evidence"].widget.attrs.update(
             {"class": "form-select form-select-sm", "data-testid": "give-evidence"}
         )
+
+
+    def full_clean(self):
+        super().full_clean()
+        # Oneself is not among the choices; say why rather than "not a colleague".
+        if self.is_bound and str(self.user.pk) in self.data.getlist("recipients"):
+            self.errors["recipients"] = self.error_class(["You cannot give kudos to yourself."])
+            self.cleaned_data.pop("recipients", None)
 
 
 class KudosEditForm(forms.Form):

@@ -117,11 +117,13 @@ def can_edit(user: User, kudos: Kudos, *, now: dt.datetime | None = None) -> boo
     return kudos.giver_id == user.pk and now - kudos.created_at <= EDIT_WINDOW
 
 
-def recipient_choices(user: User) -> QuerySet[User]:
+def recipient_choices(user: User, *, org_feed: bool | None = None) -> QuerySet[User]:
     """Whom this user may recognise: anyone active when the organisation feed is on; otherwise
     their teammates and, for a manager, the people of the teams they manage. Never themselves."""
     qs = User.objects.filter(is_active=True).exclude(pk=user.pk)
-    if user.is_admin or settings_get().org_feed_enabled:
+    if org_feed is None:
+        org_feed = settings_get().org_feed_enabled
+    if user.is_admin or org_feed:
         return qs
     return qs.filter(pk__in=_people_of_teams(team_ids_of(user)))
 

@@ -45,10 +45,14 @@ def _card_context(request, kudos) -> dict:
     return {"k": kudos, "viewer": request.user, "now": timezone.now()}
 
 
-def _give_form(request, data=None, *, initial=None) -> KudosForm:
+def _give_form(request, data=None, *, initial=None, org_feed=None) -> KudosForm:
     include = (data or {}).get("evidence", "") or (initial or {}).get("evidence", "")
     return KudosForm(
-        data, user=request.user, evidence_choices=evidence_choices(request.user, include=include), initial=initial
+        data,
+        user=request.user,
+        evidence_choices=evidence_choices(request.user, include=include),
+        initial=initial,
+        org_feed=org_feed,
     )
 
 
@@ -76,7 +80,7 @@ def feed(request):
             "page": page,
             "scope": scope,
             "org_feed": config.org_feed_enabled,
-            "form": _give_form(request),
+            "form": _give_form(request, org_feed=config.org_feed_enabled),
             "viewer": request.user,
             "now": timezone.now(),
         },
