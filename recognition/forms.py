@@ -35,7 +35,8 @@ class KudosForm(forms.Form):
     def __init__(self, *args, user: User, evidence_choices: list[tuple[str, str]], org_feed=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["recipients"].queryset = recipient_choices(user, org_feed=org_feed).order_by("first_name", "last_name", "username")
+        people = recipient_choices(user, org_feed=org_feed)
+        self.fields["recipients"].queryset = people.order_by("first_name", "last_name", "username")
         self.fields["values"].queryset = active_values()
         self.fields["evidence"].choices = [("", "None"), *evidence_choices]
         self.fields["evidence"].error_messages["invalid_choice"] = "Choose evidence you can see."
@@ -43,7 +44,6 @@ class KudosForm(forms.Form):
         self.fields["evidence"].widget.attrs.update(
             {"class": "form-select form-select-sm", "data-testid": "give-evidence"}
         )
-
 
     def full_clean(self):
         super().full_clean()
