@@ -102,8 +102,22 @@ def feed_queryset(user: User, qs: QuerySet[Kudos]) -> QuerySet[Kudos]:
             reaction_count=Count("reactions", distinct=True),
             reacted=Exists(KudosReaction.objects.filter(kudos=OuterRef("pk"), user=user)),
             can_moderate=Exists(Kudos.objects.filter(can_moderate_q(user), pk=OuterRef("pk"))),
+            evidence_visible=_evidence_visible(user),
         )
         .order_by("-created_at", "-id")
+    )
+
+
+def _evidence_visible(user: User):
+    """Whether the viewer may open the kudos' evidence (a link they could not follow is shown
+    as plain text without the lead's name)."""
+    from goals.selectors import commitments_visible_to, goals_visible_to
+    from leads.selectors import leads_visible_to
+
+    return (
+        Exists(leads_visible_to(user).filter(pk=OuterRef("lead_id")))
+        | Exists(goals_visible_to(user).filter(pk=OuterRef("goal_id")))
+        | Exists(commitments_visible_to(user).filter(pk=OuterRef("commitment_id")))
     )
 
 
