@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from accountability.models import User
 from recognition.models import CompanyValue, Kudos
-from recognition.selectors import active_values, recipient_choices
+from recognition.selectors import active_values, recipient_choices, settings_get
 
 
 class PersonChoiceField(forms.ModelMultipleChoiceField):
@@ -27,8 +27,10 @@ class KudosForm(forms.Form):
     values = forms.ModelMultipleChoiceField(
         queryset=CompanyValue.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        required=False,
-        error_messages={"invalid_choice": "Choose a current company value."},
+        error_messages={
+            "invalid_choice": "Choose a current company value.",
+            "required": "Choose at least one company value this shows.",
+        },
     )
     evidence = forms.ChoiceField(required=False, label="Evidence (optional)")
 
@@ -44,6 +46,13 @@ class KudosForm(forms.Form):
         self.fields["evidence"].widget.attrs.update(
             {"class": "form-select form-select-sm", "data-testid": "give-evidence"}
         )
+
+    def clean_message(self):
+        message = self.cleaned_data["message"]
+        minimum = settings_get().min_message_length
+        if len(message) < minimum:
+            raise ValidationError(f"Say what they did: at least {minimum} characters ({len(message)} so far).")
+        return message
 
     def full_clean(self):
         super().full_clean()
