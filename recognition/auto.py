@@ -24,6 +24,7 @@ import logging
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accountability.models import Membership, User
@@ -95,7 +96,7 @@ def _grant(
                         kind="kudos_cosign",
                         title=f"Co-sign an automatic kudos for {', '.join(map(str, recipients))}: {message[:100]}",
                         key=f"kudos-cosign:{grant.pk}",
-                        url="/recognition/cosign/",
+                        url=reverse("recognition:cosign-list"),
                     )
             else:
                 grant.kudos = kudos_post_automatic(

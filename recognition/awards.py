@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accountability.models import Membership, Team, User
@@ -115,7 +116,7 @@ def _notify_winner(winner: AwardWinner) -> None:
             kind="award_won",
             title=f"{winner.award.name}: {winner.winner_label} ({winner.period_start:%B %Y})",
             key=f"award:{winner.award_id}:{winner.period_start.isoformat()}",
-            url="/recognition/awards/",
+            url=reverse("recognition:award-list"),
         )
 
 
@@ -154,6 +155,14 @@ def award_compute(*, award: Award, period_start: dt.date) -> AwardWinner | None:
     except IntegrityError:
         return None
     return winner
+
+
+def winner_choices(award: Award) -> list[tuple[str, str]]:
+    """("user:7", "Bob Schmidt") or ("team:2", "North") for the manual award form."""
+    if award.winner_kind == Award.Winner.TEAM:
+        teams = Team.objects.filter(parent_id=award.team_id) if award.team_id else Team.objects.all()
+        return [(f"team:{t.pk}", str(t)) for t in teams]
+    return [(f"user:{u.pk}", str(u)) for u in _candidates(award)]
 
 
 def can_choose(actor: User, award: Award) -> bool:

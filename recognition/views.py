@@ -323,7 +323,10 @@ def award_list(request):
         }
         for a in award_qs
     ]
-    return render(request, "recognition/award_list.html", {"rows": rows, "choose_form": AwardChooseForm()})
+    for row in rows:
+        # Only for the few manual awards this person may decide (one query each).
+        row["choices"] = awards.winner_choices(row["award"]) if row["can_choose"] else []
+    return render(request, "recognition/award_list.html", {"rows": rows})
 
 
 @login_required

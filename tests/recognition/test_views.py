@@ -225,3 +225,29 @@ def test_awards_page_lists_criteria_and_winners(org, login):
     )
     body = login(org["charlie"]).get(url("award-list")).content.decode()
     assert "Most leads saved" in body and "Bob" in body
+
+
+def test_a_manager_chooses_a_manual_award_winner_on_the_page(org, login):
+    from recognition.models import Award, AwardWinner
+
+    award = Award.objects.create(name="Coach's pick", criteria="Chosen by Maria", kind="manual", team=org["north"])
+    data = {"period_start": "2026-10-01", "winner": f"user:{org['bob'].pk}", "note": "Mentored the new starter"}
+    assert login(org["alice"]).post(url("award-choose", award.pk), data).status_code == 403
+    assert login(org["sam"]).post(url("award-choose", award.pk), data).status_code == 404  # not his team's award
+    assert login(org["maria"]).get(url("award-choose", award.pk)).status_code == 405
+    page = login(org["maria"]).get(url("award-list")).content.decode()
+    assert f'value="user:{org["bob"].pk}"' in page
+    login(org["maria"]).post(url("award-choose", award.pk), data)
+    assert AwardWinner.objects.get().user == org["bob"]
+
+
+def test_admin_cannot_delete_a_value_in_use(org, kudos, own_it, honesty, client):
+    client.force_login(org["admin"])
+    org["admin"].is_staff = org["admin"].is_superuser = True
+    org["admin"].save()
+    in_use = client.post(f"/admin/recognition/companyvalue/{own_it.pk}/delete/", {"post": "yes"})
+    assert in_use.status_code == 403
+    client.post(f"/admin/recognition/companyvalue/{honesty.pk}/delete/", {"post": "yes"})
+    from recognition.models import CompanyValue
+
+    assert list(CompanyValue.objects.values_list("name", flat=True)) == ["Own it"]
