@@ -65,3 +65,9 @@ BEAT_SCHEDULE["recognition-awards-compute"] = {
     "task": "recognition.tasks.awards_compute_task",
     "schedule": crontab(minute=0, hour=1, day_of_month=1),
 }
+# Monday 07:10, beside the goals digest: each manager's recognition week (who was recognised,
+# who has had none in 30 days). One notice per manager per ISO week.
+BEAT_SCHEDULE["recognition-weekly-digests"] = {
+    "task": "recognition.tasks.kudos_weekly_digests",
+    "schedule": crontab(minute=10, hour=7, day_of_week="mon"),
+}

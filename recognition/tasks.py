@@ -35,3 +35,15 @@ def auto_recognition_nightly() -> dict:
 def awards_compute_task() -> int:
     """At-least-once: one winner per award and period (unique), so a rerun changes nothing."""
     return awards.awards_compute_due()
+
+
+@shared_task
+def kudos_weekly_digests() -> int:
+    """At-least-once: one notice per manager per ISO week (unique notification key)."""
+    from accountability.models import Team, User
+    from recognition.digests import digest_manager_send
+
+    ids = set(Team.objects.exclude(manager=None).values_list("manager_id", flat=True))
+    return sum(
+        digest_manager_send(manager=manager) is not None for manager in User.objects.filter(pk__in=ids, is_active=True)
+    )

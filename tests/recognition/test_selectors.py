@@ -50,3 +50,17 @@ def test_unrecognised_lists_a_managers_people_without_kudos_in_30_days(org):
     rows = unrecognised(org["maria"], now=NOW)
     assert [(p.username, bool(last)) for p, last in rows] == [("bob", True)]
     assert [p.username for p, _ in unrecognised(org["admin"], now=NOW)] == ["bob", "charlie"]
+
+
+def test_managers_weekly_digest_lists_last_weeks_kudos_once(org):
+    from recognition.digests import digest_manager_send
+    from recognition.tasks import kudos_weekly_digests
+
+    make_kudos(org["alice"], [org["bob"]], message="Booked the Contoso demo from a parked lead.", created_at=at(2))
+    make_kudos(org["alice"], [org["charlie"]], created_at=at(2))  # sam's team
+    notice = digest_manager_send(manager=org["maria"], now=NOW)
+    assert "Contoso" in notice.body and "No recognition in 30 days: Alice" in notice.body
+    assert "Charlie" not in notice.body
+    assert digest_manager_send(manager=org["maria"], now=NOW) is None  # once per week
+    assert digest_manager_send(manager=org["alice"], now=NOW) is None  # not a manager
+    assert kudos_weekly_digests() == 2  # helen and sam; maria already has hers
