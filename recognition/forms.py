@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accountability.models import User
-from recognition.models import CompanyValue, Kudos
+from recognition.models import CompanyValue, Kudos, RecognitionSettings
 from recognition.selectors import active_values, recipient_choices, settings_get
 
 
@@ -95,3 +95,28 @@ class AwardChooseForm(forms.Form):
         if kind not in ("user", "team") or not pk.isdigit():
             raise ValidationError("Choose one winner.")
         return kind, int(pk)
+
+
+class SettingsForm(forms.ModelForm):
+    leaderboard_metrics = forms.MultipleChoiceField(required=False)
+
+    class Meta:
+        model = RecognitionSettings
+        fields = [
+            "org_feed_enabled",
+            "monthly_allowance",
+            "max_per_recipient_per_day",
+            "min_message_length",
+            "leaderboard_mode",
+            "leaderboard_metrics",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        from recognition.awards import LEADERBOARD_METRICS
+
+        super().__init__(*args, **kwargs)
+        self.fields["leaderboard_metrics"].choices = list(LEADERBOARD_METRICS.items())
+        self.fields["leaderboard_metrics"].widget = forms.CheckboxSelectMultiple(
+            choices=self.fields["leaderboard_metrics"].choices
+        )
+        self.fields["leaderboard_metrics"].help_text = "Only these appear on a team-wide leaderboard."

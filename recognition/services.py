@@ -6,6 +6,7 @@ Automatic recognition lives in recognition.auto, awards in recognition.awards.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable
 
@@ -25,6 +26,7 @@ from recognition.models import (
     KudosEvent,
     KudosReaction,
     KudosRecipient,
+    RecognitionSettings,
 )
 from recognition.selectors import (
     EDIT_WINDOW,
@@ -39,6 +41,8 @@ DEFAULT_VALUES = [
     ("Respect the no", "A customer who trusts us is worth more than a deal that churns.", "#6f42c1", "🙏"),
 ]
 COLOURS = ["#0d6efd", "#198754", "#6f42c1", "#fd7e14", "#d63384", "#20c997", "#6610f2", "#dc3545"]
+
+logger = logging.getLogger(__name__)
 
 # "- **Honesty first.** We never promise ..." in the expectations document's values section.
 _VALUE_LINE = re.compile(r"^\s*[-*]\s+\*\*(?P<name>[^*]+?)[.:]?\*\*\s*(?P<description>.*)$")
@@ -367,3 +371,31 @@ def kudos_post_automatic(
     _event(kudos, actor=None, kind=KudosEvent.Kind.POSTED, rule=rule.code)
     _notify_recipients(kudos, recipients)
     return kudos
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recognition_settings_update(*, actor: User, **fields) -> RecognitionSettings:
+    """An admin changes the organisation's recognition settings (each change is logged)."""
+    if not actor.is_admin:
+        raise PermissionDenied
+    from recognition.awards import LEADERBOARD_METRICS
+
+    unknown = set(fields.get("leaderboard_metrics") or []) - set(LEADERBOARD_METRICS)
+    if unknown:
+        raise ValidationError({"leaderboard_metrics": f"Unknown metrics: {', '.join(sorted(unknown))}."})
+    if fields.get("max_per_recipient_per_day") == 0:
+        raise ValidationError({"max_per_recipient_per_day": "At least 1, or nobody could recognise anybody."})
+    row = RecognitionSettings.objects.select_for_update().get(pk=settings_get().pk)
+    changed = {}
+    for name, value in fields.items():
+        if getattr(row, name) != value:
+            changed[name] = [getattr(row, name), value]
+            setattr(row, name, value)
+    if changed:
+        row.full_clean()
+        row.save()
+        logger.info("recognition settings changed by %s: %s", actor.pk, changed)
+    return row

@@ -22,4 +22,5 @@ urlpatterns = [
     path("awards/", views.award_list, name="award-list"),
     path("awards/<int:pk>/choose/", views.award_choose, name="award-choose"),
     path("leaderboard/", views.leaderboard_view, name="leaderboard"),
+    path("settings/", views.settings_edit, name="settings"),
 ]

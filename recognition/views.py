@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accountability.forms import add_service_errors
 from accountability.models import Team, User
-from accountability.scoping import get_visible_or_404, manager_required
+from accountability.scoping import admin_required, get_visible_or_404, manager_required
 from accountability.timezones import site_time_zone
 from leads.metrics import Period
 from recognition import auto, awards, services
-from recognition.forms import AwardChooseForm, CommentForm, HideForm, KudosEditForm, KudosForm
+from recognition.forms import AwardChooseForm, CommentForm, HideForm, KudosEditForm, KudosForm, SettingsForm
 from recognition.models import Award, AwardWinner, KudosComment
 from recognition.selectors import (
     can_edit,
@@ -377,3 +377,21 @@ def leaderboard_view(request):
         previous=previous,
     )
     return render(request, "recognition/leaderboard.html", {"board": board, "period": period})
+
+
+@admin_required
+def settings_edit(request):
+    """Admins: the organisation feed, the giving limits and the leaderboard. Values, rules and
+    awards are edited in the Django admin."""
+    config = settings_get()
+    form = SettingsForm(request.POST or None, instance=config)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in SettingsForm.Meta.fields}
+        try:
+            services.recognition_settings_update(actor=request.user, **fields)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Recognition settings saved.")
+            return redirect("recognition:settings")
+    return render(request, "recognition/settings_form.html", {"form": form})

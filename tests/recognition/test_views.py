@@ -251,3 +251,24 @@ def test_admin_cannot_delete_a_value_in_use(org, kudos, own_it, honesty, client)
     from recognition.models import CompanyValue
 
     assert list(CompanyValue.objects.values_list("name", flat=True)) == ["Own it"]
+
+
+def test_only_admins_change_recognition_settings(org, login):
+    assert login(org["maria"]).get(url("settings")).status_code == 403
+    client = login(org["admin"])
+    assert client.get(url("settings")).status_code == 200
+    data = {
+        "max_per_recipient_per_day": "0",
+        "min_message_length": "20",
+        "leaderboard_mode": "team",
+        "leaderboard_metrics": ["kudos_received", "leads_saved"],
+    }
+    bad = client.post(url("settings"), data)
+    assert "At least 1" in bad.content.decode()
+    client.post(url("settings"), {**data, "max_per_recipient_per_day": "2"})
+    row = RecognitionSettings.objects.get()
+    assert (row.org_feed_enabled, row.leaderboard_mode, row.leaderboard_metrics) == (
+        False,
+        "team",
+        ["kudos_received", "leads_saved"],
+    )
