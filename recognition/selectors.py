@@ -142,9 +142,9 @@ def recipient_choices(user: User, *, org_feed: bool | None = None) -> QuerySet[U
     return qs.filter(pk__in=_people_of_teams(team_ids_of(user)))
 
 
-def people_visible_to(user: User) -> QuerySet[User]:
+def people_visible_to(user: User, *, org_feed: bool | None = None) -> QuerySet[User]:
     """Whose recognition page this user may open: themselves and the people they may recognise."""
-    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=recipient_choices(user).values("pk")))
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=recipient_choices(user, org_feed=org_feed).values("pk")))
 
 
 # --- For other apps (reviews packet, review dashboard) ---------------------------------------

@@ -263,8 +263,9 @@ def comment_create(request, pk: int):
 @require_GET
 def person_kudos(request, pk: int):
     """A person's recognition: the kudos they received that the viewer may see, and awards won."""
-    person = get_visible_or_404(people_visible_to(request.user), pk=pk)
-    qs = kudos_visible_to(request.user).filter(recipient_rows__user=person)
+    org_feed = settings_get().org_feed_enabled
+    person = get_visible_or_404(people_visible_to(request.user, org_feed=org_feed), pk=pk)
+    qs = kudos_visible_to(request.user, org_feed=org_feed).filter(recipient_rows__user=person)
     page = Paginator(feed_queryset(request.user, qs), PAGE_SIZE).get_page(request.GET.get("page"))
     won = AwardWinner.objects.filter(user=person).select_related("award")[:20]
     return render(

@@ -272,3 +272,47 @@ def test_only_admins_change_recognition_settings(org, login):
         "team",
         ["kudos_received", "leads_saved"],
     )
+
+
+def test_cosign_decide_per_role(org, login):
+    from decimal import Decimal
+
+    from goals.services import goal_mark_met
+    from recognition import auto
+    from recognition.models import AutoRule
+    from tests.goals.factories import GoalFactory
+
+    AutoRule.objects.create(code="goal_met", requires_cosign=True)
+    goal = GoalFactory(owner=org["alice"])
+    goal_mark_met(goal=goal, value=Decimal(10))
+    grant = auto.auto_goal_met(goal_id=goal.pk)
+    assert login(org["alice"]).post(url("cosign-decide", grant.pk), {"decision": "post"}).status_code == 403
+    assert login(org["sam"]).post(url("cosign-decide", grant.pk), {"decision": "post"}).status_code == 404
+    assert login(org["maria"]).get(url("cosign-decide", grant.pk)).status_code == 405
+    assert "Met the goal" in login(org["maria"]).get(url("cosign-list")).content.decode()
+    login(org["maria"]).post(url("cosign-decide", grant.pk), {"decision": "post"})
+    kudos = Kudos.objects.get()
+    assert kudos.is_automatic and list(kudos.recipients.all()) == [org["alice"]]
+
+
+def test_unhide_per_role(org, kudos, login):
+    kudos_hide(actor=org["maria"], kudos=kudos, reason="Customer data")
+    assert login(org["alice"]).post(url("kudos-unhide", kudos.pk), **HTMX).status_code == 403
+    assert login(org["charlie"]).post(url("kudos-unhide", kudos.pk), **HTMX).status_code == 404
+    assert login(org["helen"]).get(url("kudos-unhide", kudos.pk)).status_code == 405
+    shown = login(org["helen"]).post(url("kudos-unhide", kudos.pk), **HTMX)
+    assert shown.status_code == 200 and 'data-testid="kudos-hidden"' not in shown.content.decode()
+
+
+def test_person_page_runs_a_constant_number_of_queries(org, own_it, login, django_assert_num_queries):
+    client = login(org["alice"])
+    make_kudos(org["charlie"], [org["bob"]], values=[own_it])
+    client.get(url("person-kudos", org["bob"].pk))
+    # session, user, time zone, settings, person, alice's teams (evidence check), count, page + 3 prefetches
+    # (recipients, values, comments), awards won, nav: unread count, expectations banner
+    with django_assert_num_queries(14) as small:
+        client.get(url("person-kudos", org["bob"].pk))
+    for _ in range(25):
+        make_kudos(org["alice"], [org["bob"], org["charlie"]], values=[own_it])
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get(url("person-kudos", org["bob"].pk))
