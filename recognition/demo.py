@@ -11,7 +11,7 @@ import datetime as dt
 from accountability.demo import DemoContext
 from accountability.timezones import site_time_zone
 from recognition import auto, awards, services
-from recognition.models import Award, CompanyValue, Kudos
+from recognition.models import AutoRule, Award, CompanyValue, Kudos
 from recognition.selectors import settings_get
 
 # days ago, giver, recipients, values, message, evidence ("lead": a lead of the giver's)
@@ -105,8 +105,10 @@ def _evidence(ctx: DemoContext, giver) -> dict:
 def seed(ctx: DemoContext) -> None:
     settings_get()  # leaderboard off, organisation feed on: the defaults
     services.values_seed()
-    auto.rules_ensure()
     values = {v.name: v for v in CompanyValue.objects.all()}
+    for rule in auto.rules_ensure():
+        if rule.value_id is None and auto.RULE_VALUES.get(rule.code) in values:
+            AutoRule.objects.filter(pk=rule.pk).update(value=values[auto.RULE_VALUES[rule.code]])
     if not Kudos.objects.filter(giver__isnull=False).exists():
         for days, giver, recipients, names, message, evidence in KUDOS:
             given_by = ctx.users[giver]

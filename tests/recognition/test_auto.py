@@ -57,7 +57,7 @@ def test_a_team_goal_met_recognises_the_whole_team(alice, bob, north, maria):
 
 
 def test_a_rule_switched_off_posts_nothing(alice):
-    AutoRule.objects.create(code="goal_met", enabled=False)
+    AutoRule.objects.update_or_create(code="goal_met", defaults={"enabled": False})
     goal = GoalFactory(owner=alice)
     goal_mark_met(goal=goal, value=Decimal(10))
     assert auto.auto_goal_met(goal_id=goal.pk) is None
@@ -93,7 +93,7 @@ def test_a_quick_first_contact_by_the_receiver_or_a_teammate_is_not_a_save(alice
 
 
 def test_cosign_queues_then_the_manager_posts_once(alice, maria, sam):
-    AutoRule.objects.create(code="goal_met", requires_cosign=True)
+    AutoRule.objects.update_or_create(code="goal_met", defaults={"requires_cosign": True})
     goal = GoalFactory(owner=alice)
     goal_mark_met(goal=goal, value=Decimal(10))
     grant = auto.auto_goal_met(goal_id=goal.pk)
@@ -114,7 +114,9 @@ def _on_time_days(rep, days):
 
 
 def test_sla_streak_of_n_business_days_is_recognised_once_and_not_again_the_next_day(alice, bob):
-    AutoRule.objects.create(code="sla_streak", params={"business_days": 5, "first_contact_hours": 4})
+    AutoRule.objects.update_or_create(
+        code="sla_streak", defaults={"params": {"business_days": 5, "first_contact_hours": 4}}
+    )
     today = dt.date(2026, 11, 30)  # a Monday: the window is Mon 23 to Fri 27 November
     days = auto.business_days_before(today, 5)
     assert days == [dt.date(2026, 11, d) for d in (23, 24, 25, 26, 27)]

@@ -282,7 +282,7 @@ def test_cosign_decide_per_role(org, login):
     from recognition.models import AutoRule
     from tests.goals.factories import GoalFactory
 
-    AutoRule.objects.create(code="goal_met", requires_cosign=True)
+    AutoRule.objects.update_or_create(code="goal_met", defaults={"requires_cosign": True})
     goal = GoalFactory(owner=org["alice"])
     goal_mark_met(goal=goal, value=Decimal(10))
     grant = auto.auto_goal_met(goal_id=goal.pk)
