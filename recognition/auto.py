@@ -149,8 +149,11 @@ def auto_goal_met(*, goal_id: int) -> AutoKudos | None:
     else:
         team_ids = descendant_team_ids([goal.team_id])
         recipients = list(User.objects.filter(memberships__team_id__in=team_ids, role=User.Role.REP).distinct())
-    message = f"Met the goal “{goal.title}”: {goal.get_direction_display().lower()} {goal.target:g} {goal.unit}."
-    return _grant(rule=rule, cause=f"goal:{goal.pk}", recipients=recipients, message=message, goal=goal)
+    message = f"Met the goal “{goal.title}”: {goal.get_direction_display().lower()} {goal.target.normalize():f} {goal.unit}."
+    # Dated when the goal was met, so a late run (the catch-up) files it in the right review period.
+    return _grant(
+        rule=rule, cause=f"goal:{goal.pk}", recipients=recipients, message=message, goal=goal, now=goal.outcome_at
+    )
 
 
 def auto_lead_saved(*, lead_id: int) -> AutoKudos | None:
@@ -173,7 +176,14 @@ def auto_lead_saved(*, lead_id: int) -> AutoKudos | None:
         f"Saved a neglected lead: made its first contact after {int(waited.total_seconds() // 3600)} hours "
         "without a reply, though it was someone else's."
     )
-    return _grant(rule=rule, cause=f"lead:{lead.pk}", recipients=[lead.first_contacted_by], message=message, lead=lead)
+    return _grant(
+        rule=rule,
+        cause=f"lead:{lead.pk}",
+        recipients=[lead.first_contacted_by],
+        message=message,
+        lead=lead,
+        now=lead.first_contacted_at,
+    )
 
 
 # --- Nightly rules ----------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def better_first(metric: str) -> bool:
 def _rank(values: dict, metric: str) -> list[tuple[int, Decimal]]:
     rows = [(pk, v) for pk, v in values.items() if v is not None]
     up = better_first(metric)
-    # Ties go to the lower id so the answer is the same on every run.
+    # A tie goes to the lower id (the longest-serving person, the oldest team): the same answer every run.
     return sorted(rows, key=lambda r: ((-r[1] if up else r[1]), r[0]))
 
 

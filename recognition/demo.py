@@ -120,18 +120,19 @@ def seed(ctx: DemoContext) -> None:
                 now=ctx.now - dt.timedelta(days=days, hours=days % 5),
                 **(_evidence(ctx, given_by) if evidence else {}),
             )
-    automatic = auto.auto_catch_up(since=ctx.now - dt.timedelta(days=365))
+    # Recognition "arrived" a month ago: what happened since is recognised, dated when it happened.
+    automatic = auto.auto_catch_up(since=ctx.now - dt.timedelta(days=30))
 
     award, _ = Award.objects.get_or_create(
         name="Lead saver of the month",
         team=None,
         defaults={
             "criteria": "The rep who saved the most leads in the month: first contact on a lead someone else "
-            "received and left waiting. Ties go to the earlier saver.",
+            "received and left waiting. A tie goes to the longest-serving rep.",
             "metric": awards.LEADS_SAVED,
         },
     )
-    Award.objects.get_or_create(
+    team_award, _ = Award.objects.get_or_create(
         name="Team of the month",
         team=None,
         defaults={
@@ -146,6 +147,8 @@ def seed(ctx: DemoContext) -> None:
     for _ in range(3):
         winners += awards.award_compute(award=award, period_start=start) is not None
         start, _end = awards.previous_period(award, start)
+    last_month, _end = awards.previous_period(team_award, today)
+    winners += awards.award_compute(award=team_award, period_start=last_month) is not None
     peer = Kudos.objects.filter(giver__isnull=False).count()
     ctx.created.append(
         f"Recognition: {len(values)} values, {peer} peer kudos; {automatic} automatic kudos and "
