@@ -149,7 +149,8 @@ def auto_goal_met(*, goal_id: int) -> AutoKudos | None:
     else:
         team_ids = descendant_team_ids([goal.team_id])
         recipients = list(User.objects.filter(memberships__team_id__in=team_ids, role=User.Role.REP).distinct())
-    message = f"Met the goal “{goal.title}”: {goal.get_direction_display().lower()} {goal.target.normalize():f} {goal.unit}."
+    target = f"{goal.get_direction_display().lower()} {goal.target.normalize():f} {goal.unit}"
+    message = f"Met the goal “{goal.title}”: {target}."
     # Dated when the goal was met, so a late run (the catch-up) files it in the right review period.
     return _grant(
         rule=rule, cause=f"goal:{goal.pk}", recipients=recipients, message=message, goal=goal, now=goal.outcome_at
