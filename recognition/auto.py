@@ -30,7 +30,6 @@ from django.utils import timezone
 from accountability.models import Membership, User
 from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
-from accountability.timezones import site_time_zone
 from recognition.models import AutoKudos, AutoRule, CompanyValue
 from recognition.services import kudos_post_automatic
 
@@ -215,35 +214,25 @@ def _last_window_end(rule: AutoRule, user_ids) -> dict[int, str]:
     return ends
 
 
-def auto_sla_streaks(*, today: dt.date | None = None) -> int:
-    """Recognise reps whose last `business_days` business days were all on time. Returns how many."""
+def _streak_totals(ids: list[int], *, start, end, hours: int, tz) -> dict[int, list[int]]:
+    """Per rep, [items decided, items late] in [start, end): leads they received on a business
+    day (first contact within `hours`) and follow-ups due (done by their due time). Two queries."""
     from leads.models import FollowUp, Lead
 
-    rule = rule_get(Code.SLA_STREAK)
-    if not rule.enabled:
-        return 0
-    tz = site_time_zone()
-    today = today or timezone.localdate(timezone=tz)
-    n = param(rule, "business_days")
-    hours = param(rule, "first_contact_hours")
-    days = business_days_before(today, n)
-    start, end = _midnight(days[0], tz), _midnight(days[-1] + dt.timedelta(days=1), tz)
-    weekend = Q(arrived_at__week_day__in=[1, 7])  # Sunday, Saturday (the site zone)
-    reps = list(User.objects.filter(role=User.Role.REP, is_active=True))
-    ids = [r.pk for r in reps]
-    leads = (
-        Lead.objects.filter(received_by_id__in=ids, arrived_at__gte=start, arrived_at__lt=end)
-        .exclude(weekend)
-        .values("received_by_id")
-        .annotate(
-            total=Count("id"),
-            late=Count(
-                "id",
-                filter=Q(first_contacted_at__isnull=True)
-                | Q(first_contacted_at__gt=F("arrived_at") + dt.timedelta(hours=hours)),
-            ),
+    with timezone.override(tz):  # "a weekend day" in the reps' own zone
+        leads = list(
+            Lead.objects.filter(received_by_id__in=ids, arrived_at__gte=start, arrived_at__lt=end)
+            .exclude(arrived_at__week_day__in=[1, 7])  # Sunday, Saturday
+            .values("received_by_id")
+            .annotate(
+                total=Count("id"),
+                late=Count(
+                    "id",
+                    filter=Q(first_contacted_at__isnull=True)
+                    | Q(first_contacted_at__gt=F("arrived_at") + dt.timedelta(hours=hours)),
+                ),
+            )
         )
-    )
     follow_ups = (
         FollowUp.objects.filter(owner_id__in=ids, due_at__gte=start, due_at__lt=end)
         .exclude(state=FollowUp.State.CANCELLED)
@@ -254,29 +243,44 @@ def auto_sla_streaks(*, today: dt.date | None = None) -> int:
         )
     )
     totals: dict[int, list[int]] = {}
-    for row in leads:
-        totals.setdefault(row["received_by_id"], [0, 0])
-        totals[row["received_by_id"]][0] += row["total"]
-        totals[row["received_by_id"]][1] += row["late"]
-    for row in follow_ups:
-        totals.setdefault(row["owner_id"], [0, 0])
-        totals[row["owner_id"]][0] += row["total"]
-        totals[row["owner_id"]][1] += row["late"]
-    ends = _last_window_end(rule, ids)
+    for key, rows in (("received_by_id", leads), ("owner_id", follow_ups)):
+        for row in rows:
+            pair = totals.setdefault(row[key], [0, 0])
+            pair[0] += row["total"]
+            pair[1] += row["late"]
+    return totals
+
+
+def auto_sla_streaks(*, today: dt.date | None = None) -> int:
+    """Recognise reps whose last `business_days` business days were all on time. Returns how many.
+    Days are cut in each rep's figures zone (their first team's), as every figure of theirs is."""
+    from accountability.timezones import figures_time_zone
+
+    rule = rule_get(Code.SLA_STREAK)
+    if not rule.enabled:
+        return 0
+    n = param(rule, "business_days")
+    hours = param(rule, "first_contact_hours")
+    by_zone: dict = {}
+    for rep in User.objects.filter(role=User.Role.REP, is_active=True):
+        by_zone.setdefault(figures_time_zone(rep), []).append(rep)
+    ends = _last_window_end(rule, [rep.pk for reps in by_zone.values() for rep in reps])
     granted = 0
-    for rep in reps:
-        total, late = totals.get(rep.pk, (0, 0))
-        if not total or late or ends.get(rep.pk, "") >= days[0].isoformat():
-            continue
-        message = (
-            f"{n} business days in a row with every first contact and follow-up on time "
-            f"({days[0]:%d %b} to {days[-1]:%d %b})."
-        )
-        data = {"start": days[0].isoformat(), "end": days[-1].isoformat(), "items": total}
-        if _grant(
-            rule=rule, cause=f"sla_streak:{rep.pk}:{days[0].isoformat()}", recipients=[rep], message=message, data=data
-        ):
-            granted += 1
+    for tz, reps in by_zone.items():
+        days = business_days_before(today or timezone.localdate(timezone=tz), n)
+        start, end = _midnight(days[0], tz), _midnight(days[-1] + dt.timedelta(days=1), tz)
+        totals = _streak_totals([r.pk for r in reps], start=start, end=end, hours=hours, tz=tz)
+        for rep in reps:
+            total, late = totals.get(rep.pk, (0, 0))
+            if not total or late or ends.get(rep.pk, "") >= days[0].isoformat():
+                continue  # nothing decided, something late, or inside the streak already recognised
+            message = (
+                f"{n} business days in a row with every first contact and follow-up on time "
+                f"({days[0]:%d %b} to {days[-1]:%d %b})."
+            )
+            data = {"start": days[0].isoformat(), "end": days[-1].isoformat(), "items": total}
+            cause = f"sla_streak:{rep.pk}:{days[0].isoformat()}"
+            granted += _grant(rule=rule, cause=cause, recipients=[rep], message=message, data=data) is not None
     return granted
 
 

@@ -145,3 +145,22 @@ def test_commitments_kept_every_week_for_a_month(alice, bob):
     assert auto.auto_commitments_kept(today=today) == 0
     assert list(Kudos.objects.get().recipients.all()) == [alice]
     assert Commitment.objects.count() == 8
+
+
+def test_sla_streak_days_are_cut_in_the_reps_team_zone(charlie, south):
+    import zoneinfo
+
+    AutoRule.objects.update_or_create(
+        code="sla_streak", defaults={"params": {"business_days": 5, "first_contact_hours": 4}}
+    )
+    south.time_zone = "America/Los_Angeles"
+    south.save()
+    la = zoneinfo.ZoneInfo("America/Los_Angeles")
+    today = dt.date(2026, 11, 30)
+    for day in auto.business_days_before(today, 5):
+        arrived = dt.datetime.combine(day, dt.time(10), tzinfo=la)
+        LeadFactory(owner=charlie, received_by=charlie, arrived_at=arrived, first_contacted_at=arrived)
+    # Friday 27 Nov, 22:00 in Los Angeles (Saturday in UTC): a business day for charlie, answered late
+    late = dt.datetime(2026, 11, 27, 22, tzinfo=la)
+    LeadFactory(owner=charlie, received_by=charlie, arrived_at=late, first_contacted_at=late + dt.timedelta(hours=9))
+    assert auto.auto_sla_streaks(today=today) == 0
