@@ -41,6 +41,11 @@ from recognition.selectors import (
 PAGE_SIZE = 20
 
 
+def _tabs() -> dict:
+    """What the recognition tabs need: whether the organisation feed is on (one query)."""
+    return {"org_feed": settings_get().org_feed_enabled}
+
+
 def _card_context(request, kudos) -> dict:
     return {"k": kudos, "viewer": request.user, "now": timezone.now()}
 
@@ -271,7 +276,14 @@ def person_kudos(request, pk: int):
     return render(
         request,
         "recognition/person_kudos.html",
-        {"person": person, "page": page, "won": won, "viewer": request.user, "now": timezone.now()},
+        {
+            "person": person,
+            "page": page,
+            "won": won,
+            "viewer": request.user,
+            "now": timezone.now(),
+            "org_feed": org_feed,
+        },
     )
 
 
@@ -281,7 +293,7 @@ def person_kudos(request, pk: int):
 @manager_required
 @require_GET
 def cosign_list(request):
-    return render(request, "recognition/cosign_list.html", {"grants": cosign_queue(request.user)})
+    return render(request, "recognition/cosign_list.html", {"grants": cosign_queue(request.user), **_tabs()})
 
 
 @manager_required
@@ -301,7 +313,7 @@ def cosign_decide(request, pk: int):
 @require_GET
 def unrecognised_list(request):
     """Private to managers: who in their teams has had no recognition in 30 days."""
-    return render(request, "recognition/unrecognised.html", {"rows": unrecognised(request.user), "days": 30})
+    return render(request, "recognition/unrecognised.html", {"rows": unrecognised(request.user), "days": 30, **_tabs()})
 
 
 # --- Awards and leaderboard -------------------------------------------------------------------------
@@ -327,7 +339,7 @@ def award_list(request):
     for row in rows:
         # Only for the few manual awards this person may decide (one query each).
         row["choices"] = awards.winner_choices(row["award"]) if row["can_choose"] else []
-    return render(request, "recognition/award_list.html", {"rows": rows})
+    return render(request, "recognition/award_list.html", {"rows": rows, **_tabs()})
 
 
 @login_required
@@ -377,7 +389,8 @@ def leaderboard_view(request):
         period=period,
         previous=previous,
     )
-    return render(request, "recognition/leaderboard.html", {"board": board, "period": period})
+    context = {"board": board, "period": period, "org_feed": config.org_feed_enabled}
+    return render(request, "recognition/leaderboard.html", context)
 
 
 @admin_required
@@ -395,4 +408,4 @@ def settings_edit(request):
         else:
             messages.success(request, "Recognition settings saved.")
             return redirect("recognition:settings")
-    return render(request, "recognition/settings_form.html", {"form": form})
+    return render(request, "recognition/settings_form.html", {"form": form, **_tabs()})
