@@ -164,3 +164,31 @@ def test_sla_streak_days_are_cut_in_the_reps_team_zone(charlie, south):
     late = dt.datetime(2026, 11, 27, 22, tzinfo=la)
     LeadFactory(owner=charlie, received_by=charlie, arrived_at=late, first_contacted_at=late + dt.timedelta(hours=9))
     assert auto.auto_sla_streaks(today=today) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_post_one_kudos(alice):
+    import threading
+
+    from django.db import connection
+
+    goal = GoalFactory(owner=alice)
+    goal_mark_met(goal=goal, value=Decimal(10))
+    auto.rule_get("goal_met")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(auto.auto_goal_met(goal_id=goal.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r is None for r in results) == [False, True]
+    assert Kudos.objects.count() == 1
