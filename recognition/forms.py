@@ -57,7 +57,8 @@ class KudosForm(forms.Form):
     def full_clean(self):
         super().full_clean()
         # Oneself is not among the choices; say why rather than "not a colleague".
-        if self.is_bound and str(self.user.pk) in self.data.getlist("recipients"):
+        chosen = self.data.getlist("recipients") if hasattr(self.data, "getlist") else self.data.get("recipients", [])
+        if self.is_bound and str(self.user.pk) in [str(pk) for pk in chosen]:
             self.errors["recipients"] = self.error_class(["You cannot give kudos to yourself."])
             self.cleaned_data.pop("recipients", None)
 
