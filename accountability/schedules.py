@@ -54,3 +54,21 @@ BEAT_SCHEDULE["goals-weekly-digests"] = {
 
 # --- Reviews and recognition ------------------------------------------------------
 # (entries added later)
+# Nightly at 00:40 (after the goals evaluation has marked goals met): recognition's streak rules
+# (SLA streak, commitments kept) for the days that ended, and a catch-up of goals met and leads
+# saved of the last 3 days whose on-commit task was lost. Exactly once per cause (AutoKudos).
+BEAT_SCHEDULE["recognition-auto-nightly"] = {
+    "task": "recognition.tasks.auto_recognition_nightly",
+    "schedule": crontab(minute=40, hour=0),
+}
+# The 1st of each month at 01:00: metric awards are decided for the period that just ended.
+BEAT_SCHEDULE["recognition-awards-compute"] = {
+    "task": "recognition.tasks.awards_compute_task",
+    "schedule": crontab(minute=0, hour=1, day_of_month=1),
+}
+# Monday 07:10, beside the goals digest: each manager's recognition week (who was recognised,
+# who has had none in 30 days). One notice per manager per ISO week.
+BEAT_SCHEDULE["recognition-weekly-digests"] = {
+    "task": "recognition.tasks.kudos_weekly_digests",
+    "schedule": crontab(minute=10, hour=7, day_of_week="mon"),
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -339,6 +340,11 @@ def goal_check_in(*, actor: User, goal: Goal, value, comment: str = "", now: dt.
     return check_in
 
 
+# Apps above goals (recognition) add a function here; it gets the goal's id once the goal is met
+# and the transaction committed. goals never imports them.
+GOAL_MET_HOOKS: list = []
+
+
 @transaction.atomic
 def goal_mark_met(*, goal: Goal, value: Decimal | None, actor: User | None = None) -> bool:
     """The one place a goal becomes met: records the event and tells the people concerned.
@@ -362,6 +368,8 @@ def goal_mark_met(*, goal: Goal, value: Decimal | None, actor: User | None = Non
             key=f"goal-met:{goal.pk}",
             url=_url(goal),
         )
+    for hook in GOAL_MET_HOOKS:
+        transaction.on_commit(partial(hook, goal.pk))
     return True
 
 

@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -525,6 +526,11 @@ def _validate_activity(*, kind: str, outcome: str, body: str) -> None:
         raise ValidationError({"body": "At most 5000 characters."})
 
 
+# Apps above leads (recognition) add a function here; it gets the lead's id after a first contact
+# commits. leads never imports them.
+FIRST_CONTACT_HOOKS: list = []
+
+
 @transaction.atomic
 def activity_log(
     *,
@@ -561,6 +567,8 @@ def activity_log(
         # Speed to lead is judged in the team's business time, like the SLA: computed once, here.
         lead.first_contact_business_minutes = first_contact_business_minutes(lead, occurred_at)
         fields += ["first_contacted_at", "first_contacted_by", "first_contact_business_minutes"]
+        for hook in FIRST_CONTACT_HOOKS:
+            transaction.on_commit(partial(hook, lead.pk))
         if lead.stage == Lead.Stage.NEW:
             # Written before the contact itself so the contact tops the timeline.
             lead.stage = Lead.Stage.CONTACTED

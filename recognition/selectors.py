@@ -1,0 +1,251 @@
+"""Reads of recognition, always starting from what the user may see.
+
+Who sees which kudos:
+- the organisation feed (when the admin has it on): everyone sees every kudos that is not hidden;
+- otherwise the team feed: kudos given to or by someone on a team the user is on or manages;
+- a hidden kudos only to its giver, its recipients, their managers and admins.
+
+Other apps read recognition only through `kudos_received` and `last_kudos_received_at`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accountability.models import Membership, User
+from accountability.scoping import get_visible_or_404, managed_team_ids, member_team_ids
+from recognition.models import (
+    EDIT_WINDOW,
+    AutoKudos,
+    CompanyValue,
+    Kudos,
+    KudosComment,
+    KudosReaction,
+    KudosRecipient,
+    RecognitionSettings,
+)
+
+
+def settings_get() -> RecognitionSettings:
+    """The one settings row (created with its defaults on first read)."""
+    row, _ = RecognitionSettings.objects.get_or_create(pk=1)
+    return row
+
+
+def active_values() -> QuerySet[CompanyValue]:
+    return CompanyValue.objects.filter(retired=False)
+
+
+def _people_of_teams(team_ids) -> QuerySet:
+    return Membership.objects.filter(team_id__in=team_ids).values("user_id")
+
+
+def _received_by(user_ids) -> Q:
+    return Q(pk__in=KudosRecipient.objects.filter(user_id__in=user_ids).values("kudos_id"))
+
+
+def _concerns(user: User) -> Q:
+    """Kudos this user gave or received, or (a manager) that someone in their teams received."""
+    condition = Q(giver=user) | Q(pk__in=KudosRecipient.objects.filter(user=user).values("kudos_id"))
+    managed = managed_team_ids(user) if user.is_manager else set()
+    if managed:
+        condition |= _received_by(_people_of_teams(managed))
+    return condition
+
+
+def team_ids_of(user: User) -> set[int]:
+    return member_team_ids(user) | (managed_team_ids(user) if user.is_manager else set())
+
+
+def team_feed_q(user: User) -> Q:
+    """Kudos given to or by someone on a team the user is on or manages, or to or by the user."""
+    people = _people_of_teams(team_ids_of(user))
+    return _received_by(people) | Q(giver_id__in=people) | Q(giver=user) | _received_by([user.pk])
+
+
+def kudos_visible_to(user: User, *, org_feed: bool | None = None) -> QuerySet[Kudos]:
+    qs = Kudos.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_admin:
+        return qs
+    if org_feed is None:
+        org_feed = settings_get().org_feed_enabled
+    audience = Q(hidden=False) if org_feed else Q(hidden=False) & team_feed_q(user)
+    return qs.filter(audience | _concerns(user))
+
+
+def can_moderate_q(user: User) -> Q:
+    """Hide or show again: an admin, or a manager of one of the recipients."""
+    if user.is_admin:
+        return Q(pk__isnull=False)
+    managed = managed_team_ids(user) if user.is_manager else set()
+    if not managed:
+        return Q(pk__in=[])
+    return _received_by(_people_of_teams(managed))
+
+
+def feed_queryset(user: User, qs: QuerySet[Kudos]) -> QuerySet[Kudos]:
+    """A page of kudos with everything the card shows, in a constant number of queries:
+    the page, then recipients, values and comments (one prefetch each)."""
+    return (
+        qs.select_related("giver", "rule", "lead", "goal", "commitment", "hidden_by")
+        .prefetch_related(
+            "recipients",
+            "values",
+            Prefetch("comments", queryset=KudosComment.objects.select_related("author")),
+        )
+        .annotate(
+            reaction_count=Count("reactions", distinct=True),
+            reacted=Exists(KudosReaction.objects.filter(kudos=OuterRef("pk"), user=user)),
+            can_moderate=Exists(Kudos.objects.filter(can_moderate_q(user), pk=OuterRef("pk"))),
+            evidence_visible=_evidence_visible(user),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def _evidence_visible(user: User):
+    """Whether the viewer may open the kudos' evidence (a link they could not follow is shown
+    as plain text without the lead's name)."""
+    from goals.selectors import commitments_visible_to, goals_visible_to
+    from leads.selectors import leads_visible_to
+
+    return (
+        Exists(leads_visible_to(user).filter(pk=OuterRef("lead_id")))
+        | Exists(goals_visible_to(user).filter(pk=OuterRef("goal_id")))
+        | Exists(commitments_visible_to(user).filter(pk=OuterRef("commitment_id")))
+    )
+
+
+def kudos_get_for_user(user: User, pk) -> Kudos:
+    """One kudos, 404 when it does not exist or the user may not see it."""
+    return get_visible_or_404(feed_queryset(user, kudos_visible_to(user)), pk=pk)
+
+
+def can_edit(user: User, kudos: Kudos, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return kudos.giver_id == user.pk and now - kudos.created_at <= EDIT_WINDOW
+
+
+def recipient_choices(user: User, *, org_feed: bool | None = None) -> QuerySet[User]:
+    """Whom this user may recognise: anyone active when the organisation feed is on; otherwise
+    their teammates and, for a manager, the people of the teams they manage. Never themselves."""
+    qs = User.objects.filter(is_active=True).exclude(pk=user.pk)
+    if org_feed is None:
+        org_feed = settings_get().org_feed_enabled
+    if user.is_admin or org_feed:
+        return qs
+    return qs.filter(pk__in=_people_of_teams(team_ids_of(user)))
+
+
+def people_visible_to(user: User, *, org_feed: bool | None = None) -> QuerySet[User]:
+    """Whose recognition page this user may open: themselves and the people they may recognise."""
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=recipient_choices(user, org_feed=org_feed).values("pk")))
+
+
+# --- For other apps (reviews packet, review dashboard) ---------------------------------------
+
+
+def kudos_received(user: User, *, start: dt.datetime, end: dt.datetime) -> QuerySet[Kudos]:
+    """Visible (not hidden) kudos `user` received in [start, end), newest first, with the giver,
+    values and evidence loaded (3 queries to list them with their values)."""
+    return (
+        Kudos.objects.filter(
+            hidden=False,
+            pk__in=KudosRecipient.objects.filter(user=user, created_at__gte=start, created_at__lt=end).values(
+                "kudos_id"
+            ),
+        )
+        .select_related("giver", "rule", "lead", "goal", "commitment")
+        .prefetch_related("values")
+        .order_by("-created_at", "-id")
+    )
+
+
+def last_kudos_received_at(users) -> dict[int, dt.datetime]:
+    """When each of `users` (User objects or ids) last received a visible kudos, in one query.
+    People who never received one are absent from the answer."""
+    ids = [getattr(u, "pk", u) for u in users]
+    rows = (
+        KudosRecipient.objects.filter(user_id__in=ids, kudos__hidden=False)
+        .values("user_id")
+        .annotate(last=Max("created_at"))
+    )
+    return {row["user_id"]: row["last"] for row in rows}
+
+
+# --- Managers ---------------------------------------------------------------------------------
+
+
+def unrecognised(
+    user: User, *, days: int = 30, now: dt.datetime | None = None
+) -> list[tuple[User, dt.datetime | None]]:
+    """A manager's private list: people in their teams with no recognition in `days` days,
+    with when they last had some (None: never). Two queries."""
+    now = now or timezone.now()
+    team_ids = None if user.is_admin else managed_team_ids(user)
+    people = User.objects.filter(is_active=True, role=User.Role.REP)
+    if team_ids is not None:
+        people = people.filter(pk__in=_people_of_teams(team_ids))
+    people = list(people.order_by("first_name", "last_name", "username"))
+    last = last_kudos_received_at(people)
+    cutoff = now - dt.timedelta(days=days)
+    return [(p, last.get(p.pk)) for p in people if last.get(p.pk) is None or last[p.pk] < cutoff]
+
+
+def cosign_queue(user: User) -> QuerySet[AutoKudos]:
+    """Automatic kudos waiting for this manager's (or an admin's) co-sign."""
+    qs = AutoKudos.objects.filter(state=AutoKudos.State.PENDING).select_related("rule", "lead", "goal")
+    qs = qs.prefetch_related("recipients")
+    if user.is_admin:
+        return qs
+    managed = managed_team_ids(user) if user.is_manager else set()
+    if not managed:
+        return qs.none()
+    return qs.filter(recipients__in=_people_of_teams(managed)).distinct()
+
+
+# --- Evidence the giver may link ----------------------------------------------------------------
+
+
+def evidence_choices(user: User, *, include: str = "", limit: int = 30) -> list[tuple[str, str]]:
+    """("lead:12", "Lead: Acme Ltd") for the giver's most recent visible leads, goals and
+    commitments (three queries), plus `include` (e.g. the lead the form was opened from) when
+    it is visible."""
+    from goals.selectors import commitments_visible_to, goals_visible_to
+    from leads.selectors import leads_visible_to
+
+    leads = list(leads_visible_to(user).order_by("-last_activity_at", "-id").only("id", "name", "company")[:limit])
+    kind, _, pk = include.partition(":")
+    if kind == "lead" and pk.isdigit() and all(lead.pk != int(pk) for lead in leads):
+        leads = list(leads_visible_to(user).filter(pk=int(pk)).only("id", "name", "company")) + leads
+    goals = goals_visible_to(user).exclude(status="rejected").order_by("-end_date", "-id")[:limit]
+    commitments = commitments_visible_to(user).order_by("-week_start", "-id")[:limit]
+    return [
+        *((f"lead:{x.pk}", f"Lead: {x.name}" + (f" ({x.company})" if x.company else "")) for x in leads),
+        *((f"goal:{x.pk}", f"Goal: {x.title} ({x.owner_label})") for x in goals),
+        *((f"commitment:{x.pk}", f"Commitment: {x.text} ({x.owner})") for x in commitments),
+    ]
+
+
+def evidence_resolve(user: User, value: str) -> dict:
+    """{"lead": Lead} / {"goal": Goal} / {"commitment": Commitment} for a choice, checked visible."""
+    from django.core.exceptions import ValidationError
+
+    from goals.selectors import commitments_visible_to, goals_visible_to
+    from leads.selectors import leads_visible_to
+
+    if not value:
+        return {}
+    kind, _, pk = value.partition(":")
+    sources = {"lead": leads_visible_to, "goal": goals_visible_to, "commitment": commitments_visible_to}
+    if kind not in sources or not pk.isdigit():
+        raise ValidationError({"evidence": "Choose evidence you can see."})
+    found = sources[kind](user).filter(pk=int(pk)).first()
+    if found is None:
+        raise ValidationError({"evidence": "Choose evidence you can see."})
+    return {kind: found}
