@@ -53,3 +53,20 @@ BEAT_SCHEDULE["goals-weekly-digests"] = {
 
 # --- Reviews and recognition ------------------------------------------------------
 # (entries added later)
+# Reviews: hourly, so a deadline notice lands within the hour of its day starting and the cut-off
+# freeze follows the manager deadline closely. Keyed notices make the repeats free.
+BEAT_SCHEDULE["reviews-deadlines"] = {
+    "task": "reviews.tasks.reviews_deadlines_sweep",
+    "schedule": crontab(minute=5),
+}
+# 1:1s: every 15 minutes: schedule each series' next meeting (with its suggested agenda) and
+# send "1:1 tomorrow" reminders 24 hours ahead, once per meeting and person.
+BEAT_SCHEDULE["reviews-one-on-ones"] = {
+    "task": "reviews.tasks.one_on_ones_sweep",
+    "schedule": crontab(minute="*/15"),
+}
+# Action items: daily at 08:00, one reminder per overdue item to its owner.
+BEAT_SCHEDULE["reviews-action-items-overdue"] = {
+    "task": "reviews.tasks.action_items_overdue_sweep",
+    "schedule": crontab(minute=0, hour=8),
+}
