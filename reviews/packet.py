@@ -24,7 +24,7 @@ from accountability.timezones import figures_time_zone
 from goals import metric_source
 from goals.models import Commitment, Goal
 from goals.progress import goals_progress
-from leads.metrics import METRIC_UNITS, Metric, Period, rep_scorecards
+from leads.metrics import METRIC_UNITS, Metric, Period, metric_values_by_user, rep_scorecards
 from leads.models import Lead
 from leads.sla.models import SlaClock, SlaNotice
 
@@ -168,7 +168,7 @@ def evidence_url(kind: str, rep, period: Period) -> str:
     return reverse("reviews:evidence", args=[kind]) + "?" + query
 
 
-def _lead_figures(rep, period: Period, now, kpis: list[KpiSpec]) -> list[Figure]:
+def _lead_figures(rep, period: Period, now, kpis: list[KpiSpec], *, trend: bool = True) -> list[Figure]:
     card = rep_scorecards(period=period, users=[rep], now=now)[rep.pk]
     tz = period.start.tzinfo
     first = period.start.astimezone(tz).date()
@@ -201,13 +201,22 @@ def _lead_figures(rep, period: Period, now, kpis: list[KpiSpec]) -> list[Figure]
     figures = []
     kpi_metrics = set()
     if kpis:
-        trend_cards = [(sub, rep_scorecards(period=sub, users=[rep], now=now)[rep.pk]) for sub in _sub_periods(period)]
+        # The trend: each KPI's figure per month (per week for a short period), one query per
+        # (KPI, sub-period) through the same metrics module. Skipped for a slim packet.
+        subs = _sub_periods(period) if trend else []
+        trend_values = {
+            (spec.metric, i): metric_values_by_user(spec.metric, period=sub, users=[rep], now=now).get(rep.pk)
+            for spec in {s.metric: s for s in kpis}.values()
+            for i, sub in enumerate(subs)
+        }
         for spec in kpis:
             if spec.metric in kpi_metrics:
                 continue
             kpi_metrics.add(spec.metric)
             actual = card.value(spec.metric)
-            trend = " · ".join(f"{sub.start:%d %b}: {_fmt(c.value(spec.metric))}" for sub, c in trend_cards)
+            trend_text = " · ".join(
+                f"{sub.start:%d %b}: {_fmt(trend_values[(spec.metric, i)])}" for i, sub in enumerate(subs)
+            )
             target = ""
             if spec.target is not None:
                 word = "at least" if spec.direction == "up" else "at most"
@@ -220,7 +229,7 @@ def _lead_figures(rep, period: Period, now, kpis: list[KpiSpec]) -> list[Figure]
                     value=_with_unit(actual, spec.metric),
                     number=actual,
                     url=links.get(spec.metric, received),
-                    detail=f"{target}trend {trend}",
+                    detail=f"{target}trend {trend_text}" if trend_text else target.rstrip("; "),
                 )
             )
     for metric in LEAD_FIGURES:
@@ -488,13 +497,17 @@ def packet_build(
     kpis: list[KpiSpec] | None = None,
     previous_review=None,
     now: dt.datetime | None = None,
+    slim: bool = False,
 ) -> Packet:
-    """The packet for `rep` over the days start..end (inclusive), live."""
+    """The packet for `rep` over the days start..end (inclusive), live. A slim packet has only
+    what rates criteria (lead and KPI figures, goals): what an assessment save reads."""
     now = now or timezone.now()
     period = review_period(start, end, rep)
     packet = Packet(rep=rep, period=period, computed_at=now)
-    packet.figures += _lead_figures(rep, period, now, kpis or [])
+    packet.figures += _lead_figures(rep, period, now, kpis or [], trend=not slim)
     packet.figures += _goal_figures(rep, period, now)
+    if slim:
+        return packet
     packet.figures += _sla_figures(rep, period)
     packet.figures += _commitment_figures(rep, period)
     packet.figures += _expectation_figures(rep, period)

@@ -461,7 +461,7 @@ def review_previous(review: Review) -> Review | None:
     )
 
 
-def review_packet(review: Review, *, now: dt.datetime | None = None) -> Packet:
+def review_packet(review: Review, *, now: dt.datetime | None = None, slim: bool = False) -> Packet:
     """The live packet of a review (its KPI criteria with their targets, the previous review)."""
     criteria = list(review.criteria.all())
     kpis = [KpiSpec(c.metric, c.target, c.direction, c.title) for c in criteria if c.kind == CriterionKind.KPI]
@@ -470,8 +470,9 @@ def review_packet(review: Review, *, now: dt.datetime | None = None) -> Packet:
         start=review.cycle.period_start,
         end=review.cycle.period_end,
         kpis=kpis,
-        previous_review=review_previous(review),
+        previous_review=None if slim else review_previous(review),
         now=now,
+        slim=slim,
     )
 
 
@@ -561,7 +562,7 @@ def assessment_save(
     template = review.cycle.template
     criteria = {c.pk: c for c in review.criteria.all()}
     if figures is None:
-        figures = _figures_for_rating(review)
+        figures = figures_for_rating(review)
     computed = computed_ratings(review, figures, list(criteria.values()))
     rows = []
     for criterion_id, given in answers.items():
@@ -611,11 +612,11 @@ def assessment_save(
     return assessment
 
 
-def _figures_for_rating(review: Review) -> dict:
+def figures_for_rating(review: Review) -> dict:
     """Frozen figures once frozen, else the live packet: what the default ratings read."""
     if review.frozen_at:
         return {f.key: f for f in review.frozen_figures.all()}
-    return review_packet(review).by_key()
+    return review_packet(review, slim=True).by_key()
 
 
 def _score(assessment: Assessment) -> Decimal | None:
