@@ -17,9 +17,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from accountability.expectations.models import Acknowledgement, DocumentVersion
+from accountability.expectations.selectors import documents_visible_to
 from accountability.timezones import figures_time_zone
 from goals import metric_source
 from goals.models import Commitment, Goal
@@ -27,6 +29,7 @@ from goals.progress import goals_progress
 from leads.metrics import METRIC_UNITS, Metric, Period, metric_values_by_user, rep_scorecards
 from leads.models import Lead
 from leads.sla.models import SlaClock, SlaNotice
+from recognition.selectors import kudos_received
 
 # Bumped when a rule below changes meaning: a frozen figure keeps the rule it was computed by.
 RULE_VERSION = 1
@@ -391,8 +394,6 @@ def _commitment_figures(rep, period: Period) -> list[Figure]:
 
 
 def _expectation_figures(rep, period: Period) -> list[Figure]:
-    from accountability.expectations.models import Acknowledgement, DocumentVersion
-    from accountability.expectations.selectors import documents_visible_to
 
     versions = list(
         DocumentVersion.objects.filter(document__in=documents_visible_to(rep), status=DocumentVersion.Status.PUBLISHED)
@@ -429,7 +430,6 @@ def _expectation_figures(rep, period: Period) -> list[Figure]:
 
 
 def _recognition_figures(rep, period: Period) -> tuple[list[Figure], list]:
-    from recognition.selectors import kudos_received
 
     kudos = list(kudos_received(rep, start=period.start, end=period.end))
     detail = "; ".join(str(k) for k in kudos[:5])
@@ -440,15 +440,14 @@ def _recognition_figures(rep, period: Period) -> tuple[list[Figure], list]:
             label="Kudos received",
             value=_fmt(len(kudos)),
             number=Decimal(len(kudos)),
-            url=reverse("recognition:feed") if _has_url("recognition:feed") else "",
+            url=reverse("recognition:feed") if has_url("recognition:feed") else "",
             rule=f"recognition.kudos_received/v{RULE_VERSION}",
             detail=detail,
         )
     ], kudos
 
 
-def _has_url(name: str) -> bool:
-    from django.urls import NoReverseMatch
+def has_url(name: str) -> bool:
 
     try:
         reverse(name)

@@ -10,6 +10,7 @@ Anyone else does not see the review at all (404 from the selectors).
 
 from __future__ import annotations
 
+from accountability.scoping import managed_team_ids
 from reviews.models import Review
 
 S = Review.State
@@ -58,7 +59,6 @@ def role_on(user, review: Review) -> str | None:
         return REVIEWER
     if user.is_admin:
         return ADMIN
-    from accountability.scoping import managed_team_ids
 
     if review.team_id in managed_team_ids(user):
         return MANAGER

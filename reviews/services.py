@@ -14,9 +14,12 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.expectations.models import Kpi
+from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
 from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
+from goals.models import Goal
 from reviews import notices
 from reviews import permissions as perms
 from reviews.models import (
@@ -37,6 +40,7 @@ from reviews.models import (
     TemplateCriterion,
 )
 from reviews.packet import KpiSpec, Packet, kpi_target_for_period, packet_build, rating_from_figure, weighted_score
+from reviews.suggestions import suggestions_for
 
 ACTION_LABELS = {
     "self_edit": "edit the self-assessment",
@@ -246,8 +250,6 @@ def _reviewer_for(team: Team, teams_by_id: dict[int, Team], exclude: int) -> Use
 
 
 def _kpis_for(rep: User):
-    from accountability.expectations.models import Kpi
-    from accountability.expectations.selectors import documents_visible_to
 
     return list(
         Kpi.objects.filter(version__is_current=True, version__document__in=documents_visible_to(rep)).order_by(
@@ -257,7 +259,6 @@ def _kpis_for(rep: User):
 
 
 def _criteria_for(review: Review, template_criteria: list[TemplateCriterion]) -> list[ReviewCriterion]:
-    from goals.models import Goal
 
     cycle = review.cycle
     days = (cycle.period_end - cycle.period_start).days + 1
@@ -313,7 +314,7 @@ def _open_review(cycle: ReviewCycle, rep: User, team: Team, reviewer: User, temp
     return review
 
 
-def _people_to_review(cycle: ReviewCycle) -> list[tuple[User, Team, User | None]]:
+def people_to_review(cycle: ReviewCycle) -> list[tuple[User, Team, User | None]]:
     """(person, team, reviewer): each active rep of the covered teams, and each manager of a
     covered sub-team whose parent team is covered too (reviewed by the manager above)."""
     covered = cycle_team_ids(cycle)
@@ -347,7 +348,7 @@ def cycle_open(*, actor: User, cycle: ReviewCycle, now: dt.datetime | None = Non
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state != ReviewCycle.State.DRAFT:
         raise ValidationError(f"This cycle is already {cycle.get_state_display().lower()}.")
-    people = _people_to_review(cycle)
+    people = people_to_review(cycle)
     if not people:
         raise ValidationError("These teams have no active reps: there is nobody to review.")
     missing = [str(person) for person, _, reviewer in people if reviewer is None]
@@ -394,7 +395,7 @@ def cycle_add_rep(*, actor: User, cycle: ReviewCycle, rep: User) -> Review:
     cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state != ReviewCycle.State.OPEN:
         raise ValidationError("Reps can be added only while the cycle is open.")
-    candidates = {p.pk: (p, team, reviewer) for p, team, reviewer in _people_to_review(cycle)}
+    candidates = {p.pk: (p, team, reviewer) for p, team, reviewer in people_to_review(cycle)}
     if rep.pk not in candidates:
         raise ValidationError(f"{rep} is not an active member of the cycle's teams.")
     if cycle.reviews.filter(rep=rep).exists():
@@ -906,7 +907,6 @@ def meeting_schedule_next(*, series: OneOnOneSeries, now: dt.datetime | None = N
 
 def agenda_suggest(*, meeting: Meeting, now: dt.datetime | None = None) -> int:
     """Suggest agenda items from what happened since the last meeting; one per source, once."""
-    from reviews.suggestions import suggestions_for
 
     made = 0
     for source, text, url in suggestions_for(meeting.series.rep, since=meeting.since, now=now or timezone.now()):

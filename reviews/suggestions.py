@@ -12,12 +12,14 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.expectations.selectors import pending_versions_for
 from goals.models import Commitment, GoalEvent, Pacing
 from leads.metrics import Period
 from leads.models import FollowUp
 from leads.sla.models import SlaClock, SlaNotice
+from recognition.selectors import kudos_received
 from reviews.models import ActionItem
-from reviews.packet import evidence_url
+from reviews.packet import evidence_url, has_url
 
 
 def _plural(n: int, word: str) -> str:
@@ -98,7 +100,6 @@ def suggestions_for(rep, *, since: dt.datetime, now: dt.datetime) -> list[tuple[
                 evidence_url("commitments", rep, period),
             )
         )
-    from accountability.expectations.selectors import pending_versions_for
 
     pending = pending_versions_for(rep)
     if pending:
@@ -110,16 +111,11 @@ def suggestions_for(rep, *, since: dt.datetime, now: dt.datetime) -> list[tuple[
                 reverse("expectations:version-detail", args=[version.document_id, version.number]),
             )
         )
-    from recognition.selectors import kudos_received
 
     kudos = list(kudos_received(rep, start=since, end=period.end))
     if kudos:
-        url = ""
-        try:
-            url = reverse("recognition:feed")
-        except Exception:
-            url = ""
-        out.append(("kudos", f"{_plural(len(kudos), 'kudo')} received: say well done", url))
+        url = reverse("recognition:feed") if has_url("recognition:feed") else ""
+        out.append(("kudos", f"{len(kudos)} kudos received: say well done", url))
     open_items = ActionItem.objects.filter(rep=rep, status=ActionItem.Status.OPEN).count()
     if open_items:
         out.append(

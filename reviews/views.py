@@ -16,8 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accountability.models import Team, User
 from accountability.scoping import admin_required, get_visible_or_404, managed_team_ids, users_visible_to
+from leads.forms import LeadFilterForm
+from leads.selectors import leads_visible_to
 from reviews import permissions as perms
 from reviews import selectors, services
+from reviews.evidence import evidence_rows
 from reviews.forms import ActionItemForm, CycleForm, SeriesForm, TemplateForm, criteria_text
 from reviews.models import (
     ActionItem,
@@ -353,7 +356,6 @@ EVIDENCE_TITLES = {
 @login_required
 @require_GET
 def evidence(request, kind: str):
-    from reviews.evidence import evidence_rows
 
     if kind not in EVIDENCE_TITLES:
         raise Http404
@@ -431,7 +433,7 @@ def cycle_detail(request, pk: int):
     )
     if cycle.state == ReviewCycle.State.OPEN and can_manage:
         have = {r.rep_id for r in reviews}
-        reps_missing = [p for p, _, _ in services._people_to_review(cycle) if p.pk not in have]
+        reps_missing = [p for p, _, _ in services.people_to_review(cycle) if p.pk not in have]
     counts = {state: sum(1 for r in reviews if r.state == state) for state in Review.State.values}
     return render(
         request,
@@ -547,8 +549,6 @@ def action_item_list(request):
 def _attach_live_counts(user, items) -> None:
     """Items tied to a lead-list filter show how many leads it matches now (one query per such open item,
     at most 10: the rest show their link)."""
-    from leads.forms import LeadFilterForm
-    from leads.selectors import leads_visible_to
 
     for item in items:
         item.live_count = None
