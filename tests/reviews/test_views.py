@@ -268,3 +268,45 @@ def test_pages_run_a_constant_number_of_queries(admin, north, alice, bob, maria,
     # The same at both sizes; the detail page is mostly the live packet (6 scorecard queries, goals,
     # SLA record, commitments, expectations) plus the review, its criteria, assessments and answers.
     assert counts[0] == counts[1] == EXPECTED_QUERIES[name], counts
+
+
+# --- every state, every role: what the page offers ---------------------------------------------
+
+
+@pytest.mark.parametrize("state", list(Review.State.values))
+def test_the_page_offers_each_role_exactly_its_actions(state, alice_review, alice, maria, helen, admin, login):
+    from reviews import permissions as perms
+    from tests.reviews.test_permissions import _to_state
+
+    review = _to_state(alice_review, state, alice, maria)
+    for user in (alice, maria, helen, admin):
+        page = login(user).get(detail(review)).content.decode()
+        actions = perms.allowed_actions(user, review)
+        assert ('data-testid="assessment-form"' in page) == bool({"self_edit", "manager_edit"} & actions), user
+        assert ('data-testid="share"' in page) == ("share" in actions), user
+        assert ('data-testid="acknowledge"' in page) == ("acknowledge" in actions), user
+        assert ('data-testid="action-item-form"' in page) == ("add_action_item" in actions), user
+
+
+def test_another_rep_cannot_add_an_action_item_to_a_review(alice_review, bob, login):
+    response = login(bob).post(
+        reverse("reviews:action-item-create"),
+        {"review": alice_review.pk, "text": "x", "owner": "rep", "due_date": "2026-12-01"},
+    )
+    assert response.status_code == 404
+
+
+def test_a_rep_cannot_start_a_series(alice, bob, login):
+    response = login(alice).post(
+        reverse("reviews:one-on-one-list"), {"rep": bob.pk, "cadence": "weekly", "weekday": 1, "time": "10:00"}
+    )
+    assert response.status_code == 403
+
+
+def test_the_print_view_has_the_frozen_packet_and_both_assessments(alice_review, alice, maria, login):
+    from tests.reviews.test_permissions import _to_state
+
+    review = _to_state(alice_review, Review.State.SHARED, alice, maria)
+    page = login(alice).get(reverse("reviews:review-print", args=[review.pk])).content.decode()
+    assert "packet frozen" in page and 'data-testid="assessment-self"' in page
+    assert 'data-testid="assessment-manager"' in page and "leads.metrics/v1" in page
