@@ -65,7 +65,10 @@ def action_items_visible_to(user: User) -> QuerySet[ActionItem]:
 
 
 def action_items_open_for_owner(user: User) -> QuerySet[ActionItem]:
-    return action_items_visible_to(user).filter(owner=user, status=ActionItem.Status.OPEN).order_by("due_date", "pk")
+    """The owner's open items (an owner always sees their own: no team lookup, one query)."""
+    if not user.is_authenticated:
+        return ActionItem.objects.none()
+    return ActionItem.objects.filter(owner=user, status=ActionItem.Status.OPEN).order_by("due_date", "pk")
 
 
 def series_visible_to(user: User) -> QuerySet[OneOnOneSeries]:

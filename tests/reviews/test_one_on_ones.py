@@ -271,3 +271,31 @@ def test_tasks_call_the_sweeps(series):
     assert tasks.action_items_overdue_sweep() == 0
     assert tasks.one_on_ones_sweep() >= 0
     assert tasks.reviews_deadlines_sweep() == 0
+
+
+def test_meeting_page_queries_do_not_grow_with_its_agenda_and_items(series, maria, alice, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    meeting = series.meetings.get()
+    client = login(maria)
+    counts = []
+    for n in (1, 5):
+        for i in range(n):
+            services.agenda_add(actor=alice, meeting=meeting, text=f"item {n}-{i}")
+            services.action_item_create(
+                actor=maria, text=f"do {n}-{i}", owner=alice, due_date=NOW.date(), meeting=meeting
+            )
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("reviews:meeting-detail", args=[meeting.pk])).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_home_panel_costs_one_query(alice, django_assert_num_queries, rf):
+    from django.template import Context, Template
+
+    request = rf.get("/")
+    request.user = alice
+    with django_assert_num_queries(1):
+        Template("{% load reviews_tags %}{% home_action_items %}").render(Context({"request": request}))
