@@ -22,7 +22,8 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     "self_edit": {S.DRAFT: {REP}},
     "self_submit": {S.DRAFT: {REP}},
     "manager_edit": {S.DRAFT: {REVIEWER}, S.SELF_SUBMITTED: {REVIEWER}},
-    "manager_submit": {S.SELF_SUBMITTED: {REVIEWER}},
+    # From draft only once the self-assessment deadline has passed (checked by the service).
+    "manager_submit": {S.DRAFT: {REVIEWER}, S.SELF_SUBMITTED: {REVIEWER}},
     "share": {S.MANAGER_SUBMITTED: {REVIEWER}},
     "acknowledge": {S.SHARED: {REP}},
     "respond": {S.ACKNOWLEDGED: {REP}},

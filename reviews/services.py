@@ -662,9 +662,17 @@ def review_submit_self(*, actor: User, review: Review, now: dt.datetime | None =
 
 @transaction.atomic
 def review_submit_manager(*, actor: User, review: Review, now: dt.datetime | None = None) -> Review:
-    """The manager's assessment is final: the packet freezes now (if the cut-off has not already)."""
+    """The manager's assessment is final: the packet freezes now (if the cut-off has not already).
+
+    Normally after the rep's self-assessment; once the self-assessment deadline has passed without
+    one, the manager may go ahead (the review then records that none was submitted)."""
     _check(actor, "manager_submit", review)
     now = now or timezone.now()
+    if review.state == Review.State.DRAFT and timezone.localdate(now) <= review.cycle.self_deadline:
+        raise ValidationError(
+            f"{review.rep} has until {review.cycle.self_deadline:%d %b} to submit their self-assessment; "
+            "you can submit without it after that."
+        )
     assessment = Assessment.objects.select_for_update().get(review=review, side=Assessment.Side.MANAGER)
     _check_complete(assessment)
     score = _score(assessment)

@@ -189,7 +189,11 @@ def _render_review(request, pk, *, posted=None, errors=None, status=200, templat
             "actions": actions,
             "my_side": my_side,
             "my_assessment": assessments.get(my_side) if my_side else None,
-            "sees_self": perms.sees_self(user, review),
+            # An unsubmitted self-assessment (the manager went ahead after its deadline) is the rep's only.
+            "sees_self": perms.sees_self(user, review)
+            and (role == perms.REP or bool(getattr(assessments.get(Assessment.Side.SELF), "submitted_at", None))),
+            "no_self_assessment": review.state != Review.State.DRAFT and review.self_submitted_at is None,
+            "can_submit": _can_submit_now(actions, review),
             "sees_manager": perms.sees_manager(user, review),
             "self_assessment": assessments.get(Assessment.Side.SELF),
             "manager_assessment": assessments.get(Assessment.Side.MANAGER),
@@ -207,6 +211,14 @@ def _render_review(request, pk, *, posted=None, errors=None, status=200, templat
         },
         status=status,
     )
+
+
+def _can_submit_now(actions: set[str], review: Review) -> bool:
+    if "self_submit" in actions:
+        return True
+    if "manager_submit" not in actions:
+        return False
+    return review.state != Review.State.DRAFT or timezone.localdate() > review.cycle.self_deadline
 
 
 def _reassign_candidates(review: Review) -> list[User]:

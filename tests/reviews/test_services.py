@@ -295,3 +295,15 @@ def test_a_frozen_packet_does_not_change_and_shows_what_changed_since(admin, nor
     assert frozen.value == "1"
     live = services.review_packet(review).by_key()["lead:leads_received"]
     assert live.value == "2"
+
+
+def test_the_manager_may_go_ahead_only_after_the_self_assessment_deadline(maria, alice_review, login):
+    write(maria, alice_review, "manager")
+    early = timezone.make_aware(dt.datetime.combine(alice_review.cycle.self_deadline, dt.time(9)))
+    with pytest.raises(ValidationError, match="has until"):
+        services.review_submit_manager(actor=maria, review=alice_review, now=early)
+    late = timezone.make_aware(dt.datetime.combine(alice_review.cycle.self_deadline + dt.timedelta(days=1), dt.time(9)))
+    review = services.review_submit_manager(actor=maria, review=alice_review, now=late)
+    assert review.state == Review.State.MANAGER_SUBMITTED and review.self_submitted_at is None
+    page = login(maria).get(f"/reviews/{review.pk}/").content.decode()
+    assert 'data-testid="no-self-assessment"' in page and 'data-testid="assessment-self"' not in page
