@@ -41,10 +41,6 @@ ITEMS = [
 ]
 
 
-def _quarter_start(day: dt.date) -> dt.date:
-    return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-
-
 def _template(ctx: DemoContext) -> Template:
     existing = Template.objects.filter(name=TEMPLATE, is_current=True).first()
     if existing:
@@ -66,9 +62,15 @@ def _write(ctx: DemoContext, actor, review: Review, side: str, *, submit: bool, 
     criteria = list(review.criteria.all())
     figures = services.figures_for_rating(review)
     computed = services.computed_ratings(review, figures, criteria)
+    overridden = False
     for c in criteria:
         if c.answer == "text":
             answers[c.pk] = AnswerInput(comment="Faster first contact and a next step on every lead.")
+        elif c.pk in computed and side == "manager" and computed[c.pk] == 1 and not overridden:
+            overridden = True  # one written override per manager assessment, to show how it reads
+            answers[c.pk] = AnswerInput(
+                rating=2, comment="Low, but improving.", override_reason="Two weeks of leave in the period."
+            )
         elif c.pk in computed:
             answers[c.pk] = AnswerInput(rating="", comment="As the figure says.")  # the figure's rating
         else:
@@ -111,10 +113,11 @@ def _advance(ctx: DemoContext, review: Review, state: str, now) -> Review:
 
 
 def _last_quarter(ctx: DemoContext, template) -> None:
-    this_quarter = _quarter_start(ctx.now.date())
-    start = _quarter_start(this_quarter - dt.timedelta(days=1))
-    end = this_quarter - dt.timedelta(days=1)
-    name = f"Q{(start.month - 1) // 3 + 1} {start.year} review"
+    """The three full months before this one (the span the leads demo fills with activity)."""
+    this_month = ctx.now.date().replace(day=1)
+    end = this_month - dt.timedelta(days=1)
+    start = (this_month - dt.timedelta(days=80)).replace(day=1)
+    name = f"{start:%b} to {end:%b %Y} quarterly review"
     if ReviewCycle.objects.filter(name=name).exists():
         return
     admin = ctx.users["admin"]
@@ -125,12 +128,12 @@ def _last_quarter(ctx: DemoContext, template) -> None:
         period_start=start,
         period_end=end,
         teams=[ctx.teams["Sales"]],
-        self_deadline=end + dt.timedelta(days=7),
-        manager_deadline=end + dt.timedelta(days=14),
+        self_deadline=end + dt.timedelta(days=4),
+        manager_deadline=end + dt.timedelta(days=8),
         template=template,
     )
-    services.cycle_open(actor=admin, cycle=cycle, now=ctx.now)
-    done_at = ctx.now - dt.timedelta(days=5)
+    services.cycle_open(actor=admin, cycle=cycle, now=ctx.now - dt.timedelta(hours=2))
+    done_at = ctx.now - dt.timedelta(hours=1)
     for i, review in enumerate(cycle.reviews.select_related("rep", "reviewer", "cycle").order_by("rep__username")):
         review = _advance(ctx, review, Review.State.ACKNOWLEDGED, done_at)
         for j, (text, owner) in enumerate(ITEMS[:2] if i % 2 else ITEMS):
@@ -150,7 +153,7 @@ def _last_quarter(ctx: DemoContext, template) -> None:
                 review=review,
                 response="I agree on follow-ups; the weekend routing is not mine alone.",
             )
-    services.cycle_close(actor=admin, cycle=cycle, now=ctx.now - dt.timedelta(days=3))
+    services.cycle_close(actor=admin, cycle=cycle, now=ctx.now - dt.timedelta(minutes=30))
     ctx.created.append(f"review cycle {name} (closed, {cycle.reviews.count()} reviews acknowledged)")
 
 
@@ -222,7 +225,7 @@ def _one_on_ones(ctx: DemoContext) -> None:
                 actor=rep, meeting=meeting, text=ctx.rng.choice(["Weekend leads", "Pipeline review", "Training"])
             )
             for n, item in enumerate(meeting.agenda.filter(state=AgendaItem.State.SUGGESTED)):
-                services.agenda_decide(actor=maria, item=item, keep=n % 2 == 0)
+                services.agenda_decide(actor=maria, item=item, keep=(week + n) % 2 == 0)
             state = Meeting.State.SKIPPED if week == 2 else Meeting.State.HELD
             if state == Meeting.State.HELD:
                 services.meeting_notes_save(
