@@ -19,6 +19,7 @@ from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
 from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
+from goals.metric_source import is_cumulative
 from goals.models import Goal
 from reviews import notices
 from reviews import permissions as perms
@@ -513,15 +514,32 @@ class AnswerInput:
     override_reason: str = ""
 
 
+def target_so_far(criterion: ReviewCriterion, review: Review, at: dt.datetime) -> Decimal | None:
+    """A KPI's target for the part of the period elapsed at `at`: a count or sum is expected to
+    grow evenly over the period (as goal pacing reads it); a rate or median is judged as it is."""
+    if criterion.target is None or criterion.kind != CriterionKind.KPI or not is_cumulative(criterion.metric):
+        return criterion.target
+    cycle = review.cycle
+    start = dt.datetime.combine(cycle.period_start, dt.time.min, tzinfo=dt.UTC)
+    end = dt.datetime.combine(cycle.period_end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    if at >= end:
+        return criterion.target
+    fraction = max(Decimal(0), Decimal((at - start).total_seconds()) / Decimal((end - start).total_seconds()))
+    return (criterion.target * fraction).quantize(Decimal("0.01"))
+
+
 def computed_ratings(review: Review, figures: dict, criteria: list[ReviewCriterion]) -> dict[int, int]:
-    """The default rating of each KPI/goal criterion from its packet figure against its target."""
+    """The default rating of each KPI/goal criterion from its packet figure against its target
+    (the target so far while the period is running; frozen figures are read at their freeze time)."""
     template = review.cycle.template
     out = {}
+    now = timezone.now()
     for c in criteria:
         figure = figures.get(c.figure_key)
         if figure is None or c.kind not in (CriterionKind.KPI, CriterionKind.GOAL):
             continue
-        rating = rating_from_figure(figure.number, c.target, c.direction, template.scale_min, template.scale_max)
+        target = target_so_far(c, review, getattr(figure, "computed_at", None) or now)
+        rating = rating_from_figure(figure.number, target, c.direction, template.scale_min, template.scale_max)
         if rating is not None:
             out[c.pk] = rating
     return out

@@ -139,10 +139,13 @@ def _criteria_rows(review: Review, user, figures: dict, posted: QueryDict | None
             comment, reason = mine.comment, mine.override_reason
         elif c.pk in computed:
             rating = str(computed[c.pk])
+        figure = figures.get(c.figure_key) if c.figure_key else None
+        so_far = services.target_so_far(c, review, getattr(figure, "computed_at", None) or timezone.now())
         rows.append(
             {
                 "criterion": c,
-                "figure": figures.get(c.figure_key) if c.figure_key else None,
+                "figure": figure,
+                "target_so_far": so_far if so_far != c.target else None,
                 "computed": computed.get(c.pk),
                 "self": answers.get((Assessment.Side.SELF, c.pk)),
                 "manager": answers.get((Assessment.Side.MANAGER, c.pk)),

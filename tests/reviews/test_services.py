@@ -307,3 +307,16 @@ def test_the_manager_may_go_ahead_only_after_the_self_assessment_deadline(maria,
     assert review.state == Review.State.MANAGER_SUBMITTED and review.self_submitted_at is None
     page = login(maria).get(f"/reviews/{review.pk}/").content.decode()
     assert 'data-testid="no-self-assessment"' in page and 'data-testid="assessment-self"' not in page
+
+
+def test_a_count_kpi_is_rated_against_its_target_so_far_while_the_period_runs(admin, north, alice, bob, template):
+    published(admin, kpis=2)  # activities >= 21 a month: 63.47 over the quarter
+    cycle = make_cycle(admin, [north], template)  # 1 Jul to 30 Sep 2026
+    services.cycle_open(actor=admin, cycle=cycle)
+    review = cycle.reviews.get(rep=alice)
+    activities = review.criteria.get(kind="kpi", metric="activities")
+    halfway = dt.datetime(2026, 8, 15, 12, tzinfo=dt.UTC)
+    assert services.target_so_far(activities, review, halfway) == Decimal("31.39")  # 45.5 of 92 days
+    assert services.target_so_far(activities, review, dt.datetime(2026, 10, 2, tzinfo=dt.UTC)) == Decimal("63.47")
+    conversion = review.criteria.get(kind="kpi", metric="conversion_rate")
+    assert services.target_so_far(conversion, review, halfway) == Decimal("20.00")  # a rate: as it is
