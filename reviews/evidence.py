@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ class Row:
     text: str
     detail: str = ""
     url: str = ""
+    day_only: bool = False  # `when` is a date (a commitment's week)
 
 
 def _lead_rows(leads, viewer, when_field: str, detail) -> list[Row]:
@@ -108,7 +109,6 @@ def evidence_rows(kind: str, *, rep, period: Period, viewer) -> list[Row]:
             FollowUp.objects.filter(owner=rep, due_at__gte=period.start, due_at__lt=period.end)
             .exclude(state=FollowUp.State.CANCELLED)
             .select_related("lead")
-            .annotate(late=Q(done_at__gt=F("due_at")))
             .order_by("due_at")[:LIMIT]
         )
         visible = set(leads_visible_to(viewer).filter(pk__in=[f.lead_id for f in rows]).values_list("pk", flat=True))
@@ -150,5 +150,8 @@ def evidence_rows(kind: str, *, rep, period: Period, viewer) -> list[Row]:
         first = period.start.date()
         last = (period.end - dt.timedelta(microseconds=1)).date()
         items = Commitment.objects.filter(owner=rep, week_start__gte=first, week_start__lte=last)
-        return [Row(c.week_start, c.text, c.get_status_display()) for c in items.order_by("week_start", "pk")[:LIMIT]]
+        return [
+            Row(c.week_start, c.text, c.get_status_display(), day_only=True)
+            for c in items.order_by("week_start", "pk")[:LIMIT]
+        ]
     return []
