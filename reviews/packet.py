@@ -24,7 +24,7 @@ from accountability.expectations.models import Acknowledgement, DocumentVersion
 from accountability.expectations.selectors import documents_visible_to
 from accountability.timezones import figures_time_zone
 from goals import metric_source
-from goals.models import Commitment, Goal
+from goals.models import Commitment, Goal, GoalEvent
 from goals.progress import goals_progress
 from leads.metrics import METRIC_UNITS, Metric, Period, metric_values_by_user, rep_scorecards
 from leads.models import Lead
@@ -356,6 +356,20 @@ def _goal_figures(rep, period: Period, now) -> list[Figure]:
             label="Goal proposals rejected",
             value=_fmt(rejected),
             number=Decimal(rejected),
+            url=reverse("goals:goal-list"),
+            rule=rule,
+        )
+    )
+    changes = GoalEvent.objects.filter(
+        goal__owner=rep, kind=GoalEvent.Kind.EDITED, created_at__gte=period.start, created_at__lt=period.end
+    ).count()
+    figures.append(
+        Figure(
+            key="goals:changed",
+            section="goals",
+            label="Changes made to the rep's goals",
+            value=_fmt(changes),
+            number=Decimal(changes),
             url=reverse("goals:goal-list"),
             rule=rule,
         )

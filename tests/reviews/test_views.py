@@ -248,7 +248,7 @@ def _count(client, url):
     return len(ctx.captured_queries)
 
 
-EXPECTED_QUERIES = {"reviews:review-detail": 33, "reviews:cycle-detail": 15, "reviews:review-list": 10}
+EXPECTED_QUERIES = {"reviews:review-detail": 34, "reviews:cycle-detail": 15, "reviews:review-list": 10}
 
 
 @pytest.mark.parametrize("name", ["reviews:review-detail", "reviews:cycle-detail", "reviews:review-list"])
