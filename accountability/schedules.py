@@ -53,7 +53,6 @@ BEAT_SCHEDULE["goals-weekly-digests"] = {
 
 
 # --- Reviews and recognition ------------------------------------------------------
-# (entries added later)
 # Nightly at 00:40 (after the goals evaluation has marked goals met): recognition's streak rules
 # (SLA streak, commitments kept) for the days that ended, and a catch-up of goals met and leads
 # saved of the last 3 days whose on-commit task was lost. Exactly once per cause (AutoKudos).
@@ -71,4 +70,21 @@ BEAT_SCHEDULE["recognition-awards-compute"] = {
 BEAT_SCHEDULE["recognition-weekly-digests"] = {
     "task": "recognition.tasks.kudos_weekly_digests",
     "schedule": crontab(minute=10, hour=7, day_of_week="mon"),
+}
+# Reviews: hourly, so a deadline notice lands within the hour of its day starting and the cut-off
+# freeze follows the manager deadline closely. Keyed notices make the repeats free.
+BEAT_SCHEDULE["reviews-deadlines"] = {
+    "task": "reviews.tasks.reviews_deadlines_sweep",
+    "schedule": crontab(minute=5),
+}
+# 1:1s: every 15 minutes: schedule each series' next meeting (with its suggested agenda) and
+# send "1:1 tomorrow" reminders 24 hours ahead, once per meeting and person.
+BEAT_SCHEDULE["reviews-one-on-ones"] = {
+    "task": "reviews.tasks.one_on_ones_sweep",
+    "schedule": crontab(minute="*/15"),
+}
+# Action items: daily at 08:00, one reminder per overdue item to its owner.
+BEAT_SCHEDULE["reviews-action-items-overdue"] = {
+    "task": "reviews.tasks.action_items_overdue_sweep",
+    "schedule": crontab(minute=0, hour=8),
 }

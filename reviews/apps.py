@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class ReviewsConfig(AppConfig):
     name = "reviews"
+
+    def ready(self):
+        from reviews import notices  # noqa: F401 - registers the notice kinds
