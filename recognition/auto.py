@@ -13,7 +13,8 @@ Rules:
   received got its first contact within `first_contact_hours` and every follow-up due was done
   on time (leads.metrics' follow-up rule), with at least one of them; nightly;
 - commitments kept: every commitment of each of the last `weeks` (default 4) weeks done; nightly.
-The "review action items all done" rule waits for the reviews app.
+- a review's action items all done by their due dates: the reviews app (above recognition) checks
+  its own rows when an item is closed and calls `auto_review_actions_done`; the grant is keyed here.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ RULE_DEFAULTS: dict[str, dict] = {
     Code.LEAD_SAVED: {"untouched_hours": 24},
     Code.SLA_STREAK: {"business_days": 20, "first_contact_hours": 24},
     Code.COMMITMENTS_KEPT: {"weeks": 4},
+    Code.ACTION_ITEMS_DONE: {},
 }
 # Which value each rule's kudos is tagged with, by name, when that value exists.
 RULE_VALUES = {Code.GOAL_MET: "Own it", Code.LEAD_SAVED: "Own it", Code.SLA_STREAK: "Honesty first"}
@@ -184,6 +186,15 @@ def auto_lead_saved(*, lead_id: int) -> AutoKudos | None:
         lead=lead,
         now=lead.first_contacted_at,
     )
+
+
+def auto_review_actions_done(*, review_id: int, rep: User, items: int, done_at: dt.datetime) -> AutoKudos | None:
+    """Every action item of review `review_id` was done by its due date (the reviews app decided it
+    from its rows, since recognition sits below reviews and does not read them). Once per review."""
+    rule = rule_get(Code.ACTION_ITEMS_DONE)
+    plural = "s" if items != 1 else ""
+    message = f"Did all {items} action item{plural} agreed in their review, each by its due date."
+    return _grant(rule=rule, cause=f"review-actions:{review_id}", recipients=[rep], message=message, now=done_at)
 
 
 # --- Nightly rules ----------------------------------------------------------------------------

@@ -81,6 +81,7 @@ class AutoRule(models.Model):
         LEAD_SAVED = "lead_saved", "Lead saved"
         SLA_STREAK = "sla_streak", "SLA streak"
         COMMITMENTS_KEPT = "commitments_kept", "Commitments kept for a month"
+        ACTION_ITEMS_DONE = "action_items_done", "A review's action items all done on time"
 
     code = models.CharField(max_length=30, choices=Code.choices, unique=True)
     enabled = models.BooleanField(default=True)

@@ -5,8 +5,11 @@ and refuses with PermissionDenied (not allowed) or ValidationError (bad input, w
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -21,6 +24,7 @@ from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
 from goals.metric_source import is_cumulative
 from goals.models import Goal
+from recognition.auto import auto_review_actions_done
 from reviews import notices
 from reviews import permissions as perms
 from reviews.models import (
@@ -42,6 +46,8 @@ from reviews.models import (
 )
 from reviews.packet import KpiSpec, Packet, kpi_target_for_period, packet_build, rating_from_figure, weighted_score
 from reviews.suggestions import suggestions_for
+
+logger = logging.getLogger(__name__)
 
 ACTION_LABELS = {
     "self_edit": "edit the self-assessment",
@@ -836,7 +842,28 @@ def action_item_close(
     if changed != 1:
         raise ValidationError("This item is already closed.")
     item.refresh_from_db()
+    if item.review_id and status == ActionItem.Status.DONE:
+        transaction.on_commit(partial(review_actions_recognise, review_id=item.review_id))
     return item
+
+
+def review_actions_recognise(*, review_id: int) -> bool:
+    """Recognise the rep when every action item of a review is done, each by its due date (in the
+    team's zone). Re-reads the rows, so a repeat or a late call decides the same; recognition keys
+    the kudos per review, so it is posted once. Returns whether the rule's condition holds."""
+    items = list(ActionItem.objects.filter(review_id=review_id).select_related("rep", "team"))
+    if not items or any(i.status != ActionItem.Status.DONE or i.closed_at is None for i in items):
+        return False
+    zone = zoneinfo.ZoneInfo(items[0].team.time_zone or "UTC")
+    if any(timezone.localtime(i.closed_at, zone).date() > i.due_date for i in items):
+        return False
+    try:
+        auto_review_actions_done(
+            review_id=review_id, rep=items[0].rep, items=len(items), done_at=max(i.closed_at for i in items)
+        )
+    except Exception:  # recognition must never undo or fail the rep's own act, already committed
+        logger.exception("automatic recognition for review %s failed", review_id)
+    return True
 
 
 # --- 1:1s -------------------------------------------------------------------------------------
