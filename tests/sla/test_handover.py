@@ -178,7 +178,10 @@ def test_a_follow_up_not_yet_due_keeps_its_clock_and_tells_the_new_owner(org):
     assert reminder.state == "cancelled"
     assert sweep_and_deliver(due) == ["sent"]
     assert SlaNotice.objects.get(clock=clock, step="overdue").recipient == org["bob"]
-    assert not Notification.objects.filter(recipient=org["alice"]).exists()
+    # alice hears that her lead changed hands (issue 9, item 6), and nothing of its SLA any more
+    assert list(Notification.objects.filter(recipient=org["alice"]).values_list("kind", flat=True)) == [
+        "lead_reassigned_away"
+    ]
 
 
 def test_the_policy_that_reassigns_on_escalation_gives_the_next_rep_a_fresh_clock(org):
