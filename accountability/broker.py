@@ -21,7 +21,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 class Channel(kombu_redis.Channel):
     def _connparams(self, asynchronous=False):
-        if self.connection.client is None:  # the transport of a connection already closed
+        transport = self.connection
+        if transport is None or transport.client is None:  # a channel of a connection already closed
             raise RedisConnectionError("this channel's broker connection was closed after Redis went away")
         return super()._connparams(asynchronous=asynchronous)
 
