@@ -301,7 +301,11 @@ if CELERY_BROKER_URL.startswith("redis://"):
 # Every periodic schedule, in one place: accountability/schedules.py.
 # SLA_SWEEP_SECONDS (default 60): how often beat sends the SLA sweep; read in schedules.py.
 from accountability.schedules import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401
-from accountability.schedules import SLA_SWEEP_SECONDS  # noqa: E402, F401
+from accountability.schedules import SLA_SWEEP_SECONDS  # noqa: E402
+
+# Each sweep records the steps due before the next sweep and enqueues them with a countdown to their
+# time (leads.sla.services.lookahead): at least the sweep interval, so a longer interval is not late.
+SLA_SWEEP_LOOKAHEAD_SECONDS = max(60, SLA_SWEEP_SECONDS)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

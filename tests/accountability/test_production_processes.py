@@ -103,3 +103,9 @@ def test_a_channel_of_a_closed_connection_raises_a_connection_error(transport, r
         channel._connparams()
     if raises is None:
         assert isinstance(caught.value, errors)
+
+
+def test_a_longer_sweep_interval_enqueues_notices_further_ahead():
+    code = "from django.conf import settings; print(settings.SLA_SWEEP_SECONDS, settings.SLA_SWEEP_LOOKAHEAD_SECONDS)"
+    assert run_manage({"SLA_SWEEP_SECONDS": "300"}, "shell", "-v", "0", "-c", code).stdout.split() == ["300", "300"]
+    assert run_manage({"SLA_SWEEP_SECONDS": "10"}, "shell", "-v", "0", "-c", code).stdout.split() == ["10", "60"]
