@@ -256,23 +256,20 @@ class Stack:
         return self.processes[name].poll() is None
 
     def stop_all(self) -> None:
+        """As `docker compose stop` does: SIGTERM to each main process, 10 s of grace, then SIGKILL to
+        the whole group (gunicorn's and Celery's pool processes too), so nothing is left behind."""
         for process in self.processes.values():
             if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    continue
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        # Grandchildren (gunicorn's and Celery's pool processes) share the group: make sure none is left.
+                    process.terminate()
+        deadline = time.monotonic() + 10
+        for process in self.processes.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
         for process in self.processes.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
 
 
 @dataclass
@@ -379,9 +376,9 @@ def test_production_process_set(tmp_path, capsys):
         # --- the database, the private Redis, migrations and static files (the image build's step)
         broker.start()
         database.create()
-        collect = subprocess.Popen(
+        collect = stack.processes["collectstatic"] = subprocess.Popen(
             [sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=BASE_DIR, env=stack.env(),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         stack.run(SERVE, "migrate", timeout=180)
         assert collect.wait(timeout=120) == 0, collect.stdout.read().decode()[-3000:]
