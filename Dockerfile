@@ -11,4 +11,4 @@ RUN DEBUG=0 SECRET_KEY=build-only-$(head -c 48 /dev/urandom | base64 | tr -d '/+
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "accountability.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["scripts/serve.sh", "web"]

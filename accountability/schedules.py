@@ -6,21 +6,31 @@ Each area keeps its entries in its own block below.
 """
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from accountability.env import env_int
 
 BEAT_SCHEDULE: dict = {}
 
 
 # --- Follow-up SLAs (leads.sla) -------------------------------------------------
-# Every minute: derive due reminders and escalations from the leads' columns, record each
-# once, enqueue their delivery, and enqueue again anything the broker lost (including email/SMS
-# deliveries whose retry was dropped). A minute is the SLA's resolution: a breach is noticed
-# at most ~60 s late. Missed runs cost nothing: the next run finds the same rows.
+# Every SLA_SWEEP_SECONDS (default a minute): derive due reminders and escalations from the leads'
+# columns, record each once, enqueue their delivery, and enqueue again anything the broker lost
+# (including email/SMS deliveries whose retry was dropped). A minute is the SLA's resolution: a
+# breach is noticed at most ~60 s late. Missed runs cost nothing: the next run finds the same rows.
+# The production smoke test sets 10 s to see a reminder end to end within its time. Read here
+# (settings.py imports this module, and exposes the value as settings.SLA_SWEEP_SECONDS); beat
+# writes it to django-celery-beat's table each time it starts, so a changed value applies at restart.
+SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 60)
+if SLA_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured(f"SLA_SWEEP_SECONDS must be at least 1, got {SLA_SWEEP_SECONDS}.")
 BEAT_SCHEDULE["sla-sweep"] = {
     "task": "leads.sla.tasks.sla_sweep_task",
-    "schedule": 60.0,
-    # A sweep older than a minute is superseded by the next one. django-celery-beat's database
+    "schedule": float(SLA_SWEEP_SECONDS),
+    # A sweep older than its interval is superseded by the next one. django-celery-beat's database
     # scheduler reads `expire_seconds` (it ignores `expires`): stale sweeps are dropped, not piled up.
-    "options": {"expire_seconds": 55},
+    # A little under the interval (55 s for a minute).
+    "options": {"expire_seconds": max(1, round(SLA_SWEEP_SECONDS * 0.92))},
 }
 
 

@@ -296,14 +296,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each entry's last_run_at after every task it sends (one small UPDATE a minute) instead of
+# every 3 minutes: /healthz reads it, and otherwise showed the beat as "starting" for 3 minutes after a
+# start and its last run up to 3 minutes old (found by tests/test_production_smoke.py).
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A broker that goes away (Redis restart) is waited for, for ever, instead of the worker exiting: under
 # `make run` honcho would stop web and beat with it, and nothing would send reminders.
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# ...and does not crash on the way there when it held messages or ran tasks (accountability/broker.py).
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "accountability.broker:Transport"
 
 # Every periodic schedule, in one place: accountability/schedules.py.
+# SLA_SWEEP_SECONDS (default 60): how often beat sends the SLA sweep; read in schedules.py.
 from accountability.schedules import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401
+from accountability.schedules import SLA_SWEEP_SECONDS  # noqa: E402
+
+# Each sweep records the steps due before the next sweep and enqueues them with a countdown to their
+# time (leads.sla.services.lookahead): at least the sweep interval, so a longer interval is not late.
+SLA_SWEEP_LOOKAHEAD_SECONDS = max(60, SLA_SWEEP_SECONDS)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -353,8 +366,9 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            # pid: which gunicorn worker or Celery process wrote the line.
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
