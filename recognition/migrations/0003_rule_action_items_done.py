@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recognition', '0002_auto_rules'),
+        ("recognition", "0002_auto_rules"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='autorule',
-            name='code',
-            field=models.CharField(choices=[('goal_met', 'Goal met'), ('lead_saved', 'Lead saved'), ('sla_streak', 'SLA streak'), ('commitments_kept', 'Commitments kept for a month'), ('action_items_done', "A review's action items all done on time")], max_length=30, unique=True),
+            model_name="autorule",
+            name="code",
+            field=models.CharField(
+                choices=[
+                    ("goal_met", "Goal met"),
+                    ("lead_saved", "Lead saved"),
+                    ("sla_streak", "SLA streak"),
+                    ("commitments_kept", "Commitments kept for a month"),
+                    ("action_items_done", "A review's action items all done on time"),
+                ],
+                max_length=30,
+                unique=True,
+            ),
         ),
     ]
