@@ -17,6 +17,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.expectations.kpis import kpi_target
 from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
@@ -269,6 +270,7 @@ def _criteria_for(review: Review, template_criteria: list[TemplateCriterion]) ->
 
     cycle = review.cycle
     days = (cycle.period_end - cycle.period_start).days + 1
+    sla_cache: dict = {}  # the SLA policy book, read once for the review's KPIs
     out: list[ReviewCriterion] = []
     for line in template_criteria:
         base = {"review": review, "kind": line.kind, "weight": line.weight, "answer": line.answer}
@@ -279,7 +281,10 @@ def _criteria_for(review: Review, template_criteria: list[TemplateCriterion]) ->
                         **base,
                         title=kpi.line()[:200],
                         metric=kpi.metric,
-                        target=kpi_target_for_period(kpi.target, kpi.period, kpi.metric, days),
+                        # THE target (a KPI bound to the SLA: the team's live first-contact minutes)
+                        target=kpi_target_for_period(
+                            kpi_target(kpi, review.team, sla_cache), kpi.period, kpi.metric, days
+                        ),
                         direction="up" if kpi.direction == "at_least" else "down",
                         kpi=kpi,
                     )

@@ -107,3 +107,15 @@ def test_the_goal_form_lists_and_uses_the_policys_target(org, login, bound):
     assert response.status_code == 302, response.content.decode()[:2000]
     goal = Goal.objects.get()
     assert (goal.metric, goal.target) == ("speed_to_lead_median", Decimal(5))
+
+
+def test_a_review_opened_with_the_bound_kpi_takes_the_live_target(org, bound):
+    """Reviews read the same target: the team's live first-contact minutes, not the written 15."""
+    from reviews import services as review_services
+    from reviews.models import ReviewCriterion
+    from tests.reviews.factories import make_cycle, make_template
+
+    cycle = make_cycle(org["admin"], [org["north"]], make_template(org["admin"]))
+    review_services.cycle_open(actor=org["admin"], cycle=cycle)
+    criterion = ReviewCriterion.objects.get(review__rep=org["alice"], metric="speed_to_lead_median")
+    assert criterion.target == Decimal(5)
