@@ -1,5 +1,6 @@
 from django import forms
 
+from accountability.forms import TypedDateField
 from accountability.models import Team
 from leads.sla.business_time import format_minutes, parse_hhmm
 from leads.sla.models import SlaPolicy
@@ -83,7 +84,7 @@ class SlaPolicyForm(forms.Form):
 
 class HolidayForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="Whole organisation")
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = TypedDateField(widget=forms.DateInput(attrs={"type": "date"}))
     name = forms.CharField(max_length=100)
 
 

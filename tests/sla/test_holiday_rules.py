@@ -59,3 +59,11 @@ def test_removing_a_holiday_asks_for_confirmation_first(org, login):
     response = client.post(f"/sla/holidays/{holiday.pk}/delete/", {"confirm": "yes"})
     assert response.status_code == 302
     assert not Holiday.objects.filter(pk=holiday.pk).exists()
+
+
+def test_a_holiday_in_the_year_9999_is_a_form_error_not_a_500(org, login):
+    response = login(org["admin"]).post("/sla/holidays/new/", {"date": "9999-12-31", "name": "Far away", "team": ""})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'value="Far away"' in body and "2100" in body
+    assert not Holiday.objects.exists()
