@@ -186,8 +186,8 @@ def _links(body: str) -> dict[tuple[str, str], str]:
     for row in re.findall(r"<tr data-testid=\"scorecard-row\".*?</tr>", body, re.S):
         rep = re.search(r'data-rep="([^"]+)"', row)
         cells = re.findall(r'<td data-figure="(\w+)"[^>]*><a href="([^"]+)"', row)
-        # speed to lead: one link around the business figure and its wall-clock twin
-        cells += [(f, h) for h, f in re.findall(r'<td><a href="([^"]+)"[^>]*><span data-figure="(\w+)"', row)]
+        # speed to lead: the business figure and its wall-clock twin share a cell, each a link
+        cells += re.findall(r'<span data-figure="(\w+)"[^>]*>(?:/ )?<a[^>]* href="([^"]+)"', row)
         for figure, href in cells:
             links[(rep.group(1) if rep else "total", figure)] = html.unescape(href)
     return links
