@@ -23,6 +23,16 @@ BEAT_SCHEDULE["sla-sweep"] = {
 }
 
 
+# Nightly at 00:20 (CELERY_TIMEZONE): roll up the day just ended into leads.RepDay/TeamDay, and
+# re-roll closed days whose rows changed since the last run, so dashboards and trends read one
+# row per person and day instead of the raw leads. A zone behind UTC has its day rolled up the
+# next night; until then leads.metrics reads that day raw (same figures, a little slower).
+BEAT_SCHEDULE["leads-rollup-nightly"] = {
+    "task": "leads.tasks.rollup_refresh_task",
+    "schedule": crontab(minute=20, hour=0),
+}
+
+
 # --- Expectations documents (accountability.expectations) -----------------------
 # Daily at 09:00 (CELERY_TIMEZONE): remind people who have not acknowledged a version published
 # more than EXPECTATIONS_ACK_REMINDER_DAYS (default 3) days ago; once per version and person.

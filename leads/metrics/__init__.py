@@ -96,7 +96,16 @@ from leads.metrics.neglect import (
     untouched_q,
 )
 from leads.metrics.period import Period
-from leads.metrics.queries import PercentileCont, _compute, _group_of, _lead_totals, _Scope, _user_ids, percentile
+from leads.metrics.queries import (
+    PercentileCont,
+    _compute,
+    _group_of,
+    _Scope,
+    _user_ids,
+    first_contact_minutes,
+    percentile,
+    team_lead_totals,
+)
 
 __all__ = [
     "LOGGABLE_KINDS",
@@ -108,6 +117,7 @@ __all__ = [
     "PercentileCont",
     "Period",
     "Scorecard",
+    "first_contact_minutes",
     "metric_value",
     "metric_values_by_user",
     "neglect_condition",
@@ -155,7 +165,7 @@ def team_scorecards(
     cards = rep_scorecards(period=period, users=users, now=now)
     scope = _Scope(team_ids=set(team_ids))
     total = Scorecard()
-    for name, value in _lead_totals(scope, period, now, {"cohort", "closed", "neglected"})[None].items():
+    for name, value in team_lead_totals(scope, period, now, {"cohort", "closed", "neglected"})[None].items():
         setattr(total, name, value)
     for card in cards.values():
         total.saved += card.saved

@@ -36,6 +36,10 @@ REPS_PER_TEAM = 10
 LEADS = 100_000
 ACTIVITIES = 1_000_000
 PREFIX = "bench_"
+# The 500-rep organisation: DEPARTMENTS departments of TEAMS teams of REPS_PER_TEAM reps under
+# one company root. Department 0 is "Bench Sales" (bench_head, 100 reps), as before; leads and
+# timeline entries scale with the number of reps (--departments 1 builds the old 100-rep case).
+DEPARTMENTS = 5
 
 
 class Command(BaseCommand):
@@ -46,8 +50,18 @@ class Command(BaseCommand):
         parser.add_argument("-n", "--requests", type=int, default=30, help="Timed requests per page (default 30).")
         parser.add_argument("--leads", type=int, default=LEADS)
         parser.add_argument("--activities", type=int, default=ACTIVITIES)
+        parser.add_argument("--build-only", action="store_true", help="Build the data and stop (no timing).")
+        parser.add_argument(
+            "--departments",
+            type=int,
+            default=DEPARTMENTS,
+            help=f"Departments of {TEAMS * REPS_PER_TEAM} reps (default {DEPARTMENTS}: 500 reps); "
+            "--leads and --activities are per department.",
+        )
 
-    def handle(self, *args, reuse=False, requests=30, leads=LEADS, activities=ACTIVITIES, **options):
+    def handle(
+        self, *args, reuse=False, requests=30, leads=LEADS, activities=ACTIVITIES, departments=DEPARTMENTS, **options
+    ):
         if connection.vendor != "postgresql":
             raise CommandError("bench_leads needs PostgreSQL (set DATABASE_URL to a dedicated bench database).")
         name = connection.settings_dict["NAME"]
@@ -62,14 +76,15 @@ class Command(BaseCommand):
             self.stdout.write("Reusing the bench data already built.")
         else:
             started = time.monotonic()
-            self.build(leads, activities)
+            self.build(leads * departments, activities * departments, departments)
             self.stdout.write(f"Built in {time.monotonic() - started:.1f} s.")
         self.report_counts()
-        self.time_everything(requests)
+        if not options.get("build_only"):
+            self.time_everything(requests)
 
     # --- Build ---------------------------------------------------------------------------------
 
-    def build(self, n_leads: int, n_activities: int):
+    def build(self, n_leads: int, n_activities: int, departments: int = 1):
         now = timezone.now()
         with transaction.atomic():
             self.stdout.write("Clearing leads and the previous bench organisation...")
@@ -82,17 +97,25 @@ class Command(BaseCommand):
 
             password = make_password("bench-pass-123")
             head = User.objects.create(username=f"{PREFIX}head", first_name="Head", role="manager", password=password)
-            root = Team.objects.create(name="Bench Sales", manager=head)
+            vp = User.objects.create(username=f"{PREFIX}vp", first_name="VP", role="manager", password=password)
+            company = Team.objects.create(name="Bench Company", manager=vp)
+            roots = [Team.objects.create(name="Bench Sales", manager=head, parent=company)]
+            for d in range(1, departments):
+                dept_head = User.objects.create(
+                    username=f"{PREFIX}head{d}", first_name=f"Head {d}", role="manager", password=password
+                )
+                roots.append(Team.objects.create(name=f"Bench Department {d}", manager=dept_head, parent=company))
+            n_teams = TEAMS * departments
             managers = User.objects.bulk_create(
                 User(username=f"{PREFIX}mgr{t:02d}", first_name=f"Manager {t:02d}", role="manager", password=password)
-                for t in range(TEAMS)
+                for t in range(n_teams)
             )
             teams = Team.objects.bulk_create(
-                Team(name=f"Bench Team {t:02d}", parent=root, manager=managers[t]) for t in range(TEAMS)
+                Team(name=f"Bench Team {t:02d}", parent=roots[t // TEAMS], manager=managers[t]) for t in range(n_teams)
             )
             reps = User.objects.bulk_create(
                 User(username=f"{PREFIX}rep{i:03d}", first_name=f"Rep {i:03d}", role="rep", password=password)
-                for i in range(TEAMS * REPS_PER_TEAM)
+                for i in range(n_teams * REPS_PER_TEAM)
             )
             Membership.objects.bulk_create(
                 Membership(user=rep, team=teams[i // REPS_PER_TEAM]) for i, rep in enumerate(reps)
@@ -275,8 +298,9 @@ class Command(BaseCommand):
             )
             leads, activities, follow_ups = cursor.fetchone()
         reps = User.objects.filter(username__startswith=f"{PREFIX}rep").count()
+        teams = Team.objects.filter(name__startswith="Bench Team").count()
         self.stdout.write(
-            f"Data: {reps} reps in {TEAMS} teams, {leads:,} leads, {activities:,} activities, "
+            f"Data: {reps} reps in {teams} teams, {leads:,} leads, {activities:,} activities, "
             f"{follow_ups:,} follow-ups."
         )
 
