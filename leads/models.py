@@ -160,6 +160,15 @@ class Lead(models.Model):
             models.Index(
                 fields=["received_by", "arrived_at"], include=["first_contacted_at"], name="lead_received_arrived"
             ),
+            # Deals closed in a short range (the part of a period the daily rollup does not cover:
+            # today), for reps and teams alike.
+            models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="lead_closed_at"),
+            # A team's open leads (its neglected count) without visiting its closed ones.
+            models.Index(
+                fields=["team"],
+                condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
+                name="lead_team_open",
+            ),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
         ]
@@ -305,6 +314,32 @@ class IdempotencyKey(models.Model):
 # --- Daily rollup (leads.rollup builds it, leads.metrics reads it) ------------------------------
 
 
+class MinutesField(models.Field):
+    """A list of floats: a PostgreSQL `double precision[]` (unnest() reads it fast and exactly,
+    for percentile_cont over many days), JSON text elsewhere (SQLite, where leads.metrics does not
+    read the rollup)."""
+
+    description = "A list of minute values"
+
+    def db_type(self, connection):
+        return "double precision[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or isinstance(value, list):
+            return value
+        import json
+
+        return json.loads(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = [float(v) for v in (value or [])]
+        if connection.vendor == "postgresql":
+            return value
+        import json
+
+        return json.dumps(value)
+
+
 class RepDay(models.Model):
     """One person's accountability figures for one local day, in the zone their figures are cut in
     (their first team's; accountability.timezones.figures_time_zone).
@@ -327,7 +362,7 @@ class RepDay(models.Model):
     contacted = models.PositiveIntegerField(default=0)
     # Time to first contact of each contacted lead of the day's cohort, in minutes, sorted: kept
     # whole so medians and percentiles over any set of days are exact (percentile_cont over them).
-    first_contact_minutes = models.JSONField(default=list, blank=True)
+    first_contact_minutes = MinutesField(default=list, blank=True)
     # Follow-ups of the person due this day (cancelled ones left out): kept = done by the due time.
     follow_ups_due = models.PositiveIntegerField(default=0)
     follow_ups_kept = models.PositiveIntegerField(default=0)
@@ -374,7 +409,7 @@ class TeamDay(models.Model):
     ends_at = models.DateTimeField()
     received = models.PositiveIntegerField(default=0)
     contacted = models.PositiveIntegerField(default=0)
-    first_contact_minutes = models.JSONField(default=list, blank=True)
+    first_contact_minutes = MinutesField(default=list, blank=True)
     won = models.PositiveIntegerField(default=0)
     lost = models.PositiveIntegerField(default=0)
     value_won = models.DecimalField(max_digits=14, decimal_places=2, default=0)

@@ -106,7 +106,9 @@ def _cohort(scope: _Scope, period: Period) -> dict:
 
     # Lead.received_by is the rep of the initial assignment (leads.services sets it once);
     # the index lead_received_arrived answers (received_by, arrived_at) directly.
-    qs = Lead.objects.filter(_when(period, "arrived_at", "received_by_id"), received_by_id__in=scope.user_ids)
+    qs = Lead.objects.filter(
+        _when(period, "arrived_at", "received_by_id"), _of(period, "received_by_id", scope.user_ids)
+    )
     # COUNT(*) rather than COUNT(id): with first_contacted_at INCLUDEd in lead_received_arrived,
     # PostgreSQL answers from the index alone (index-only scan) instead of visiting a heap page
     # per lead (a team's leads are spread over the whole table).
@@ -173,6 +175,14 @@ class Window:
         return condition
 
 
+def _of(period, key_field: str, ids) -> Q:
+    """`key_field IN ids`, unless `period` is a Window: its condition already names the keys, and
+    repeating the IN list makes PostgreSQL misjudge the selectivity and scan the whole table."""
+    if isinstance(period, Window):
+        return Q()
+    return Q(**{f"{key_field}__in": ids})
+
+
 def _when(period, field_name: str, key_field: str) -> Q:
     """`period` is a Period (the whole of it, for every key) or a Window (per key)."""
     if isinstance(period, Window):
@@ -188,7 +198,7 @@ def _follow_ups(scope: _Scope, period: Period, now: datetime) -> dict:
     missed = Q(state=FollowUp.State.DONE, done_at__gt=F("due_at")) | Q(state=FollowUp.State.OPEN, due_at__lt=now)
     aggregates = {"on_time": Count("id", filter=on_time), "missed": Count("id", filter=missed)}
     if scope.per_user:
-        rows = qs.filter(owner_id__in=scope.user_ids).values("owner_id").annotate(**aggregates)
+        rows = qs.filter(_of(period, "owner_id", scope.user_ids)).values("owner_id").annotate(**aggregates)
         return {r["owner_id"]: {"follow_ups_on_time": r["on_time"], "follow_ups_missed": r["missed"]} for r in rows}
     if scope.member_ids() is not None:
         # The team's members' follow-ups (a queued lead has none): the total is the sum of the rows.
@@ -207,7 +217,7 @@ def _activities(scope: _Scope, period: Period) -> dict:
     if scope.per_user:
         # COUNT(*) rather than COUNT(id): the partial index activity_loggable_actor then answers
         # alone (index-only scan), without visiting the timeline's rows.
-        rows = qs.filter(actor_id__in=scope.user_ids).values_list("actor_id", "kind").annotate(n=Count("*"))
+        rows = qs.filter(_of(period, "actor_id", scope.user_ids)).values_list("actor_id", "kind").annotate(n=Count("*"))
     else:
         if scope.member_ids() is not None:
             # The team's members' own entries: the team total is the sum of its rows. The member
@@ -231,7 +241,7 @@ def _closed(scope: _Scope, period: Period) -> dict:
         "value_won": Coalesce(Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()),
     }
     qs = Lead.objects.filter(
-        _when(period, "closed_at", "owner_id"), stage__in=Lead.CLOSED_STAGES, owner_id__in=scope.user_ids
+        _when(period, "closed_at", "owner_id"), _of(period, "owner_id", scope.user_ids), stage__in=Lead.CLOSED_STAGES
     )
     return {r.pop("owner_id"): r for r in qs.values("owner_id").annotate(**aggregates)}
 
@@ -252,7 +262,7 @@ def _saved(scope: _Scope, period: Period) -> dict:
 
     rows = (
         Lead.objects.filter(_when(period, "first_contacted_at", "first_contacted_by_id"))
-        .filter(first_contacted_by_id__in=scope.user_ids)
+        .filter(_of(period, "first_contacted_by_id", scope.user_ids))
         .filter(_not_received_by_first_contact())
         .values("first_contacted_by_id")
         .annotate(n=Count("id"))
@@ -289,6 +299,11 @@ def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str])
     if "saved" in groups:
         first_contact = Q(first_contacted_by__isnull=False, **_range("first_contacted_at", period))
         aggregates["saved"] = Count("id", filter=first_contact & _not_received_by_first_contact())
+    if isinstance(period, Window) and not groups & {"cohort", "saved"}:
+        # The rollup's remainder (today, mostly): only the team's open leads (neglected) and
+        # the ones closed in the remainder need visiting, through lead_team_open and lead_closed_at.
+        wanted = Q(stage__in=Lead.OPEN_STAGES) if "neglected" in groups else Q(pk__in=[])
+        qs = qs.filter(wanted | closed if "closed" in groups else wanted)
     row = qs.aggregate(**aggregates)
     values = {k: v for k, v in row.items() if k not in ("median", "p90")}
     if "cohort" in groups:

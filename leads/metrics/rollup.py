@@ -6,10 +6,10 @@ the same numbers as reading raw rows only, in far less work. Per key (a person, 
 team totals), the rows used must be contiguous; a key whose rows have a gap (a day missing, a
 zone changed) is read raw for the whole period, so a gap never changes an answer.
 
-Speed to lead: each row keeps its cohort's minute values, so the median and 90th percentile are
+Speed to lead: each row keeps its cohort's minute values (a float8[]), so the median and 90th percentile are
 one percentile_cont over the rows' values and the raw remainder's, in SQL (UNION ALL).
 
-PostgreSQL only (jsonb, percentile_cont); on SQLite leads.metrics reads raw rows.
+PostgreSQL only (arrays, percentile_cont); on SQLite leads.metrics reads raw rows.
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def _speed_union(
     cutoff = min(period.end, now)
     # table and key_column are constants of this module (never input); values go in as parameters.
     rollup_sql = (
-        f"SELECT r.{key_column} AS k, e.m::float8 AS m, 0 AS src FROM {table} r "  # noqa: S608
-        "CROSS JOIN LATERAL jsonb_array_elements_text(r.first_contact_minutes) AS e(m) "
+        f"SELECT r.{key_column} AS k, e.m AS m, 0 AS src FROM {table} r "  # noqa: S608
+        "CROSS JOIN LATERAL unnest(r.first_contact_minutes) AS e(m) "
         f"WHERE r.{key_column} = ANY(%s) AND r.day >= %s AND r.day <= %s AND r.starts_at >= %s AND r.ends_at <= %s"
     )
     params: list = [
@@ -115,12 +115,13 @@ def _speed_union(
     parts = [rollup_sql]
     if not window.is_empty:
         raw = (
-            Lead.objects.filter(window.q("arrived_at", lead_key), **{f"{lead_key}__in": list(window.intervals)})
+            Lead.objects.filter(window.q("arrived_at", lead_key))
             .annotate(
                 k=F(lead_key),
                 m=Cast(first_contact_minutes(), FloatField()),
                 src=Value(1, output_field=IntegerField()),
             )
+            .order_by()
             .values_list("k", "m", "src")
         )
         raw_sql, raw_params = raw.query.sql_with_params()

@@ -17,6 +17,7 @@ import logging
 import os
 import statistics
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -29,7 +30,8 @@ from django.utils import timezone
 
 from accountability.models import Membership, Team, User
 from leads.metrics import Metric, Period, metric_value, rep_scorecards, total_scorecard
-from leads.models import Lead
+from leads.models import Lead, RepDay
+from leads.rollup import rollup_build
 
 TEAMS = 10
 REPS_PER_TEAM = 10
@@ -51,6 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--leads", type=int, default=LEADS)
         parser.add_argument("--activities", type=int, default=ACTIVITIES)
         parser.add_argument("--build-only", action="store_true", help="Build the data and stop (no timing).")
+        parser.add_argument("--only", default="", help="Time only the cases whose label contains this text.")
         parser.add_argument(
             "--departments",
             type=int,
@@ -78,9 +81,11 @@ class Command(BaseCommand):
             started = time.monotonic()
             self.build(leads * departments, activities * departments, departments)
             self.stdout.write(f"Built in {time.monotonic() - started:.1f} s.")
+        if reuse and built and not RepDay.objects.exists():
+            self.build_rollup()
         self.report_counts()
         if not options.get("build_only"):
-            self.time_everything(requests)
+            self.time_everything(requests, only=options.get("only", ""))
 
     # --- Build ---------------------------------------------------------------------------------
 
@@ -135,6 +140,20 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             for table in ("leads_lead", "leads_activity", "leads_followup", "accountability_user"):
                 cursor.execute(f"VACUUM ANALYZE {table}")
+        self.build_rollup()
+
+    def build_rollup(self):
+        """The daily rollup of the 90 days, as the nightly task would have left it."""
+        started = time.monotonic()
+        today = timezone.now().date()
+        result = rollup_build(start=today - timedelta(days=92), end=today)
+        with connection.cursor() as cursor:
+            for table in ("leads_repday", "leads_teamday"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        self.stdout.write(
+            f"Rolled up {result.rep_rows:,} person-days and {result.team_rows:,} team-days "
+            f"in {time.monotonic() - started:.1f} s."
+        )
 
     def insert_leads(self, cursor, now, n, rep_ids, team_ids):
         # One row per lead with its random draws, then every derived column worked out from
@@ -306,7 +325,7 @@ class Command(BaseCommand):
 
     # --- Timing --------------------------------------------------------------------------------
 
-    def time_everything(self, n: int):
+    def time_everything(self, n: int, only: str = ""):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         # Time what production runs: no per-query bookkeeping of DEBUG.
         settings.DEBUG = False
@@ -314,10 +333,13 @@ class Command(BaseCommand):
         rep = User.objects.get(username=f"{PREFIX}rep000")
         manager = User.objects.get(username=f"{PREFIX}mgr00")
         head = User.objects.get(username=f"{PREFIX}head")
+        vp = User.objects.filter(username=f"{PREFIX}vp").first()
         team = Team.objects.get(name="Bench Team 00")
         results: list[tuple[str, list[float]]] = []
 
         def page(label, user, url_name, query=""):
+            if only not in label:
+                return
             try:
                 url = reverse(url_name)
             except NoReverseMatch:
@@ -340,11 +362,18 @@ class Command(BaseCommand):
         page("Team dashboard, 30 days (manager, 10 reps)", manager, "leads:dashboard")
         page("Team dashboard, 90 days (manager, 10 reps)", manager, "leads:dashboard", "?period=90")
         page("Team dashboard, 30 days (head of sales, 100 reps)", head, "leads:dashboard")
+        if vp is not None and User.objects.filter(username__startswith=f"{PREFIX}rep").count() > 100:
+            page("Team dashboard, 90 days (head of 500 reps)", vp, "leads:dashboard", "?period=90")
         page("Neglected report (rep)", rep, "leads:neglected")
         page("Neglected report (manager, 10 reps)", manager, "leads:neglected")
         page("Neglected report (head of sales, 100 reps)", head, "leads:neglected")
 
         period = Period.last_days(30)
+        if only:
+            results.extend(self.time_review_pages(n, only))
+            self.print_results(results, n)
+            return
+        results.extend(self.time_review_pages(n, ""))
         results.append(
             ("rep_scorecards, one rep, 30 days", self.measure(lambda: rep_scorecards(period=period, users=[rep]), n))
         )
@@ -364,18 +393,28 @@ class Command(BaseCommand):
             )
         )
 
-        width = max(len(label) for label, _ in results)
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        self.stdout.write(f"\nLoad average while timing: {load} on {os.cpu_count()} CPUs (other work skews p95).")
-        self.stdout.write(f"{'Server time, ms (N=' + str(n) + ')':<{width}}  median     p95")
-        for label, samples in results:
-            self.stdout.write(f"{label:<{width}}  {statistics.median(samples):6.1f}  {p95(samples):6.1f}")
+        self.print_results(results, n)
 
         if "bench_intake" in get_commands():
             self.stdout.write("\nAPI intake (bench_intake):")
             call_command("bench_intake", stdout=self.stdout)
         else:
             self.stdout.write("\nbench_intake does not exist on this branch: API leads/sec not measured.")
+
+    def time_review_pages(self, n: int, only: str) -> list:
+        """The review dashboard (reviews.dashboard_views), when this branch has it."""
+        return []
+
+    def print_results(self, results, n):
+        if not results:
+            self.stdout.write("Nothing timed.")
+            return
+        width = max(len(label) for label, _ in results)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        self.stdout.write(f"\nLoad average while timing: {load} on {os.cpu_count()} CPUs (other work skews p95).")
+        self.stdout.write(f"{'Server time, ms (N=' + str(n) + ')':<{width}}  median     p95")
+        for label, samples in results:
+            self.stdout.write(f"{label:<{width}}  {statistics.median(samples):6.1f}  {p95(samples):6.1f}")
 
     def measure(self, fn, n: int) -> list[float]:
         for _ in range(5):  # warm-up: connection, template and URL caches, database buffers
