@@ -70,6 +70,13 @@ ATTRIBUTION RULES (how each figure is decided; every figure can be explained dow
 
 Rounding: minutes and percentages are Decimals rounded to one decimal place; counts are whole.
 
+Daily rollup (leads.models.RepDay / TeamDay, built nightly by leads.rollup): on PostgreSQL every
+function reads the closed days of a period from the rollup and the rest (today, the edges of a
+period cut in another zone, days not rolled up yet) from the raw rows, with identical results
+(leads.metrics.rollup; one extra query finds what the rollup covers). `rep_trends` gives weekly or
+monthly series from the rollup alone (two queries for any number of people and weeks), and
+`sla_counts_by_user` the breaches and escalations of a period.
+
 Queries: every function runs a constant number of SQL aggregate queries, whatever the number of
 users or rows (rep_scorecards: 6). On PostgreSQL the percentiles are computed in the database
 with percentile_cont. SQLite (the laptop default of `make run`) has no percentile_cont: there,
@@ -106,13 +113,17 @@ from leads.metrics.queries import (
     percentile,
     team_lead_totals,
 )
+from leads.metrics.trends import MONTHS, WEEKS, Bucket, rep_trends, sla_counts_by_user, trend_buckets
 
 __all__ = [
     "LOGGABLE_KINDS",
     "METRIC_DIRECTION",
     "METRIC_UNITS",
+    "MONTHS",
     "NEGLECT_SILENT_DAYS",
     "NEGLECT_UNTOUCHED_HOURS",
+    "WEEKS",
+    "Bucket",
     "Metric",
     "PercentileCont",
     "Period",
@@ -126,9 +137,12 @@ __all__ = [
     "overdue_q",
     "percentile",
     "rep_scorecards",
+    "rep_trends",
     "silent_q",
+    "sla_counts_by_user",
     "team_scorecards",
     "total_scorecard",
+    "trend_buckets",
     "untouched_q",
 ]
 
