@@ -63,3 +63,14 @@ BEAT_SCHEDULE["goals-weekly-digests"] = {
 
 # --- Reviews and recognition ------------------------------------------------------
 # (entries added later)
+# Nightly at 01:00, after the rollup (00:20) has the day just ended: raise early flags of drift
+# (reviews.drift). Idempotent: keyed per rep, rule and week.
+BEAT_SCHEDULE["reviews-drift-flags-nightly"] = {
+    "task": "reviews.tasks.drift_flags_nightly",
+    "schedule": crontab(minute=0, hour=1),
+}
+# Monday 07:15, after the goals digest: each manager's one weekly digest of new flags.
+BEAT_SCHEDULE["reviews-drift-digests-weekly"] = {
+    "task": "reviews.tasks.drift_digests_weekly",
+    "schedule": crontab(minute=15, hour=7, day_of_week="mon"),
+}

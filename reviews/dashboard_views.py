@@ -7,12 +7,14 @@ what their manager sees about them).
 
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accountability.scoping import get_visible_or_404, users_visible_to
 from accountability.timezones import figures_time_zone
@@ -20,6 +22,8 @@ from goals.selectors import goals_for_rep_page
 from leads.reports.forms import PeriodForm
 from leads.reports.selectors import report_teams_for
 from reviews import dashboard as data
+from reviews import drift
+from reviews.models import DriftFlag
 
 TREND_CHOICES = [(data.WEEKS, "Last 8 weeks"), (data.MONTHS, "Last 6 months")]
 
@@ -100,6 +104,7 @@ def rep_page(request, pk: int):
     dashboard = data.build_rep_dashboard(rep=rep, period=period, trend_kind=trend, now=now)
     period_from, period_to = _period_dates(period)
     data.link_cells(dashboard, date_from=period_from, date_to=period_to)
+    flags = drift.flags_for_rep_page(request.user, rep)
     return render(
         request,
         "reviews/dashboard_rep.html",
@@ -116,5 +121,40 @@ def rep_page(request, pk: int):
             "today": now.astimezone(tz).date(),
             "is_own_page": rep.pk == request.user.pk,
             "back_url": reverse("reviews:dashboard") if not request.user.is_rep else "",
+            "flags": flags,
+            "can_act": request.user.pk != rep.pk or request.user.is_admin,
         },
     )
+
+
+def _flag_for(user, pk: int) -> DriftFlag:
+    """A flag of someone this user may see (404 otherwise, never saying which)."""
+    return get_visible_or_404(
+        DriftFlag.objects.filter(rep__in=users_visible_to(user)).exclude(
+            manager_only=True, rep=user if not user.is_admin else None
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_POST
+def flag_transition(request, pk: int, action: str):
+    """Discuss, resolve or dismiss (with a reason) a flag: one service each; back to the rep page."""
+    flag = _flag_for(request.user, pk)
+    try:
+        if action == "discuss":
+            drift.flag_discuss(actor=request.user, flag=flag)
+        elif action == "resolve":
+            drift.flag_resolve(actor=request.user, flag=flag)
+        elif action == "dismiss":
+            drift.flag_dismiss(actor=request.user, flag=flag, reason=request.POST.get("reason", ""))
+        else:
+            raise Http404("No such action.")
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Flag {flag.get_state_display().lower()}.")
+    return redirect(reverse("reviews:rep-page", args=[flag.rep_id]) + f"#flag-{flag.pk}")

@@ -10,4 +10,9 @@ from reviews import dashboard_views  # noqa: E402
 urlpatterns += [
     path("dashboard/", dashboard_views.review_dashboard, name="dashboard"),
     path("people/<int:pk>/", dashboard_views.rep_page, name="rep-page"),
+    path(
+        "flags/<int:pk>/<str:action>/",
+        dashboard_views.flag_transition,
+        name="flag-transition",
+    ),
 ]
