@@ -162,9 +162,9 @@ def rule_kpi_falling(reps, cfg, today, series, kpis_by_rep) -> list[Finding]:
         for kpi in kpis_by_rep.get(rep.pk, []):
             from leads.metrics import METRIC_UNITS
 
-            target = kpi.target
+            target, per = kpi.target, ""
             if METRIC_UNITS[Metric(kpi.metric)] in CUMULATIVE_UNITS:
-                target = kpi.target * 7 / KPI_PERIOD_DAYS[kpi.period]
+                target, per = (kpi.target * 7 / KPI_PERIOD_DAYS[kpi.period]).quantize(Decimal("0.1")), " a week"
             values = [w.value(kpi.metric) for w in weeks]
             if any(v is None for v in values) or any(kpi.is_met(v, target) for v in values):
                 continue
@@ -176,7 +176,7 @@ def rule_kpi_falling(reps, cfg, today, series, kpis_by_rep) -> list[Finding]:
                     Finding(
                         rep.pk,
                         DriftFlag.Rule.KPI_FALLING,
-                        f"{kpi.get_metric_display()} below target ({target.normalize():f} a week) and worse each "
+                        f"{kpi.get_metric_display()} below target ({target.normalize():f}{per}) and worse each "
                         f"of the last {n} weeks: {shown}.",
                         _rep_url(rep.pk),
                         {"metric": kpi.metric, "values": [str(v) for v in values], "target": str(target)},
