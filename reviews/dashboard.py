@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import acknowledgement_status
-from accountability.models import Team, User
+from accountability.models import Membership, Team, User
 from accountability.scoping import descendant_team_ids
 from goals.selectors import commitments_kept_by_owner, goals_at_risk_by_owner
 from leads.metrics import (
@@ -31,7 +31,7 @@ from leads.metrics import (
     rep_trends,
     sla_counts_by_user,
     team_scorecards,
-    total_scorecard,
+    team_totals,
 )
 from leads.reports.selectors import team_reps
 from leads.sla.selectors import open_escalations_by_owner
@@ -118,6 +118,31 @@ class Cell:
     label: str = ""
     kpi: Kpi | None = None
     href: str = ""  # the rows behind the figure (lead list or neglected report, filtered)
+
+    # Formatted here rather than in the template: a 100-rep table has 500 of these cells.
+    @property
+    def display(self) -> str:
+        return _format(self.value, self.unit)
+
+    @property
+    def target_display(self) -> str:
+        return "" if self.target is None else _format(self.target, self.unit, target=True)
+
+    @property
+    def series_csv(self) -> str:
+        return ",".join("null" if v is None else str(v) for v in self.series)
+
+
+def _format(value, unit: str, *, target: bool = False) -> str:
+    from leads.templatetags.lead_reports import minutes_display, percent_display
+
+    if value is None:
+        return "—"
+    if unit == "minutes":
+        return minutes_display(value)
+    if unit == "%":
+        return f"{value.quantize(Decimal(1))}%" if target else percent_display(value)
+    return f"{value.quantize(Decimal(1)):,}"
 
 
 def expected_target(kpi: Kpi, period: Period) -> Decimal:
@@ -310,9 +335,17 @@ def build_dashboard(
     dashboard = _rows(reps, cards, period=period, trend_kind=trend_kind, now=now)
     dashboard.total = TeamRow(team, f"{team.name} total", total, _cells(dashboard.columns, total, period))
     children = list(Team.objects.filter(parent=team).order_by("name"))
-    for child in children:
-        card = total_scorecard(period=period, team_ids=descendant_team_ids([child.pk]), now=now)
-        dashboard.team_rows.append(TeamRow(child, child.name, card, _cells(dashboard.columns, card, period)))
+    if children:
+        # One row per sub-team (with its own sub-teams): team_totals answers them all at once.
+        trees = {child.pk: descendant_team_ids([child.pk]) for child in children}
+        members: dict[int, set[int]] = {child.pk: set() for child in children}
+        team_of = {t: child for child, tree in trees.items() for t in tree}
+        for user_id, team_id in Membership.objects.filter(team_id__in=team_of).values_list("user_id", "team_id"):
+            members[team_of[team_id]].add(user_id)
+        totals = team_totals(period=period, teams=trees, members=members, member_cards=cards, now=now)
+        for child in children:
+            card = totals[child.pk]
+            dashboard.team_rows.append(TeamRow(child, child.name, card, _cells(dashboard.columns, card, period)))
     return dashboard
 
 

@@ -141,6 +141,7 @@ __all__ = [
     "silent_q",
     "sla_counts_by_user",
     "team_scorecards",
+    "team_totals",
     "total_scorecard",
     "trend_buckets",
     "untouched_q",
@@ -188,6 +189,28 @@ def team_scorecards(
         for kind, n in card.activities_by_kind.items():
             total.activities_by_kind[kind] += n
     return cards, total
+
+
+def team_totals(*, period: Period, teams: dict, members: dict, member_cards: dict, now: datetime | None = None) -> dict:
+    """Several teams' totals (each with its sub-teams), e.g. a head of sales' row per team.
+
+    `teams` maps a key to the team ids of one total; `members` a key to its members' ids, whose
+    cards (`member_cards`, from rep_scorecards / team_scorecards) give the follow-up, activity and
+    saved figures. Through the rollup: three queries for any number of teams; without it, one
+    total_scorecard per team. Each equals total_scorecard(team_ids=...)."""
+    from leads.metrics import rollup
+
+    now = now or timezone.now()
+    if rollup.enabled():
+        grouped = rollup.team_totals_grouped(
+            period,
+            now,
+            teams,
+            {key: [member_cards[m] for m in ids if m in member_cards] for key, ids in members.items()},
+        )
+        if grouped is not None:
+            return grouped
+    return {key: total_scorecard(period=period, team_ids=team_ids, now=now) for key, team_ids in teams.items()}
 
 
 def _team_scope(team) -> _Scope:

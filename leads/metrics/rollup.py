@@ -91,7 +91,16 @@ def _coverage(model, key_field: str, keys, period: Period, now: datetime, sums) 
 
 
 def _speed_union(
-    table: str, key_column: str, covered: dict, period: Period, now: datetime, window: Window, lead_key, *, per_key=True
+    table: str,
+    key_column: str,
+    covered: dict,
+    period: Period,
+    now: datetime,
+    window: Window,
+    lead_key,
+    *,
+    per_key=True,
+    groups: dict | None = None,
 ):
     """Per key (or for all keys together, `per_key=False`, under the key None): raw received and
     contacted of the remainder, and the percentiles over the rollup rows' minute values and the
@@ -128,6 +137,16 @@ def _speed_union(
         parts.append(raw_sql)
         params.extend(raw_params)
     key, group_by = ("u.k", " GROUP BY u.k") if per_key else ("NULL", "")
+    if groups:
+        # Several keys per answer (a head of sales' teams, each with its sub-teams): one CASE
+        # branch per group, its keys as one array parameter.
+        branches = []
+        case_params: list = []
+        for index, keys in enumerate(groups.values()):
+            branches.append(f"WHEN u.k = ANY(%s) THEN {index}")
+            case_params.append(list(keys))
+        key, group_by = f"CASE {' '.join(branches)} END AS g", " GROUP BY 1"
+        params = case_params + params
     # Built from this module's constants and Django-compiled SQL; every value is a parameter.
     sql = (
         f"SELECT {key}, COUNT(*) FILTER (WHERE u.src = 1), COUNT(u.m) FILTER (WHERE u.src = 1), "  # noqa: S608
@@ -136,7 +155,15 @@ def _speed_union(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {k: (received, contacted, median, p90) for k, received, contacted, median, p90 in cursor.fetchall()}
+        rows = cursor.fetchall()
+    if groups:
+        names = list(groups)
+        return {
+            names[g]: (received, contacted, median, p90)
+            for g, received, contacted, median, p90 in rows
+            if g is not None
+        }
+    return {k: (received, contacted, median, p90) for k, received, contacted, median, p90 in rows}
 
 
 def _add(cards: dict, part: dict) -> None:
@@ -254,3 +281,67 @@ def _team_model():
     from leads.models import TeamDay
 
     return TeamDay
+
+
+def team_totals_grouped(period: Period, now: datetime, groups: dict, member_cards: dict) -> dict | None:
+    """Several team totals at once (a head of sales' teams, each with its sub-teams), in three
+    queries whatever their number: TeamDay coverage, one speed UNION grouped by team, one pass
+    over the teams' open leads and remainder closings. `groups` maps a key to its team ids;
+    `member_cards` a key to its members' cards (their follow-ups, activities and saves are the
+    sums of those, as in team_scorecards). None when the rollup covers none of the teams."""
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import Coalesce
+
+    from leads.metrics.neglect import neglect_condition
+    from leads.models import Lead
+
+    team_to_group = {team_id: key for key, team_ids in groups.items() for team_id in team_ids}
+    all_teams = set(team_to_group)
+    covered, intervals = _coverage(_team_model(), "team_id", all_teams, period, now, TEAM_SUMS)
+    if not covered:
+        return None
+    window = Window(period, intervals)
+    cards = {key: Scorecard() for key in groups}
+    for team_id, sums in covered.items():
+        card = cards[team_to_group[team_id]]
+        card.leads_received += sums["received"]
+        card.leads_contacted += sums["contacted"]
+        card.deals_won += sums["won"]
+        card.deals_lost += sums["lost"]
+        card.value_won += sums["value_won"] or 0
+    speeds = _speed_union(
+        "leads_teamday", "team_id", covered, period, now, window, "team_id", per_key=False, groups=groups
+    )
+    for key, (received, contacted, median, p90) in speeds.items():
+        cards[key].leads_received += received
+        cards[key].leads_contacted += contacted
+        cards[key].speed_to_lead_median, cards[key].speed_to_lead_p90 = _round(median), _round(p90)
+    closed = Q(stage__in=Lead.CLOSED_STAGES) & window.q("closed_at", "team_id")
+    won = closed & Q(stage=Lead.Stage.WON)
+    rows = (
+        Lead.objects.filter(team_id__in=all_teams)
+        .filter(Q(stage__in=Lead.OPEN_STAGES) | closed)
+        .order_by()
+        .values("team_id")
+        .annotate(
+            won=Count("id", filter=won),
+            lost=Count("id", filter=closed & Q(stage=Lead.Stage.LOST)),
+            value=Coalesce(Sum("value", filter=won), Decimal("0.00")),
+            neglected=Count("id", filter=neglect_condition(now)),
+        )
+    )
+    for r in rows:
+        card = cards[team_to_group[r["team_id"]]]
+        card.deals_won += r["won"]
+        card.deals_lost += r["lost"]
+        card.value_won += r["value"]
+        card.neglected += r["neglected"]
+    for key, card in cards.items():
+        for member in member_cards.get(key, []):
+            card.saved += member.saved
+            card.follow_ups_on_time += member.follow_ups_on_time
+            card.follow_ups_missed += member.follow_ups_missed
+            for kind, n in member.activities_by_kind.items():
+                card.activities_by_kind[kind] += n
+        card.value_won = Decimal(card.value_won).quantize(Decimal("0.01"))
+    return cards

@@ -173,3 +173,17 @@ def test_rollup_rebuild_command(org, capsys):
     call_command("rollup_rebuild", "--start", "2026-11-01", "--end", "2026-11-03")
     assert RepDay.objects.get(user=org["alice"], day=date(2026, 11, 2)).received == 1
     assert "person-days" in capsys.readouterr().out
+
+
+def test_team_totals_equal_total_scorecard_per_team(org):
+    from leads.metrics import team_totals
+
+    _random_history(org, random.Random(11), n_leads=60)
+    rollup_build(start=date(2026, 10, 1), end=date(2026, 11, 30), now=NOW)
+    for period in _random_periods(random.Random(12), n=4):
+        cards = rep_scorecards(period=period, users=[org["alice"], org["bob"], org["charlie"]], now=NOW)
+        teams = {"north": {org["north"].pk}, "south": {org["south"].pk}}
+        members = {"north": {org["alice"].pk, org["bob"].pk}, "south": {org["charlie"].pk}}
+        totals = team_totals(period=period, teams=teams, members=members, member_cards=cards, now=NOW)
+        assert totals["north"] == total_scorecard(period=period, team=org["north"], now=NOW), period
+        assert totals["south"] == total_scorecard(period=period, team=org["south"], now=NOW), period

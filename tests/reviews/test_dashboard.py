@@ -166,3 +166,16 @@ def test_dashboard_queries_do_not_grow_with_reps_or_weeks(org, login, django_ass
     with django_assert_num_queries(29):
         response = client.get(reverse(DASHBOARD), {"trend": trend})
     assert len(response.context["rows"]) == reps + 2
+
+
+@pytest.mark.parametrize(("reps", "trend"), [(3, "weeks"), (30, "months")])
+def test_head_of_sales_view_queries_do_not_grow(org, login, django_assert_num_queries, reps, trend):
+    _big_team(org, reps)
+    rollup_build(start=date.today() - timedelta(days=200), end=date.today())
+    client = login(org["helen"])
+    # As a manager's page, plus one row per team through the rollup: the sub-teams, their tree and
+    # members (3), TeamDay coverage, the grouped speed UNION, one pass over the teams' leads (3).
+    with django_assert_num_queries(35):
+        response = client.get(reverse(DASHBOARD), {"trend": trend})
+    assert len(response.context["rows"]) == reps + 3
+    assert [t.label for t in response.context["dashboard"].team_rows] == ["North", "South"]
