@@ -179,3 +179,18 @@ def test_head_of_sales_view_queries_do_not_grow(org, login, django_assert_num_qu
         response = client.get(reverse(DASHBOARD), {"trend": trend})
     assert len(response.context["rows"]) == reps + 3
     assert [t.label for t in response.context["dashboard"].team_rows] == ["North", "South"]
+
+
+@pytest.mark.parametrize(("days", "trend"), [(2, "weeks"), (60, "months")])
+def test_rep_page_queries_do_not_grow_with_weeks(org, login, django_assert_num_queries, days, trend):
+    _history(org["alice"], days=days)
+    rollup_build(start=date.today() - timedelta(days=200), end=date.today())
+    client = login(org["alice"])
+    client.get(reverse("reviews:rep-page", args=[org["alice"].pk]))  # warm the session
+    # The shell (session, user, zones, banner, notices: 6), the rep (1), their figures through the
+    # rollup (7), expectations (1), trends (2), goals at risk, commitments, escalations, SLA counts,
+    # open flags (5), the page's goals and flags (2), and more shell and zone lookups: 27, for a
+    # week's trend or six months'.
+    with django_assert_num_queries(27):
+        response = client.get(reverse("reviews:rep-page", args=[org["alice"].pk]), {"trend": trend})
+    assert response.status_code == 200
