@@ -34,6 +34,16 @@ BEAT_SCHEDULE["sla-sweep"] = {
 }
 
 
+# Nightly at 00:20 (CELERY_TIMEZONE): roll up the day just ended into leads.RepDay/TeamDay, and
+# re-roll closed days whose rows changed since the last run, so dashboards and trends read one
+# row per person and day instead of the raw leads. A zone behind UTC has its day rolled up the
+# next night; until then leads.metrics reads that day raw (same figures, a little slower).
+BEAT_SCHEDULE["leads-rollup-nightly"] = {
+    "task": "leads.tasks.rollup_refresh_task",
+    "schedule": crontab(minute=20, hour=0),
+}
+
+
 # --- Expectations documents (accountability.expectations) -----------------------
 # Daily at 09:00 (CELERY_TIMEZONE): remind people who have not acknowledged a version published
 # more than EXPECTATIONS_ACK_REMINDER_DAYS (default 3) days ago; once per version and person.
@@ -97,4 +107,15 @@ BEAT_SCHEDULE["reviews-one-on-ones"] = {
 BEAT_SCHEDULE["reviews-action-items-overdue"] = {
     "task": "reviews.tasks.action_items_overdue_sweep",
     "schedule": crontab(minute=0, hour=8),
+}
+# Nightly at 01:00, after the rollup (00:20) has the day just ended: raise early flags of drift
+# (reviews.drift). Idempotent: keyed per rep, rule and week.
+BEAT_SCHEDULE["reviews-drift-flags-nightly"] = {
+    "task": "reviews.tasks.drift_flags_nightly",
+    "schedule": crontab(minute=0, hour=1),
+}
+# Monday 07:15, after the goals digest: each manager's one weekly digest of new flags.
+BEAT_SCHEDULE["reviews-drift-digests-weekly"] = {
+    "task": "reviews.tasks.drift_digests_weekly",
+    "schedule": crontab(minute=15, hour=7, day_of_week="mon"),
 }

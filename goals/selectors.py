@@ -156,3 +156,39 @@ def commitment_get_for_owner(user: User, pk: int) -> Commitment:
     if commitment.owner_id != user.pk:
         raise PermissionDenied
     return commitment
+
+
+# --- For the review dashboard (reviews.dashboard) ---------------------------------------------
+
+
+def goals_at_risk_by_owner(user_ids, *, today: dt.date | None = None) -> dict[int, list[Goal]]:
+    """Each person's approved, running goals whose pacing is at risk or behind: one query."""
+    from goals.models import Pacing
+
+    today = today or timezone.localdate()
+    out: dict[int, list[Goal]] = {}
+    qs = Goal.objects.filter(
+        owner_id__in=list(user_ids),
+        status=Goal.Status.APPROVED,
+        start_date__lte=today,
+        end_date__gte=today,
+        pacing__in=[Pacing.AT_RISK, Pacing.BEHIND],
+    )
+    for goal in qs.order_by("end_date", "id"):
+        out.setdefault(goal.owner_id, []).append(goal)
+    return out
+
+
+def commitments_kept_by_owner(user_ids, *, first_monday: dt.date, last_monday: dt.date) -> dict[int, tuple[int, int]]:
+    """(done, total) commitments per person for the weeks first_monday..last_monday: one query."""
+    from django.db.models import Count, Q
+
+    rows = (
+        Commitment.objects.filter(
+            owner_id__in=list(user_ids), week_start__gte=first_monday, week_start__lte=last_monday
+        )
+        .exclude(status=Commitment.Status.CARRIED)
+        .values("owner_id")
+        .annotate(done=Count("id", filter=Q(status=Commitment.Status.DONE)), total=Count("id"))
+    )
+    return {r["owner_id"]: (r["done"], r["total"]) for r in rows}

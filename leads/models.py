@@ -177,6 +177,15 @@ class Lead(models.Model):
                 include=["first_contacted_at", "first_contact_business_minutes"],
                 name="lead_received_arrived",
             ),
+            # Deals closed in a short range (the part of a period the daily rollup does not cover:
+            # today), for reps and teams alike.
+            models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="lead_closed_at"),
+            # A team's open leads (its neglected count) without visiting its closed ones.
+            models.Index(
+                fields=["team"],
+                condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
+                name="lead_team_open",
+            ),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
         ]
@@ -334,3 +343,128 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.key}"
+
+
+# --- Daily rollup (leads.rollup builds it, leads.metrics reads it) ------------------------------
+
+
+class MinutesField(models.Field):
+    """A list of floats: a PostgreSQL `double precision[]` (unnest() reads it fast and exactly,
+    for percentile_cont over many days), JSON text elsewhere (SQLite, where leads.metrics does not
+    read the rollup)."""
+
+    description = "A list of minute values"
+
+    def db_type(self, connection):
+        return "double precision[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or isinstance(value, list):
+            return value
+        import json
+
+        return json.loads(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = [float(v) for v in (value or [])]
+        if connection.vendor == "postgresql":
+            return value
+        import json
+
+        return json.dumps(value)
+
+
+class RepDay(models.Model):
+    """One person's accountability figures for one local day, in the zone their figures are cut in
+    (their first team's; accountability.timezones.figures_time_zone).
+
+    The row states the exact interval it covers (`starts_at`, `ends_at`), so leads.metrics can use
+    it for any period that contains the whole interval and read the rest from the raw rows: the
+    answer is the same whatever zone the period is cut in. Written only by leads.rollup (nightly
+    for the day just ended, plus any closed day whose rows changed since; `rollup_rebuild` for a
+    range), one row per person and day even when every figure is zero: a missing row means "not
+    rolled up", never "nothing happened".
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    time_zone = models.CharField(max_length=64)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # Leads that arrived this day and were first assigned to the person (Lead.received_by).
+    received = models.PositiveIntegerField(default=0)
+    contacted = models.PositiveIntegerField(default=0)
+    # Time to first contact of each contacted lead of the day's cohort, in minutes, sorted: kept
+    # whole so medians and percentiles over any set of days are exact (percentile_cont over them).
+    first_contact_minutes = MinutesField(default=list, blank=True)
+    # Follow-ups of the person due this day (cancelled ones left out): kept = done by the due time.
+    follow_ups_due = models.PositiveIntegerField(default=0)
+    follow_ups_kept = models.PositiveIntegerField(default=0)
+    follow_ups_missed = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    emails = models.PositiveIntegerField(default=0)
+    meetings = models.PositiveIntegerField(default=0)
+    sms = models.PositiveIntegerField(default=0)
+    notes = models.PositiveIntegerField(default=0)
+    # Leads the person owned when they closed this day.
+    won = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    value_won = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    saved = models.PositiveIntegerField(default=0)
+    # SLA: follow-ups/first contacts of the person that went overdue (the overdue notice they were
+    # sent) and those escalated to their manager, this day.
+    breaches = models.PositiveIntegerField(default=0)
+    escalations = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="rep_day_once"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="rep_day_interval"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.day}"
+
+    @property
+    def activities(self) -> int:
+        return self.calls + self.emails + self.meetings + self.sms + self.notes
+
+
+class TeamDay(models.Model):
+    """A team's own lead figures for one local day in the team's zone (each lead counted once, in
+    its team, the unassigned queue included): what team totals need beyond the sum of their
+    members' RepDay rows. Same contract as RepDay."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    time_zone = models.CharField(max_length=64)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    received = models.PositiveIntegerField(default=0)
+    contacted = models.PositiveIntegerField(default=0)
+    first_contact_minutes = MinutesField(default=list, blank=True)
+    won = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    value_won = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "day"], name="team_day_once"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="team_day_interval"),
+        ]
+
+    def __str__(self) -> str:
+        return f"team {self.team_id} on {self.day}"
+
+
+class RollupState(models.Model):
+    """One row: when the nightly rollup last ran, so the next run re-rolls the closed days whose
+    raw rows changed since (a lead contacted late, a follow-up cancelled, a backdated entry)."""
+
+    singleton = models.BooleanField(default=True, unique=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Rollup last run at {self.last_run_at}"

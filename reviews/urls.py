@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import views
+from reviews import dashboard_views, views
 
 app_name = "reviews"
 
@@ -32,4 +32,7 @@ urlpatterns = [
     path("one-on-ones/meetings/<int:pk>/notes/", views.meeting_notes, name="meeting-notes"),
     path("one-on-ones/meetings/<int:pk>/close/", views.meeting_close, name="meeting-close"),
     path("one-on-ones/agenda/<int:pk>/decide/", views.agenda_decide, name="agenda-decide"),
+    path("dashboard/", dashboard_views.review_dashboard, name="dashboard"),
+    path("people/<int:pk>/", dashboard_views.rep_page, name="rep-page"),
+    path("flags/<int:pk>/<str:action>/", dashboard_views.flag_transition, name="flag-transition"),
 ]

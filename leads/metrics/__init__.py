@@ -100,6 +100,13 @@ ATTRIBUTION RULES (how each figure is decided; every figure can be explained dow
 
 Rounding: minutes and percentages are Decimals rounded to one decimal place; counts are whole.
 
+Daily rollup (leads.models.RepDay / TeamDay, built nightly by leads.rollup): on PostgreSQL every
+function reads the closed days of a period from the rollup and the rest (today, the edges of a
+period cut in another zone, days not rolled up yet) from the raw rows, with identical results
+(leads.metrics.rollup; one extra query finds what the rollup covers). `rep_trends` gives weekly or
+monthly series from the rollup alone (two queries for any number of people and weeks), and
+`sla_counts_by_user` the breaches and escalations of a period.
+
 Queries: every function runs a constant number of SQL aggregate queries, whatever the number of
 users or rows (rep_scorecards: 6). On PostgreSQL the percentiles are computed in the database
 with percentile_cont. SQLite (the laptop default of `make run`) has no percentile_cont: there,
@@ -134,7 +141,16 @@ from leads.metrics.neglect import (
     untouched_q,
 )
 from leads.metrics.period import Period
-from leads.metrics.queries import PercentileCont, _compute, _group_of, _lead_totals, _Scope, _user_ids, percentile
+from leads.metrics.queries import (
+    PercentileCont,
+    _compute,
+    _group_of,
+    _Scope,
+    _user_ids,
+    first_contact_minutes,
+    percentile,
+    team_lead_totals,
+)
 from leads.metrics.rows import (
     rows_activities,
     rows_closed,
@@ -147,6 +163,7 @@ from leads.metrics.rows import (
     rows_won,
     time_to_first_contact_minutes,
 )
+from leads.metrics.trends import MONTHS, WEEKS, Bucket, rep_trends, sla_counts_by_user, trend_buckets
 
 __all__ = [
     "FIGURE_ROWS",
@@ -154,13 +171,17 @@ __all__ = [
     "METRIC_CUMULATIVE",
     "METRIC_DIRECTION",
     "METRIC_UNITS",
+    "MONTHS",
     "NEGLECT_SILENT_DAYS",
     "NEGLECT_UNTOUCHED_HOURS",
+    "WEEKS",
+    "Bucket",
     "Metric",
     "PercentileCont",
     "Period",
     "Scorecard",
     "figure_rows",
+    "first_contact_minutes",
     "metric_value",
     "metric_values_by_user",
     "neglect_condition",
@@ -169,10 +190,14 @@ __all__ = [
     "overdue_q",
     "percentile",
     "rep_scorecards",
+    "rep_trends",
     "silent_q",
+    "sla_counts_by_user",
     "team_scorecards",
+    "team_totals",
     "time_to_first_contact_minutes",
     "total_scorecard",
+    "trend_buckets",
     "untouched_q",
 ]
 
@@ -209,7 +234,7 @@ def team_scorecards(
     cards = rep_scorecards(period=period, users=users, now=now)
     scope = _Scope(team_ids=set(team_ids))
     total = Scorecard()
-    for name, value in _lead_totals(scope, period, now, {"cohort", "closed", "neglected"})[None].items():
+    for name, value in team_lead_totals(scope, period, now, {"cohort", "closed", "neglected"})[None].items():
         setattr(total, name, value)
     for card in cards.values():
         total.saved += card.saved
@@ -218,6 +243,28 @@ def team_scorecards(
         for kind, n in card.activities_by_kind.items():
             total.activities_by_kind[kind] += n
     return cards, total
+
+
+def team_totals(*, period: Period, teams: dict, members: dict, member_cards: dict, now: datetime | None = None) -> dict:
+    """Several teams' totals (each with its sub-teams), e.g. a head of sales' row per team.
+
+    `teams` maps a key to the team ids of one total; `members` a key to its members' ids, whose
+    cards (`member_cards`, from rep_scorecards / team_scorecards) give the follow-up, activity and
+    saved figures. Through the rollup: three queries for any number of teams; without it, one
+    total_scorecard per team. Each equals total_scorecard(team_ids=...)."""
+    from leads.metrics import rollup
+
+    now = now or timezone.now()
+    if rollup.enabled():
+        grouped = rollup.team_totals_grouped(
+            period,
+            now,
+            teams,
+            {key: [member_cards[m] for m in ids if m in member_cards] for key, ids in members.items()},
+        )
+        if grouped is not None:
+            return grouped
+    return {key: total_scorecard(period=period, team_ids=team_ids, now=now) for key, team_ids in teams.items()}
 
 
 def _team_scope(team) -> _Scope:

@@ -55,6 +55,14 @@ class EpochMinutes(Func):
     output_field = FloatField()
 
 
+def first_contact_minutes():
+    """Speed to lead of one lead, in minutes, as a SQL expression on Lead: the ONE definition the
+    raw figures and the daily rollup (leads.rollup) both use, so they can never disagree.
+    Speed to lead is counted in the team's business minutes, stored once on the lead when its
+    first contact is logged (Lead.first_contact_business_minutes)."""
+    return F("first_contact_business_minutes")
+
+
 def _percentiles_in_sql() -> bool:
     return connection.vendor == "postgresql"
 
@@ -174,6 +182,50 @@ def _range(field_name: str, period: Period) -> dict:
     return {f"{field_name}__gte": period.start, f"{field_name}__lt": period.end}
 
 
+class Window:
+    """Which instants to read raw rows for, per key (a user id, or a team id for team totals):
+    the parts of a period the daily rollup does not cover (leads.metrics.rollup). `intervals`
+    maps every key to its half-open [start, end) intervals (possibly none)."""
+
+    def __init__(self, period: Period, intervals: dict):
+        self.period = period
+        self.intervals = intervals
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.intervals.values())
+
+    def q(self, field_name: str, key_field: str) -> Q:
+        """Rows whose `field_name` falls in their key's intervals: one OR branch per distinct set
+        of intervals (keys in one zone share theirs), so the SQL does not grow with the keys."""
+        by_intervals: dict[tuple, list] = {}
+        for key, spans in self.intervals.items():
+            if spans:
+                by_intervals.setdefault(tuple(spans), []).append(key)
+        condition = Q(pk__in=[])
+        for spans, keys in by_intervals.items():
+            when = Q(pk__in=[])
+            for start, end in spans:
+                when |= Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+            condition |= Q(**{f"{key_field}__in": keys}) & when
+        return condition
+
+
+def _of(period, key_field: str, ids) -> Q:
+    """`key_field IN ids`, unless `period` is a Window: its condition already names the keys, and
+    repeating the IN list makes PostgreSQL misjudge the selectivity and scan the whole table."""
+    if isinstance(period, Window):
+        return Q()
+    return Q(**{f"{key_field}__in": ids})
+
+
+def _when(period, field_name: str, key_field: str) -> Q:
+    """`period` is a Period (the whole of it, for every key) or a Window (per key)."""
+    if isinstance(period, Window):
+        return period.q(field_name, key_field)
+    return Q(**_range(field_name, period))
+
+
 def _follow_ups(scope: _Scope, period: Period, now: datetime) -> dict:
     # A team's rows are its members' follow-ups (a queued lead has none): the total is the sum of the rows.
     qs = rows_follow_ups_due(scope, period)
@@ -281,6 +333,19 @@ _GROUPS = {
 def _compute(scope: _Scope, period: Period, *, groups: Iterable[str] | None = None, now=None) -> dict:
     now = now or timezone.now()
     groups = set(groups or [*_GROUPS, "saved"])
+    from leads.metrics import rollup
+
+    if rollup.enabled():
+        # Closed days from the daily rollup, the rest from raw rows (leads.metrics.rollup); one
+        # query finds out what the rollup covers, and nothing changes when it covers nothing.
+        if scope.per_user:
+            cards = rollup.rep_cards(scope, period, groups=groups, now=now)
+            if cards is not None:
+                return cards
+        else:
+            merged = _totals_with_rollup(scope, period, groups, now)
+            if merged is not None:
+                return merged
     parts: list[dict] = []
     if not scope.per_user:
         # Totals: every lead-based figure in one pass over the team's leads. A team's saved
@@ -314,6 +379,43 @@ def _compute(scope: _Scope, period: Period, *, groups: Iterable[str] | None = No
                 for name, value in values.items():
                     setattr(cards[key], name, value)
     return cards
+
+
+def _totals_with_rollup(scope: _Scope, period: Period, groups: set[str], now: datetime) -> dict | None:
+    """A team's or everyone's card: lead figures from TeamDay rows, and the follow-up, activity
+    and saved figures as the sums of the members' (everyone's: every person's) own cards."""
+    from accountability.models import User
+    from leads.metrics import rollup
+
+    lead_part = rollup.team_lead_totals(scope, period, now, groups & {"cohort", "closed", "neglected"})
+    if lead_part is None:
+        return None
+    card = Scorecard()
+    for name, value in lead_part[None].items():
+        setattr(card, name, value)
+    rep_groups = groups & {"follow_ups", "activities", "saved"}
+    if rep_groups:
+        members = scope.member_ids()
+        if members is None:
+            members = set(User.objects.values_list("id", flat=True))
+        for member in _compute(_Scope(user_ids=sorted(members)), period, groups=rep_groups, now=now).values():
+            card.saved += member.saved
+            card.follow_ups_on_time += member.follow_ups_on_time
+            card.follow_ups_missed += member.follow_ups_missed
+            for kind, n in member.activities_by_kind.items():
+                card.activities_by_kind[kind] += n
+    return {None: card}
+
+
+def team_lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str]) -> dict:
+    """`_lead_totals` through the rollup when it covers the teams (team_scorecards' total)."""
+    from leads.metrics import rollup
+
+    if rollup.enabled():
+        merged = rollup.team_lead_totals(scope, period, now, groups)
+        if merged is not None:
+            return merged
+    return _lead_totals(scope, period, now, groups)
 
 
 def _group_of(metric: Metric) -> str:

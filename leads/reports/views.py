@@ -82,8 +82,10 @@ def dashboard(request):
             "total": total,
             "my_numbers": team is None,
             # For links to the lead list behind a figure (its arrived_from / arrived_to filters).
-            "period_from": period.start.date(),
-            "period_to": (period.end - timedelta(microseconds=1)).astimezone(period.start.tzinfo).date(),
+            # ISO strings, formatted once: each of 100 rows links with them (a |date filter per
+            # link cost a few ms per page).
+            "period_from": period.start.date().isoformat(),
+            "period_to": (period.end - timedelta(microseconds=1)).astimezone(period.start.tzinfo).date().isoformat(),
             "untouched_hours": neglect_untouched_hours(),
             "silent_days": neglect_silent_days(),
             "drill_query": _drill_query(form, team),

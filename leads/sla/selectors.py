@@ -539,3 +539,21 @@ def lead_open_clock(lead: Lead) -> SlaClock | None:
         return None
     follow_up_state = clock.follow_up.state if clock.follow_up_id else None
     return clock if clock_is_pending(clock, lead, follow_up_state) else None
+
+
+def open_escalations_by_owner(user_ids) -> dict[int, int]:
+    """Escalated due events not handled yet, per current lead owner (the review dashboard): one query."""
+    from django.db.models import Count
+
+    rows = (
+        SlaClock.objects.filter(
+            escalated_at__isnull=False,
+            actioned_at__isnull=True,
+            state__in=[SlaClock.State.ACTIVE, SlaClock.State.DONE],
+            lead__owner_id__in=list(user_ids),
+        )
+        .filter(still_pending_q())
+        .values("lead__owner_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["lead__owner_id"]: r["n"] for r in rows}

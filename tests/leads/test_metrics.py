@@ -352,23 +352,33 @@ def _many_reps(n, team):
 
 
 @pytest.mark.parametrize("n", [5, 50])
-def test_scorecards_run_a_constant_number_of_queries(org, django_assert_num_queries, n):
+@pytest.mark.parametrize("rolled_up", [False, True])
+def test_scorecards_run_a_constant_number_of_queries(org, django_assert_num_queries, n, rolled_up):
     reps = _many_reps(n, org["north"])
-    # SQLite has no percentile_cont: one more query fetches the ordered minutes (documented fallback).
+    if rolled_up:
+        from leads.rollup import rollup_build
+
+        rollup_build(start=date(2026, 10, 1), end=date(2026, 11, 30), now=NOW)
+    # SQLite has no percentile_cont: one more query fetches the ordered minutes (documented fallback);
+    # it never reads the rollup (one query fewer each).
     fallback = 0 if connection.vendor == "postgresql" else 1
-    # 6 aggregates: cohort, follow-ups, activities, closed deals, neglected, saved.
-    with django_assert_num_queries(6 + fallback):
+    rollup = 1 if connection.vendor == "postgresql" else 0
+    # What the daily rollup covers (one query), then 6 aggregates: cohort (with the rolled-up
+    # minutes in one UNION when rolled up), follow-ups, activities, closed deals, neglected, saved.
+    with django_assert_num_queries(rollup + 6 + fallback):
         cards = rep_scorecards(period=PERIOD, users=reps, now=NOW)
     assert all(cards[r.pk].leads_received == 1 and cards[r.pk].activities == 2 for r in reps)
-    # One query per figure for many reps. The team total: its team tree, its members, one pass
-    # over its leads for the lead figures, its members' follow-ups, activities and saves.
-    with django_assert_num_queries(1 + fallback):
+    # One query per figure for many reps (and the rollup's coverage).
+    with django_assert_num_queries(rollup + 1 + fallback):
         metric_values_by_user(Metric.SPEED_TO_LEAD_P90, period=PERIOD, users=reps, now=NOW)
-    with django_assert_num_queries(6 + fallback):
+    # The team total: its team tree, the team rollup's coverage, one pass over its leads for the
+    # lead figures (rolled up: the speed UNION and one pass for closed deals and neglected), its
+    # members, and their follow-ups, activities and saves (rolled up: through their cards).
+    with django_assert_num_queries((6 + rollup + fallback) if not rolled_up else 9):
         total = total_scorecard(period=PERIOD, team=org["north"], now=NOW)
     assert total.leads_received == n
     # The dashboard's combined call gives the same total in fewer queries.
-    with django_assert_num_queries(7 + 2 * fallback):
+    with django_assert_num_queries((7 + 2 * rollup + 2 * fallback) if not rolled_up else 10):
         cards, same_total = team_scorecards(
             period=PERIOD, team_ids={org["north"].pk}, users=[*reps, org["alice"], org["bob"]], now=NOW
         )

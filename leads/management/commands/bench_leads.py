@@ -17,6 +17,7 @@ import logging
 import os
 import statistics
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -29,13 +30,18 @@ from django.utils import timezone
 
 from accountability.models import Membership, Team, User
 from leads.metrics import Metric, Period, metric_value, rep_scorecards, total_scorecard
-from leads.models import Lead
+from leads.models import Lead, RepDay
+from leads.rollup import rollup_build
 
 TEAMS = 10
 REPS_PER_TEAM = 10
 LEADS = 100_000
 ACTIVITIES = 1_000_000
 PREFIX = "bench_"
+# The 500-rep organisation: DEPARTMENTS departments of TEAMS teams of REPS_PER_TEAM reps under
+# one company root. Department 0 is "Bench Sales" (bench_head, 100 reps), as before; leads and
+# timeline entries scale with the number of reps (--departments 1 builds the old 100-rep case).
+DEPARTMENTS = 5
 
 
 class Command(BaseCommand):
@@ -46,8 +52,19 @@ class Command(BaseCommand):
         parser.add_argument("-n", "--requests", type=int, default=30, help="Timed requests per page (default 30).")
         parser.add_argument("--leads", type=int, default=LEADS)
         parser.add_argument("--activities", type=int, default=ACTIVITIES)
+        parser.add_argument("--build-only", action="store_true", help="Build the data and stop (no timing).")
+        parser.add_argument("--only", default="", help="Time only the cases whose label contains this text.")
+        parser.add_argument(
+            "--departments",
+            type=int,
+            default=DEPARTMENTS,
+            help=f"Departments of {TEAMS * REPS_PER_TEAM} reps (default {DEPARTMENTS}: 500 reps); "
+            "--leads and --activities are per department.",
+        )
 
-    def handle(self, *args, reuse=False, requests=30, leads=LEADS, activities=ACTIVITIES, **options):
+    def handle(
+        self, *args, reuse=False, requests=30, leads=LEADS, activities=ACTIVITIES, departments=DEPARTMENTS, **options
+    ):
         if connection.vendor != "postgresql":
             raise CommandError("bench_leads needs PostgreSQL (set DATABASE_URL to a dedicated bench database).")
         name = connection.settings_dict["NAME"]
@@ -62,14 +79,17 @@ class Command(BaseCommand):
             self.stdout.write("Reusing the bench data already built.")
         else:
             started = time.monotonic()
-            self.build(leads, activities)
+            self.build(leads * departments, activities * departments, departments)
             self.stdout.write(f"Built in {time.monotonic() - started:.1f} s.")
+        if reuse and built and not RepDay.objects.exists():
+            self.build_rollup()
         self.report_counts()
-        self.time_everything(requests)
+        if not options.get("build_only"):
+            self.time_everything(requests, only=options.get("only", ""))
 
     # --- Build ---------------------------------------------------------------------------------
 
-    def build(self, n_leads: int, n_activities: int):
+    def build(self, n_leads: int, n_activities: int, departments: int = 1):
         now = timezone.now()
         with transaction.atomic():
             self.stdout.write("Clearing leads and the previous bench organisation...")
@@ -82,17 +102,25 @@ class Command(BaseCommand):
 
             password = make_password("bench-pass-123")
             head = User.objects.create(username=f"{PREFIX}head", first_name="Head", role="manager", password=password)
-            root = Team.objects.create(name="Bench Sales", manager=head)
+            vp = User.objects.create(username=f"{PREFIX}vp", first_name="VP", role="manager", password=password)
+            company = Team.objects.create(name="Bench Company", manager=vp)
+            roots = [Team.objects.create(name="Bench Sales", manager=head, parent=company)]
+            for d in range(1, departments):
+                dept_head = User.objects.create(
+                    username=f"{PREFIX}head{d}", first_name=f"Head {d}", role="manager", password=password
+                )
+                roots.append(Team.objects.create(name=f"Bench Department {d}", manager=dept_head, parent=company))
+            n_teams = TEAMS * departments
             managers = User.objects.bulk_create(
                 User(username=f"{PREFIX}mgr{t:02d}", first_name=f"Manager {t:02d}", role="manager", password=password)
-                for t in range(TEAMS)
+                for t in range(n_teams)
             )
             teams = Team.objects.bulk_create(
-                Team(name=f"Bench Team {t:02d}", parent=root, manager=managers[t]) for t in range(TEAMS)
+                Team(name=f"Bench Team {t:02d}", parent=roots[t // TEAMS], manager=managers[t]) for t in range(n_teams)
             )
             reps = User.objects.bulk_create(
                 User(username=f"{PREFIX}rep{i:03d}", first_name=f"Rep {i:03d}", role="rep", password=password)
-                for i in range(TEAMS * REPS_PER_TEAM)
+                for i in range(n_teams * REPS_PER_TEAM)
             )
             Membership.objects.bulk_create(
                 Membership(user=rep, team=teams[i // REPS_PER_TEAM]) for i, rep in enumerate(reps)
@@ -113,6 +141,20 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             for table in ("leads_lead", "leads_activity", "leads_followup", "accountability_user"):
                 cursor.execute(f"VACUUM ANALYZE {table}")
+        self.build_rollup()
+
+    def build_rollup(self):
+        """The daily rollup of the 90 days, as the nightly task would have left it."""
+        started = time.monotonic()
+        today = timezone.now().date()
+        result = rollup_build(start=today - timedelta(days=92), end=today)
+        with connection.cursor() as cursor:
+            for table in ("leads_repday", "leads_teamday"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        self.stdout.write(
+            f"Rolled up {result.rep_rows:,} person-days and {result.team_rows:,} team-days "
+            f"in {time.monotonic() - started:.1f} s."
+        )
 
     def insert_leads(self, cursor, now, n, rep_ids, team_ids):
         # One row per lead with its random draws, then every derived column worked out from
@@ -155,7 +197,9 @@ class Command(BaseCommand):
                 SELECT s.*,
                        CASE WHEN stage NOT IN ('won', 'lost') THEN NULL
                             WHEN fca IS NULL THEN arrived + u_close * interval '14 days'
-                            ELSE LEAST(%(now)s, fca + u_close * interval '40 days') END AS closed_at
+                            -- Spread between the first contact and now (not piled up at now, which
+                            -- put 8 in 100 closings in the running day).
+                            ELSE fca + u_close * LEAST(interval '40 days', %(now)s - fca) END AS closed_at
                 FROM staged2 s
             ), final AS (
                 -- Open leads were mostly touched in the last few days; their next follow-up is
@@ -299,14 +343,15 @@ class Command(BaseCommand):
             )
             leads, activities, follow_ups = cursor.fetchone()
         reps = User.objects.filter(username__startswith=f"{PREFIX}rep").count()
+        teams = Team.objects.filter(name__startswith="Bench Team").count()
         self.stdout.write(
-            f"Data: {reps} reps in {TEAMS} teams, {leads:,} leads, {activities:,} activities, "
+            f"Data: {reps} reps in {teams} teams, {leads:,} leads, {activities:,} activities, "
             f"{follow_ups:,} follow-ups."
         )
 
     # --- Timing --------------------------------------------------------------------------------
 
-    def time_everything(self, n: int):
+    def time_everything(self, n: int, only: str = ""):
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         # Time what production runs: no per-query bookkeeping of DEBUG.
         settings.DEBUG = False
@@ -314,10 +359,13 @@ class Command(BaseCommand):
         rep = User.objects.get(username=f"{PREFIX}rep000")
         manager = User.objects.get(username=f"{PREFIX}mgr00")
         head = User.objects.get(username=f"{PREFIX}head")
+        vp = User.objects.filter(username=f"{PREFIX}vp").first()
         team = Team.objects.get(name="Bench Team 00")
         results: list[tuple[str, list[float]]] = []
 
         def page(label, user, url_name, query=""):
+            if only not in label:
+                return
             try:
                 url = reverse(url_name)
             except NoReverseMatch:
@@ -340,11 +388,18 @@ class Command(BaseCommand):
         page("Team dashboard, 30 days (manager, 10 reps)", manager, "leads:dashboard")
         page("Team dashboard, 90 days (manager, 10 reps)", manager, "leads:dashboard", "?period=90")
         page("Team dashboard, 30 days (head of sales, 100 reps)", head, "leads:dashboard")
+        if vp is not None and User.objects.filter(username__startswith=f"{PREFIX}rep").count() > 100:
+            page("Team dashboard, 90 days (head of 500 reps)", vp, "leads:dashboard", "?period=90")
         page("Neglected report (rep)", rep, "leads:neglected")
         page("Neglected report (manager, 10 reps)", manager, "leads:neglected")
         page("Neglected report (head of sales, 100 reps)", head, "leads:neglected")
 
         period = Period.last_days(30)
+        if only:
+            results.extend(self.time_review_pages(n, only))
+            self.print_results(results, n)
+            return
+        results.extend(self.time_review_pages(n, ""))
         results.append(
             ("rep_scorecards, one rep, 30 days", self.measure(lambda: rep_scorecards(period=period, users=[rep]), n))
         )
@@ -364,18 +419,57 @@ class Command(BaseCommand):
             )
         )
 
-        width = max(len(label) for label, _ in results)
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        self.stdout.write(f"\nLoad average while timing: {load} on {os.cpu_count()} CPUs (other work skews p95).")
-        self.stdout.write(f"{'Server time, ms (N=' + str(n) + ')':<{width}}  median     p95")
-        for label, samples in results:
-            self.stdout.write(f"{label:<{width}}  {statistics.median(samples):6.1f}  {p95(samples):6.1f}")
+        self.print_results(results, n)
 
         if "bench_intake" in get_commands():
             self.stdout.write("\nAPI intake (bench_intake):")
             call_command("bench_intake", stdout=self.stdout)
         else:
             self.stdout.write("\nbench_intake does not exist on this branch: API leads/sec not measured.")
+
+    def time_review_pages(self, n: int, only: str) -> list:
+        """The review dashboard (reviews.dashboard_views), when this branch has it."""
+        try:
+            url = reverse("reviews:dashboard")
+        except NoReverseMatch:
+            self.stdout.write("  skipped the review dashboard: not on this branch")
+            return []
+        results = []
+        cases = [
+            ("Review dashboard, 30 days, 8 weeks (manager, 10 reps)", f"{PREFIX}mgr00", "?trend=weeks"),
+            ("Review dashboard, 30 days, 8 weeks (head of sales, 100 reps)", f"{PREFIX}head", "?trend=weeks"),
+            (
+                "Review dashboard, 90 days, 6 months (head of sales, 100 reps)",
+                f"{PREFIX}head",
+                "?period=90&trend=months",
+            ),
+            ("Review dashboard, 90 days, 8 weeks (head of 500 reps)", f"{PREFIX}vp", "?period=90&trend=weeks"),
+        ]
+        for label, username, query in cases:
+            user = User.objects.filter(username=username).first()
+            if user is None or only not in label:
+                continue
+            client = Client()
+            client.force_login(user)
+
+            def call(client=client, query=query, label=label):
+                response = client.get(url + query)
+                if response.status_code != 200:
+                    raise CommandError(f"{label}: HTTP {response.status_code}")
+
+            results.append((label, self.measure(call, n)))
+        return results
+
+    def print_results(self, results, n):
+        if not results:
+            self.stdout.write("Nothing timed.")
+            return
+        width = max(len(label) for label, _ in results)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        self.stdout.write(f"\nLoad average while timing: {load} on {os.cpu_count()} CPUs (other work skews p95).")
+        self.stdout.write(f"{'Server time, ms (N=' + str(n) + ')':<{width}}  median     p95")
+        for label, samples in results:
+            self.stdout.write(f"{label:<{width}}  {statistics.median(samples):6.1f}  {p95(samples):6.1f}")
 
     def measure(self, fn, n: int) -> list[float]:
         for _ in range(5):  # warm-up: connection, template and URL caches, database buffers

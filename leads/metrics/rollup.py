@@ -1,0 +1,347 @@
+"""Reading the daily rollup (leads.models.RepDay / TeamDay, built by leads.rollup).
+
+A period is answered from the rollup rows that lie wholly inside it (closed days) plus the raw
+rows for the rest (today, the edges of a period cut in another zone, days not rolled up yet):
+the same numbers as reading raw rows only, in far less work. Per key (a person, or a team for
+team totals), the rows used must be contiguous; a key whose rows have a gap (a day missing, a
+zone changed) is read raw for the whole period, so a gap never changes an answer.
+
+Speed to lead: each row keeps its cohort's minute values (a float8[]), so the median and 90th percentile are
+one percentile_cont over the rows' values and the raw remainder's, in SQL (UNION ALL).
+
+PostgreSQL only (arrays, percentile_cont); on SQLite leads.metrics reads raw rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import DurationField, F, FloatField, IntegerField, Max, Min, Sum, Value
+from django.db.models.functions import Cast
+
+from leads.metrics.catalogue import Scorecard, _round
+from leads.metrics.period import Period
+from leads.metrics.queries import Window, first_contact_minutes
+
+REP_SUMS = (
+    "received",
+    "contacted",
+    "follow_ups_kept",
+    "follow_ups_missed",
+    "calls",
+    "emails",
+    "meetings",
+    "sms",
+    "notes",
+    "won",
+    "lost",
+    "value_won",
+    "saved",
+)
+TEAM_SUMS = ("received", "contacted", "won", "lost", "value_won")
+KIND_COLUMNS = {"call": "calls", "email": "emails", "meeting": "meetings", "sms": "sms", "note": "notes"}
+
+
+def enabled() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _coverage(model, key_field: str, keys, period: Period, now: datetime, sums) -> tuple[dict, dict]:
+    """One query: per key, the sums of its rows inside [period.start, min(end, now)) and the
+    interval they cover. Returns ({key: sums}, {key: raw intervals}) for the keys whose rows are
+    contiguous; empty when the rollup covers nothing."""
+    cutoff = min(period.end, now)
+    if cutoff <= period.start or not keys:
+        return {}, {}
+    rows = (
+        model.objects.filter(
+            **{f"{key_field}__in": list(keys)},
+            # `day` first: the unique (key, day) index narrows the scan; the exact bounds follow.
+            day__gte=period.start.date() - timedelta(days=1),
+            day__lte=cutoff.date() + timedelta(days=1),
+            starts_at__gte=period.start,
+            ends_at__lte=cutoff,
+        )
+        .values(key_field)
+        .annotate(
+            first=Min("starts_at"),
+            last=Max("ends_at"),
+            span=Sum(F("ends_at") - F("starts_at"), output_field=DurationField()),
+            **{f"sum_{name}": Sum(name) for name in sums},
+        )
+    )
+    covered: dict = {}
+    intervals: dict = {}
+    for row in rows:
+        # Contiguous and not overlapping: the rows' lengths add up to the span they cover.
+        if row["last"] - row["first"] != row["span"]:
+            continue
+        key = row[key_field]
+        covered[key] = {name: row[f"sum_{name}"] for name in sums}
+        intervals[key] = [
+            (start, end) for start, end in ((period.start, row["first"]), (row["last"], period.end)) if end > start
+        ]
+    if not covered:
+        return {}, {}
+    for key in keys:
+        intervals.setdefault(key, [(period.start, period.end)])
+    return covered, intervals
+
+
+def _speed_union(
+    table: str,
+    key_column: str,
+    covered: dict,
+    period: Period,
+    now: datetime,
+    window: Window,
+    lead_key,
+    *,
+    per_key=True,
+    groups: dict | None = None,
+):
+    """Per key (or for all keys together, `per_key=False`, under the key None): raw received and
+    contacted of the remainder, and the percentiles over the rollup rows' minute values and the
+    remainder's, in one query."""
+    from leads.models import Lead
+
+    cutoff = min(period.end, now)
+    # table and key_column are constants of this module (never input); values go in as parameters.
+    rollup_sql = (
+        f"SELECT r.{key_column} AS k, e.m AS m, 0 AS src FROM {table} r "  # noqa: S608
+        "CROSS JOIN LATERAL unnest(r.first_contact_minutes) AS e(m) "
+        f"WHERE r.{key_column} = ANY(%s) AND r.day >= %s AND r.day <= %s AND r.starts_at >= %s AND r.ends_at <= %s"
+    )
+    params: list = [
+        list(covered),
+        period.start.date() - timedelta(days=1),
+        cutoff.date() + timedelta(days=1),
+        period.start,
+        cutoff,
+    ]
+    parts = [rollup_sql]
+    if not window.is_empty:
+        raw = (
+            Lead.objects.filter(window.q("arrived_at", lead_key))
+            .annotate(
+                k=F(lead_key),
+                m=Cast(first_contact_minutes(), FloatField()),
+                src=Value(1, output_field=IntegerField()),
+            )
+            .order_by()
+            .values_list("k", "m", "src")
+        )
+        raw_sql, raw_params = raw.query.sql_with_params()
+        parts.append(raw_sql)
+        params.extend(raw_params)
+    key, group_by = ("u.k", " GROUP BY u.k") if per_key else ("NULL", "")
+    if groups:
+        # Several keys per answer (a head of sales' teams, each with its sub-teams): one CASE
+        # branch per group, its keys as one array parameter.
+        branches = []
+        case_params: list = []
+        for index, keys in enumerate(groups.values()):
+            branches.append(f"WHEN u.k = ANY(%s) THEN {index}")
+            case_params.append(list(keys))
+        key, group_by = f"CASE {' '.join(branches)} END AS g", " GROUP BY 1"
+        params = case_params + params
+    # Built from this module's constants and Django-compiled SQL; every value is a parameter.
+    sql = (
+        f"SELECT {key}, COUNT(*) FILTER (WHERE u.src = 1), COUNT(u.m) FILTER (WHERE u.src = 1), "  # noqa: S608
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY u.m), percentile_cont(0.9) WITHIN GROUP (ORDER BY u.m) "
+        f"FROM ({' UNION ALL '.join(f'({p})' for p in parts)}) u{group_by}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if groups:
+        names = list(groups)
+        return {
+            names[g]: (received, contacted, median, p90)
+            for g, received, contacted, median, p90 in rows
+            if g is not None
+        }
+    return {k: (received, contacted, median, p90) for k, received, contacted, median, p90 in rows}
+
+
+def _add(cards: dict, part: dict) -> None:
+    for key, values in part.items():
+        card = cards.get(key)
+        if card is None:
+            continue
+        for name, value in values.items():
+            if name == "activities_by_kind":
+                for kind, n in value.items():
+                    card.activities_by_kind[kind] += n
+            elif name.startswith("speed_to_lead"):
+                setattr(card, name, value)
+            else:
+                setattr(card, name, getattr(card, name) + value)
+
+
+def rep_cards(scope, period: Period, *, groups: set[str], now: datetime) -> dict | None:
+    """Per-person cards from the rollup and the raw remainder; None when the rollup covers none
+    of these people in this period (the caller reads raw rows)."""
+    from leads.metrics.queries import _activities, _closed, _follow_ups, _neglected, _saved
+
+    keys = scope.user_ids
+    covered, intervals = _coverage(_rep_model(), "user_id", keys, period, now, REP_SUMS)
+    if not covered:
+        return None
+    window = Window(period, intervals)
+    cards = {key: Scorecard() for key in keys}
+    for key, sums in covered.items():
+        card = cards[key]
+        card.leads_received, card.leads_contacted = sums["received"], sums["contacted"]
+        card.follow_ups_on_time, card.follow_ups_missed = sums["follow_ups_kept"], sums["follow_ups_missed"]
+        card.activities_by_kind = {kind: sums[column] for kind, column in KIND_COLUMNS.items()}
+        card.deals_won, card.deals_lost = sums["won"], sums["lost"]
+        card.value_won = sums["value_won"] or Decimal("0.00")
+        card.saved = sums["saved"]
+    if "cohort" in groups:
+        speeds = _speed_union("leads_repday", "user_id", covered, period, now, window, "received_by_id")
+        for key, (received, contacted, median, p90) in speeds.items():
+            if key in cards:
+                cards[key].leads_received += received
+                cards[key].leads_contacted += contacted
+                cards[key].speed_to_lead_median = _round(median)
+                cards[key].speed_to_lead_p90 = _round(p90)
+    if not window.is_empty:
+        if "follow_ups" in groups:
+            _add(cards, _follow_ups(scope, window, now))
+        if "activities" in groups:
+            _add(cards, _activities(scope, window))
+        if "closed" in groups:
+            _add(cards, _closed(scope, window))
+        if "saved" in groups:
+            _add(cards, _saved(scope, window))
+    if "neglected" in groups:
+        for key, values in _neglected(scope, now).items():
+            cards[key].neglected = values["neglected"]
+    for card in cards.values():
+        if card.value_won == 0:
+            card.value_won = Decimal("0.00")
+    return cards
+
+
+def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> dict | None:
+    """A team's (or everyone's) lead figures (received, contacted, speed, closed deals, neglected)
+    from TeamDay rows and the raw remainder; None when the rollup covers none of its teams."""
+    from leads.metrics.queries import _lead_totals
+
+    team_ids = scope.team_ids
+    if team_ids is None:
+        from accountability.models import Team
+
+        team_ids = set(Team.objects.values_list("id", flat=True))
+    covered, intervals = _coverage(_team_model(), "team_id", team_ids, period, now, TEAM_SUMS)
+    if not covered:
+        return None
+    window = Window(period, intervals)
+    total = {"leads_received": 0, "leads_contacted": 0}
+    if "closed" in groups:
+        total.update(deals_won=0, deals_lost=0, value_won=Decimal("0.00"))
+    for sums in covered.values():
+        total["leads_received"] += sums["received"]
+        total["leads_contacted"] += sums["contacted"]
+        if "closed" in groups:
+            total["deals_won"] += sums["won"]
+            total["deals_lost"] += sums["lost"]
+            total["value_won"] += sums["value_won"] or 0
+    if "cohort" in groups:
+        speeds = _speed_union("leads_teamday", "team_id", covered, period, now, window, "team_id", per_key=False)
+        received, contacted, median, p90 = speeds.get(None, (0, 0, None, None))
+        total["leads_received"] += received
+        total["leads_contacted"] += contacted
+        total["speed_to_lead_median"], total["speed_to_lead_p90"] = _round(median), _round(p90)
+    else:
+        total.pop("leads_received")
+        total.pop("leads_contacted")
+    raw_groups = {g for g in groups if g in ("closed", "neglected")}
+    if "closed" in raw_groups and window.is_empty:
+        raw_groups.discard("closed")
+    if raw_groups:
+        from leads.metrics.queries import _Scope
+
+        raw = _lead_totals(_Scope(team_ids=set(team_ids)), window, now, raw_groups)[None]
+        for name, value in raw.items():
+            total[name] = value if name == "neglected" else total[name] + value
+    return {None: total}
+
+
+def _rep_model():
+    from leads.models import RepDay
+
+    return RepDay
+
+
+def _team_model():
+    from leads.models import TeamDay
+
+    return TeamDay
+
+
+def team_totals_grouped(period: Period, now: datetime, groups: dict, member_cards: dict) -> dict | None:
+    """Several team totals at once (a head of sales' teams, each with its sub-teams), in three
+    queries whatever their number: TeamDay coverage, one speed UNION grouped by team, one pass
+    over the teams' open leads and remainder closings. `groups` maps a key to its team ids;
+    `member_cards` a key to its members' cards (their follow-ups, activities and saves are the
+    sums of those, as in team_scorecards). None when the rollup covers none of the teams."""
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import Coalesce
+
+    from leads.metrics.neglect import neglect_condition
+    from leads.models import Lead
+
+    team_to_group = {team_id: key for key, team_ids in groups.items() for team_id in team_ids}
+    all_teams = set(team_to_group)
+    covered, intervals = _coverage(_team_model(), "team_id", all_teams, period, now, TEAM_SUMS)
+    if not covered:
+        return None
+    window = Window(period, intervals)
+    cards = {key: Scorecard() for key in groups}
+    for team_id, sums in covered.items():
+        card = cards[team_to_group[team_id]]
+        card.leads_received += sums["received"]
+        card.leads_contacted += sums["contacted"]
+        card.deals_won += sums["won"]
+        card.deals_lost += sums["lost"]
+        card.value_won += sums["value_won"] or 0
+    speeds = _speed_union(
+        "leads_teamday", "team_id", covered, period, now, window, "team_id", per_key=False, groups=groups
+    )
+    for key, (received, contacted, median, p90) in speeds.items():
+        cards[key].leads_received += received
+        cards[key].leads_contacted += contacted
+        cards[key].speed_to_lead_median, cards[key].speed_to_lead_p90 = _round(median), _round(p90)
+    closed = Q(stage__in=Lead.CLOSED_STAGES) & window.q("closed_at", "team_id")
+    won = closed & Q(stage=Lead.Stage.WON)
+    rows = (
+        Lead.objects.filter(team_id__in=all_teams)
+        .filter(Q(stage__in=Lead.OPEN_STAGES) | closed)
+        .order_by()
+        .values("team_id")
+        .annotate(
+            won=Count("id", filter=won),
+            lost=Count("id", filter=closed & Q(stage=Lead.Stage.LOST)),
+            value=Coalesce(Sum("value", filter=won), Decimal("0.00")),
+            neglected=Count("id", filter=neglect_condition(now)),
+        )
+    )
+    for r in rows:
+        card = cards[team_to_group[r["team_id"]]]
+        card.deals_won += r["won"]
+        card.deals_lost += r["lost"]
+        card.value_won += r["value"]
+        card.neglected += r["neglected"]
+    for key, card in cards.items():
+        for member in member_cards.get(key, []):
+            card.saved += member.saved
+            card.follow_ups_on_time += member.follow_ups_on_time
+            card.follow_ups_missed += member.follow_ups_missed
+            for kind, n in member.activities_by_kind.items():
+                card.activities_by_kind[kind] += n
+        card.value_won = Decimal(card.value_won).quantize(Decimal("0.01"))
+    return cards

@@ -1,0 +1,160 @@
+"""The review dashboard (a manager's teams at a glance) and the rep page (one rep over time).
+
+Thin views over reviews.dashboard. Scoping: a team outside what the user may see is a 404, and
+so is a rep page of anyone outside users_visible_to (a rep sees only their own page: exactly
+what their manager sees about them).
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accountability.scoping import get_visible_or_404, users_visible_to
+from accountability.timezones import figures_time_zone
+from goals.selectors import goals_for_rep_page
+from leads.reports.forms import PeriodForm
+from leads.reports.selectors import report_teams_for
+from reviews import dashboard as data
+from reviews import drift
+from reviews.models import DriftFlag
+
+TREND_CHOICES = [(data.WEEKS, "Last 8 weeks"), (data.MONTHS, "Last 6 months")]
+
+
+def _period_and_trend(request, tz):
+    form = PeriodForm(request.GET or None)
+    period = form.to_period(tz) if form.is_bound and form.is_valid() else PeriodForm().to_period(tz)
+    trend = request.GET.get("trend") if request.GET.get("trend") in (data.WEEKS, data.MONTHS) else data.WEEKS
+    return form, period, trend
+
+
+def _period_dates(period):
+    return period.start.date(), (period.end - timedelta(microseconds=1)).astimezone(period.start.tzinfo).date()
+
+
+@login_required
+@require_GET
+def review_dashboard(request):
+    """A row per rep of the chosen team (a head of sales: each team or the whole department)."""
+    user = request.user
+    teams = list(report_teams_for(user)) if (user.is_admin or user.is_manager) else []
+    if not teams:
+        # A rep (or a manager of no team) has one row: their own, on their rep page.
+        return redirect("reviews:rep-page", pk=user.pk)
+    team = None
+    if request.GET.get("team"):
+        try:
+            team_id = int(request.GET["team"])
+        except ValueError:
+            raise Http404("No such team.") from None
+        team = next((t for t in teams if t.pk == team_id), None)
+        if team is None:
+            raise Http404("No such team.")
+    else:
+        managed = {t.pk for t in teams}
+        team = next((t for t in teams if t.parent_id not in managed), teams[0])
+    tz = figures_time_zone(user, team)
+    form, period, trend = _period_and_trend(request, tz)
+    now = timezone.now()
+    dashboard = data.build_dashboard(team=team, period=period, trend_kind=trend, now=now)
+    sort = request.GET.get("sort", "name")
+    if sort.lstrip("-") not in data.SORT_KEYS and not sort.lstrip("-").startswith("kpi:"):
+        sort = "name"
+    rows = data.sort_rows(dashboard.rows, sort)
+    params = request.GET.copy()
+    params.pop("sort", None)
+    period_from, period_to = _period_dates(period)
+    data.link_cells(dashboard, date_from=period_from, date_to=period_to)
+    return render(
+        request,
+        "reviews/dashboard.html",
+        {
+            "form": form,
+            "teams": teams,
+            "team": team,
+            "dashboard": dashboard,
+            "rows": rows,
+            "sort": sort,
+            "query_base": params.urlencode(),
+            "trend": trend,
+            "trend_choices": TREND_CHOICES,
+            "period_from": period_from,
+            "period_to": period_to,
+            "today": now.astimezone(tz).date(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def rep_page(request, pk: int):
+    """Every figure of one rep over time, their goals and flags: the same page for the rep and
+    for their manager (figures cut in the rep's team zone, whoever looks)."""
+    rep = get_visible_or_404(users_visible_to(request.user), pk=pk)
+    tz = figures_time_zone(rep)
+    form, period, trend = _period_and_trend(request, tz)
+    now = timezone.now()
+    dashboard = data.build_rep_dashboard(rep=rep, period=period, trend_kind=trend, now=now)
+    period_from, period_to = _period_dates(period)
+    data.link_cells(dashboard, date_from=period_from, date_to=period_to)
+    flags = drift.flags_for_rep_page(request.user, rep)
+    return render(
+        request,
+        "reviews/dashboard_rep.html",
+        {
+            "rep": rep,
+            "form": form,
+            "dashboard": dashboard,
+            "row": dashboard.rows[0],
+            "trend": trend,
+            "trend_choices": TREND_CHOICES,
+            "goals": list(goals_for_rep_page(rep).filter(owner=rep)[:20]),
+            "period_from": period_from,
+            "period_to": period_to,
+            "today": now.astimezone(tz).date(),
+            "is_own_page": rep.pk == request.user.pk,
+            "back_url": reverse("reviews:dashboard") if not request.user.is_rep else "",
+            "flags": flags,
+            "can_act": request.user.pk != rep.pk or request.user.is_admin,
+        },
+    )
+
+
+def _flag_for(user, pk: int) -> DriftFlag:
+    """A flag of someone this user may see (404 otherwise, never saying which)."""
+    return get_visible_or_404(
+        DriftFlag.objects.filter(rep__in=users_visible_to(user)).exclude(
+            manager_only=True, rep=user if not user.is_admin else None
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_POST
+def flag_transition(request, pk: int, action: str):
+    """Discuss, resolve or dismiss (with a reason) a flag: one service each; back to the rep page."""
+    flag = _flag_for(request.user, pk)
+    try:
+        if action == "discuss":
+            drift.flag_discuss(actor=request.user, flag=flag)
+        elif action == "resolve":
+            drift.flag_resolve(actor=request.user, flag=flag)
+        elif action == "dismiss":
+            drift.flag_dismiss(actor=request.user, flag=flag, reason=request.POST.get("reason", ""))
+        else:
+            raise Http404("No such action.")
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Flag {flag.get_state_display().lower()}.")
+    return redirect(reverse("reviews:rep-page", args=[flag.rep_id]) + f"#flag-{flag.pk}")
