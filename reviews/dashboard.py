@@ -4,9 +4,8 @@ Every figure comes from leads.metrics (the period's figures: rollup plus raw row
 the rollup alone), goals, expectations and SLA selectors, each in a constant number of queries
 whatever the number of reps and weeks.
 
-The columns that need the reviews app's 1:1s and action items, and recognition, read through one
-function each below, which return nothing for now; the lead engineer wires them after the merge
-(see "Placeholders").
+The columns from the reviews app's 1:1s and action items, and from recognition
+(`recognition.selectors.last_kudos_received_at`), read through one function each below.
 """
 
 from __future__ import annotations
@@ -15,7 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+
 from accountability.expectations.models import Kpi
+from accountability.templatetags import formatting
 from accountability.expectations.selectors import acknowledgement_status
 from accountability.models import Membership, Team, User
 from accountability.scoping import descendant_team_ids
@@ -35,37 +38,61 @@ from leads.metrics import (
 )
 from leads.reports.selectors import team_reps
 from leads.sla.selectors import open_escalations_by_owner
+from recognition.selectors import last_kudos_received_at
+from reviews.models import ActionItem, Meeting
 
-# --- Placeholders: wired to the reviews app (1:1s, action items) and recognition after the merge.
+# --- Columns from the reviews app (1:1s, action items) and recognition.
 # Each takes the reps' ids and returns {user_id: value}; a missing id shows as "—".
 
 
 def open_action_items_by_rep(user_ids) -> dict[int, int]:
-    """Open action items owned by each rep. TODO(merge): reviews' ActionItem (state open)."""
-    return {}
+    """Open action items about each rep (whoever owns them: the rep or their manager). One query."""
+    rows = (
+        ActionItem.objects.filter(rep_id__in=list(user_ids), status=ActionItem.Status.OPEN)
+        .values("rep_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["rep_id"]: row["n"] for row in rows}
 
 
 def overdue_action_items_by_rep(user_ids, *, today: date) -> dict[int, int]:
-    """Open action items past their due date. TODO(merge): reviews' ActionItem (due_date < today)."""
-    return {}
+    """Open action items about each rep past their due date. One query."""
+    rows = (
+        ActionItem.objects.filter(rep_id__in=list(user_ids), status=ActionItem.Status.OPEN, due_date__lt=today)
+        .values("rep_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["rep_id"]: row["n"] for row in rows}
 
 
 def last_one_on_one_by_rep(user_ids) -> dict[int, date]:
-    """The date of each rep's last 1:1 held. TODO(merge): reviews' 1:1 meetings."""
-    return {}
+    """The day of each rep's last 1:1 held (in the site's active zone). One query."""
+    rows = (
+        Meeting.objects.filter(series__rep_id__in=list(user_ids), state=Meeting.State.HELD)
+        .values("series__rep_id")
+        .annotate(last=Max("scheduled_at"))
+    )
+    return {row["series__rep_id"]: timezone.localdate(row["last"]) for row in rows}
 
 
-def next_one_on_one_by_rep(user_ids) -> dict[int, date]:
-    """The date of each rep's next scheduled 1:1. TODO(merge): reviews' 1:1 meetings."""
-    return {}
+def next_one_on_one_by_rep(user_ids, *, now: datetime | None = None) -> dict[int, date]:
+    """The day of each rep's next scheduled 1:1 (an active series). One query."""
+    rows = (
+        Meeting.objects.filter(
+            series__rep_id__in=list(user_ids),
+            series__is_active=True,
+            state=Meeting.State.SCHEDULED,
+            scheduled_at__gte=now or timezone.now(),
+        )
+        .values("series__rep_id")
+        .annotate(next=Min("scheduled_at"))
+    )
+    return {row["series__rep_id"]: timezone.localdate(row["next"]) for row in rows}
 
 
 def last_recognition_by_rep(user_ids) -> dict[int, date]:
-    """When each rep last received recognition. TODO(merge): recognition's kudos_received."""
-    return {}
-
-
-# --- Drift flags shown on the dashboard (reviews.drift) ------------------------------------------
+    """When each rep last received a visible kudos (recognition's one selector). One query."""
+    return {user_id: timezone.localdate(at) for user_id, at in last_kudos_received_at(list(user_ids)).items()}
 
 
 def open_flags_by_rep(user_ids) -> dict[int, list]:
@@ -134,15 +161,14 @@ class Cell:
 
 
 def _format(value, unit: str, *, target: bool = False) -> str:
-    from leads.templatetags.lead_reports import minutes_display, percent_display
-
+    """The one way figures are written (accountability.templatetags.formatting)."""
     if value is None:
         return "—"
     if unit == "minutes":
-        return minutes_display(value)
+        return formatting.duration(value)
     if unit == "%":
-        return f"{value.quantize(Decimal(1))}%" if target else percent_display(value)
-    return f"{value.quantize(Decimal(1)):,}"
+        return f"{value.quantize(Decimal(1))}%" if target else formatting.percent(value)
+    return formatting.figure(value.quantize(Decimal(1)))
 
 
 def expected_target(kpi: Kpi, period: Period) -> Decimal:
@@ -376,7 +402,7 @@ def _rows(reps, cards, *, period: Period, trend_kind: str, now: datetime) -> Das
     action_items = open_action_items_by_rep(ids)
     overdue_items = overdue_action_items_by_rep(ids, today=today)
     last_1on1 = last_one_on_one_by_rep(ids)
-    next_1on1 = next_one_on_one_by_rep(ids)
+    next_1on1 = next_one_on_one_by_rep(ids, now=now)
     recognition = last_recognition_by_rep(ids)
     rows = []
     for rep in reps:

@@ -18,14 +18,15 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accountability.models import Membership, Team, User
 from accountability.notifications import kinds
 from accountability.scoping import managed_team_ids
-from reviews.models import DriftFlag, DriftSettings
+from recognition.selectors import last_kudos_received_at
+from reviews.models import DriftFlag, DriftSettings, Meeting, OneOnOneSeries
 
 logger = logging.getLogger(__name__)
 
@@ -295,17 +296,63 @@ def rule_escalations(reps, cfg, today, escalations) -> list[Finding]:
     ]
 
 
+CADENCE_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
+
+
 def rule_no_one_on_one(reps, cfg, today) -> list[Finding]:
-    """No 1:1 held in `one_on_one_cadence_factor` times the series' cadence.
-    STUB: needs the reviews app's 1:1 series (TODO(merge)); raises nothing until then."""
-    return []
+    """No 1:1 held in `one_on_one_cadence_factor` times the series' cadence (counted from the
+    series' start when none was ever held). Reps without an active series raise nothing. 2 queries."""
+    series = list(OneOnOneSeries.objects.filter(rep__in=reps, is_active=True))
+    held = dict(
+        Meeting.objects.filter(series__in=series, state=Meeting.State.HELD)
+        .values("series_id")
+        .annotate(last=Max("scheduled_at"))
+        .values_list("series_id", "last")
+    )
+    findings = []
+    for s in series:
+        last = held.get(s.pk) or s.created_at
+        days = (today - timezone.localdate(last)).days
+        allowed = cfg.one_on_one_cadence_factor * CADENCE_DAYS.get(s.cadence, 7)
+        if days > allowed:
+            when = "since the series started" if s.pk not in held else "since the last one"
+            findings.append(
+                Finding(
+                    s.rep_id,
+                    DriftFlag.Rule.NO_ONE_ON_ONE,
+                    f"No 1:1 held for {days} days {when} (the series is {s.get_cadence_display().lower()}).",
+                    reverse("reviews:one-on-one-list"),
+                    {"days": days, "series": s.pk},
+                )
+            )
+    return findings
 
 
 def rule_no_recognition(reps, cfg, today) -> list[Finding]:
-    """No recognition received in `recognition_days` (manager only: a prompt to notice good work).
-    STUB: needs recognition's kudos_received (TODO(merge)); raises nothing until then, since
-    without it every rep would look unrecognised."""
-    return []
+    """No recognition received in `recognition_days` (manager only: a prompt to notice good work,
+    never shown to the rep). One query (recognition's selector)."""
+    last = last_kudos_received_at(reps)
+    findings = []
+    for rep in reps:
+        at = last.get(rep.pk)
+        days = (today - timezone.localdate(at)).days if at else None
+        if days is None or days > cfg.recognition_days:
+            reason = (
+                f"No recognition in the last {cfg.recognition_days} days: a chance to notice good work."
+                if days is None
+                else f"Last recognised {days} days ago: a chance to notice good work."
+            )
+            findings.append(
+                Finding(
+                    rep.pk,
+                    DriftFlag.Rule.NO_RECOGNITION,
+                    reason,
+                    reverse("recognition:person-kudos", args=[rep.pk]),
+                    {"days": days},
+                    manager_only=True,
+                )
+            )
+    return findings
 
 
 def _inputs(reps, cfg, today):

@@ -132,10 +132,34 @@ def test_kpi_below_target_and_falling_for_three_weeks(org):
     assert drift.rule_kpi_falling([alice], cfg, TODAY, {alice.pk: weeks}, {alice.pk: [kpi]}) == []
 
 
-def test_stub_rules_raise_nothing_until_1on1s_and_recognition_exist(org):
+def test_no_one_on_one_in_twice_the_cadence_is_flagged(org):
+    from reviews.models import Meeting, OneOnOneSeries
+
+    cfg = DriftSettings()  # factor 2: a weekly series may go 14 days without a 1:1
+    alice, bob = org["alice"], org["bob"]
+    assert drift.rule_no_one_on_one([alice, bob], cfg, TODAY) == []  # no series: nothing to judge
+    for rep, held_days_ago in ((alice, 20), (bob, 6)):
+        series = OneOnOneSeries.objects.create(
+            manager=org["maria"], rep=rep, team=org["north"], cadence="weekly", weekday=2, time=dt.time(10)
+        )
+        at = NOW - dt.timedelta(days=held_days_ago)
+        Meeting.objects.create(series=series, scheduled_at=at, since=at - dt.timedelta(days=7), state="held")
+    found = drift.rule_no_one_on_one([alice, bob], cfg, TODAY)
+    assert [(f.rep_id, f.rule) for f in found] == [(alice.pk, DriftFlag.Rule.NO_ONE_ON_ONE)]
+    assert "20 days" in found[0].reason and found[0].evidence_url == reverse("reviews:one-on-one-list")
+
+
+def test_no_recognition_in_30_days_is_a_prompt_for_the_manager_only(org):
+    from tests.recognition.factories import make_kudos
+
     cfg = DriftSettings()
-    assert drift.rule_no_one_on_one([org["alice"]], cfg, TODAY) == []
-    assert drift.rule_no_recognition([org["alice"]], cfg, TODAY) == []
+    alice, bob, charlie = org["alice"], org["bob"], org["charlie"]
+    make_kudos(bob, [alice])  # alice was recognised just now
+    old = make_kudos(alice, [charlie])
+    old.recipient_rows.update(created_at=NOW - dt.timedelta(days=45))
+    found = drift.rule_no_recognition([alice, bob, charlie], cfg, dt.date.today())
+    assert {f.rep_id for f in found} == {bob.pk, charlie.pk}
+    assert all(f.manager_only and f.rule == DriftFlag.Rule.NO_RECOGNITION for f in found)
 
 
 # --- Not raised again ---------------------------------------------------------------------------
