@@ -59,8 +59,10 @@ INSTALLED_APPS = [
     "leads",
     "leads.sla",
     "goals",
-    "reviews",
+    # recognition sits below reviews (the review packet reads its selector), and its demo
+    # (kudos) comes before the reviews demo's drift flags, which look for recent recognition.
     "recognition",
+    "reviews",
 ]
 
 MIDDLEWARE = [

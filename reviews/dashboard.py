@@ -18,10 +18,10 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from accountability.expectations.models import Kpi
-from accountability.templatetags import formatting
 from accountability.expectations.selectors import acknowledgement_status
 from accountability.models import Membership, Team, User
 from accountability.scoping import descendant_team_ids
+from accountability.templatetags import formatting
 from goals.selectors import commitments_kept_by_owner, goals_at_risk_by_owner
 from leads.metrics import (
     METRIC_UNITS,

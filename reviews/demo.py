@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from accountability.demo import DemoContext
-from reviews import services
+from reviews import drift_demo, services
 from reviews.models import ActionItem, AgendaItem, Assessment, Meeting, OneOnOneSeries, Review, ReviewCycle
 from reviews.models import ReviewTemplate as Template
 from reviews.services import AnswerInput, CriterionInput
@@ -252,3 +252,4 @@ def seed(ctx: DemoContext) -> None:
     _last_quarter(ctx, template)
     _this_month(ctx, template)
     _one_on_ones(ctx)
+    drift_demo.seed(ctx)  # after the rollup (leads demo), the kudos (recognition demo) and the 1:1s
