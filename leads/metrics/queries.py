@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from leads.metrics.catalogue import LOGGABLE_KINDS, Metric, Scorecard, _round
 from leads.metrics.neglect import neglect_condition
-from leads.metrics.period import Period
+from leads.metrics.period import Period, Window
 from leads.metrics.rows import (
+    closed_q,
     contacted_q,
     follow_up_missed_q,
     follow_up_on_time_q,
@@ -178,54 +179,6 @@ def _speed_figures_in_python(rows) -> dict:
     }
 
 
-def _range(field_name: str, period: Period) -> dict:
-    return {f"{field_name}__gte": period.start, f"{field_name}__lt": period.end}
-
-
-class Window:
-    """Which instants to read raw rows for, per key (a user id, or a team id for team totals):
-    the parts of a period the daily rollup does not cover (leads.metrics.rollup). `intervals`
-    maps every key to its half-open [start, end) intervals (possibly none)."""
-
-    def __init__(self, period: Period, intervals: dict):
-        self.period = period
-        self.intervals = intervals
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(self.intervals.values())
-
-    def q(self, field_name: str, key_field: str) -> Q:
-        """Rows whose `field_name` falls in their key's intervals: one OR branch per distinct set
-        of intervals (keys in one zone share theirs), so the SQL does not grow with the keys."""
-        by_intervals: dict[tuple, list] = {}
-        for key, spans in self.intervals.items():
-            if spans:
-                by_intervals.setdefault(tuple(spans), []).append(key)
-        condition = Q(pk__in=[])
-        for spans, keys in by_intervals.items():
-            when = Q(pk__in=[])
-            for start, end in spans:
-                when |= Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
-            condition |= Q(**{f"{key_field}__in": keys}) & when
-        return condition
-
-
-def _of(period, key_field: str, ids) -> Q:
-    """`key_field IN ids`, unless `period` is a Window: its condition already names the keys, and
-    repeating the IN list makes PostgreSQL misjudge the selectivity and scan the whole table."""
-    if isinstance(period, Window):
-        return Q()
-    return Q(**{f"{key_field}__in": ids})
-
-
-def _when(period, field_name: str, key_field: str) -> Q:
-    """`period` is a Period (the whole of it, for every key) or a Window (per key)."""
-    if isinstance(period, Window):
-        return period.q(field_name, key_field)
-    return Q(**_range(field_name, period))
-
-
 def _follow_ups(scope: _Scope, period: Period, now: datetime) -> dict:
     # A team's rows are its members' follow-ups (a queued lead has none): the total is the sum of the rows.
     qs = rows_follow_ups_due(scope, period)
@@ -291,25 +244,31 @@ def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str])
     from leads.models import Lead
 
     qs = Lead.objects.filter(scope.lead_filter())
-    arrived = received_q(period)
+    # A Window (the rollup's remainder) is per team: each condition is keyed on team_id.
+    arrived = received_q(period, key="team_id")
     aggregates: dict = {}
     in_sql = _percentiles_in_sql()
     if "cohort" in groups:
         aggregates["leads_received"] = Count("id", filter=arrived)
-        aggregates["leads_contacted"] = Count("id", filter=contacted_q(period))
+        aggregates["leads_contacted"] = Count("id", filter=contacted_q(period, key="team_id"))
         if in_sql:
             aggregates.update(_speed_aggregates(filter=arrived))
     if "closed" in groups:
-        won = won_q(period)
+        won = won_q(period, key="team_id")
         aggregates["deals_won"] = Count("id", filter=won)
-        aggregates["deals_lost"] = Count("id", filter=lost_q(period))
+        aggregates["deals_lost"] = Count("id", filter=lost_q(period, key="team_id"))
         aggregates["value_won"] = Coalesce(
             Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()
         )
     if "neglected" in groups:
         aggregates["neglected"] = Count("id", filter=neglect_condition(now))
     if "saved" in groups:
-        aggregates["saved"] = Count("id", filter=saved_q(period))
+        aggregates["saved"] = Count("id", filter=saved_q(period, key="team_id"))
+    if isinstance(period, Window) and not groups & {"cohort", "saved"}:
+        # The rollup's remainder (today, mostly): only the team's open leads (neglected) and
+        # the ones closed in the remainder need visiting, through lead_team_open and lead_closed_at.
+        wanted = Q(stage__in=Lead.OPEN_STAGES) if "neglected" in groups else Q(pk__in=[])
+        qs = qs.filter(wanted | closed_q(period, key="team_id") if "closed" in groups else wanted)
     row = qs.aggregate(**aggregates)
     values = {k: v for k, v in row.items() if k not in SPEED_FIGURES}
     if "cohort" in groups:

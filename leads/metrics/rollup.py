@@ -22,8 +22,9 @@ from django.db.models import DurationField, F, FloatField, IntegerField, Max, Mi
 from django.db.models.functions import Cast
 
 from leads.metrics.catalogue import Scorecard, _round
-from leads.metrics.period import Period
-from leads.metrics.queries import Window, first_contact_minutes
+from leads.metrics.period import Period, Window
+from leads.metrics.queries import first_contact_minutes
+from leads.metrics.rows import closed_q, received_q
 
 REP_SUMS = (
     "received",
@@ -124,7 +125,7 @@ def _speed_union(
     parts = [rollup_sql]
     if not window.is_empty:
         raw = (
-            Lead.objects.filter(window.q("arrived_at", lead_key))
+            Lead.objects.filter(received_q(window, key=lead_key))
             .annotate(
                 k=F(lead_key),
                 m=Cast(first_contact_minutes(), FloatField()),
@@ -316,7 +317,7 @@ def team_totals_grouped(period: Period, now: datetime, groups: dict, member_card
         cards[key].leads_received += received
         cards[key].leads_contacted += contacted
         cards[key].speed_to_lead_median, cards[key].speed_to_lead_p90 = _round(median), _round(p90)
-    closed = Q(stage__in=Lead.CLOSED_STAGES) & window.q("closed_at", "team_id")
+    closed = closed_q(window, key="team_id")
     won = closed & Q(stage=Lead.Stage.WON)
     rows = (
         Lead.objects.filter(team_id__in=all_teams)
