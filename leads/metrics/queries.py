@@ -64,6 +64,13 @@ def first_contact_minutes():
     return F("first_contact_business_minutes")
 
 
+def first_contact_wall_minutes():
+    """Wall-clock speed to lead of one lead (first contact - arrival, in minutes; NULL when not
+    contacted), as a SQL expression on Lead (PostgreSQL): the one definition of the second
+    figure for the raw percentiles, the daily rollup and its raw remainder."""
+    return EpochMinutes(F("first_contacted_at"), F("arrived_at"))
+
+
 def _percentiles_in_sql() -> bool:
     return connection.vendor == "postgresql"
 
@@ -153,8 +160,8 @@ SPEED_FIGURES = ("speed_to_lead_median", "speed_to_lead_p90", "speed_to_lead_wal
 
 
 def _speed_aggregates(filter: Q | None = None) -> dict:
-    business = F("first_contact_business_minutes")
-    wall = EpochMinutes(F("first_contacted_at"), F("arrived_at"))
+    business = first_contact_minutes()
+    wall = first_contact_wall_minutes()
     return {
         "speed_to_lead_median": PercentileCont(business, 0.5, filter=filter),
         "speed_to_lead_p90": PercentileCont(business, 0.9, filter=filter),
