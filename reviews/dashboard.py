@@ -134,14 +134,15 @@ class Cell:
 
 
 def _format(value, unit: str, *, target: bool = False) -> str:
-    from leads.templatetags.lead_reports import minutes_display, percent_display
+    # The project's one set of formatting filters (the leads dashboard's names are aliases of them).
+    from accountability.templatetags.formatting import duration, percent
 
     if value is None:
         return "—"
     if unit == "minutes":
-        return minutes_display(value)
+        return duration(value)
     if unit == "%":
-        return f"{value.quantize(Decimal(1))}%" if target else percent_display(value)
+        return f"{value.quantize(Decimal(1))}%" if target else percent(value)
     return f"{value.quantize(Decimal(1)):,}"
 
 
