@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, models
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum
+from django.db.models import Aggregate, Count, FloatField, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,6 +28,8 @@ from leads.metrics.rows import (
     rows_received,
     rows_saved,
     saved_q,
+    time_to_first_contact_minutes,
+    wall_minutes_to_first_contact,
     won_q,
 )
 
@@ -48,27 +50,19 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
 
-class EpochMinutes(Func):
-    """Minutes between two timestamps (PostgreSQL): EXTRACT(EPOCH FROM later - earlier) / 60."""
-
-    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 60.0)"
-    arg_joiner = " - "
-    output_field = FloatField()
-
-
 def first_contact_minutes():
     """Speed to lead of one lead, in minutes, as a SQL expression on Lead: the ONE definition the
-    raw figures and the daily rollup (leads.rollup) both use, so they can never disagree.
-    Speed to lead is counted in the team's business minutes, stored once on the lead when its
-    first contact is logged (Lead.first_contact_business_minutes)."""
-    return F("first_contact_business_minutes")
+    raw figures, the daily rollup (leads.rollup) and the rows behind the figure (leads.metrics.rows)
+    all use, so they can never disagree. Speed to lead is counted in the team's business minutes,
+    stored once on the lead when its first contact is logged (Lead.first_contact_business_minutes)."""
+    return time_to_first_contact_minutes()
 
 
 def first_contact_wall_minutes():
     """Wall-clock speed to lead of one lead (first contact - arrival, in minutes; NULL when not
-    contacted), as a SQL expression on Lead (PostgreSQL): the one definition of the second
-    figure for the raw percentiles, the daily rollup and its raw remainder."""
-    return EpochMinutes(F("first_contacted_at"), F("arrived_at"))
+    contacted), as a SQL expression on Lead: the one definition of the second figure for the raw
+    percentiles, the daily rollup, its raw remainder and the rows behind the figure."""
+    return wall_minutes_to_first_contact()
 
 
 def _percentiles_in_sql() -> bool:
