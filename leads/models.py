@@ -394,9 +394,13 @@ class RepDay(models.Model):
     # Leads that arrived this day and were first assigned to the person (Lead.received_by).
     received = models.PositiveIntegerField(default=0)
     contacted = models.PositiveIntegerField(default=0)
-    # Time to first contact of each contacted lead of the day's cohort, in minutes, sorted: kept
-    # whole so medians and percentiles over any set of days are exact (percentile_cont over them).
+    # Speed to lead (business minutes, Lead.first_contact_business_minutes) of each contacted lead
+    # of the day's cohort that has it, sorted: kept whole so medians and percentiles over any set
+    # of days are exact (percentile_cont over them).
     first_contact_minutes = MinutesField(default=list, blank=True)
+    # The same leads' wall-clock minutes (first contact - arrival), sorted: the second figure.
+    # A lead without stored business minutes is in this list only, so the lists' lengths may differ.
+    first_contact_wall_minutes = MinutesField(default=list, blank=True)
     # Follow-ups of the person due this day (cancelled ones left out): kept = done by the due time.
     follow_ups_due = models.PositiveIntegerField(default=0)
     follow_ups_kept = models.PositiveIntegerField(default=0)
@@ -444,6 +448,7 @@ class TeamDay(models.Model):
     received = models.PositiveIntegerField(default=0)
     contacted = models.PositiveIntegerField(default=0)
     first_contact_minutes = MinutesField(default=list, blank=True)
+    first_contact_wall_minutes = MinutesField(default=list, blank=True)
     won = models.PositiveIntegerField(default=0)
     lost = models.PositiveIntegerField(default=0)
     value_won = models.DecimalField(max_digits=14, decimal_places=2, default=0)

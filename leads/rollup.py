@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accountability.models import Membership, Team, User
 from leads.metrics import LOGGABLE_KINDS, first_contact_minutes
+from leads.metrics.queries import first_contact_wall_minutes
 from leads.models import Activity, FollowUp, Lead, RepDay, RollupState, TeamDay
 from leads.sla.models import SlaNotice
 
@@ -46,6 +47,7 @@ REP_FIELDS = [
     "received",
     "contacted",
     "first_contact_minutes",
+    "first_contact_wall_minutes",
     "follow_ups_due",
     "follow_ups_kept",
     "follow_ups_missed",
@@ -65,6 +67,7 @@ TEAM_FIELDS = [
     "received",
     "contacted",
     "first_contact_minutes",
+    "first_contact_wall_minutes",
     "won",
     "lost",
     "value_won",
@@ -148,7 +151,26 @@ def _in(field: str, s: datetime, e: datetime) -> dict:
 
 
 def _minutes_agg():
-    return ArrayAgg(Cast(first_contact_minutes(), FloatField()), filter=Q(first_contacted_at__isnull=False))
+    """The cohort's business minutes (a contacted lead without them is left out, as the raw
+    percentiles leave out its NULL)."""
+    return ArrayAgg(
+        Cast(first_contact_minutes(), FloatField()),
+        filter=Q(first_contacted_at__isnull=False, first_contact_business_minutes__isnull=False),
+    )
+
+
+def _wall_minutes_agg():
+    """The cohort's wall-clock minutes to first contact (every contacted lead)."""
+    return ArrayAgg(Cast(first_contact_wall_minutes(), FloatField()), filter=Q(first_contacted_at__isnull=False))
+
+
+def _cohort_values(r) -> dict:
+    return {
+        "received": r["received"],
+        "contacted": r["contacted"],
+        "first_contact_minutes": sorted(r["minutes"] or []),
+        "first_contact_wall_minutes": sorted(r["wall_minutes"] or []),
+    }
 
 
 def _build_people(user_ids, zone, name, start, last, now) -> int:
@@ -162,12 +184,15 @@ def _build_people(user_ids, zone, name, start, last, now) -> int:
         Lead.objects.filter(received_by_id__in=user_ids, **_in("arrived_at", s, e))
         .annotate(day=day("arrived_at"))
         .values("received_by_id", "day")
-        .annotate(received=Count("*"), contacted=Count("first_contacted_at"), minutes=_minutes_agg())
+        .annotate(
+            received=Count("*"),
+            contacted=Count("first_contacted_at"),
+            minutes=_minutes_agg(),
+            wall_minutes=_wall_minutes_agg(),
+        )
     )
     for r in cohort:
-        rows[(r["received_by_id"], r["day"])].update(
-            received=r["received"], contacted=r["contacted"], first_contact_minutes=sorted(r["minutes"] or [])
-        )
+        rows[(r["received_by_id"], r["day"])].update(_cohort_values(r))
     on_time = Q(state=FollowUp.State.DONE, done_at__lte=F("due_at"))
     missed = Q(state=FollowUp.State.DONE, done_at__gt=F("due_at")) | Q(state=FollowUp.State.OPEN, due_at__lt=now)
     follow_ups = (
@@ -265,12 +290,15 @@ def _build_teams(team_ids, zone, name, start, last, now) -> int:
         Lead.objects.filter(team_id__in=team_ids, **_in("arrived_at", s, e))
         .annotate(day=TruncDate("arrived_at", tzinfo=zone))
         .values("team_id", "day")
-        .annotate(received=Count("*"), contacted=Count("first_contacted_at"), minutes=_minutes_agg())
+        .annotate(
+            received=Count("*"),
+            contacted=Count("first_contacted_at"),
+            minutes=_minutes_agg(),
+            wall_minutes=_wall_minutes_agg(),
+        )
     )
     for r in cohort:
-        rows[(r["team_id"], r["day"])].update(
-            received=r["received"], contacted=r["contacted"], first_contact_minutes=sorted(r["minutes"] or [])
-        )
+        rows[(r["team_id"], r["day"])].update(_cohort_values(r))
     won = Q(stage=Lead.Stage.WON)
     closed = (
         Lead.objects.filter(team_id__in=team_ids, stage__in=Lead.CLOSED_STAGES, **_in("closed_at", s, e))

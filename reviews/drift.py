@@ -93,7 +93,12 @@ def _transition(*, actor: User, flag: DriftFlag, action: str, **fields) -> Drift
 
 
 def flag_discuss(*, actor: User, flag: DriftFlag, one_on_one_id: int | None = None) -> DriftFlag:
-    """Mark a flag discussed with the rep (in a 1:1, once the reviews app links it)."""
+    """Mark a flag discussed with the rep, optionally in one of the rep's 1:1 meetings."""
+    if one_on_one_id is not None:
+        if not can_act_on(actor, flag):
+            raise PermissionDenied
+        if not Meeting.objects.filter(pk=one_on_one_id, series__rep_id=flag.rep_id).exists():
+            raise ValidationError({"one_on_one": "Pick a 1:1 with this rep."})
     return _transition(
         actor=actor,
         flag=flag,

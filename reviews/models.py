@@ -541,8 +541,10 @@ class DriftFlag(models.Model):
     discussed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The 1:1 where it was discussed. TODO(merge): a ForeignKey to the reviews app's 1:1 model.
-    one_on_one_id = models.PositiveIntegerField(null=True, blank=True)
+    # The 1:1 where it was discussed (a meeting of the rep's series); kept if the meeting goes.
+    one_on_one = models.ForeignKey(
+        "Meeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="drift_flags"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)  # resolved or dismissed
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

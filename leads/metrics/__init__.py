@@ -103,7 +103,10 @@ Rounding: minutes and percentages are Decimals rounded to one decimal place; cou
 Daily rollup (leads.models.RepDay / TeamDay, built nightly by leads.rollup): on PostgreSQL every
 function reads the closed days of a period from the rollup and the rest (today, the edges of a
 period cut in another zone, days not rolled up yet) from the raw rows, with identical results
-(leads.metrics.rollup; one extra query finds what the rollup covers). `rep_trends` gives weekly or
+(leads.metrics.rollup; one extra query finds what the rollup covers). The rows keep each day's
+business and wall-clock minute values, so all four speed-to-lead percentiles stay exact. The raw
+remainder is read through the same conditions (leads.metrics.rows) with a Window, per person or
+team, in place of the Period. `rep_trends` gives weekly or
 monthly series from the rollup alone (two queries for any number of people and weeks), and
 `sla_counts_by_user` the breaches and escalations of a period.
 

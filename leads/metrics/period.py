@@ -70,10 +70,48 @@ class Period:
         zone = _tz(tz)
         return cls(_midnight(date_from, zone), _midnight(_day_after(date_to), zone))
 
-    def filter(self, field_name: str) -> Q:
-        """`Lead.objects.filter(period.filter("arrived_at"))`: the field in [start, end)."""
+    def filter(self, field_name: str, key: str | None = None) -> Q:
+        """`Lead.objects.filter(period.filter("arrived_at"))`: the field in [start, end).
+
+        `key` (the row's person or team column) is ignored: a period is the same for every key.
+        It is there so a condition works on a Period and on a Window alike."""
         return Q(**{f"{field_name}__gte": self.start, f"{field_name}__lt": self.end})
 
     def __str__(self) -> str:
         last = (self.end - timedelta(microseconds=1)).astimezone(self.start.tzinfo)
         return f"{self.start:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+
+class Window:
+    """Which instants to read raw rows for, per key (a user id, or a team id for team totals):
+    the parts of a period the daily rollup does not cover (leads.metrics.rollup). `intervals`
+    maps every key to its half-open [start, end) intervals (possibly none).
+
+    It stands in for a Period in the conditions of leads.metrics.rows: `filter(field_name, key)`
+    is the field in the intervals of the row's key (the `key` column: received_by_id, owner_id,
+    team_id ...). Its condition names the keys, so a key not in `intervals` has no rows."""
+
+    def __init__(self, period: Period, intervals: dict):
+        self.period = period
+        self.intervals = intervals
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.intervals.values())
+
+    def filter(self, field_name: str, key: str | None = None) -> Q:
+        """Rows whose `field_name` falls in their `key`'s intervals: one OR branch per distinct
+        set of intervals (keys in one zone share theirs), so the SQL does not grow with the keys."""
+        if key is None:
+            raise ValueError("A Window is per key: pass the key column (e.g. key='owner_id').")
+        by_intervals: dict[tuple, list] = {}
+        for k, spans in self.intervals.items():
+            if spans:
+                by_intervals.setdefault(tuple(spans), []).append(k)
+        condition = Q(pk__in=[])
+        for spans, keys in by_intervals.items():
+            when = Q(pk__in=[])
+            for start, end in spans:
+                when |= Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+            condition |= Q(**{f"{key}__in": keys}) & when
+        return condition

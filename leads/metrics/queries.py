@@ -8,14 +8,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, models
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum
+from django.db.models import Aggregate, Count, FloatField, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.metrics.catalogue import LOGGABLE_KINDS, Metric, Scorecard, _round
 from leads.metrics.neglect import neglect_condition
-from leads.metrics.period import Period
+from leads.metrics.period import Period, Window
 from leads.metrics.rows import (
+    closed_q,
     contacted_q,
     follow_up_missed_q,
     follow_up_on_time_q,
@@ -27,6 +28,8 @@ from leads.metrics.rows import (
     rows_received,
     rows_saved,
     saved_q,
+    time_to_first_contact_minutes,
+    wall_minutes_to_first_contact,
     won_q,
 )
 
@@ -47,20 +50,19 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
 
-class EpochMinutes(Func):
-    """Minutes between two timestamps (PostgreSQL): EXTRACT(EPOCH FROM later - earlier) / 60."""
-
-    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 60.0)"
-    arg_joiner = " - "
-    output_field = FloatField()
-
-
 def first_contact_minutes():
     """Speed to lead of one lead, in minutes, as a SQL expression on Lead: the ONE definition the
-    raw figures and the daily rollup (leads.rollup) both use, so they can never disagree.
-    Speed to lead is counted in the team's business minutes, stored once on the lead when its
-    first contact is logged (Lead.first_contact_business_minutes)."""
-    return F("first_contact_business_minutes")
+    raw figures, the daily rollup (leads.rollup) and the rows behind the figure (leads.metrics.rows)
+    all use, so they can never disagree. Speed to lead is counted in the team's business minutes,
+    stored once on the lead when its first contact is logged (Lead.first_contact_business_minutes)."""
+    return time_to_first_contact_minutes()
+
+
+def first_contact_wall_minutes():
+    """Wall-clock speed to lead of one lead (first contact - arrival, in minutes; NULL when not
+    contacted), as a SQL expression on Lead: the one definition of the second figure for the raw
+    percentiles, the daily rollup, its raw remainder and the rows behind the figure."""
+    return wall_minutes_to_first_contact()
 
 
 def _percentiles_in_sql() -> bool:
@@ -152,8 +154,8 @@ SPEED_FIGURES = ("speed_to_lead_median", "speed_to_lead_p90", "speed_to_lead_wal
 
 
 def _speed_aggregates(filter: Q | None = None) -> dict:
-    business = F("first_contact_business_minutes")
-    wall = EpochMinutes(F("first_contacted_at"), F("arrived_at"))
+    business = first_contact_minutes()
+    wall = first_contact_wall_minutes()
     return {
         "speed_to_lead_median": PercentileCont(business, 0.5, filter=filter),
         "speed_to_lead_p90": PercentileCont(business, 0.9, filter=filter),
@@ -176,54 +178,6 @@ def _speed_figures_in_python(rows) -> dict:
         "speed_to_lead_wall_median": _round(percentile(wall, 0.5)),
         "speed_to_lead_wall_p90": _round(percentile(wall, 0.9)),
     }
-
-
-def _range(field_name: str, period: Period) -> dict:
-    return {f"{field_name}__gte": period.start, f"{field_name}__lt": period.end}
-
-
-class Window:
-    """Which instants to read raw rows for, per key (a user id, or a team id for team totals):
-    the parts of a period the daily rollup does not cover (leads.metrics.rollup). `intervals`
-    maps every key to its half-open [start, end) intervals (possibly none)."""
-
-    def __init__(self, period: Period, intervals: dict):
-        self.period = period
-        self.intervals = intervals
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(self.intervals.values())
-
-    def q(self, field_name: str, key_field: str) -> Q:
-        """Rows whose `field_name` falls in their key's intervals: one OR branch per distinct set
-        of intervals (keys in one zone share theirs), so the SQL does not grow with the keys."""
-        by_intervals: dict[tuple, list] = {}
-        for key, spans in self.intervals.items():
-            if spans:
-                by_intervals.setdefault(tuple(spans), []).append(key)
-        condition = Q(pk__in=[])
-        for spans, keys in by_intervals.items():
-            when = Q(pk__in=[])
-            for start, end in spans:
-                when |= Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
-            condition |= Q(**{f"{key_field}__in": keys}) & when
-        return condition
-
-
-def _of(period, key_field: str, ids) -> Q:
-    """`key_field IN ids`, unless `period` is a Window: its condition already names the keys, and
-    repeating the IN list makes PostgreSQL misjudge the selectivity and scan the whole table."""
-    if isinstance(period, Window):
-        return Q()
-    return Q(**{f"{key_field}__in": ids})
-
-
-def _when(period, field_name: str, key_field: str) -> Q:
-    """`period` is a Period (the whole of it, for every key) or a Window (per key)."""
-    if isinstance(period, Window):
-        return period.q(field_name, key_field)
-    return Q(**_range(field_name, period))
 
 
 def _follow_ups(scope: _Scope, period: Period, now: datetime) -> dict:
@@ -291,25 +245,31 @@ def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str])
     from leads.models import Lead
 
     qs = Lead.objects.filter(scope.lead_filter())
-    arrived = received_q(period)
+    # A Window (the rollup's remainder) is per team: each condition is keyed on team_id.
+    arrived = received_q(period, key="team_id")
     aggregates: dict = {}
     in_sql = _percentiles_in_sql()
     if "cohort" in groups:
         aggregates["leads_received"] = Count("id", filter=arrived)
-        aggregates["leads_contacted"] = Count("id", filter=contacted_q(period))
+        aggregates["leads_contacted"] = Count("id", filter=contacted_q(period, key="team_id"))
         if in_sql:
             aggregates.update(_speed_aggregates(filter=arrived))
     if "closed" in groups:
-        won = won_q(period)
+        won = won_q(period, key="team_id")
         aggregates["deals_won"] = Count("id", filter=won)
-        aggregates["deals_lost"] = Count("id", filter=lost_q(period))
+        aggregates["deals_lost"] = Count("id", filter=lost_q(period, key="team_id"))
         aggregates["value_won"] = Coalesce(
             Sum("value", filter=won), Decimal("0.00"), output_field=models.DecimalField()
         )
     if "neglected" in groups:
         aggregates["neglected"] = Count("id", filter=neglect_condition(now))
     if "saved" in groups:
-        aggregates["saved"] = Count("id", filter=saved_q(period))
+        aggregates["saved"] = Count("id", filter=saved_q(period, key="team_id"))
+    if isinstance(period, Window) and not groups & {"cohort", "saved"}:
+        # The rollup's remainder (today, mostly): only the team's open leads (neglected) and
+        # the ones closed in the remainder need visiting, through lead_team_open and lead_closed_at.
+        wanted = Q(stage__in=Lead.OPEN_STAGES) if "neglected" in groups else Q(pk__in=[])
+        qs = qs.filter(wanted | closed_q(period, key="team_id") if "closed" in groups else wanted)
     row = qs.aggregate(**aggregates)
     values = {k: v for k, v in row.items() if k not in SPEED_FIGURES}
     if "cohort" in groups:

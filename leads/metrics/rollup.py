@@ -6,8 +6,9 @@ the same numbers as reading raw rows only, in far less work. Per key (a person, 
 team totals), the rows used must be contiguous; a key whose rows have a gap (a day missing, a
 zone changed) is read raw for the whole period, so a gap never changes an answer.
 
-Speed to lead: each row keeps its cohort's minute values (a float8[]), so the median and 90th percentile are
-one percentile_cont over the rows' values and the raw remainder's, in SQL (UNION ALL).
+Speed to lead: each row keeps its cohort's minute values, business (first_contact_minutes) and
+wall-clock (first_contact_wall_minutes), as float8[], so each median and 90th percentile is one
+percentile_cont over the rows' values and the raw remainder's, in SQL (one UNION ALL for the four).
 
 PostgreSQL only (arrays, percentile_cont); on SQLite leads.metrics reads raw rows.
 """
@@ -22,8 +23,9 @@ from django.db.models import DurationField, F, FloatField, IntegerField, Max, Mi
 from django.db.models.functions import Cast
 
 from leads.metrics.catalogue import Scorecard, _round
-from leads.metrics.period import Period
-from leads.metrics.queries import Window, first_contact_minutes
+from leads.metrics.period import Period, Window
+from leads.metrics.queries import SPEED_FIGURES, first_contact_minutes, first_contact_wall_minutes
+from leads.metrics.rows import closed_q, received_q
 
 REP_SUMS = (
     "received",
@@ -101,17 +103,21 @@ def _speed_union(
     *,
     per_key=True,
     groups: dict | None = None,
-):
+) -> dict:
     """Per key (or for all keys together, `per_key=False`, under the key None): raw received and
-    contacted of the remainder, and the percentiles over the rollup rows' minute values and the
-    remainder's, in one query."""
+    contacted of the remainder, and the four speed-to-lead percentiles (business median and p90,
+    wall-clock median and p90) over the rollup rows' minute values and the remainder's, in one
+    query. Returns {key: (received, contacted, {figure: Decimal | None})}."""
     from leads.models import Lead
 
     cutoff = min(period.end, now)
     # table and key_column are constants of this module (never input); values go in as parameters.
+    # unnest(a, b) pairs the two lists and pads the shorter with NULLs (a contacted lead without
+    # business minutes is in the wall-clock list only); percentile_cont skips NULLs, and the order
+    # of the pairs does not matter to a percentile.
     rollup_sql = (
-        f"SELECT r.{key_column} AS k, e.m AS m, 0 AS src FROM {table} r "  # noqa: S608
-        "CROSS JOIN LATERAL unnest(r.first_contact_minutes) AS e(m) "
+        f"SELECT r.{key_column} AS k, e.b AS b, e.w AS w, 0 AS src FROM {table} r "  # noqa: S608
+        "CROSS JOIN LATERAL unnest(r.first_contact_minutes, r.first_contact_wall_minutes) AS e(b, w) "
         f"WHERE r.{key_column} = ANY(%s) AND r.day >= %s AND r.day <= %s AND r.starts_at >= %s AND r.ends_at <= %s"
     )
     params: list = [
@@ -123,15 +129,18 @@ def _speed_union(
     ]
     parts = [rollup_sql]
     if not window.is_empty:
+        # The remainder's cohort (received_q, keyed per person or team), its values through the
+        # same expressions as the raw figures (queries._speed_aggregates) and the rollup build.
         raw = (
-            Lead.objects.filter(window.q("arrived_at", lead_key))
+            Lead.objects.filter(received_q(window, key=lead_key))
             .annotate(
                 k=F(lead_key),
-                m=Cast(first_contact_minutes(), FloatField()),
+                b=Cast(first_contact_minutes(), FloatField()),
+                w=Cast(first_contact_wall_minutes(), FloatField()),
                 src=Value(1, output_field=IntegerField()),
             )
             .order_by()
-            .values_list("k", "m", "src")
+            .values_list("k", "b", "w", "src")
         )
         raw_sql, raw_params = raw.query.sql_with_params()
         parts.append(raw_sql)
@@ -148,22 +157,28 @@ def _speed_union(
         key, group_by = f"CASE {' '.join(branches)} END AS g", " GROUP BY 1"
         params = case_params + params
     # Built from this module's constants and Django-compiled SQL; every value is a parameter.
+    # The remainder's contacted leads are its rows with wall-clock minutes (first contact set).
     sql = (
-        f"SELECT {key}, COUNT(*) FILTER (WHERE u.src = 1), COUNT(u.m) FILTER (WHERE u.src = 1), "  # noqa: S608
-        "percentile_cont(0.5) WITHIN GROUP (ORDER BY u.m), percentile_cont(0.9) WITHIN GROUP (ORDER BY u.m) "
+        f"SELECT {key}, COUNT(*) FILTER (WHERE u.src = 1), COUNT(u.w) FILTER (WHERE u.src = 1), "  # noqa: S608
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY u.b), percentile_cont(0.9) WITHIN GROUP (ORDER BY u.b), "
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY u.w), percentile_cont(0.9) WITHIN GROUP (ORDER BY u.w) "
         f"FROM ({' UNION ALL '.join(f'({p})' for p in parts)}) u{group_by}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if groups:
-        names = list(groups)
-        return {
-            names[g]: (received, contacted, median, p90)
-            for g, received, contacted, median, p90 in rows
-            if g is not None
-        }
-    return {k: (received, contacted, median, p90) for k, received, contacted, median, p90 in rows}
+    out = {}
+    names = list(groups) if groups else None
+    for k, received, contacted, *percentiles in rows:
+        if groups:
+            if k is None:
+                continue
+            k = names[k]
+        out[k] = (received, contacted, {name: _round(v) for name, v in zip(SPEED_FIGURES, percentiles, strict=True)})
+    return out
+
+
+NO_SPEED = (0, 0, dict.fromkeys(SPEED_FIGURES))
 
 
 def _add(cards: dict, part: dict) -> None:
@@ -202,12 +217,12 @@ def rep_cards(scope, period: Period, *, groups: set[str], now: datetime) -> dict
         card.saved = sums["saved"]
     if "cohort" in groups:
         speeds = _speed_union("leads_repday", "user_id", covered, period, now, window, "received_by_id")
-        for key, (received, contacted, median, p90) in speeds.items():
+        for key, (received, contacted, figures) in speeds.items():
             if key in cards:
                 cards[key].leads_received += received
                 cards[key].leads_contacted += contacted
-                cards[key].speed_to_lead_median = _round(median)
-                cards[key].speed_to_lead_p90 = _round(p90)
+                for name, value in figures.items():
+                    setattr(cards[key], name, value)
     if not window.is_empty:
         if "follow_ups" in groups:
             _add(cards, _follow_ups(scope, window, now))
@@ -252,10 +267,10 @@ def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> 
             total["value_won"] += sums["value_won"] or 0
     if "cohort" in groups:
         speeds = _speed_union("leads_teamday", "team_id", covered, period, now, window, "team_id", per_key=False)
-        received, contacted, median, p90 = speeds.get(None, (0, 0, None, None))
+        received, contacted, figures = speeds.get(None, NO_SPEED)
         total["leads_received"] += received
         total["leads_contacted"] += contacted
-        total["speed_to_lead_median"], total["speed_to_lead_p90"] = _round(median), _round(p90)
+        total.update(figures)
     else:
         total.pop("leads_received")
         total.pop("leads_contacted")
@@ -312,11 +327,12 @@ def team_totals_grouped(period: Period, now: datetime, groups: dict, member_card
     speeds = _speed_union(
         "leads_teamday", "team_id", covered, period, now, window, "team_id", per_key=False, groups=groups
     )
-    for key, (received, contacted, median, p90) in speeds.items():
+    for key, (received, contacted, figures) in speeds.items():
         cards[key].leads_received += received
         cards[key].leads_contacted += contacted
-        cards[key].speed_to_lead_median, cards[key].speed_to_lead_p90 = _round(median), _round(p90)
-    closed = Q(stage__in=Lead.CLOSED_STAGES) & window.q("closed_at", "team_id")
+        for name, value in figures.items():
+            setattr(cards[key], name, value)
+    closed = closed_q(window, key="team_id")
     won = closed & Q(stage=Lead.Stage.WON)
     rows = (
         Lead.objects.filter(team_id__in=all_teams)

@@ -18,41 +18,45 @@ from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, QuerySet
 
 from leads.metrics.catalogue import LOGGABLE_KINDS
-from leads.metrics.period import Period
+from leads.metrics.period import Period, Window
 
 # --- Conditions (Q on Lead, FollowUp or Activity) ----------------------------------------------
+#
+# `period` is a Period, or a Window (leads.metrics.rollup: the part of a period the daily rollup
+# does not cover, per person or team). `key` names the column a Window's intervals are per; the
+# defaults are the rep's column of each figure, team totals pass key="team_id". A Period ignores it.
 
 
-def received_q(period: Period) -> Q:
+def received_q(period: Period | Window, key: str = "received_by_id") -> Q:
     """Lead: arrived in the period (the cohort of received, contacted and speed to lead)."""
-    return period.filter("arrived_at")
+    return period.filter("arrived_at", key)
 
 
-def contacted_q(period: Period) -> Q:
-    return received_q(period) & Q(first_contacted_at__isnull=False)
+def contacted_q(period: Period | Window, key: str = "received_by_id") -> Q:
+    return received_q(period, key) & Q(first_contacted_at__isnull=False)
 
 
-def never_contacted_q(period: Period) -> Q:
-    return received_q(period) & Q(first_contacted_at__isnull=True)
+def never_contacted_q(period: Period | Window, key: str = "received_by_id") -> Q:
+    return received_q(period, key) & Q(first_contacted_at__isnull=True)
 
 
-def closed_q(period: Period) -> Q:
+def closed_q(period: Period | Window, key: str = "owner_id") -> Q:
     """Lead: won or lost, closed in the period (conversion's denominator)."""
     from leads.models import Lead
 
-    return Q(stage__in=Lead.CLOSED_STAGES) & period.filter("closed_at")
+    return Q(stage__in=Lead.CLOSED_STAGES) & period.filter("closed_at", key)
 
 
-def won_q(period: Period) -> Q:
+def won_q(period: Period | Window, key: str = "owner_id") -> Q:
     from leads.models import Lead
 
-    return closed_q(period) & Q(stage=Lead.Stage.WON)
+    return closed_q(period, key) & Q(stage=Lead.Stage.WON)
 
 
-def lost_q(period: Period) -> Q:
+def lost_q(period: Period | Window, key: str = "owner_id") -> Q:
     from leads.models import Lead
 
-    return closed_q(period) & Q(stage=Lead.Stage.LOST)
+    return closed_q(period, key) & Q(stage=Lead.Stage.LOST)
 
 
 def not_received_by_first_contact_q() -> Q:
@@ -60,15 +64,19 @@ def not_received_by_first_contact_q() -> Q:
     return Q(received_by__isnull=True) | ~Q(received_by_id=F("first_contacted_by_id"))
 
 
-def saved_q(period: Period) -> Q:
-    return Q(first_contacted_by__isnull=False) & period.filter("first_contacted_at") & not_received_by_first_contact_q()
+def saved_q(period: Period | Window, key: str = "first_contacted_by_id") -> Q:
+    return (
+        Q(first_contacted_by__isnull=False)
+        & period.filter("first_contacted_at", key)
+        & not_received_by_first_contact_q()
+    )
 
 
-def follow_up_due_q(period: Period) -> Q:
+def follow_up_due_q(period: Period | Window, key: str = "owner_id") -> Q:
     """FollowUp: due in the period and not cancelled."""
     from leads.models import FollowUp
 
-    return period.filter("due_at") & ~Q(state=FollowUp.State.CANCELLED)
+    return period.filter("due_at", key) & ~Q(state=FollowUp.State.CANCELLED)
 
 
 def follow_up_on_time_q() -> Q:
@@ -83,9 +91,9 @@ def follow_up_missed_q(now: datetime) -> Q:
     return Q(state=FollowUp.State.DONE, done_at__gt=F("due_at")) | Q(state=FollowUp.State.OPEN, due_at__lt=now)
 
 
-def activity_counted_q(period: Period) -> Q:
+def activity_counted_q(period: Period | Window, key: str = "actor_id") -> Q:
     """Activity: a loggable entry occurring in the period that is not the correction of another."""
-    return Q(kind__in=LOGGABLE_KINDS, corrects__isnull=True) & period.filter("occurred_at")
+    return Q(kind__in=LOGGABLE_KINDS, corrects__isnull=True) & period.filter("occurred_at", key)
 
 
 # --- Time to first contact ------------------------------------------------------------------------
@@ -119,17 +127,26 @@ def wall_minutes_to_first_contact():
 # --- Scope filters ----------------------------------------------------------------------------
 
 
-def _lead_scope_q(scope, rep_field: str) -> Q:
+def _reps_q(scope, period, field: str) -> Q:
+    """`field IN the scope's reps`, unless `period` is a Window of those reps: its condition
+    (on the same column) already names them, and repeating the IN list makes PostgreSQL misjudge
+    the selectivity and scan the whole table."""
+    if isinstance(period, Window) and set(period.intervals) <= set(scope.user_ids):
+        return Q()
+    return Q(**{f"{field}__in": scope.user_ids})
+
+
+def _lead_scope_q(scope, rep_field: str, period=None) -> Q:
     """A rep's leads by `rep_field` (received_by, owner); a team's by team; everyone's: all."""
     if scope.per_user:
-        return Q(**{f"{rep_field}_id__in": scope.user_ids})
+        return _reps_q(scope, period, f"{rep_field}_id")
     return scope.lead_filter()
 
 
-def _people_scope_q(scope, person_field: str) -> Q:
+def _people_scope_q(scope, person_field: str, period=None) -> Q:
     """A rep's own rows; a team's members' rows; everyone's: rows made by a person."""
     if scope.per_user:
-        return Q(**{f"{person_field}_id__in": scope.user_ids})
+        return _reps_q(scope, period, f"{person_field}_id")
     members = scope.member_ids()
     if members is not None:
         return Q(**{f"{person_field}_id__in": members})
@@ -139,22 +156,22 @@ def _people_scope_q(scope, person_field: str) -> Q:
 # --- The rows of each figure --------------------------------------------------------------------
 
 
-def rows_received(scope, period: Period) -> QuerySet:
+def rows_received(scope, period: Period | Window) -> QuerySet:
     """Leads received: for a rep, first assigned to them; for a team, the team's leads."""
     from leads.models import Lead
 
-    return Lead.objects.filter(_lead_scope_q(scope, "received_by"), received_q(period))
+    return Lead.objects.filter(_lead_scope_q(scope, "received_by", period), received_q(period))
 
 
-def rows_contacted(scope, period: Period) -> QuerySet:
+def rows_contacted(scope, period: Period | Window) -> QuerySet:
     return rows_received(scope, period).filter(first_contacted_at__isnull=False)
 
 
-def rows_never_contacted(scope, period: Period) -> QuerySet:
+def rows_never_contacted(scope, period: Period | Window) -> QuerySet:
     return rows_received(scope, period).filter(first_contacted_at__isnull=True)
 
 
-def rows_speed_to_lead(scope, period: Period) -> QuerySet:
+def rows_speed_to_lead(scope, period: Period | Window) -> QuerySet:
     """The contacted leads the percentiles are taken over, slowest first, each with
     `minutes_to_first_contact`."""
     return (
@@ -167,14 +184,14 @@ def rows_speed_to_lead(scope, period: Period) -> QuerySet:
     )
 
 
-def rows_follow_ups_due(scope, period: Period) -> QuerySet:
+def rows_follow_ups_due(scope, period: Period | Window) -> QuerySet:
     """Follow-ups of the scope due in the period, cancelled ones left out (decided or not yet)."""
     from leads.models import FollowUp
 
-    return FollowUp.objects.filter(_people_scope_q(scope, "owner"), follow_up_due_q(period))
+    return FollowUp.objects.filter(_people_scope_q(scope, "owner", period), follow_up_due_q(period))
 
 
-def rows_follow_ups_decided(scope, period: Period, now: datetime) -> QuerySet:
+def rows_follow_ups_decided(scope, period: Period | Window, now: datetime) -> QuerySet:
     """The follow-ups compliance is judged on, each with `kept` (True: on time; False: missed)."""
     on_time = follow_up_on_time_q()
     return (
@@ -185,29 +202,29 @@ def rows_follow_ups_decided(scope, period: Period, now: datetime) -> QuerySet:
     )
 
 
-def rows_activities(scope, period: Period, kind: str | None = None) -> QuerySet:
+def rows_activities(scope, period: Period | Window, kind: str | None = None) -> QuerySet:
     """Entries logged by the scope's people in the period (one kind, or every loggable kind)."""
     from leads.models import Activity
 
-    qs = Activity.objects.filter(_people_scope_q(scope, "actor"), activity_counted_q(period))
+    qs = Activity.objects.filter(_people_scope_q(scope, "actor", period), activity_counted_q(period))
     return qs.filter(kind=kind) if kind else qs
 
 
-def rows_closed(scope, period: Period) -> QuerySet:
+def rows_closed(scope, period: Period | Window) -> QuerySet:
     """Leads closed in the period: a rep's by owner at close, a team's by team."""
     from leads.models import Lead
 
-    return Lead.objects.filter(_lead_scope_q(scope, "owner"), closed_q(period))
+    return Lead.objects.filter(_lead_scope_q(scope, "owner", period), closed_q(period))
 
 
-def rows_won(scope, period: Period) -> QuerySet:
+def rows_won(scope, period: Period | Window) -> QuerySet:
     from leads.models import Lead
 
     return rows_closed(scope, period).filter(stage=Lead.Stage.WON)
 
 
-def rows_saved(scope, period: Period) -> QuerySet:
+def rows_saved(scope, period: Period | Window) -> QuerySet:
     """Leads whose first contact in the period was made by the scope's people, who had not received them."""
     from leads.models import Lead
 
-    return Lead.objects.filter(_people_scope_q(scope, "first_contacted_by"), saved_q(period))
+    return Lead.objects.filter(_people_scope_q(scope, "first_contacted_by", period), saved_q(period))

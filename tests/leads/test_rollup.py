@@ -1,11 +1,15 @@
 """The daily rollup: leads.metrics gives the same figures from it as from the raw rows."""
 
+import importlib
 import random
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from leads.metrics import Period, rep_scorecards, team_scorecards, total_scorecard
 from leads.models import Activity, FollowUp, Lead, RepDay, RollupState, TeamDay
@@ -50,9 +54,14 @@ def _random_history(org, rng: random.Random, n_leads=90):
         if contacted_after is not None and rng.random() < 0.4:
             closed = min(arrived + contacted_after + timedelta(hours=rng.randint(1, 200)), NOW - timedelta(minutes=1))
             stage = rng.choice([Lead.Stage.WON, Lead.Stage.LOST])
+        # Speed to lead in business minutes differs from wall clock (nights and weekends left
+        # out); now and then a contacted lead has none stored (a lead from before the column).
+        business = None
+        if contacted_after is not None and rng.random() < 0.9:
+            business = round(contacted_after.total_seconds() / 60 * rng.choice([1, 0.5, 0.1]), 1)
         lead = received_lead(
             rep, arrived_at=arrived, contacted_after=contacted_after, contacted_by=by, stage=stage, closed_at=closed,
-            value=rng.randint(0, 5000),
+            value=rng.randint(0, 5000), first_contact_business_minutes=business,
         )  # fmt: skip
         if rng.random() < 0.7:
             due = arrived + timedelta(hours=rng.randint(1, 100))
@@ -110,7 +119,13 @@ def test_rollup_and_raw_rows_agree_on_random_periods_in_two_zones(org, seed):
     assert not RepDay.objects.filter(ends_at__gt=NOW).exists()
     assert RepDay.objects.filter(user=org["charlie"], time_zone="America/New_York").exists()
     for period, expected in zip(periods, raw, strict=True):
+        # Scorecards compare every field: the business and the wall-clock percentiles included.
         assert _figures(org, period) == expected, period
+    # The two speed figures are really there, and differ (business minutes are not wall clock).
+    cards = [card for figures in raw for card in [*figures[0].values(), figures[2], figures[3], figures[4]]]
+    assert any(c.speed_to_lead_wall_median is not None for c in cards)
+    assert any(c.speed_to_lead_median != c.speed_to_lead_wall_median for c in cards)
+    assert any(c.speed_to_lead_p90 != c.speed_to_lead_wall_p90 for c in cards)
 
 
 def test_rollup_is_really_read_and_a_gap_falls_back_to_raw(org):
@@ -125,6 +140,12 @@ def test_rollup_is_really_read_and_a_gap_falls_back_to_raw(org):
     assert rep_scorecards(period=period, users=[org["alice"]], now=NOW)[org["alice"].pk].leads_received == (
         expected[org["alice"].pk].leads_received + 100
     )
+    # The wall-clock percentiles come from the row's own list too (and business ones from theirs).
+    RepDay.objects.filter(pk=row.pk).update(received=row.received, first_contact_wall_minutes=[1e6] * 200)
+    card = rep_scorecards(period=period, users=[org["alice"]], now=NOW)[org["alice"].pk]
+    assert card.speed_to_lead_wall_median == Decimal("1000000.0")
+    assert card.speed_to_lead_median == expected[org["alice"].pk].speed_to_lead_median
+    RepDay.objects.filter(pk=row.pk).update(first_contact_wall_minutes=row.first_contact_wall_minutes)
     team_total = total_scorecard(period=period, team=org["north"], now=NOW)
     TeamDay.objects.filter(team=org["north"], day=row.day).update(won=50)
     assert total_scorecard(period=period, team=org["north"], now=NOW).deals_won >= 50 > team_total.deals_won
@@ -187,3 +208,17 @@ def test_team_totals_equal_total_scorecard_per_team(org):
         totals = team_totals(period=period, teams=teams, members=members, member_cards=cards, now=NOW)
         assert totals["north"] == total_scorecard(period=period, team=org["north"], now=NOW), period
         assert totals["south"] == total_scorecard(period=period, team=org["south"], now=NOW), period
+
+
+def test_migration_fills_the_wall_clock_minutes_of_rows_rolled_up_before_it(org):
+    _random_history(org, random.Random(5), n_leads=40)
+    rollup_build(start=date(2026, 10, 1), end=date(2026, 11, 30), now=NOW)
+    rep_rows = dict(RepDay.objects.values_list("pk", "first_contact_wall_minutes"))
+    team_rows = dict(TeamDay.objects.values_list("pk", "first_contact_wall_minutes"))
+    assert any(rep_rows.values()) and any(team_rows.values())
+    RepDay.objects.update(first_contact_wall_minutes=[])
+    TeamDay.objects.update(first_contact_wall_minutes=[])
+    migration = importlib.import_module("leads.migrations.0011_rollup_wall_clock_minutes")
+    migration.backfill(None, SimpleNamespace(connection=connection))
+    assert dict(RepDay.objects.values_list("pk", "first_contact_wall_minutes")) == rep_rows
+    assert dict(TeamDay.objects.values_list("pk", "first_contact_wall_minutes")) == team_rows

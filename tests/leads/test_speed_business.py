@@ -8,6 +8,7 @@ wall-clock time stays visible beside it.
 
 import datetime as dt
 import importlib
+import re
 from decimal import Decimal
 
 import pytest
@@ -117,8 +118,10 @@ def test_dashboard_and_lead_page_show_business_and_wall_clock(org, login):
     client = login(org["alice"])
     body = client.get(reverse("leads:dashboard")).content.decode()
     assert "Speed to lead, median (business / wall clock)" in body
-    assert 'data-figure="speed_to_lead_median" title="Business time">7 min</span>' in body
-    assert 'data-figure="speed_to_lead_wall_median" title="Wall-clock time">/ 2.6 d</span>' in body
+    # Each figure is its own link to the rows behind it (business, then wall clock).
+    assert re.search(r'data-figure="speed_to_lead_median" title="Business time"><a [^>]*>7 min</a></span>', body)
+    wall = r'data-figure="speed_to_lead_wall_median" title="Wall-clock time">/ <a [^>]*>2.6 d</a></span>'
+    assert re.search(wall, body)
     page = client.get(reverse("leads:lead-detail", args=[lead.pk])).content.decode()
     assert "Speed to lead (business / wall clock)" in page
     assert "7 min / 2.6 d" in page

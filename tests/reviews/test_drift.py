@@ -279,3 +279,24 @@ def test_one_weekly_digest_per_manager_with_every_new_flag(org, flag, settings):
     assert notice.title == "2 new early flags in your teams" and "Alice" in notice.body
     assert drift.drift_digest_send(manager=org["helen"]) is True  # the head of sales gets theirs
     assert drift.drift_digest_send(manager=org["sam"]) is False  # nothing new in South
+
+
+def test_a_flag_discussed_in_a_1on1_links_the_rep_meeting(org, flag):
+    from reviews.models import Meeting, OneOnOneSeries
+
+    def meeting_of(rep):
+        series = OneOnOneSeries.objects.create(
+            manager=org["maria"], rep=rep, team=org["north"], weekday=1, time=dt.time(10)
+        )
+        return Meeting.objects.create(series=series, scheduled_at=NOW, since=NOW - dt.timedelta(days=14))
+
+    meeting, bobs = meeting_of(org["alice"]), meeting_of(org["bob"])
+    with pytest.raises(ValidationError):
+        drift.flag_discuss(actor=org["maria"], flag=flag, one_on_one_id=bobs.pk)
+    with pytest.raises(PermissionDenied):
+        drift.flag_discuss(actor=org["alice"], flag=flag, one_on_one_id=meeting.pk)
+    flag = drift.flag_discuss(actor=org["maria"], flag=flag, one_on_one_id=meeting.pk)
+    assert flag.one_on_one == meeting and list(meeting.drift_flags.all()) == [flag]
+    meeting.delete()
+    flag.refresh_from_db()
+    assert flag.one_on_one is None and flag.state == DriftFlag.State.DISCUSSED
