@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import wraps
 from typing import TypeVar
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -132,8 +133,6 @@ def role_required(*roles: str):
         def wrapped(request, *args, **kwargs):
             user = request.user
             if not user.is_authenticated:
-                from django.contrib.auth.views import redirect_to_login
-
                 return redirect_to_login(request.get_full_path())
             if not (user.is_admin or user.effective_role in roles):
                 raise PermissionDenied

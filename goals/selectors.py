@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accountability.expectations.models import Kpi
+from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
 from accountability.scoping import (
     get_visible_or_404,
@@ -117,9 +119,6 @@ def assignable_owners(user: User) -> tuple[list[Team], list[User]]:
 
 def kpis_for(user: User) -> QuerySet:
     """KPIs of the current expectations this user reads: what a goal may be linked to (relevant)."""
-    from accountability.expectations.models import Kpi
-    from accountability.expectations.selectors import documents_visible_to
-
     return (
         Kpi.objects.filter(version__is_current=True, version__document__in=documents_visible_to(user))
         .select_related("version__document")

@@ -11,6 +11,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.expectations.models import Kpi
+from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
 from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
@@ -115,15 +117,11 @@ def _check_kpi_visible(actor: User, kpi) -> None:
     when a later version replaces it)."""
     if kpi is None:
         return
-    from accountability.expectations.models import Kpi
-
     kpi = Kpi.objects.select_related("version").get(pk=kpi.pk)  # re-read: a version may just have been replaced
     if not kpi.version.is_current:
         raise ValidationError(
             {"kpi": "Relevant: link a KPI of the current expectations, not of an old or draft version."}
         )
-    from accountability.expectations.selectors import documents_visible_to
-
     if not documents_visible_to(actor).filter(pk=kpi.version.document_id).exists():
         raise ValidationError({"kpi": "Relevant: choose a KPI of the expectations that apply to you."})
 

@@ -42,6 +42,11 @@ def lead_get_claimable(user: User, pk) -> Lead:
     return get_visible_or_404(lead_queue_for(user), pk=pk)
 
 
+# My day shows at most this many rows per section, most urgent first; the rest are one click
+# away in the lead list (the section's count and link say how many).
+MY_DAY_SECTION_CAP = 25
+
+
 @dataclass
 class MyDay:
     untouched: list[Lead]
@@ -77,3 +82,11 @@ def my_day(user: User, *, now: datetime | None = None, tz: zoneinfo.ZoneInfo | N
     due_today = sorted((x for x in rest if x.next_follow_up_at >= now), key=lambda x: x.next_follow_up_at)
     queue = list(lead_queue_for(user).order_by("arrived_at", "id")[:50])
     return MyDay(untouched=untouched, overdue=overdue, due_today=due_today, queue=queue)
+
+
+def my_day_context(user: User, **extra) -> dict:
+    """My day's page context, also used by the rep's home panel. The page is already in the
+    rep's zone (UserTimeZoneMiddleware); "today" is computed in the same zone."""
+    tz = user_time_zone(user)
+    day = my_day(user, tz=tz)
+    return {"day": day, "day_tz": tz, "now": timezone.now(), "section_cap": MY_DAY_SECTION_CAP, **extra}

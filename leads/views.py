@@ -34,8 +34,7 @@ from leads.selectors import (
     lead_get_claimable,
     lead_get_for_user,
     leads_visible_to,
-    my_day,
-    user_time_zone,
+    my_day_context,
 )
 from leads.services import (
     activity_correct,
@@ -50,26 +49,13 @@ from leads.services import (
 )
 
 PAGE_SIZE = 25
-# My day shows at most this many rows per section, most urgent first; the rest are one click
-# away in the lead list (the section's count and link say how many).
-MY_DAY_SECTION_CAP = 25
-
-
 # --- My day ------------------------------------------------------------------------------------
-
-
-def my_day_context(request, **extra) -> dict:
-    """Also used by the rep's home panel. The page is already in the rep's zone
-    (UserTimeZoneMiddleware); "today" is computed in the same zone."""
-    tz = user_time_zone(request.user)
-    day = my_day(request.user, tz=tz)
-    return {"day": day, "day_tz": tz, "now": timezone.now(), "section_cap": MY_DAY_SECTION_CAP, **extra}
 
 
 @login_required
 @require_GET
 def my_day_view(request):
-    return render(request, "leads/my_day.html", my_day_context(request))
+    return render(request, "leads/my_day.html", my_day_context(request.user))
 
 
 @login_required
@@ -271,11 +257,11 @@ def activity_create(request, pk: int):
         # htmx swaps only 2xx answers, so its answer is a 200.
         extra = {} if form.is_valid() and not form.errors else {"error_lead_id": lead.pk, "error_form": form}
         if request.htmx:
-            return render(request, "leads/includes/my_day_sections.html", my_day_context(request, **extra))
+            return render(request, "leads/includes/my_day_sections.html", my_day_context(request.user, **extra))
         if not extra:
             messages.success(request, f"Logged on {lead.name}.")
             return redirect("leads:my-day")
-        return render(request, "leads/my_day.html", my_day_context(request, **extra), status=400)
+        return render(request, "leads/my_day.html", my_day_context(request.user, **extra), status=400)
     if form.errors:
         return _lead_main(request, lead, activity_form=form, status=400)
     if not request.htmx:
@@ -381,7 +367,7 @@ def lead_claim_view(request, pk: int):
     else:
         messages.success(request, f"{lead.name} is yours now.")
     if request.htmx:
-        return render(request, "leads/includes/my_day_sections.html", my_day_context(request))
+        return render(request, "leads/includes/my_day_sections.html", my_day_context(request.user))
     if request.POST.get("next") == "detail":
         return redirect("leads:lead-detail", pk=lead.pk)
     return redirect("leads:my-day")

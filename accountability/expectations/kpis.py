@@ -1,8 +1,8 @@
 """KPIs tied to the numbers: each rep against the current KPIs, and the SLA binding.
 
 Figures come from `leads.metrics` (the one metrics module every page uses); response-time
-KPIs bound to the SLA take their target from `leads.sla.selectors.policy_for_team`, imported
-lazily so this app works (showing the written target) on a deployment without SLA policies.
+KPIs bound to the SLA take their target from the SLA policy book (`leads.sla.selectors`), loaded
+once per page on first use.
 """
 
 from dataclasses import dataclass, field
@@ -15,7 +15,9 @@ from accountability import pacing
 from accountability.expectations.models import DocumentVersion, Kpi
 from accountability.models import Team, User
 from accountability.timezones import figures_time_zones
+from leads import metrics
 from leads.metrics.catalogue import METRIC_CUMULATIVE
+from leads.sla.selectors import PolicyBook
 
 # --- SLA binding ---------------------------------------------------------------------------
 _LOOKUP = "policy-lookup"  # the cache key of the page's policy lookup (team keys are ids or None)
@@ -30,10 +32,6 @@ class SlaBinding:
 
 def _policy_for_team():
     """A lookup team -> policy that loads the SLA policy book once, on first use."""
-    try:
-        from leads.sla.selectors import PolicyBook
-    except ImportError:
-        return None
     book = None
 
     def policy_for_team(team: Team | None):
@@ -126,9 +124,7 @@ def period_bounds(period: str, now: datetime | None = None, tz: tzinfo | None = 
 
 
 def _metrics():
-    from leads import metrics
-
-    return metrics if hasattr(metrics, "metric_values_by_user") else None
+    return metrics
 
 
 def metrics_available() -> bool:

@@ -24,8 +24,13 @@ from accountability.models import User
 from accountability.notifications.kinds import KINDS
 from accountability.notifications.models import Channel, Delivery, Notification, NotificationPreference
 from accountability.notifications.sms import get_sms_backend
+from accountability.tasking import task_send_on_commit
 
 logger = logging.getLogger(__name__)
+
+# The task that sends one delivery (accountability.notifications.tasks), named: tasks import
+# services, never the other way round.
+DELIVERY_SEND = "accountability.notifications.tasks.delivery_send"
 
 
 def max_attempts() -> int:
@@ -88,23 +93,15 @@ def notification_create(
                 for delivery in deliveries:
                     delivery.next_attempt_at = now
                 Delivery.objects.bulk_create(deliveries)
-                from accountability.notifications.tasks import delivery_send
-
                 for delivery in deliveries:
-                    _enqueue_on_commit(delivery_send, delivery.pk)
+                    _enqueue_on_commit(DELIVERY_SEND, delivery.pk)
             return notification
     except IntegrityError:
         return None
 
 
-def _enqueue_on_commit(task, *args) -> None:
-    def send():
-        try:
-            task.delay(*args)
-        except Exception:  # broker down: the row stays pending and the redelivery sweep sends it later
-            logger.warning("could not enqueue %s%s; the sweep will retry", task.name, args, exc_info=True)
-
-    transaction.on_commit(send)
+def _enqueue_on_commit(task_name: str, *args) -> None:
+    task_send_on_commit(task_name, *args)
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
@@ -204,8 +201,6 @@ def deliveries_requeue(*, now: datetime | None = None, grace: timedelta = timede
     """Enqueue again every pending delivery whose next attempt is overdue by `grace`: its message
     was lost (broker down at enqueue time, a retry dropped). Sending twice is impossible: the
     attempt locks the row and checks it is still pending."""
-    from accountability.notifications.tasks import delivery_send
-
     now = now or timezone.now()
     ids = list(
         Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now - grace)
@@ -215,7 +210,7 @@ def deliveries_requeue(*, now: datetime | None = None, grace: timedelta = timede
     if ids:
         Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(next_attempt_at=now)
         for pk in ids:
-            _enqueue_on_commit(delivery_send, pk)
+            _enqueue_on_commit(DELIVERY_SEND, pk)
     return len(ids)
 
 
@@ -223,15 +218,13 @@ def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
     """An admin sends a finally-failed delivery again (a fresh set of attempts)."""
     if not actor.is_admin:
         raise ValidationError("Only an admin can retry a delivery.")
-    from accountability.notifications.tasks import delivery_send
-
     with transaction.atomic():
         updated = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.FAILED).update(
             state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now(), failed_at=None
         )
         if not updated:
             raise ValidationError("Only a failed delivery can be retried.")
-        _enqueue_on_commit(delivery_send, delivery.pk)
+        _enqueue_on_commit(DELIVERY_SEND, delivery.pk)
     delivery.refresh_from_db()
     return delivery
 

@@ -19,6 +19,8 @@ import urllib.request
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from accountability.notifications.models import SmsMessage
+
 
 class SmsError(Exception):
     pass
@@ -32,8 +34,6 @@ class SmsBackend:
 
 class OutboxBackend(SmsBackend):
     def send(self, *, to: str, body: str, reference: str) -> str:
-        from accountability.notifications.models import SmsMessage
-
         # get_or_create on the unique reference: a retried delivery records the message once.
         message, _ = SmsMessage.objects.get_or_create(reference=reference, defaults={"to": to, "body": body})
         return f"outbox-{message.pk}"

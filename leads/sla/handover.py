@@ -29,7 +29,8 @@ from django.db.models import Q
 from accountability.models import User
 from leads.models import Activity, Lead
 from leads.sla.models import SlaClock, SlaNotice
-from leads.sla.selectors import PolicyBook, clock_is_pending, local_text, plan_clock
+from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock
+from leads.sla.wording import local_text
 
 RUNNING = [SlaClock.State.ACTIVE, SlaClock.State.DONE]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -11,79 +10,9 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from accountability.models import Team, User, available_reps_q
 from accountability.scoping import managed_team_ids
 from leads.models import FollowUp, Lead
-from leads.sla.business_time import Calendar, add_business_minutes, business_minutes_between, format_minutes
+from leads.sla.business_time import Calendar, add_business_minutes, business_minutes_between
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
-
-DASH = "\u2013"  # en dash, as in "Mon\u2013Fri"
-DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-# When no policy exists at all: the model's defaults, Monday to Friday 09:00-17:00.
-FALLBACK_HOURS = [(day, 9 * 60, 17 * 60) for day in range(5)]
-
-
-# --- describing policies ----------------------------------------------------------------
-
-
-def duration_text(minutes: int) -> str:
-    hours, rest = divmod(int(minutes), 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    if rest or not hours:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
-    return " ".join(parts)
-
-
-def hours_summary(rows) -> str:
-    """Like 'Mon-Fri 09:00-17:00' (en dashes), from BusinessHours rows (or (weekday, opens, closes) tuples)."""
-    windows = {}
-    for row in rows:
-        weekday, opens, closes = (row.weekday, row.opens, row.closes) if hasattr(row, "weekday") else row
-        windows[weekday] = (opens, closes)
-    if not windows:
-        return "no business hours set (the clock counts all the time)"
-    if len(windows) == 7 and len(set(windows.values())) == 1:
-        opens, closes = windows[0]
-        return f"every day {format_minutes(opens)}{DASH}{format_minutes(closes)}"
-    groups: list[tuple[int, int, tuple[int, int]]] = []
-    for day in range(7):
-        if day not in windows:
-            continue
-        if groups and groups[-1][1] == day - 1 and groups[-1][2] == windows[day]:
-            groups[-1] = (groups[-1][0], day, windows[day])
-        else:
-            groups.append((day, day, windows[day]))
-    parts = []
-    for first, last, (opens, closes) in groups:
-        days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]}{DASH}{DAY_NAMES[last]}"
-        parts.append(f"{days} {format_minutes(opens)}{DASH}{format_minutes(closes)}")
-    return ", ".join(parts)
-
-
-def describe_values(values: dict, hours_text: str) -> str:
-    on_escalation = {
-        SlaPolicy.OnEscalation.REASSIGN: " On escalation the lead is reassigned to the next available rep of the team.",
-        SlaPolicy.OnEscalation.CLAIM: " On escalation any teammate may claim the lead.",
-    }.get(values.get("on_escalation"), "")
-    reminder = (
-        f"the owner is reminded {duration_text(values['reminder_before_minutes'])} before a follow-up is due"
-        if values["reminder_before_minutes"]
-        else "there is no reminder before a follow-up is due"
-    )
-    overdue = (
-        "told as soon as it is overdue"
-        if not values["overdue_reminder_minutes"]
-        else f"told {duration_text(values['overdue_reminder_minutes'])} after it became overdue"
-    )
-    return (
-        f"First contact within {duration_text(values['first_contact_minutes'])} of business time after a lead "
-        f"arrives; {reminder}, and {overdue}; an open lead with no follow-up date is overdue "
-        f"{duration_text(values['no_follow_up_after_minutes'])} of business time after its last contact. "
-        f"A breach is escalated to the team's manager after {duration_text(values['escalation_grace_minutes'])}, "
-        f"then to the manager above (up to the head of sales) "
-        f"{duration_text(values['second_level_delay_minutes'])} later, in business time.{on_escalation} "
-        f"Business hours: {hours_text}, in each team's time zone, except holidays."
-    )
-
+from leads.sla.wording import FALLBACK_HOURS, duration_text, hours_summary, local_text
 
 # --- which policy applies ---------------------------------------------------------------
 
@@ -311,12 +240,6 @@ def business_minutes_to_first_contact(
     return round(business_minutes_between(lead.arrived_at, contacted_at, calendar), 3)
 
 
-def local_text(moment: dt.datetime, time_zone: str, *, with_zone: bool = True) -> str:
-    local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
-    text = local.strftime("%a %d %b %H:%M")
-    return f"{text} {local.tzname()}" if with_zone else text
-
-
 def plan_clock(
     book: PolicyBook,
     *,
@@ -539,3 +462,11 @@ def lead_open_clock(lead: Lead) -> SlaClock | None:
         return None
     follow_up_state = clock.follow_up.state if clock.follow_up_id else None
     return clock if clock_is_pending(clock, lead, follow_up_state) else None
+
+
+def escalation_rows(user: User, limit: int | None = None):
+    """Escalated leads with the people each may go to: 2 queries (plus cached scoping)."""
+    qs = escalations_visible_to(user)
+    clocks = list(qs[:limit] if limit else qs)
+    candidates = reassign_candidates({c.lead.team_id for c in clocks})
+    return [(c, [u for u in candidates.get(c.lead.team_id, []) if u.pk != c.lead.owner_id]) for c in clocks]

@@ -31,23 +31,26 @@ import os
 import zoneinfo
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accountability.models import Membership, Team, User, available_reps_q
 from accountability.notifications import kinds
 from accountability.notifications.services import deliveries_requeue, notification_create
+from accountability.tasking import task_send
 from leads.models import Activity, FollowUp, Lead
 from leads.services import lead_reassign, lead_take_over
 from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
 from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock, still_pending_q
+from leads.sla.wording import local_text
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +63,7 @@ STEPS = [s.value for s in SlaNotice.Step]
 
 
 def lead_url(lead_id: int) -> str:
-    try:
-        return reverse("leads:lead-detail", args=[lead_id])
-    except NoReverseMatch:  # the lead page belongs to the leads app
-        return f"/leads/{lead_id}/"
+    return reverse("leads:lead-detail", args=[lead_id])
 
 
 @dataclass
@@ -454,6 +454,9 @@ def _save_clock_progress(clocks: list[SlaClock]) -> None:
 
 
 ENQUEUE_CHUNK = 100
+# The task that delivers a batch of notices (leads.sla.tasks), named: tasks import services,
+# never the other way round.
+NOTICE_DELIVER = "leads.sla.tasks.notice_deliver_task"
 
 
 def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
@@ -463,19 +466,20 @@ def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
     hundred messages, not ten thousand round trips to the broker. Each notice is still delivered
     in its own transaction, so a batch redelivered after a crash skips the ones already sent.
     """
-    from leads.sla.tasks import notice_deliver_task
-
     groups: dict[int, list[int]] = {}
     for pk, countdown in ids:
         groups.setdefault(math.ceil(countdown), []).append(pk)
 
     def send():
         try:
-            with notice_deliver_task.app.producer_or_acquire() as producer:
+            with current_app.producer_or_acquire() as producer:
                 for countdown, pks in sorted(groups.items()):
                     for start in range(0, len(pks), ENQUEUE_CHUNK):
-                        notice_deliver_task.apply_async(
-                            (pks[start : start + ENQUEUE_CHUNK],), countdown=countdown or None, producer=producer
+                        task_send(
+                            NOTICE_DELIVER,
+                            (pks[start : start + ENQUEUE_CHUNK],),
+                            countdown=countdown or None,
+                            producer=producer,
                         )
         except Exception:
             # Broker down: the notices stay pending and a later sweep enqueues them again.
@@ -547,8 +551,6 @@ ACTIVITY_OF_STEP = {
 
 
 def _due_text(clock: SlaClock, lead: Lead) -> str:
-    from leads.sla.selectors import local_text
-
     return local_text(clock.due_at, lead.team.time_zone)
 
 
