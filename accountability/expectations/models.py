@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accountability.expectations.targets import kpi_target
 from accountability.models import Team
 from leads.metrics import Metric
 
@@ -165,8 +166,6 @@ class Kpi(models.Model):
         """One plain-text line, used for diffs, print, the editor and the goal form's KPI list:
         "Conversion rate (%) at least 20, monthly". A bound KPI shows the live policy's target
         for the document's scope (kpis.kpi_target, the one answer every reader uses)."""
-        from accountability.expectations.kpis import kpi_target
-
         target = kpi_target(self)
         target = target.normalize() if target == target.to_integral() else target
         text = f"{self.get_metric_display()} {self.get_direction_display()} {target:f}, {self.get_period_display()}"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
-from accountability.models import Team, User, available_reps_q
-from accountability.scoping import managed_team_ids
+from accountability.models import Membership, Team, User, available_reps_q
+from accountability.scoping import managed_team_ids, member_team_ids
 from leads.models import FollowUp, Lead
 from leads.sla.business_time import Calendar, add_business_minutes, business_minutes_between
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
@@ -406,7 +406,6 @@ def escalations_for_action(user: User) -> QuerySet[SlaClock]:
 
 def claims_for_action(user: User) -> QuerySet[SlaClock]:
     """Escalated due events of the user's teams, claimed or not (to say "already claimed")."""
-    from accountability.scoping import member_team_ids
 
     return SlaClock.objects.filter(escalated_at__isnull=False, lead__team_id__in=member_team_ids(user)).select_related(
         "lead", "actioned_by"
@@ -415,7 +414,6 @@ def claims_for_action(user: User) -> QuerySet[SlaClock]:
 
 def claimable_for(user: User) -> QuerySet[SlaClock]:
     """Escalated leads a teammate may claim: claimable clocks of the user's teams, not their own."""
-    from accountability.scoping import member_team_ids
 
     return (
         SlaClock.objects.filter(
@@ -432,7 +430,6 @@ def claimable_for(user: User) -> QuerySet[SlaClock]:
 def reassign_candidates(team_ids) -> dict[int, list[User]]:
     """The available reps of each team (see `accountability.models.available_reps_q`), by name, for the
     reassign menus (one query): nobody away or deactivated is offered."""
-    from accountability.models import Membership
 
     result: dict[int, list[User]] = {}
     for m in (
