@@ -16,7 +16,7 @@ from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
 from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
-from goals import metric_source
+from goals import metric_source, notices
 from goals.models import MANUAL, METRIC_CHOICES, CheckIn, Commitment, Direction, Goal, GoalEvent, GoalSnapshot, Pacing
 from goals.progress import Thresholds, goal_zone, goals_progress, thresholds_get
 from goals.selectors import can_check_in, can_manage_goal, week_start
@@ -175,7 +175,7 @@ def goal_propose(*, actor: User, **fields) -> Goal:
     for manager in _managers_of_goal(goal):
         notification_create(
             recipient=manager,
-            kind="goal_proposed",
+            kind=notices.GOAL_PROPOSED,
             title=f"{actor} proposed a goal: {goal.title}",
             key=f"goal-proposed:{goal.pk}",
             url=_url(goal),
@@ -205,7 +205,7 @@ def goal_assign(
     for person in _people_of_goal(goal):
         notification_create(
             recipient=person,
-            kind="goal_assigned",
+            kind=notices.GOAL_ASSIGNED,
             title=f"New goal from {actor}: {goal.title}",
             key=f"goal-assigned:{goal.pk}",
             url=_url(goal),
@@ -256,7 +256,7 @@ def goal_update(*, actor: User, goal: Goal, comment: str = "", **fields) -> Goal
         event_count = goal.events.count()
         notification_create(
             recipient=goal.owner,
-            kind="goal_edited",
+            kind=notices.GOAL_EDITED,
             title=f"{actor} changed your goal: {goal.title}",
             body=comment,
             key=f"goal-edited:{goal.pk}:{event_count}",
@@ -284,7 +284,7 @@ def _decide(*, actor: User, goal: Goal, status: str, kind: str, comment: str) ->
         return goal
     notification_create(
         recipient=goal.owner,
-        kind=f"goal_{verb}",
+        kind=notices.GOAL_APPROVED if status == Goal.Status.APPROVED else notices.GOAL_REJECTED,
         title=f"{actor} {verb} your goal: {goal.title}",
         body=comment,
         key=f"goal-{verb}:{goal.pk}:{now.isoformat()}",
@@ -355,7 +355,7 @@ def goal_mark_met(*, goal: Goal, value: Decimal | None, actor: User | None = Non
     for person in recipients:
         notification_create(
             recipient=person,
-            kind="goal_met",
+            kind=notices.GOAL_MET,
             title=f"Goal met: {goal.title} ({goal.owner_label})",
             key=f"goal-met:{goal.pk}",
             url=_url(goal),
@@ -396,7 +396,7 @@ def goal_pacing_record(*, goal: Goal, state: str) -> bool:
         for person in _people_of_goal(goal) + _managers_of_goal(goal):
             notification_create(
                 recipient=person,
-                kind="goal_at_risk",
+                kind=notices.GOAL_AT_RISK,
                 title=f"Goal {label}: {goal.title} ({goal.owner_label})",
                 key=f"goal-at-risk:{goal.pk}:{goal.pacing_changes}",
                 url=_url(goal),

@@ -31,6 +31,7 @@ from accountability.forms import normalise_phone
 from accountability.models import Membership, Team, User, available_reps_q
 from accountability.notifications.services import notification_create
 from accountability.scoping import can_manage_team
+from leads import notices
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
 from leads.sla.handover import sla_clocks_hand_over
 from leads.sla.selectors import first_contact_business_minutes
@@ -195,7 +196,7 @@ def _notify_new_owner(lead: Lead, *, title: str, key: str, actor: User | None = 
         notification_create(
             recipient=lead.owner,
             actor=actor,
-            kind="lead_assigned",
+            kind=notices.LEAD_ASSIGNED,
             title=title,
             key=key,
             body=f"{lead.name}{' · ' + lead.company if lead.company else ''}",
@@ -216,7 +217,7 @@ def _notify_previous_owner(*, lead: Lead, from_owner: User | None, actor: User |
     notification_create(
         recipient=from_owner,
         actor=actor,
-        kind="lead_reassigned_away",
+        kind=notices.LEAD_REASSIGNED_AWAY,
         title=f"Your lead {lead} now belongs to {lead.owner}",
         key=key,
         body=f"{by}. Reason: {reason}",
@@ -355,7 +356,7 @@ def lead_create(
             notification_create(
                 recipient=recipient,
                 actor=actor,
-                kind="lead_inquiry",
+                kind=notices.LEAD_INQUIRY,
                 title=f"{existing.name} got in touch again",
                 key=f"lead-inquiry:{inquiry.pk}",
                 body=_inquiry_notice_body(channel=channel, source=source, notes=cleaned["notes"], differs=differs),

@@ -25,6 +25,7 @@ from accountability.expectations.models import (
     DocumentVersion,
     Kpi,
 )
+from accountability.expectations.notices import EXPECTATIONS_REMINDER
 from accountability.expectations.selectors import covered_users, document_covers, forget_pending
 from accountability.models import Team, User
 from accountability.notifications.services import notification_create
@@ -297,7 +298,7 @@ def acknowledgement_reminders_send(*, now=None) -> int:
         for user in outstanding:
             created = notification_create(
                 recipient=user,
-                kind="expectations_reminder",
+                kind=EXPECTATIONS_REMINDER,
                 key=f"ack-reminder-{version.pk}-{user.pk}",
                 title=f"Please read and acknowledge “{version.document.title}” (version {version.number})",
                 body=f"Published {version.published_at:%d %b %Y}. {version.change_summary}"[:1000],

@@ -9,6 +9,7 @@ failing SMS provider never holds back the email or the bell.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from accountability.forms import normalise_phone
 from accountability.models import User
-from accountability.notifications.kinds import KINDS
+from accountability.notifications.kinds import KINDS, Kind
 from accountability.notifications.models import Channel, Delivery, Notification, NotificationPreference
 from accountability.notifications.sms import get_sms_backend
 from accountability.tasking import task_send_on_commit
@@ -50,11 +51,12 @@ class ChannelChoice:
     sms: bool
 
 
-def channels_for(user: User, kind: str) -> ChannelChoice:
+def channels_for(user: User, kind: Kind | str) -> ChannelChoice:
     """The channels `user` gets for `kind`, besides in-app: their preference, else the kind's default.
     SMS needs a phone number, email an address."""
-    pref = NotificationPreference.objects.filter(user=user, kind=kind).first()
-    default = KINDS.get(kind)
+    code = str(kind)
+    pref = NotificationPreference.objects.filter(user=user, kind=code).first()
+    default = KINDS.get(code)
     email = pref.email if pref else bool(default and default.email)
     sms = pref.sms if pref else bool(default and default.sms)
     return ChannelChoice(email=email and bool(user.email), sms=sms and bool(user.phone))
@@ -63,7 +65,7 @@ def channels_for(user: User, kind: str) -> ChannelChoice:
 def notification_create(
     *,
     recipient: User,
-    kind: str,
+    kind: Kind,
     title: str,
     key: str,
     body: str = "",
@@ -74,13 +76,17 @@ def notification_create(
     recipient's preferences. Returns None when it already exists (nothing is sent again).
 
     `actor` is who did what the notice is about (None: the system). Nobody is told of their own
-    act: the rule lives here, once, rather than as an `if` beside every caller."""
+    act: the rule lives here, once, rather than as an `if` beside every caller.
+
+    `kind` is a `Kind` of the sending app's notices.py. A kind's code (a string) still works for
+    callers not yet converted, with a DeprecationWarning."""
+    kind = _kind_of(kind)
     if actor is not None and actor.pk == recipient.pk:
         return None
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, title=title[:200], body=body, url=url, dedupe_key=key[:200]
+                recipient=recipient, kind=kind.code, title=title[:200], body=body, url=url, dedupe_key=key[:200]
             )
             choice = channels_for(recipient, kind)
             deliveries = []
@@ -98,6 +104,17 @@ def notification_create(
             return notification
     except IntegrityError:
         return None
+
+
+def _kind_of(kind: Kind | str) -> Kind:
+    if isinstance(kind, Kind):
+        return kind
+    warnings.warn(
+        f"notification_create(kind={kind!r}): pass the Kind object from the app's notices.py",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return KINDS.get(kind) or Kind(code=kind, label=kind)  # not registered: in-app only, as before
 
 
 def _enqueue_on_commit(task_name: str, *args) -> None:

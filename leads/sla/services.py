@@ -41,11 +41,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accountability.models import Membership, Team, User, available_reps_q
-from accountability.notifications import kinds
 from accountability.notifications.services import deliveries_requeue, notification_create
 from accountability.tasking import task_send
 from leads.models import Activity, FollowUp, Lead
 from leads.services import lead_reassign, lead_take_over
+from leads.sla import notices
 from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
@@ -537,10 +537,10 @@ TITLES = {
     SlaNotice.Step.ESCALATION_2: "Escalated to you (second level): {lead} ({kind} overdue since {due})",
 }
 KIND_OF_STEP = {
-    SlaNotice.Step.REMINDER: kinds.SLA_REMINDER.code,
-    SlaNotice.Step.OVERDUE: kinds.SLA_OVERDUE.code,
-    SlaNotice.Step.ESCALATION_1: kinds.SLA_ESCALATION.code,
-    SlaNotice.Step.ESCALATION_2: kinds.SLA_ESCALATION.code,
+    SlaNotice.Step.REMINDER: notices.SLA_REMINDER,
+    SlaNotice.Step.OVERDUE: notices.SLA_OVERDUE,
+    SlaNotice.Step.ESCALATION_1: notices.SLA_ESCALATION,
+    SlaNotice.Step.ESCALATION_2: notices.SLA_ESCALATION,
 }
 ACTIVITY_OF_STEP = {
     SlaNotice.Step.REMINDER: Activity.Kind.REMINDER,
@@ -636,7 +636,7 @@ def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User,
     if lead.owner_id and lead.owner_id != recipient.pk and owned_since_clock:
         notification_create(
             recipient=lead.owner,
-            kind=kinds.SLA_ESCALATED_OWNER.code,
+            kind=notices.SLA_ESCALATED_OWNER,
             title=f"Your lead {lead} was escalated to {recipient}",
             key=f"sla-notice:{notice.pk}:owner",
             body=clock.explanation,
@@ -660,7 +660,7 @@ def _tell_teammates_they_can_claim(*, notice: SlaNotice, lead: Lead, what: str) 
     for teammate in teammates:
         notification_create(
             recipient=teammate,
-            kind=kinds.SLA_CLAIMABLE.code,
+            kind=notices.SLA_CLAIMABLE,
             title=f"Save a lead: {lead} ({what}); you can claim it",
             key=f"sla-notice:{notice.pk}:claim",
             url=reverse("sla:claim-list"),
