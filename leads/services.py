@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -33,6 +33,7 @@ from accountability.notifications.services import notification_create
 from accountability.scoping import can_manage_team
 from leads import notices
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
+from leads.selectors import NOT_WRITABLE, lead_writable_by
 from leads.sla.handover import sla_clocks_hand_over
 from leads.sla.selectors import first_contact_business_minutes
 
@@ -386,10 +387,8 @@ def lead_create(
 
 
 def _require_can_edit(actor: User | None, lead: Lead) -> None:
-    """The owner, the team's manager (or one above), an admin, or the system."""
-    if actor is None or actor.is_admin or lead.owner_id == actor.pk or can_manage_team(actor, lead.team):
-        return
-    raise ValidationError("Only the lead's owner or their manager can do this.")
+    if not lead_writable_by(actor, lead):
+        raise PermissionDenied(NOT_WRITABLE)
 
 
 @transaction.atomic
@@ -416,7 +415,7 @@ def lead_claim(*, actor: User, lead: Lead) -> Lead:
     """A rep of the lead's team takes a lead waiting in the unassigned queue."""
     lead = Lead.objects.select_for_update(of=("self",)).select_related("team").get(pk=lead.pk)
     if not actor.is_active or not Membership.objects.filter(user=actor, team=lead.team).exists():
-        raise ValidationError("Only a member of this lead's team can claim it.")
+        raise PermissionDenied("Only a member of this lead's team can claim it.")
     if lead.owner_id is not None:
         raise ValidationError("Someone already owns this lead.")
     if not lead.is_open:
@@ -433,7 +432,7 @@ def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str
     """Move a lead to another rep of its team, with a reason (a manager, an admin, or the system)."""
     lead = Lead.objects.select_for_update(of=("self",)).select_related("team", "owner").get(pk=lead.pk)
     if actor is not None and not can_manage_team(actor, lead.team):
-        raise ValidationError("Only the team's manager or an admin can reassign a lead.")
+        raise PermissionDenied("Only the team's manager or an admin can reassign a lead.")
     return _move_owner(lead=lead, actor=actor, to_owner=to_owner, reason=reason, how="reassign")
 
 
@@ -613,10 +612,10 @@ def activity_correct(*, actor: User, activity: Activity, outcome: str, body: str
     (activity_log(..., kind="note", corrects=activity)).
     """
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    if activity.actor_id != actor.pk:
-        raise ValidationError("Only the person who logged an entry can correct it.")
     if activity.kind not in Activity.LOGGABLE:
         raise ValidationError("System entries cannot be edited.")
+    if activity.actor_id != actor.pk:
+        raise PermissionDenied("Only the person who logged an entry can correct it.")
     if not activity_editable_by(activity, actor):
         minutes = int(edit_window().total_seconds() // 60)
         raise ValidationError(f"Entries can be edited for {minutes} minutes; add a correction instead.")
@@ -644,7 +643,7 @@ def _new_token() -> tuple[str, str, str]:
 
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise ValidationError("Only admins configure intake sources.")
+        raise PermissionDenied("Only admins configure intake sources.")
 
 
 @transaction.atomic
@@ -762,7 +761,7 @@ def team_intake_settings_update(
 ) -> TeamIntakeSettings:
     """How a team's new leads are assigned (the team's manager or an admin)."""
     if not can_manage_team(actor, team):
-        raise ValidationError("Only the team's manager or an admin can change how its leads are assigned.")
+        raise PermissionDenied("Only the team's manager or an admin can change how its leads are assigned.")
     if mode not in TeamIntakeSettings.Mode.values:
         raise ValidationError({"mode": "Unknown mode."})
     if max_open_untouched is not None and not 1 <= max_open_untouched <= 10000:
