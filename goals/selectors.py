@@ -68,10 +68,22 @@ def can_check_in(user: User, goal: Goal) -> bool:
     return can_manage_goal(user, goal)
 
 
-def goal_get_for_user(user: User, pk: int, *, manage: bool = False) -> Goal:
-    """404 when the goal is missing or invisible; 403 when `manage` and the user may not decide on it."""
-    goal = get_visible_or_404(goals_visible_to(user), pk=pk)
-    if manage and not can_manage_goal(user, goal):
+def can_edit_goal(user: User, goal: Goal) -> bool:
+    """Edit a goal's fields: its manager at any time; its rep while it is not approved."""
+    return can_manage_goal(user, goal) or (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED)
+
+
+def goal_get_for_user(
+    user: User, pk: int, *, manage: bool = False, edit: bool = False, check_in: bool = False, qs=None
+) -> Goal:
+    """One goal for a view: 404 when it is missing or invisible; 403 when it is visible but the
+    user may not do what is asked (`manage`: decide on it, `edit`, `check_in`)."""
+    goal = get_visible_or_404(qs if qs is not None else goals_visible_to(user), pk=pk)
+    if (
+        (manage and not can_manage_goal(user, goal))
+        or (edit and not can_edit_goal(user, goal))
+        or (check_in and not can_check_in(user, goal))
+    ):
         raise PermissionDenied
     return goal
 

@@ -19,7 +19,7 @@ from accountability.scoping import descendant_team_ids, managed_team_ids
 from goals import metric_source, notices
 from goals.models import MANUAL, METRIC_CHOICES, CheckIn, Commitment, Direction, Goal, GoalEvent, GoalSnapshot, Pacing
 from goals.progress import Thresholds, goal_zone, goals_progress, thresholds_get
-from goals.selectors import can_check_in, can_manage_goal, week_start
+from goals.selectors import can_check_in, can_edit_goal, can_manage_goal, week_start
 
 EDITABLE_FIELDS = (
     "title",
@@ -229,16 +229,14 @@ def goal_update(*, actor: User, goal: Goal, comment: str = "", **fields) -> Goal
     goal = Goal.objects.select_for_update().get(pk=goal.pk)
     if goal.outcome:
         raise ValidationError("This goal is closed; it can no longer be edited.")
+    if not can_edit_goal(actor, goal):
+        if goal.owner_id == actor.pk:
+            raise PermissionDenied("An approved goal can only be changed by your manager.")
+        raise PermissionDenied
     manager = can_manage_goal(actor, goal)
     comment = (comment or "").strip()
-    if manager:
-        if not comment:
-            raise ValidationError({"comment": "Say why you changed the goal (the rep sees this comment)."})
-    elif goal.owner_id == actor.pk:
-        if goal.status == Goal.Status.APPROVED:
-            raise PermissionDenied("An approved goal can only be changed by your manager.")
-    else:
-        raise PermissionDenied
+    if manager and not comment:
+        raise ValidationError({"comment": "Say why you changed the goal (the rep sees this comment)."})
     cleaned = goal_fields_clean(**fields)
     if cleaned["kpi"] is not None and cleaned["kpi"].pk != goal.kpi_id:
         _check_kpi_visible(actor, cleaned["kpi"])

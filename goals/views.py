@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -32,6 +32,7 @@ from goals.selectors import (
     assignable_owners,
     board_teams,
     can_check_in,
+    can_edit_goal,
     can_manage_goal,
     commitment_get_for_owner,
     commitment_people,
@@ -130,10 +131,8 @@ def _goal_initial(goal: Goal) -> dict:
 @login_required
 def goal_edit(request, pk: int):
     user = request.user
-    goal = goal_get_for_user(user, pk)
+    goal = goal_get_for_user(user, pk, edit=True)
     manager = can_manage_goal(user, goal)
-    if not manager and not (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED):
-        raise PermissionDenied
     if goal.outcome:
         messages.error(request, "This goal is closed; it can no longer be edited.")
         return redirect("goals:goal-detail", pk=goal.pk)
@@ -204,7 +203,8 @@ def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
 
 @login_required
 def goal_detail(request, pk: int):
-    goal = get_visible_or_404(goals_visible_to(request.user).select_related("kpi__version__document"), pk=pk)
+    with_kpi = goals_visible_to(request.user).select_related("kpi__version__document")
+    goal = goal_get_for_user(request.user, pk, qs=with_kpi)
     return _render_goal_detail(request, goal)
 
 
@@ -224,7 +224,7 @@ def _render_goal_detail(request, goal: Goal, *, approve_form=None, reject_form=N
         "chart": _chart_data(goal, progress, now),
         "can_manage": manage,
         "can_decide": manage and goal.status == Goal.Status.PROPOSED,
-        "can_edit": not goal.outcome and (manage or (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED)),
+        "can_edit": not goal.outcome and can_edit_goal(user, goal),
         "can_check_in": goal.is_manual and goal.is_open and can_check_in(user, goal),
         "approve_form": approve_form or ApproveForm(),
         "reject_form": reject_form or RejectForm(),
@@ -272,9 +272,7 @@ def goal_reject(request, pk: int):
 @login_required
 @require_POST
 def checkin_create(request, pk: int):
-    goal = goal_get_for_user(request.user, pk)
-    if not can_check_in(request.user, goal):
-        raise PermissionDenied
+    goal = goal_get_for_user(request.user, pk, check_in=True)
     form = CheckInForm(request.POST)
     if form.is_valid():
         try:
@@ -337,7 +335,7 @@ def recent_figure(request):
     """htmx: the owner's last 30 days for the chosen metric, shown beside the target."""
     goal = owner = team = None
     if request.GET.get("goal"):
-        goal = get_visible_or_404(goals_visible_to(request.user), pk=request.GET["goal"])
+        goal = goal_get_for_user(request.user, request.GET["goal"])
     elif request.GET.get("owner"):
         owner, team = _parse_owner(request.user, request.GET["owner"])  # 404: a rep or team the user may not see
     recent = _recent_figure(request.user, request.GET.get("metric", ""), goal=goal, owner=owner, team=team)
