@@ -45,6 +45,28 @@ def descendant_team_ids(root_ids: Iterable[int]) -> set[int]:
     return seen
 
 
+def ancestor_team_ids(team_ids: Iterable[int], parents: dict[int, int | None] | None = None) -> set[int]:
+    """The given teams and every team above them (one query, none when `parents` is given:
+    team id -> parent id, from `team_parents`)."""
+    parents = team_parents() if parents is None else parents
+    seen: set[int] = set()
+    for team_id in team_ids:
+        while team_id is not None and team_id not in seen:
+            seen.add(team_id)
+            team_id = parents.get(team_id)
+    return seen
+
+
+def team_parents(user: User | None = None) -> dict[int, int | None]:
+    """team id -> parent id, in one query; cached on the user object for the request when given."""
+    cached = getattr(user, "_team_parents", None)
+    if cached is None:
+        cached = dict(Team.objects.values_list("id", "parent_id"))
+        if user is not None:
+            user._team_parents = cached
+    return cached
+
+
 def managed_team_ids(user: User) -> set[int]:
     """Teams this user is accountable for, directly or through sub-teams. Cached per request."""
     if not user.is_authenticated:
@@ -65,6 +87,27 @@ def member_team_ids(user: User) -> set[int]:
         cached = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
         user._member_team_ids = cached
     return cached
+
+
+def managed_teams(user: User) -> QuerySet[Team]:
+    """Teams I manage, sub-teams included (admin: all): what a dashboard, board or status page
+    may be opened for."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if user.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(id__in=managed_team_ids(user))
+
+
+def team_picked(teams: Iterable[Team], raw: str | None) -> Team | None:
+    """The team chosen with ?team= among `teams` (the ones the user may open); None when none
+    was asked for; 404 when the value is not one of them (or not a number)."""
+    if not raw:
+        return None
+    team = next((t for t in teams if str(t.pk) == str(raw).strip()), None)
+    if team is None:
+        raise Http404("No such team.")
+    return team
 
 
 def teams_visible_to(user: User) -> QuerySet[Team]:

@@ -11,12 +11,7 @@ from django.utils import timezone
 from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
-from accountability.scoping import (
-    get_visible_or_404,
-    managed_team_ids,
-    member_team_ids,
-    teammates_of,
-)
+from accountability.scoping import get_visible_or_404, managed_team_ids, managed_teams, member_team_ids, teammates_of
 from goals.models import Commitment, Goal
 
 
@@ -110,15 +105,9 @@ def goals_awaiting_decision(user: User) -> QuerySet[Goal]:
     return qs.filter(status=Goal.Status.PROPOSED).select_related("owner", "team")
 
 
-def board_teams(user: User) -> QuerySet[Team]:
-    if user.is_admin:
-        return Team.objects.all()
-    return Team.objects.filter(id__in=managed_team_ids(user))
-
-
 def assignable_owners(user: User) -> tuple[list[Team], list[User]]:
     """Teams and reps a manager may assign goals to (two queries)."""
-    teams = list(board_teams(user).order_by("name"))
+    teams = list(managed_teams(user).order_by("name"))
     team_ids = [t.pk for t in teams]
     reps = list(
         User.objects.filter(memberships__team_id__in=team_ids, is_active=True)

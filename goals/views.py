@@ -13,7 +13,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accountability.forms import add_service_errors
 from accountability.models import Membership, Team, User
-from accountability.scoping import descendant_team_ids, get_visible_or_404, manager_required, users_visible_to
+from accountability.scoping import (
+    descendant_team_ids,
+    get_visible_or_404,
+    managed_teams,
+    manager_required,
+    team_picked,
+    users_visible_to,
+)
 from accountability.timezones import figures_time_zone
 from goals import metric_source, services
 from goals.forms import (
@@ -30,7 +37,6 @@ from goals.models import MANUAL, Goal, GoalSnapshot
 from goals.progress import goal_zone, goals_progress, team_contributions, thresholds_get
 from goals.selectors import (
     assignable_owners,
-    board_teams,
     can_check_in,
     can_edit_goal,
     can_manage_goal,
@@ -90,7 +96,7 @@ def _parse_owner(user: User, value: str) -> tuple[User | None, Team | None]:
         owner = get_visible_or_404(users_visible_to(user), pk=pk)
         return owner, None
     if kind == "team":
-        return None, get_visible_or_404(board_teams(user), pk=pk)
+        return None, get_visible_or_404(managed_teams(user), pk=pk)
     raise Http404
 
 
@@ -349,14 +355,10 @@ def recent_figure(request):
 def board(request):
     """Every rep's goals with pacing, for one team (sub-teams included), in one screen."""
     # The teams the manager runs directly come first (a head of sales opens on the whole org).
-    teams = sorted(board_teams(request.user), key=lambda t: (t.manager_id != request.user.pk, t.name))
+    teams = sorted(managed_teams(request.user), key=lambda t: (t.manager_id != request.user.pk, t.name))
     if not teams:
         return render(request, "goals/board.html", {"teams": [], "team": None, "rows": [], "team_goals": []})
-    team = teams[0]
-    if request.GET.get("team"):
-        team = next((t for t in teams if str(t.pk) == request.GET["team"]), None)
-        if team is None:
-            raise Http404
+    team = team_picked(teams, request.GET.get("team")) or teams[0]
     team_ids = descendant_team_ids([team.pk])
     reps = {}
     for membership in (

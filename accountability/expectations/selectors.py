@@ -15,7 +15,13 @@ from django.http import Http404
 
 from accountability.expectations.models import Acknowledgement, Document, DocumentVersion, Kpi
 from accountability.models import Membership, Team, User
-from accountability.scoping import descendant_team_ids, managed_team_ids, member_team_ids
+from accountability.scoping import (
+    ancestor_team_ids,
+    descendant_team_ids,
+    managed_team_ids,
+    member_team_ids,
+    team_parents,
+)
 
 SIGNING_ROLES = (User.Role.REP, User.Role.MANAGER)
 
@@ -26,26 +32,6 @@ def _signing_users() -> QuerySet[User]:
 
 def is_signer(user: User) -> bool:
     return user.is_authenticated and user.is_active and not user.is_admin
-
-
-def _team_parents(user: User | None = None) -> dict[int, int | None]:
-    """team id -> parent id; cached on the user object for the rest of the request when given."""
-    cached = getattr(user, "_expectations_team_parents", None)
-    if cached is None:
-        cached = dict(Team.objects.values_list("id", "parent_id"))
-        if user is not None:
-            user._expectations_team_parents = cached
-    return cached
-
-
-def _lineage(team_ids, parents: dict[int, int | None]) -> set[int]:
-    """The given teams and every team above them."""
-    seen: set[int] = set()
-    for team_id in team_ids:
-        while team_id is not None and team_id not in seen:
-            seen.add(team_id)
-            team_id = parents.get(team_id)
-    return seen
 
 
 def _member_lineage_sql(user: User) -> RawSQL:
@@ -99,7 +85,7 @@ def document_covers(document: Document, user: User) -> bool:
         return False
     if document.team_id is None:
         return True
-    return document.team_id in _lineage(member_team_ids(user), _team_parents(user))
+    return document.team_id in ancestor_team_ids(member_team_ids(user), team_parents(user))
 
 
 # --- Documents and versions --------------------------------------------------------------
@@ -113,7 +99,7 @@ def documents_visible_to(user: User) -> QuerySet[Document]:
     qs = Document.objects.select_related("team")
     if user.is_admin:
         return qs
-    team_ids = _lineage(member_team_ids(user) | managed_team_ids(user), _team_parents(user))
+    team_ids = ancestor_team_ids(member_team_ids(user) | managed_team_ids(user), team_parents(user))
     return qs.filter(Q(team__isnull=True) | Q(team_id__in=team_ids))
 
 
@@ -273,7 +259,7 @@ def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion]
     rows = []
     for person in people:
         own = memberships.get(person.pk, set())
-        lineage = _lineage(own, parents)
+        lineage = ancestor_team_ids(own, parents)
         row = PersonStatus(user=person, team_names=sorted(teams[t][1] for t in own))
         for version in versions:
             if version.document.team_id is None or version.document.team_id in lineage:
