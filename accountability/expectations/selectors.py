@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accountability.expectations.models import Acknowledgement, Document, DocumentVersion, Kpi
@@ -19,6 +18,7 @@ from accountability.scoping import (
     ancestor_team_ids,
     descendant_team_ids,
     managed_team_ids,
+    member_lineage_subquery,
     member_team_ids,
     team_parents,
 )
@@ -34,21 +34,6 @@ def is_signer(user: User) -> bool:
     return user.is_authenticated and user.is_active and not user.is_admin
 
 
-def _member_lineage_sql(user: User) -> RawSQL:
-    """Ids of the teams the user belongs to and every team above them, as one recursive subquery."""
-    team = Team._meta.db_table
-    membership = Membership._meta.db_table
-    # Table names come from the models; the user id is a query parameter.
-    return RawSQL(  # noqa: S611
-        f"""WITH RECURSIVE lineage(id, parent_id) AS (
-                SELECT t.id, t.parent_id FROM {team} t JOIN {membership} m ON m.team_id = t.id WHERE m.user_id = %s
-                UNION
-                SELECT t.id, t.parent_id FROM {team} t JOIN lineage l ON t.id = l.parent_id
-            ) SELECT id FROM lineage""",  # noqa: S608
-        (user.pk,),
-    )
-
-
 def pending_versions_for(user: User) -> list[DocumentVersion]:
     """Current versions this user must acknowledge and has not: ONE query, cached on the user object
     (so the banner, the home redirect and the rep panel share it within a request)."""
@@ -58,7 +43,7 @@ def pending_versions_for(user: User) -> list[DocumentVersion]:
     if cached is None:
         cached = list(
             DocumentVersion.objects.filter(is_current=True)
-            .filter(Q(document__team__isnull=True) | Q(document__team_id__in=_member_lineage_sql(user)))
+            .filter(Q(document__team__isnull=True) | Q(document__team_id__in=member_lineage_subquery(user)))
             .exclude(Exists(Acknowledgement.objects.filter(version=OuterRef("pk"), user=user)))
             .select_related("document__team")
             .order_by(F("document__team__name").asc(nulls_first=True))
