@@ -57,7 +57,7 @@ _FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def edit_window() -> timedelta:
-    return timedelta(minutes=getattr(settings, "LEADS_ACTIVITY_EDIT_MINUTES", 10))
+    return timedelta(minutes=settings.LEADS_ACTIVITY_EDIT_MINUTES)
 
 
 @dataclass(frozen=True)

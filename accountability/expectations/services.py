@@ -277,7 +277,7 @@ def acknowledgement_create(*, actor: User, version: DocumentVersion) -> Acknowle
 
 
 def reminder_after_days() -> int:
-    return int(getattr(settings, "EXPECTATIONS_ACK_REMINDER_DAYS", 3))
+    return settings.EXPECTATIONS_ACK_REMINDER_DAYS
 
 
 def acknowledgement_reminders_send(*, now=None) -> int:

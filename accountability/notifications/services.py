@@ -35,13 +35,13 @@ DELIVERY_SEND = "accountability.notifications.tasks.delivery_send"
 
 
 def max_attempts() -> int:
-    return getattr(settings, "NOTIFICATION_MAX_ATTEMPTS", 5)
+    return settings.NOTIFICATION_MAX_ATTEMPTS
 
 
 def backoff_seconds(attempts: int) -> int:
     """Exponential backoff after `attempts` failures: 30 s, 60 s, 120 s, 240 s, ... capped at 10 minutes
     (never a long countdown: the redelivery sweep owns anything later)."""
-    base = getattr(settings, "NOTIFICATION_BACKOFF_SECONDS", 30)
+    base = settings.NOTIFICATION_BACKOFF_SECONDS
     return int(min(base * 2 ** max(attempts - 1, 0), 600))
 
 

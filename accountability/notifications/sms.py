@@ -74,12 +74,12 @@ class TwilioBackend(SmsBackend):
 
 
 def get_sms_backend() -> SmsBackend:
-    path = getattr(settings, "SMS_BACKEND", "")
+    path = settings.SMS_BACKEND
     if path:
         return import_string(path)()
-    sid = getattr(settings, "TWILIO_ACCOUNT_SID", "")
-    token = getattr(settings, "TWILIO_AUTH_TOKEN", "")
-    number = getattr(settings, "TWILIO_FROM_NUMBER", "")
+    sid = settings.TWILIO_ACCOUNT_SID
+    token = settings.TWILIO_AUTH_TOKEN
+    number = settings.TWILIO_FROM_NUMBER
     if sid and token and number:
         return TwilioBackend(account_sid=sid, auth_token=token, from_number=number)
     return OutboxBackend()

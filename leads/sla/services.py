@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import os
 import zoneinfo
 from dataclasses import dataclass, field
 
@@ -109,7 +108,7 @@ def lookahead() -> dt.timedelta:
     is recorded now and its delivery enqueued with a countdown to the exact due time (never
     longer than this), so a notice goes out on time, not up to a minute late; the delivery
     still re-checks at that moment that the lead was not handled meanwhile."""
-    return dt.timedelta(seconds=getattr(settings, "SLA_SWEEP_LOOKAHEAD_SECONDS", 60))
+    return dt.timedelta(seconds=settings.SLA_SWEEP_LOOKAHEAD_SECONDS)
 
 
 def backfill_horizon() -> dt.timedelta:
@@ -117,14 +116,7 @@ def backfill_horizon() -> dt.timedelta:
     event first found when its due time is older than this (the first sweep after a deploy,
     a policy switched on, an outage of more than a day) is recorded as expired, without
     notices; a step of a running clock whose time is older than this is skipped."""
-    hours = getattr(settings, "SLA_BACKFILL_HOURS", None)
-    if hours is None:
-        hours = os.environ.get("SLA_BACKFILL_HOURS", "24")
-    try:
-        return dt.timedelta(hours=max(0.0, float(hours)))
-    except (TypeError, ValueError):
-        logger.warning("SLA_BACKFILL_HOURS=%r is not a number of hours; using 24", hours)
-        return dt.timedelta(hours=24)
+    return dt.timedelta(hours=max(0.0, float(settings.SLA_BACKFILL_HOURS)))
 
 
 def sla_sweep(
