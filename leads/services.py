@@ -164,15 +164,46 @@ def _next_round_robin(rule: TeamIntakeSettings) -> User | None:
     return (after or reps)[0]
 
 
-def _set_owner(lead: Lead, owner: User, *, at) -> None:
-    """Give the lead to `owner`. The first assignment to a rep (intake, manual entry or a claim
-    from the queue) also makes them the rep who received it; a reassignment never changes that."""
+def _set_owner(lead: Lead, owner: User, *, at, new: bool = False) -> None:
+    """Give the lead to `owner`: THE writer of Lead.owner and of its mirror FollowUp.owner (the
+    open follow-up belongs to the lead's owner). The first assignment to a rep (intake, manual
+    entry or a claim from the queue) also makes them the rep who received it; a reassignment
+    never changes that."""
     if lead.received_by_id is None:
         # A lead that already had an owner (made before received_by existed) was received by them.
         lead.received_by_id = lead.owner_id or owner.pk
     lead.owner = owner
     lead.assigned_at = at
     lead.save(update_fields=["owner", "assigned_at", "received_by", "updated_at"])
+    if not new:  # a lead just made has no follow-up yet
+        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=owner)
+
+
+def _follow_up_set(
+    lead: Lead,
+    *,
+    end_as: str | None = None,
+    at: datetime | None = None,
+    by: User | None = None,
+    due_at: datetime | None = None,
+    set_by: Activity | None = None,
+) -> None:
+    """THE writer of Lead.next_follow_up_at, the mirror of the open FollowUp's due time that the
+    SLA sweep and the lists read. Ends the open follow-up (`end_as`: kept = DONE at `at` by `by`,
+    or CANCELLED), then opens a new one due at `due_at` (for the lead's owner). The caller saves
+    the lead's next_follow_up_at."""
+    if end_as is not None:
+        ended = {"state": end_as}
+        if end_as == FollowUp.State.DONE:
+            ended.update(done_at=at, done_by=by)
+        if FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(**ended) or (
+            end_as == FollowUp.State.CANCELLED  # a lead closed: no follow-up date, whatever it said
+        ):
+            lead.next_follow_up_at = None
+    if due_at is not None:
+        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(state=FollowUp.State.CANCELLED)
+        FollowUp.objects.create(lead=lead, owner=lead.owner or by, due_at=due_at, set_by=set_by)
+        lead.next_follow_up_at = due_at
 
 
 def _write_assigned(*, lead: Lead, actor: User | None, from_owner: User | None, reason: str, how: str) -> Activity:
@@ -269,7 +300,7 @@ def _assign_new(*, lead: Lead, rule: TeamIntakeSettings, actor: User | None) -> 
             how="queue",
         )
         return
-    _set_owner(lead, owner, at=timezone.now())
+    _set_owner(lead, owner, at=timezone.now(), new=True)
     rule.last_assigned = owner
     rule.save(update_fields=["last_assigned", "updated_at"])
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Round-robin", how="round_robin")
@@ -376,7 +407,7 @@ def lead_create(
         data={"channel": channel, "source": source.name if source else ""},
     )
     if owner is not None:
-        _set_owner(lead, owner, at=now)
+        _set_owner(lead, owner, at=now, new=True)
         how = "manual"
         reason = "Entered by the owner" if actor is not None and actor.pk == owner.pk else "Chosen when entered"
         _write_assigned(lead=lead, actor=actor, from_owner=None, reason=reason, how=how)
@@ -421,7 +452,6 @@ def lead_claim(*, actor: User, lead: Lead) -> Lead:
     if not lead.is_open:
         raise ValidationError("This lead is closed.")
     _set_owner(lead, actor, at=timezone.now())
-    FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=actor)
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Claimed from the queue", how="claim")
     sla_clocks_hand_over(lead=lead, actor=actor, from_owner=None, to_owner=actor, at=lead.assigned_at)
     return lead
@@ -462,7 +492,6 @@ def _move_owner(*, lead: Lead, actor: User | None, to_owner: User, reason: str, 
         raise ValidationError(errors)
     from_owner = lead.owner
     _set_owner(lead, to_owner, at=timezone.now())
-    FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=to_owner)
     entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how=how)
     # The old owner's SLA ladder stops here; the new owner's clock starts from now.
     sla_clocks_hand_over(lead=lead, actor=actor, from_owner=from_owner, to_owner=to_owner, at=lead.assigned_at)
@@ -491,8 +520,7 @@ def lead_stage_change(*, actor: User | None, lead: Lead, stage: str, lost_reason
     if stage in Lead.CLOSED_STAGES:
         lead.closed_at = now
         lead.lost_reason = lost_reason if stage == Lead.Stage.LOST else ""
-        lead.next_follow_up_at = None
-        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(state=FollowUp.State.CANCELLED)
+        _follow_up_set(lead, end_as=FollowUp.State.CANCELLED)
     else:
         lead.closed_at = None
         lead.lost_reason = ""
@@ -579,17 +607,15 @@ def activity_log(
     )  # fmt: skip
     if lead.last_activity_at is None or occurred_at > lead.last_activity_at:
         lead.last_activity_at = occurred_at
-    if is_contact:
-        done = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(
-            state=FollowUp.State.DONE, done_at=occurred_at, done_by=actor
+    if is_contact or next_follow_up_at is not None:
+        _follow_up_set(
+            lead,
+            end_as=FollowUp.State.DONE if is_contact else None,
+            at=occurred_at,
+            by=actor,
+            due_at=next_follow_up_at,
+            set_by=activity,
         )
-        if done:
-            lead.next_follow_up_at = None
-            fields.append("next_follow_up_at")
-    if next_follow_up_at is not None:
-        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(state=FollowUp.State.CANCELLED)
-        FollowUp.objects.create(lead=lead, owner=lead.owner or actor, due_at=next_follow_up_at, set_by=activity)
-        lead.next_follow_up_at = next_follow_up_at
         fields.append("next_follow_up_at")
     lead.save(update_fields=sorted(set(fields)))
     return activity
