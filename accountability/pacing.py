@@ -98,6 +98,17 @@ def _shown_ratio(ratio: Fraction, thresholds: Thresholds) -> Decimal:
     return shown
 
 
+def expected_by(target: Fraction, *, cumulative: bool, fraction: Fraction) -> Fraction:
+    """The figure expected once `fraction` of the period has passed: a cumulative figure (calls
+    made) grows in proportion to the time gone; any other (a rate, a median) is the target all
+    along. THE expected line: the verdicts and the goal chart draw it from here."""
+    return target * fraction if cumulative else target
+
+
+def expected(target: Decimal, *, cumulative: bool, fraction: Fraction) -> Fraction:
+    return expected_by(Fraction(target), cumulative=cumulative, fraction=fraction)
+
+
 def pace(
     *,
     actual: Decimal | None,
@@ -110,7 +121,7 @@ def pace(
     """The verdict on one figure (pure: the hand-computed tests exercise it directly)."""
     fraction = Fraction(fraction)
     exact_target = Fraction(target)
-    expected = exact_target * fraction if cumulative else exact_target
+    expected = expected_by(exact_target, cumulative=cumulative, fraction=fraction)
     shown_fraction = Decimal(fraction.numerator) / Decimal(fraction.denominator)
 
     def verdict(state, ratio=None):

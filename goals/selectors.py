@@ -11,8 +11,16 @@ from django.utils import timezone
 from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
-from accountability.scoping import get_visible_or_404, managed_team_ids, managed_teams, member_team_ids, teammates_of
+from accountability.scoping import (
+    descendant_team_ids,
+    get_visible_or_404,
+    managed_team_ids,
+    managed_teams,
+    member_team_ids,
+    teammates_of,
+)
 from goals.models import Commitment, Goal
+from goals.progress import goals_progress, thresholds_get
 
 
 def week_start(day: dt.date | None = None) -> dt.date:
@@ -156,3 +164,36 @@ def commitment_get_for_owner(user: User, pk: int) -> Commitment:
     if commitment.owner_id != user.pk:
         raise PermissionDenied
     return commitment
+
+
+def board_rows(user: User, team: Team) -> tuple[list[dict], list[Goal], dict[str, int]]:
+    """The goals board of one team (sub-teams included): a row per active rep with their current
+    goals and pacing, the team goals, and how many approved goals are in each pacing state."""
+    team_ids = descendant_team_ids([team.pk])
+    reps = {}
+    for membership in (
+        Membership.objects.filter(team_id__in=team_ids, user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    ):
+        reps.setdefault(membership.user_id, membership.user)
+    goals = list(
+        current_goals(goals_visible_to(user))
+        .filter(Q(owner_id__in=list(reps)) | Q(team_id__in=team_ids))
+        .order_by("end_date", "id")
+    )
+    progress = goals_progress(goals, thresholds=thresholds_get())
+    by_rep: dict[int, list[Goal]] = {pk: [] for pk in reps}
+    team_goals = []
+    for goal in goals:
+        goal.progress = progress[goal.pk]
+        if goal.team_id:
+            team_goals.append(goal)
+        else:
+            by_rep[goal.owner_id].append(goal)
+    rows = [{"rep": rep, "goals": by_rep[pk]} for pk, rep in reps.items()]
+    counts: dict[str, int] = {}
+    for goal in goals:
+        if goal.status == Goal.Status.APPROVED:
+            counts[goal.progress.state] = counts.get(goal.progress.state, 0) + 1
+    return rows, team_goals, counts

@@ -1,10 +1,8 @@
 import datetime as dt
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,9 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.forms import add_service_errors
-from accountability.models import Membership, Team, User
+from accountability.models import Team, User
 from accountability.scoping import (
-    descendant_team_ids,
     get_visible_or_404,
     managed_teams,
     manager_required,
@@ -33,17 +30,17 @@ from goals.forms import (
     GoalForm,
     RejectForm,
 )
-from goals.models import MANUAL, Goal, GoalSnapshot
-from goals.progress import goal_zone, goals_progress, team_contributions, thresholds_get
+from goals.models import MANUAL, Goal
+from goals.progress import goal_chart, goals_progress, team_contributions
 from goals.selectors import (
     assignable_owners,
+    board_rows,
     can_check_in,
     can_edit_goal,
     can_manage_goal,
     commitment_get_for_owner,
     commitment_people,
     commitments_visible_to,
-    current_goals,
     goal_get_for_user,
     goals_awaiting_decision,
     goals_for_rep_page,
@@ -164,49 +161,6 @@ def goal_edit(request, pk: int):
     )
 
 
-def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
-    """One point per day of the period: the day's closing figure (daily snapshots; for a manual
-    goal its last check-in of the day, carried forward), today's live figure, and the figure
-    expected by the end of each day. Passed to Chart.js with json_script."""
-    cumulative = metric_source.is_cumulative(goal.metric)
-    zone = goal_zone(goal)  # the goal's days, not the reader's (known already: no query)
-    today = timezone.localdate(now, zone)
-    days = [goal.start_date + dt.timedelta(days=i) for i in range((goal.end_date - goal.start_date).days + 1)]
-    known: dict[dt.date, Decimal | None] = {}
-    if goal.is_manual:
-        for created_at, value in goal.check_ins.order_by("created_at", "id").values_list("created_at", "value"):
-            known[timezone.localdate(created_at, zone)] = value
-    else:
-        known.update(GoalSnapshot.objects.filter(goal=goal).values_list("date", "value"))
-    if goal.start_date <= today <= goal.end_date:
-        known[today] = progress.actual
-    actual: list[float | None] = []
-    last = None
-    for day in days:
-        if day > today:
-            actual.append(None)
-            continue
-        if day in known:
-            last = known[day]
-        elif not goal.is_manual:
-            last = None  # no snapshot that day: a gap, not a guess
-        actual.append(None if last is None else float(last))
-    total = Decimal(len(days))
-
-    def expected_on(index: int) -> float:
-        if not cumulative:
-            return float(goal.target)
-        return float(goal.target * Decimal(index + 1) / total)
-
-    return {
-        "labels": [d.isoformat() for d in days],
-        "actual": actual,
-        "expected": [expected_on(i) for i in range(len(days))],
-        "target": float(goal.target),
-        "unit": goal.unit,
-    }
-
-
 @login_required
 def goal_detail(request, pk: int):
     with_kpi = goals_visible_to(request.user).select_related("kpi__version__document")
@@ -227,7 +181,7 @@ def _render_goal_detail(request, goal: Goal, *, approve_form=None, reject_form=N
         "events": goal.events.select_related("actor"),
         "check_ins": goal.check_ins.select_related("author")[:20] if goal.is_manual else [],
         "contributions": team_contributions(goal, actual=progress.actual, now=now),
-        "chart": _chart_data(goal, progress, now),
+        "chart": goal_chart(goal, progress, now),
         "can_manage": manage,
         "can_decide": manage and goal.status == Goal.Status.PROPOSED,
         "can_edit": not goal.outcome and can_edit_goal(user, goal),
@@ -359,33 +313,7 @@ def board(request):
     if not teams:
         return render(request, "goals/board.html", {"teams": [], "team": None, "rows": [], "team_goals": []})
     team = team_picked(teams, request.GET.get("team")) or teams[0]
-    team_ids = descendant_team_ids([team.pk])
-    reps = {}
-    for membership in (
-        Membership.objects.filter(team_id__in=team_ids, user__is_active=True)
-        .select_related("user")
-        .order_by("user__first_name", "user__username")
-    ):
-        reps.setdefault(membership.user_id, membership.user)
-    goals = list(
-        current_goals(goals_visible_to(request.user))
-        .filter(Q(owner_id__in=list(reps)) | Q(team_id__in=team_ids))
-        .order_by("end_date", "id")
-    )
-    progress = goals_progress(goals, thresholds=thresholds_get())
-    by_rep: dict[int, list[Goal]] = {pk: [] for pk in reps}
-    team_goals = []
-    for goal in goals:
-        goal.progress = progress[goal.pk]
-        if goal.team_id:
-            team_goals.append(goal)
-        else:
-            by_rep[goal.owner_id].append(goal)
-    rows = [{"rep": rep, "goals": by_rep[pk]} for pk, rep in reps.items()]
-    counts: dict[str, int] = {}
-    for goal in goals:
-        if goal.status == Goal.Status.APPROVED:
-            counts[goal.progress.state] = counts.get(goal.progress.state, 0) + 1
+    rows, team_goals, counts = board_rows(request.user, team)
     return render(
         request,
         "goals/board.html",
