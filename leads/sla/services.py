@@ -161,31 +161,43 @@ def sla_backlog_expire(*, now: dt.datetime | None = None) -> int:
 
 
 def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.datetime) -> None:
-    """Record every due event not yet timed. One whose due time is before `expire_before` is
-    recorded as expired: it will never be found again and never notifies anyone."""
+    """Record every due event not yet timed: the three kinds are found and planned, then the
+    clocks are recorded in one insert. One whose due time is before `expire_before` is recorded
+    as expired: it will never be found again and never notifies anyone."""
     now = result.horizon  # events whose first step falls within the lookahead
     bounds = book.lower_bounds()
+    plans = [
+        *_plans_first_contact(book, now - bounds["first_contact"]),
+        *_plans_follow_up(book, now + bounds["follow_up_ahead"]),
+        *_plans_no_follow_up(book, now - bounds["no_follow_up"]),
+    ]
+    if plans:
+        _record_clocks(result, plans, expire_before=expire_before)
+
+
+def _plans_first_contact(book: PolicyBook, arrived_before: dt.datetime):
+    """Leads never contacted that arrived long enough ago and have no first-contact clock yet."""
     untouched = (
-        Lead.objects.filter(
-            stage__in=OPEN, first_contacted_at__isnull=True, arrived_at__lte=now - bounds["first_contact"]
-        )
+        Lead.objects.filter(stage__in=OPEN, first_contacted_at__isnull=True, arrived_at__lte=arrived_before)
         # Any first-contact clock: a lead handed over before it was timed has its new owner's.
         .filter(~Exists(SlaClock.objects.filter(lead=OuterRef("pk"), kind=SlaClock.Kind.FIRST_CONTACT)))
         .only("id", "team_id", "arrived_at", "stage")
     )
-    plans = [
-        (lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.FIRST_CONTACT, anchor_at=lead.arrived_at))
-        for lead in untouched.iterator(chunk_size=2000)
-    ]
+    for lead in untouched.iterator(chunk_size=2000):
+        yield lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.FIRST_CONTACT, anchor_at=lead.arrived_at)
+
+
+def _plans_follow_up(book: PolicyBook, due_before: dt.datetime):
+    """Open promised follow-ups due soon enough, not timed yet."""
     follow_ups = (
-        FollowUp.objects.filter(state=FollowUp.State.OPEN, due_at__lte=now + bounds["follow_up_ahead"])
+        FollowUp.objects.filter(state=FollowUp.State.OPEN, due_at__lte=due_before)
         .filter(lead__stage__in=OPEN)
         .filter(~Exists(SlaClock.objects.filter(follow_up=OuterRef("pk"))))
         .select_related("lead")
         .only("id", "due_at", "created_at", "lead__id", "lead__team_id", "lead__stage")
     )
-    plans += [
-        (
+    for fu in follow_ups.iterator(chunk_size=2000):
+        yield (
             fu.lead,
             plan_clock(
                 book,
@@ -196,8 +208,11 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
                 set_at=fu.created_at,
             ),
         )
-        for fu in follow_ups.iterator(chunk_size=2000)
-    ]
+
+
+def _plans_no_follow_up(book: PolicyBook, quiet_since: dt.datetime):
+    """Contacted open leads with no follow-up date, quiet since long enough, not timed for this
+    silence (the same last contact) yet."""
     # Matches the expression index sla_lead_no_follow_up (see migration 0002).
     anchor = Coalesce("last_activity_at", "first_contacted_at")
     quiet = (
@@ -206,7 +221,7 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
             stage__in=OPEN,
             first_contacted_at__isnull=False,
             next_follow_up_at__isnull=True,
-            sla_anchor__lte=now - bounds["no_follow_up"],
+            sla_anchor__lte=quiet_since,
         )
         .filter(~Exists(FollowUp.objects.filter(lead=OuterRef("pk"), state=FollowUp.State.OPEN)))
         # Already timed (this silence since the same last contact): one probe of the clock index.
@@ -219,12 +234,13 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
         )
         .only("id", "team_id", "stage", "last_activity_at", "first_contacted_at")
     )
-    plans += [
-        (lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.NO_FOLLOW_UP, anchor_at=lead.sla_anchor))
-        for lead in quiet.iterator(chunk_size=2000)
-    ]
-    if not plans:
-        return
+    for lead in quiet.iterator(chunk_size=2000):
+        yield lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.NO_FOLLOW_UP, anchor_at=lead.sla_anchor)
+
+
+def _record_clocks(result: SweepResult, plans: list, *, expire_before: dt.datetime) -> None:
+    """Insert the planned clocks (COPY, ON CONFLICT DO NOTHING on (lead, key): a concurrent
+    sweep that got there first wins)."""
     created = timezone.now()
     clocks = []
     for lead, plan in plans:
@@ -255,7 +271,6 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
                 created_at=created,
             )
         )
-    # ON CONFLICT DO NOTHING on (lead, key): a concurrent sweep that got there first wins.
     with transaction.atomic():
         copy_insert(SlaClock, clocks, CLOCK_INSERT_FIELDS, ignore_conflicts=True)
     result.clocks_created.extend(clocks)
@@ -340,90 +355,112 @@ def _recipient(book: PolicyBook, clock: SlaClock, step: str) -> tuple[int | None
 
 
 def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]) -> list[SlaNotice]:
-    now, horizon = result.now, result.horizon
-    stale_before = now - backfill_horizon()
+    """Move a batch of running clocks on: each one handled meanwhile is closed, each other one
+    records the steps now due (or due within the lookahead); then the clocks are written back,
+    the notices inserted and the pending ones enqueued."""
+    stale_before = result.now - backfill_horizon()
     notices: list[SlaNotice] = []
     for clock in clocks:
-        follow_up_state = clock.follow_up.state if clock.follow_up_id else None
-        if not clock_is_pending(clock, clock.lead, follow_up_state):
-            clock.state, clock.handled_at, clock.next_step, clock.next_at = SlaClock.State.HANDLED, now, "", None
-            result.clocks_handled += 1
-            continue
-        order = [s for s in STEPS if _step_time(clock, s) is not None]
-        index = order.index(clock.next_step)
-        # The step due now is the last one whose time has passed: the earlier ones were missed
-        # (found late, or the sweep was not running) and are recorded as skipped, so a lead
-        # found hours late tells one person once, not the whole ladder at the same instant.
-        current = max((i for i, s in enumerate(order) if _step_time(clock, s) <= now), default=-1)
-        while index < len(order) and _step_time(clock, order[index]) <= horizon:
-            step = order[index]
-            recipient_id, why_not = _recipient(book, clock, step)
-            state, reason = SlaNotice.State.PENDING, ""
-            if index < current:
-                state, reason = SlaNotice.State.SKIPPED, "a later step was already due when recorded"
-            elif _step_time(clock, step) < stale_before:
-                state, reason = SlaNotice.State.SKIPPED, "older than the backfill horizon"
-            elif recipient_id is None:
-                state, reason = SlaNotice.State.SKIPPED, why_not
-            elif step == SlaNotice.Step.REMINDER and clock.due_at <= now:
-                # The sweep was not running when the reminder was due: the overdue notice follows.
-                state, reason = SlaNotice.State.SKIPPED, "already overdue when recorded"
-            notices.append(
-                SlaNotice(
-                    clock=clock,
-                    lead_id=clock.lead_id,
-                    step=step,
-                    recipient_id=recipient_id,
-                    scheduled_at=_step_time(clock, step),
-                    state=state,
-                    reason=reason,
-                    # A step recorded ahead counts as enqueued at its due time (for the requeue).
-                    enqueued_at=max(now, _step_time(clock, step)) if state == SlaNotice.State.PENDING else None,
-                    finished_at=now if state != SlaNotice.State.PENDING else None,
-                )
-            )
-            index += 1
-        if index >= len(order):
-            clock.state, clock.next_step, clock.next_at = SlaClock.State.DONE, "", None
-        else:
-            clock.next_step, clock.next_at = order[index], _step_time(clock, order[index])
+        notices += _clock_advance(result, book, clock, stale_before=stale_before)
     _save_clock_progress(clocks)
-    if notices:
-        stamp = timezone.now()
-        for notice in notices:
-            notice.created_at = stamp
+    if not notices:
+        return notices
+    notices = _record_notices(notices, clocks)
+    pending = [
+        (n.pk, max(0.0, (n.scheduled_at - result.now).total_seconds()))
+        for n in notices
+        if n.state == SlaNotice.State.PENDING
+    ]
+    if pending:
+        _enqueue_notices(pending)
+    return notices
+
+
+def _clock_advance(result: SweepResult, book: PolicyBook, clock: SlaClock, *, stale_before) -> list[SlaNotice]:
+    """The step choice for one clock: close it when its event was handled; else the notices of
+    the steps due up to the horizon (the missed ones skipped, see below), and its next step."""
+    now, horizon = result.now, result.horizon
+    follow_up_state = clock.follow_up.state if clock.follow_up_id else None
+    if not clock_is_pending(clock, clock.lead, follow_up_state):
+        clock.state, clock.handled_at, clock.next_step, clock.next_at = SlaClock.State.HANDLED, now, "", None
+        result.clocks_handled += 1
+        return []
+    notices = []
+    order = [s for s in STEPS if _step_time(clock, s) is not None]
+    index = order.index(clock.next_step)
+    # The step due now is the last one whose time has passed: the earlier ones were missed
+    # (found late, or the sweep was not running) and are recorded as skipped, so a lead
+    # found hours late tells one person once, not the whole ladder at the same instant.
+    current = max((i for i, s in enumerate(order) if _step_time(clock, s) <= now), default=-1)
+    while index < len(order) and _step_time(clock, order[index]) <= horizon:
+        step = order[index]
+        recipient_id, why_not = _recipient(book, clock, step)
+        state, reason = SlaNotice.State.PENDING, ""
+        if index < current:
+            state, reason = SlaNotice.State.SKIPPED, "a later step was already due when recorded"
+        elif _step_time(clock, step) < stale_before:
+            state, reason = SlaNotice.State.SKIPPED, "older than the backfill horizon"
+        elif recipient_id is None:
+            state, reason = SlaNotice.State.SKIPPED, why_not
+        elif step == SlaNotice.Step.REMINDER and clock.due_at <= now:
+            # The sweep was not running when the reminder was due: the overdue notice follows.
+            state, reason = SlaNotice.State.SKIPPED, "already overdue when recorded"
+        notices.append(
+            SlaNotice(
+                clock=clock,
+                lead_id=clock.lead_id,
+                step=step,
+                recipient_id=recipient_id,
+                scheduled_at=_step_time(clock, step),
+                state=state,
+                reason=reason,
+                # A step recorded ahead counts as enqueued at its due time (for the requeue).
+                enqueued_at=max(now, _step_time(clock, step)) if state == SlaNotice.State.PENDING else None,
+                finished_at=now if state != SlaNotice.State.PENDING else None,
+            )
+        )
+        index += 1
+    if index >= len(order):
+        clock.state, clock.next_step, clock.next_at = SlaClock.State.DONE, "", None
+    else:
+        clock.next_step, clock.next_at = order[index], _step_time(clock, order[index])
+    return notices
+
+
+def _record_notices(notices: list[SlaNotice], clocks: list[SlaClock]) -> list[SlaNotice]:
+    """Insert the notices with COPY and read their ids back (PostgreSQL); the ones recorded."""
+    stamp = timezone.now()
+    for notice in notices:
+        notice.created_at = stamp
+    try:
+        with transaction.atomic():
+            copy_insert(SlaNotice, notices, NOTICE_INSERT_FIELDS)
+            if connection.vendor == "postgresql":  # COPY returns no ids: read them back
+                ids = {
+                    (clock_id, step): pk
+                    for pk, clock_id, step in SlaNotice.objects.filter(
+                        clock_id__in=[c.pk for c in clocks], created_at=stamp
+                    ).values_list("pk", "clock_id", "step")
+                }
+                for notice in notices:
+                    notice.pk = ids[(notice.clock_id, notice.step)]
+    except IntegrityError:
+        return _record_notices_one_by_one(notices)
+    return notices
+
+
+def _record_notices_one_by_one(notices: list[SlaNotice]) -> list[SlaNotice]:
+    """The SQLite fallback: without row locks two sweeps may race, so each notice is recorded on
+    its own, skipping the ones another sweep recorded first."""
+    recorded = []
+    for notice in notices:
         try:
             with transaction.atomic():
-                copy_insert(SlaNotice, notices, NOTICE_INSERT_FIELDS)
-                if connection.vendor == "postgresql":  # COPY returns no ids: read them back
-                    ids = {
-                        (clock_id, step): pk
-                        for pk, clock_id, step in SlaNotice.objects.filter(
-                            clock_id__in=[c.pk for c in clocks], created_at=stamp
-                        ).values_list("pk", "clock_id", "step")
-                    }
-                    for notice in notices:
-                        notice.pk = ids[(notice.clock_id, notice.step)]
+                notice.save(force_insert=True)
+            recorded.append(notice)
         except IntegrityError:
-            # Only possible without row locks (SQLite): record them one by one, skipping the
-            # ones another sweep recorded first.
-            recorded = []
-            for notice in notices:
-                try:
-                    with transaction.atomic():
-                        notice.save(force_insert=True)
-                    recorded.append(notice)
-                except IntegrityError:
-                    continue
-            notices = recorded
-        pending = [
-            (n.pk, max(0.0, (n.scheduled_at - now).total_seconds()))
-            for n in notices
-            if n.state == SlaNotice.State.PENDING
-        ]
-        if pending:
-            _enqueue_notices(pending)
-    return notices
+            continue
+    return recorded
 
 
 def _save_clock_progress(clocks: list[SlaClock]) -> None:
