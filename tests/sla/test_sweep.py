@@ -16,8 +16,8 @@ from accountability.notifications.models import Notification
 from leads.models import Activity, FollowUp, Lead
 from leads.sla import services
 from leads.sla.models import SlaClock, SlaNotice
-from tests.factories import LeadFactory
-from tests.sla.factories import FollowUpFactory, SlaPolicyFactory
+from tests.factories import FollowUpFactory, LeadFactory
+from tests.sla.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
