@@ -349,53 +349,15 @@ def lead_create(
     choosing). Otherwise the team's intake settings decide: round-robin or the queue.
     """
     cleaned = _clean_contact(name=name, company=company, email=email, phone=phone, value=value, notes=notes)
-    if channel not in Lead.Channel.values:
-        raise ValidationError({"channel": "Unknown channel."})
-    if source is not None and source.team_id != team.pk:
-        raise ValidationError("This intake source belongs to another team.")
-    if owner is not None and not (owner.is_active and Membership.objects.filter(user=owner, team=team).exists()):
-        raise ValidationError({"owner": f"{owner} is not an active member of {team}."})
     now = timezone.now()
     arrived_at = arrived_at or now
-    if arrived_at > now + _FUTURE_TOLERANCE:
-        raise ValidationError({"arrived_at": "A lead cannot arrive in the future."})
-
+    _check_new_lead(team=team, channel=channel, source=source, owner=owner, arrived_at=arrived_at, now=now)
     # One lock per team: fair round-robin and no duplicate created by two racing requests.
     rule = _locked_intake_settings(team)
     existing = _find_open_duplicate(team=team, email=cleaned["email"], phone=cleaned["phone"])
     if existing is not None:
-        # What the person wrote and any new contact detail travel with the inquiry (timeline and
-        # notice), whichever way it came in: every intake path joins a duplicate here.
-        differs = _inquiry_differences(existing, cleaned)
-        inquiry = Activity.objects.create(
-            lead=existing,
-            kind=Activity.Kind.INQUIRY,
-            actor=actor,
-            body=cleaned["notes"].strip(),
-            occurred_at=arrived_at,
-            data={
-                "name": cleaned["name"],
-                "company": cleaned["company"],
-                "email": cleaned["email"],
-                "phone": cleaned["phone"],
-                "channel": channel,
-                "source": source.name if source else "",
-                "differs": differs,
-            },
-        )
-        recipient = existing.owner or existing.team.manager
-        if recipient is not None:
-            notification_create(
-                recipient=recipient,
-                actor=actor,
-                kind=notices.LEAD_INQUIRY,
-                title=f"{existing.name} got in touch again",
-                key=f"lead-inquiry:{inquiry.pk}",
-                body=_inquiry_notice_body(channel=channel, source=source, notes=cleaned["notes"], differs=differs),
-                url=_lead_url(existing),
-            )
+        _inquiry_record(existing, cleaned, actor=actor, channel=channel, source=source, arrived_at=arrived_at)
         return LeadCreateResult(lead=existing, duplicate=True)
-
     lead = Lead.objects.create(
         team=team, source=source, channel=channel, arrived_at=arrived_at, stage=Lead.Stage.NEW, **cleaned
     )
@@ -407,14 +369,67 @@ def lead_create(
         data={"channel": channel, "source": source.name if source else ""},
     )
     if owner is not None:
-        _set_owner(lead, owner, at=now, new=True)
-        how = "manual"
-        reason = "Entered by the owner" if actor is not None and actor.pk == owner.pk else "Chosen when entered"
-        _write_assigned(lead=lead, actor=actor, from_owner=None, reason=reason, how=how)
-        _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{now}", actor=actor)
+        _assign_chosen(lead=lead, owner=owner, actor=actor, at=now)
     else:
         _assign_new(lead=lead, rule=rule, actor=actor)
     return LeadCreateResult(lead=lead, duplicate=False)
+
+
+def _check_new_lead(*, team: Team, channel: str, source, owner: User | None, arrived_at: datetime, now) -> None:
+    """Bad input for a new lead, besides its contact details (checked by _clean_contact)."""
+    if channel not in Lead.Channel.values:
+        raise ValidationError({"channel": "Unknown channel."})
+    if source is not None and source.team_id != team.pk:
+        raise ValidationError("This intake source belongs to another team.")
+    if owner is not None and not (owner.is_active and Membership.objects.filter(user=owner, team=team).exists()):
+        raise ValidationError({"owner": f"{owner} is not an active member of {team}."})
+    if arrived_at > now + _FUTURE_TOLERANCE:
+        raise ValidationError({"arrived_at": "A lead cannot arrive in the future."})
+
+
+def _inquiry_record(
+    existing: Lead, cleaned: dict, *, actor: User | None, channel: str, source, arrived_at: datetime
+) -> Activity:
+    """A repeat inquiry joins the open lead it duplicates. What the person wrote and any new
+    contact detail travel with it (timeline and notice), whichever way it came in: every intake
+    path joins a duplicate here."""
+    differs = _inquiry_differences(existing, cleaned)
+    inquiry = Activity.objects.create(
+        lead=existing,
+        kind=Activity.Kind.INQUIRY,
+        actor=actor,
+        body=cleaned["notes"].strip(),
+        occurred_at=arrived_at,
+        data={
+            "name": cleaned["name"],
+            "company": cleaned["company"],
+            "email": cleaned["email"],
+            "phone": cleaned["phone"],
+            "channel": channel,
+            "source": source.name if source else "",
+            "differs": differs,
+        },
+    )
+    recipient = existing.owner or existing.team.manager
+    if recipient is not None:
+        notification_create(
+            recipient=recipient,
+            actor=actor,
+            kind=notices.LEAD_INQUIRY,
+            title=f"{existing.name} got in touch again",
+            key=f"lead-inquiry:{inquiry.pk}",
+            body=_inquiry_notice_body(channel=channel, source=source, notes=cleaned["notes"], differs=differs),
+            url=_lead_url(existing),
+        )
+    return inquiry
+
+
+def _assign_chosen(*, lead: Lead, owner: User, actor: User | None, at) -> None:
+    """A new lead given straight to the owner chosen when it was entered."""
+    _set_owner(lead, owner, at=at, new=True)
+    reason = "Entered by the owner" if actor is not None and actor.pk == owner.pk else "Chosen when entered"
+    _write_assigned(lead=lead, actor=actor, from_owner=None, reason=reason, how="manual")
+    _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{at}", actor=actor)
 
 
 def _require_can_edit(actor: User | None, lead: Lead) -> None:

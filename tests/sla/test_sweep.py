@@ -387,10 +387,3 @@ def test_a_handled_event_closes_its_clock_at_the_next_sweep_not_at_its_next_step
     assert result.clocks_handled == 1
     clock = SlaClock.objects.get(lead=lead)
     assert (clock.state, clock.next_at, clock.handled_at) == ("handled", None, minutes(12))
-
-
-def test_the_sla_app_reassigns_through_the_leads_service_itself():
-    from leads import services as lead_services
-
-    # No pass-through wrapper: one reassignment code path (timeline, follow-up moved, owner told).
-    assert services.lead_reassign is lead_services.lead_reassign
