@@ -33,10 +33,10 @@ def period_bounds(period: str, now: datetime | None = None, tz: tzinfo | None = 
     tz = tz or timezone.get_current_timezone()
     now = timezone.localtime(now or timezone.now(), tz)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == Kpi.Period.WEEK:
+    if period == Kpi.Cadence.WEEK:
         start = day - timedelta(days=day.weekday())
         end = start + timedelta(days=7)
-    elif period == Kpi.Period.MONTH:
+    elif period == Kpi.Cadence.MONTH:
         start = day.replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1)
     else:

@@ -134,7 +134,9 @@ class Kpi(models.Model):
         AT_LEAST = "at_least", "at least"
         AT_MOST = "at_most", "at most"
 
-    class Period(models.TextChoices):
+    class Cadence(models.TextChoices):
+        """How often a KPI is measured (its `period` field); not leads.metrics.Period, a span of time."""
+
         WEEK = "week", "weekly"
         MONTH = "month", "monthly"
         QUARTER = "quarter", "quarterly"
@@ -144,7 +146,7 @@ class Kpi(models.Model):
     metric = models.CharField(max_length=40, choices=Metric.choices)
     target = models.DecimalField(max_digits=12, decimal_places=2)
     direction = models.CharField(max_length=10, choices=Direction.choices)
-    period = models.CharField(max_length=10, choices=Period.choices)
+    period = models.CharField(max_length=10, choices=Cadence.choices)
     # Response-time KPIs can take their target from the live follow-up SLA policy.
     bind_to_sla = models.BooleanField(default=False)
     note = models.CharField(max_length=200, blank=True)

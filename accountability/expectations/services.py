@@ -158,7 +158,7 @@ def _validate_kpi(*, metric: str, target: Decimal, direction: str, period: str, 
         errors["target"] = "The target must be a positive number."
     if direction not in Kpi.Direction.values:
         errors["direction"] = "Choose at least or at most."
-    if period not in Kpi.Period.values:
+    if period not in Kpi.Cadence.values:
         errors["period"] = "Choose week, month or quarter."
     if bind_to_sla and metric not in SLA_BINDABLE_METRICS:
         errors["bind_to_sla"] = "Only a speed-to-lead KPI can be bound to the follow-up SLA policy."

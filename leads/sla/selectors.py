@@ -177,8 +177,8 @@ class ClockPlan:
     due_at: dt.datetime
     remind_at: dt.datetime | None
     overdue_at: dt.datetime
-    escalate_at: dt.datetime
-    escalate2_at: dt.datetime
+    escalation_due_at: dt.datetime
+    escalation2_due_at: dt.datetime
     policy: SlaPolicy
     explanation: str
     follow_up_id: int | None = None
@@ -189,8 +189,8 @@ class ClockPlan:
         return [
             *steps,
             (SlaNotice.Step.OVERDUE.value, self.overdue_at),
-            (SlaNotice.Step.ESCALATION_1.value, self.escalate_at),
-            (SlaNotice.Step.ESCALATION_2.value, self.escalate2_at),
+            (SlaNotice.Step.ESCALATION_1.value, self.escalation_due_at),
+            (SlaNotice.Step.ESCALATION_2.value, self.escalation2_due_at),
         ]
 
 
@@ -305,8 +305,8 @@ def plan_clock(
         if candidate > earliest_reminder:
             remind_at = candidate
     overdue_at = due + dt.timedelta(minutes=policy.overdue_reminder_minutes)
-    escalate_at = add_business_minutes(due, policy.escalation_grace_minutes, calendar)
-    escalate2_at = add_business_minutes(escalate_at, policy.second_level_delay_minutes, calendar)
+    escalation_due_at = add_business_minutes(due, policy.escalation_grace_minutes, calendar)
+    escalation2_due_at = add_business_minutes(escalation_due_at, policy.second_level_delay_minutes, calendar)
     return ClockPlan(
         kind=kind,
         key=key,
@@ -314,8 +314,8 @@ def plan_clock(
         due_at=due,
         remind_at=remind_at,
         overdue_at=overdue_at,
-        escalate_at=escalate_at,
-        escalate2_at=escalate2_at,
+        escalation_due_at=escalation_due_at,
+        escalation2_due_at=escalation2_due_at,
         policy=policy,
         explanation=why[:300],
         follow_up_id=follow_up_id,

@@ -258,8 +258,8 @@ def _record_clocks(result: SweepResult, plans: list, *, expire_before: dt.dateti
                 due_at=plan.due_at,
                 remind_at=plan.remind_at,
                 overdue_at=plan.overdue_at,
-                escalate_at=plan.escalate_at,
-                escalate2_at=plan.escalate2_at,
+                escalation_due_at=plan.escalation_due_at,
+                escalation2_due_at=plan.escalation2_due_at,
                 next_step="" if expired else steps[0][0],
                 next_at=None if expired else steps[0][1],
                 state=SlaClock.State.EXPIRED if expired else SlaClock.State.ACTIVE,
@@ -316,8 +316,8 @@ CLOCK_FIELDS = (
     "due_at",
     "remind_at",
     "overdue_at",
-    "escalate_at",
-    "escalate2_at",
+    "escalation_due_at",
+    "escalation2_due_at",
     "next_step",
     "next_at",
     "state",
@@ -339,8 +339,8 @@ def _step_time(clock: SlaClock, step: str) -> dt.datetime | None:
     return {
         SlaNotice.Step.REMINDER: clock.remind_at,
         SlaNotice.Step.OVERDUE: clock.overdue_at,
-        SlaNotice.Step.ESCALATION_1: clock.escalate_at,
-        SlaNotice.Step.ESCALATION_2: clock.escalate2_at,
+        SlaNotice.Step.ESCALATION_1: clock.escalation_due_at,
+        SlaNotice.Step.ESCALATION_2: clock.escalation2_due_at,
     }[step]
 
 

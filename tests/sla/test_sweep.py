@@ -59,7 +59,11 @@ def test_first_contact_ladder_reminder_overdue_escalation_levels(org, lead):
     clock = SlaClock.objects.get(lead=lead)
     assert clock.kind == "first_contact"
     assert clock.due_at == minutes(15)
-    assert (clock.remind_at, clock.escalate_at, clock.escalate2_at) == (minutes(10), minutes(75), minutes(315))
+    assert (clock.remind_at, clock.escalation_due_at, clock.escalation2_due_at) == (
+        minutes(10),
+        minutes(75),
+        minutes(315),
+    )
     assert outcomes == ["sent"]
     reminder = Notification.objects.get(recipient=org["alice"])
     assert reminder.title.startswith("Follow up soon:") and reminder.kind == "sla_reminder"
