@@ -84,6 +84,17 @@ def team_parents(user: User | None = None) -> dict[int, int | None]:
     return cached
 
 
+# A person's first team is the team of their oldest membership: THE definition, for the zone
+# their figures are cut in and read in (accountability.timezones) and the team of their
+# scorecard row (expectations).
+MEMBERSHIP_ORDER = "id"
+
+
+def first_teams(user) -> QuerySet[Team]:
+    """The teams of `user` (a User, an id or an OuterRef), their first team first."""
+    return Team.objects.filter(memberships__user=user).order_by(f"memberships__{MEMBERSHIP_ORDER}")
+
+
 def managed_team_ids(user: User) -> set[int]:
     """Teams this user is accountable for, directly or through sub-teams. Cached per request."""
     if not user.is_authenticated:

@@ -15,6 +15,7 @@ from django.http import Http404
 from accountability.expectations.models import Acknowledgement, Document, DocumentVersion, Kpi
 from accountability.models import Membership, Team, User
 from accountability.scoping import (
+    MEMBERSHIP_ORDER,
     ancestor_team_ids,
     descendant_team_ids,
     managed_team_ids,
@@ -233,8 +234,12 @@ def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion]
     parents = {tid: parent for tid, (parent, _) in teams.items()}
     user_ids = [p.pk for p in people]
     memberships: dict[int, set[int]] = {}
-    for user_id, team_id in Membership.objects.filter(user_id__in=user_ids).values_list("user_id", "team_id"):
+    first_team: dict[int, int] = {}  # the team of the oldest membership (scoping.MEMBERSHIP_ORDER)
+    for user_id, team_id in (
+        Membership.objects.filter(user_id__in=user_ids).order_by(MEMBERSHIP_ORDER).values_list("user_id", "team_id")
+    ):
         memberships.setdefault(user_id, set()).add(team_id)
+        first_team.setdefault(user_id, team_id)
     acks = {
         (user_id, version_id): at
         for user_id, version_id, at in Acknowledgement.objects.filter(
@@ -250,6 +255,7 @@ def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion]
             if version.document.team_id is None or version.document.team_id in lineage:
                 row.cells.append(AckCell(version=version, acknowledged_at=acks.get((person.pk, version.pk))))
         person._expectations_team_ids = own
+        person._expectations_first_team_id = first_team.get(person.pk)
         # For grouping by team, a manager counts with the teams they lead.
         person._expectations_group_ids = own | managed.get(person.pk, set())
         rows.append(row)

@@ -402,8 +402,7 @@ def kpi_scorecard(request):
     team_by_id = {t.pk: t for t in Team.objects.filter(memberships__user__in=[r.user for r in rows]).distinct()}
     people = []
     for row in rows:
-        own = row.user._expectations_team_ids
-        primary = team_by_id.get(min(own)) if own else None
+        primary = team_by_id.get(row.user._expectations_first_team_id)  # their first team (scoping)
         people.append((row.user, primary, {cell.version.pk for cell in row.cells}))
     cards = kpi_module.scorecards(versions, people)
     return render(
