@@ -68,6 +68,15 @@ class Verdict:
     fraction: Decimal  # share of the period elapsed, 0..1
 
 
+# Which way is better: goals and leads.metrics spell it "up"/"down", KPIs "at_least"/"at_most"
+# (stored values). One reader for both spellings, so no caller compares a literal.
+HIGHER_IS_BETTER = frozenset({"up", "at_least"})
+
+
+def higher_is_better(direction: str) -> bool:
+    return direction in HIGHER_IS_BETTER
+
+
 def elapsed(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Fraction:
     """The exact share of the half-open period [start, end) elapsed at `now`, 0..1."""
     if now <= start:

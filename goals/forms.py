@@ -8,6 +8,7 @@ from django.urls import reverse
 from accountability.expectations.kpis import kpi_target
 from accountability.expectations.models import Kpi
 from accountability.forms import TypedDateField
+from accountability.pacing import higher_is_better
 from goals import metric_source
 from goals.models import MANUAL, METRIC_CHOICES, Direction, Goal
 from goals.services import goal_fields_clean
@@ -104,7 +105,7 @@ class GoalForm(forms.Form):
         if kpi is not None and not metric:
             # A goal that serves a KPI measures what the KPI measures, unless told otherwise.
             metric = kpi.metric
-            direction = direction or ("up" if kpi.direction == "at_least" else "down")
+            direction = direction or (Direction.AT_LEAST if higher_is_better(kpi.direction) else Direction.AT_MOST)
             target = target if target is not None else kpi_target(kpi)
         if not direction and metric and metric != MANUAL and metric in dict(METRIC_CHOICES):
             direction = metric_source.metric_direction(metric)

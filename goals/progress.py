@@ -24,7 +24,7 @@ from accountability.pacing import VERDICT_CSS, Thresholds
 from accountability.scoping import descendant_team_ids
 from accountability.timezones import figures_time_zone, figures_time_zones, site_time_zone
 from goals import metric_source
-from goals.models import CheckIn, Direction, Goal, GoalSettings, GoalSnapshot, Pacing
+from goals.models import CheckIn, Goal, GoalSettings, GoalSnapshot, Pacing
 
 HUNDRED = Decimal(100)
 __all__ = [
@@ -120,7 +120,7 @@ def pace(
 ) -> Progress:
     """Pacing of one figure: accountability.pacing's verdict, with the progress bar's shares."""
     target = Decimal(target)
-    up = direction == Direction.AT_LEAST
+    up = _pacing.higher_is_better(direction)
     verdict = _pacing.pace(
         actual=actual, target=target, up=up, cumulative=cumulative, fraction=fraction, thresholds=thresholds
     )

@@ -15,6 +15,7 @@ from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
 from accountability.notifications.services import notification_create
+from accountability.pacing import higher_is_better
 from accountability.scoping import descendant_team_ids, managed_team_ids
 from goals import metric_source, notices
 from goals.models import MANUAL, METRIC_CHOICES, CheckIn, Commitment, Direction, Goal, GoalEvent, GoalSnapshot, Pacing
@@ -330,7 +331,7 @@ def goal_check_in(*, actor: User, goal: Goal, value, comment: str = "", now: dt.
     )
     now = now or timezone.now()
     started = goal.start_date <= timezone.localdate(now, goal_zone(goal))
-    if goal.direction == Direction.AT_LEAST and value >= goal.target and started:
+    if higher_is_better(goal.direction) and value >= goal.target and started:
         goal_mark_met(goal=goal, actor=actor, value=value)
     return check_in
 

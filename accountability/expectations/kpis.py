@@ -129,7 +129,7 @@ def kpi_verdict(kpi: Kpi, value: Decimal | None, target: Decimal, start: datetim
     return pacing.pace(
         actual=value,
         target=target,
-        up=kpi.direction == Kpi.Direction.AT_LEAST,
+        up=pacing.higher_is_better(kpi.direction),
         cumulative=kpi.metric in METRIC_CUMULATIVE,
         fraction=pacing.elapsed(start, end, now),
         thresholds=pacing.Thresholds(),
