@@ -31,10 +31,11 @@ run: install
 	@echo ""
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho -f Procfile.dev start
 
-## make test: lint, check PostgreSQL and Redis are up, run the whole suite.
+## make test: lint, check the layers (lint-imports), check PostgreSQL and Redis are up, run the whole suite.
 test: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) scripts/check_services.py
 	$(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
 	@echo "Demo smoke test on SQLite, the no-setup database of make run:"

@@ -68,6 +68,15 @@ class Verdict:
     fraction: Decimal  # share of the period elapsed, 0..1
 
 
+# Which way is better: goals and leads.metrics spell it "up"/"down", KPIs "at_least"/"at_most"
+# (stored values). One reader for both spellings, so no caller compares a literal.
+HIGHER_IS_BETTER = frozenset({"up", "at_least"})
+
+
+def higher_is_better(direction: str) -> bool:
+    return direction in HIGHER_IS_BETTER
+
+
 def elapsed(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Fraction:
     """The exact share of the half-open period [start, end) elapsed at `now`, 0..1."""
     if now <= start:
@@ -98,6 +107,17 @@ def _shown_ratio(ratio: Fraction, thresholds: Thresholds) -> Decimal:
     return shown
 
 
+def expected_by(target: Fraction, *, cumulative: bool, fraction: Fraction) -> Fraction:
+    """The figure expected once `fraction` of the period has passed: a cumulative figure (calls
+    made) grows in proportion to the time gone; any other (a rate, a median) is the target all
+    along. THE expected line: the verdicts and the goal chart draw it from here."""
+    return target * fraction if cumulative else target
+
+
+def expected(target: Decimal, *, cumulative: bool, fraction: Fraction) -> Fraction:
+    return expected_by(Fraction(target), cumulative=cumulative, fraction=fraction)
+
+
 def pace(
     *,
     actual: Decimal | None,
@@ -110,7 +130,7 @@ def pace(
     """The verdict on one figure (pure: the hand-computed tests exercise it directly)."""
     fraction = Fraction(fraction)
     exact_target = Fraction(target)
-    expected = exact_target * fraction if cumulative else exact_target
+    expected = expected_by(exact_target, cumulative=cumulative, fraction=fraction)
     shown_fraction = Decimal(fraction.numerator) / Decimal(fraction.denominator)
 
     def verdict(state, ratio=None):

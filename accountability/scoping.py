@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from functools import wraps
 from typing import TypeVar
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accountability.models import Membership, Team, User
@@ -44,6 +46,55 @@ def descendant_team_ids(root_ids: Iterable[int]) -> set[int]:
     return seen
 
 
+def ancestor_team_ids(team_ids: Iterable[int], parents: dict[int, int | None] | None = None) -> set[int]:
+    """The given teams and every team above them (one query, none when `parents` is given:
+    team id -> parent id, from `team_parents`)."""
+    parents = team_parents() if parents is None else parents
+    seen: set[int] = set()
+    for team_id in team_ids:
+        while team_id is not None and team_id not in seen:
+            seen.add(team_id)
+            team_id = parents.get(team_id)
+    return seen
+
+
+def member_lineage_subquery(user: User) -> RawSQL:
+    """`ancestor_team_ids(member_team_ids(user))` as one recursive SQL subquery, for a query that
+    must stay one query (the expectations banner on every page)."""
+    team = Team._meta.db_table
+    membership = Membership._meta.db_table
+    # Table names come from the models; the user id is a query parameter.
+    return RawSQL(  # noqa: S611
+        f"""WITH RECURSIVE lineage(id, parent_id) AS (
+                SELECT t.id, t.parent_id FROM {team} t JOIN {membership} m ON m.team_id = t.id WHERE m.user_id = %s
+                UNION
+                SELECT t.id, t.parent_id FROM {team} t JOIN lineage l ON t.id = l.parent_id
+            ) SELECT id FROM lineage""",  # noqa: S608
+        (user.pk,),
+    )
+
+
+def team_parents(user: User | None = None) -> dict[int, int | None]:
+    """team id -> parent id, in one query; cached on the user object for the request when given."""
+    cached = getattr(user, "_team_parents", None)
+    if cached is None:
+        cached = dict(Team.objects.values_list("id", "parent_id"))
+        if user is not None:
+            user._team_parents = cached
+    return cached
+
+
+# A person's first team is the team of their oldest membership: THE definition, for the zone
+# their figures are cut in and read in (accountability.timezones) and the team of their
+# scorecard row (expectations).
+MEMBERSHIP_ORDER = "id"
+
+
+def first_teams(user) -> QuerySet[Team]:
+    """The teams of `user` (a User, an id or an OuterRef), their first team first."""
+    return Team.objects.filter(memberships__user=user).order_by(f"memberships__{MEMBERSHIP_ORDER}")
+
+
 def managed_team_ids(user: User) -> set[int]:
     """Teams this user is accountable for, directly or through sub-teams. Cached per request."""
     if not user.is_authenticated:
@@ -64,6 +115,27 @@ def member_team_ids(user: User) -> set[int]:
         cached = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
         user._member_team_ids = cached
     return cached
+
+
+def managed_teams(user: User) -> QuerySet[Team]:
+    """Teams I manage, sub-teams included (admin: all): what a dashboard, board or status page
+    may be opened for."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    if user.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(id__in=managed_team_ids(user))
+
+
+def team_picked(teams: Iterable[Team], raw: str | None) -> Team | None:
+    """The team chosen with ?team= among `teams` (the ones the user may open); None when none
+    was asked for; 404 when the value is not one of them (or not a number)."""
+    if not raw:
+        return None
+    team = next((t for t in teams if str(t.pk) == str(raw).strip()), None)
+    if team is None:
+        raise Http404("No such team.")
+    return team
 
 
 def teams_visible_to(user: User) -> QuerySet[Team]:
@@ -132,8 +204,6 @@ def role_required(*roles: str):
         def wrapped(request, *args, **kwargs):
             user = request.user
             if not user.is_authenticated:
-                from django.contrib.auth.views import redirect_to_login
-
                 return redirect_to_login(request.get_full_path())
             if not (user.is_admin or user.effective_role in roles):
                 raise PermissionDenied

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from accountability.env import env_bool, env_int, env_list, env_str, require
+from accountability.env import env_bool, env_float, env_int, env_list, env_str, require
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -273,6 +273,14 @@ SMS_BACKEND = env_str("SMS_BACKEND")  # dotted path overriding the choice above 
 # Email/SMS deliveries: attempts before a delivery is marked failed, first backoff in seconds.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 NOTIFICATION_BACKOFF_SECONDS = env_int("NOTIFICATION_BACKOFF_SECONDS", 30)
+
+# Follow-up SLAs (leads.sla): how far ahead the minute sweep records steps, and how old a breach
+# may be when first found and still be notified (older ones are recorded without notices).
+SLA_SWEEP_LOOKAHEAD_SECONDS = env_int("SLA_SWEEP_LOOKAHEAD_SECONDS", 60)
+SLA_BACKFILL_HOURS = max(0.0, env_float("SLA_BACKFILL_HOURS", 24.0))
+
+# Expectations: remind a person who has not acknowledged a version this many days after it was published.
+EXPECTATIONS_ACK_REMINDER_DAYS = env_int("EXPECTATIONS_ACK_REMINDER_DAYS", 3)
 
 # Celery: Redis in production and tests; kombu's filesystem transport when no broker is set,
 # so the demo's reminders really flow through a worker without any server.

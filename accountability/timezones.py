@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from accountability.models import Team, User
+from accountability.scoping import first_teams
 
 _CACHE_ATTR = "_time_zone_cache"
 
@@ -28,7 +29,7 @@ def site_time_zone() -> zoneinfo.ZoneInfo:
 
 
 def user_time_zone(user) -> zoneinfo.ZoneInfo:
-    """The person's own zone if set; else their first team's (by membership, oldest team first);
+    """The person's own zone if set; else their first team's (scoping.first_teams: oldest membership);
     else the first team they manage (managers are usually on no team); else settings.TIME_ZONE.
 
     At most one query, and none when the person has their own zone. The answer is cached on the
@@ -45,7 +46,7 @@ def user_time_zone(user) -> zoneinfo.ZoneInfo:
         names = (
             User.objects.filter(pk=user.pk)
             .annotate(
-                member_tz=Subquery(teams.filter(memberships__user=OuterRef("pk"))[:1]),
+                member_tz=Subquery(first_teams(OuterRef("pk")).values("time_zone")[:1]),
                 managed_tz=Subquery(teams.filter(manager=OuterRef("pk"))[:1]),
             )
             .values_list("member_tz", "managed_tz")
@@ -66,7 +67,7 @@ def figures_time_zone(user, team: Team | None = None) -> zoneinfo.ZoneInfo:
     """
     if team is not None:
         return _zone(team.time_zone) or site_time_zone()
-    first_team = Team.objects.filter(memberships__user=user).order_by("memberships__id").values("time_zone").first()
+    first_team = first_teams(user).values("time_zone").first()
     return (_zone(first_team["time_zone"]) if first_team else None) or user_time_zone(user)
 
 
@@ -80,9 +81,7 @@ def figures_time_zones(users) -> dict[int, zoneinfo.ZoneInfo]:
     if not ids:
         return {}
     teams = Team.objects.order_by("id").values("time_zone")
-    first_membership = (
-        Team.objects.filter(memberships__user=OuterRef("pk")).order_by("memberships__id").values("time_zone")[:1]
-    )
+    first_membership = first_teams(OuterRef("pk")).values("time_zone")[:1]
     rows = (
         User.objects.filter(pk__in=ids)
         .annotate(member_tz=Subquery(first_membership), managed_tz=Subquery(teams.filter(manager=OuterRef("pk"))[:1]))

@@ -10,7 +10,8 @@ import datetime as dt
 from decimal import ROUND_CEILING, Decimal
 
 from accountability.demo import DemoContext
-from goals import services
+from accountability.expectations.models import Kpi
+from goals import metric_source, services
 from goals.forms import preset_end
 from goals.models import Commitment, Goal
 from goals.selectors import week_start
@@ -41,8 +42,6 @@ COMMITMENTS = {
 
 
 def _fields(title, description, metric, unit, target, reason, start, end, preset=Goal.Preset.CUSTOM, direction=None):
-    from goals import metric_source
-
     return {
         "title": title,
         "description": description,
@@ -160,8 +159,6 @@ def seed(ctx: DemoContext) -> None:
 
     # A team goal that serves a KPI of the team's expectations document (when the expectations
     # demo has written one; otherwise it says why in words).
-    from accountability.expectations.models import Kpi
-
     east = ctx.teams["Inbound East"]
     title = "Log 160 calls this month"
     if not Goal.objects.filter(team=east, title=title).exists():

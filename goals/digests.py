@@ -16,6 +16,7 @@ from accountability.models import User
 from accountability.notifications.models import Notification
 from accountability.notifications.services import notification_create
 from accountability.scoping import managed_team_ids, member_team_ids
+from goals import notices
 from goals.models import Commitment, Goal, Pacing
 from goals.progress import goals_progress
 from goals.selectors import current_goals, in_teams, week_start
@@ -64,7 +65,7 @@ def digest_rep_send(*, user: User, today: dt.date | None = None) -> Notification
     )
     return notification_create(
         recipient=user,
-        kind="goals_digest",
+        kind=notices.GOALS_DIGEST,
         title=title,
         body="\n".join(lines),
         key=f"goals-digest:{_week_key(today)}",
@@ -99,7 +100,7 @@ def digest_manager_send(*, manager: User, today: dt.date | None = None) -> Notif
     body = "\n".join(_line(g) for g in flagged) if flagged else "Nothing at risk or behind."
     return notification_create(
         recipient=manager,
-        kind="goals_digest_manager",
+        kind=notices.GOALS_DIGEST_MANAGER,
         title=title,
         body=body,
         key=f"goals-digest-manager:{_week_key(today)}",

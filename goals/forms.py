@@ -5,7 +5,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accountability.expectations.kpis import kpi_target
+from accountability.expectations.models import Kpi
 from accountability.forms import TypedDateField
+from accountability.pacing import higher_is_better
 from goals import metric_source
 from goals.models import MANUAL, METRIC_CHOICES, Direction, Goal
 from goals.services import goal_fields_clean
@@ -70,8 +73,6 @@ class GoalForm(forms.Form):
 
     def __init__(self, *args, owner_choices=None, goal_pk: int | None = None, kpis=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from accountability.expectations.models import Kpi
-
         self.fields["kpi"].queryset = kpis if kpis is not None else Kpi.objects.none()
         self.fields["kpi"].label_from_instance = lambda k: f"{k.version.document.title}: {k.line()}"
         if owner_choices is None:
@@ -102,11 +103,9 @@ class GoalForm(forms.Form):
         kpi = data.get("kpi")
         target = data.get("target")
         if kpi is not None and not metric:
-            from accountability.expectations.kpis import kpi_target  # beside the Kpi import above
-
             # A goal that serves a KPI measures what the KPI measures, unless told otherwise.
             metric = kpi.metric
-            direction = direction or ("up" if kpi.direction == "at_least" else "down")
+            direction = direction or (Direction.AT_LEAST if higher_is_better(kpi.direction) else Direction.AT_MOST)
             target = target if target is not None else kpi_target(kpi)
         if not direction and metric and metric != MANUAL and metric in dict(METRIC_CHOICES):
             direction = metric_source.metric_direction(metric)

@@ -24,7 +24,7 @@ from accountability.pacing import VERDICT_CSS, Thresholds
 from accountability.scoping import descendant_team_ids
 from accountability.timezones import figures_time_zone, figures_time_zones, site_time_zone
 from goals import metric_source
-from goals.models import CheckIn, Direction, Goal, GoalSettings, Pacing
+from goals.models import CheckIn, Goal, GoalSettings, GoalSnapshot, Pacing
 
 HUNDRED = Decimal(100)
 __all__ = [
@@ -120,7 +120,7 @@ def pace(
 ) -> Progress:
     """Pacing of one figure: accountability.pacing's verdict, with the progress bar's shares."""
     target = Decimal(target)
-    up = direction == Direction.AT_LEAST
+    up = _pacing.higher_is_better(direction)
     verdict = _pacing.pace(
         actual=actual, target=target, up=up, cumulative=cumulative, fraction=fraction, thresholds=thresholds
     )
@@ -237,3 +237,44 @@ def team_contributions(goal: Goal, *, actual: Decimal | None, now: dt.datetime |
         out.append(Contribution(user, value, share))
     out.sort(key=lambda c: (c.value is None, -(c.value or 0)))
     return out
+
+
+def goal_chart(goal: Goal, progress, now: dt.datetime) -> dict:
+    """One point per day of the period: the day's closing figure (daily snapshots; for a manual
+    goal its last check-in of the day, carried forward), today's live figure, and the figure
+    expected by the end of each day. Passed to Chart.js with json_script."""
+    cumulative = metric_source.is_cumulative(goal.metric)
+    zone = goal_zone(goal)  # the goal's days, not the reader's (known already: no query)
+    today = timezone.localdate(now, zone)
+    days = [goal.start_date + dt.timedelta(days=i) for i in range((goal.end_date - goal.start_date).days + 1)]
+    known: dict[dt.date, Decimal | None] = {}
+    if goal.is_manual:
+        for created_at, value in goal.check_ins.order_by("created_at", "id").values_list("created_at", "value"):
+            known[timezone.localdate(created_at, zone)] = value
+    else:
+        known.update(GoalSnapshot.objects.filter(goal=goal).values_list("date", "value"))
+    if goal.start_date <= today <= goal.end_date:
+        known[today] = progress.actual
+    actual: list[float | None] = []
+    last = None
+    for day in days:
+        if day > today:
+            actual.append(None)
+            continue
+        if day in known:
+            last = known[day]
+        elif not goal.is_manual:
+            last = None  # no snapshot that day: a gap, not a guess
+        actual.append(None if last is None else float(last))
+    total = len(days)
+    return {
+        "labels": [d.isoformat() for d in days],
+        "actual": actual,
+        # The line pacing expects: the figure due by the end of each day (accountability.pacing).
+        "expected": [
+            float(_pacing.expected(Decimal(goal.target), cumulative=cumulative, fraction=Fraction(i + 1, total)))
+            for i in range(total)
+        ],
+        "target": float(goal.target),
+        "unit": goal.unit,
+    }

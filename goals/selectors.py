@@ -8,14 +8,19 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accountability.expectations.models import Kpi
+from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
 from accountability.scoping import (
+    descendant_team_ids,
     get_visible_or_404,
     managed_team_ids,
+    managed_teams,
     member_team_ids,
     teammates_of,
 )
 from goals.models import Commitment, Goal
+from goals.progress import goals_progress, thresholds_get
 
 
 def week_start(day: dt.date | None = None) -> dt.date:
@@ -66,10 +71,22 @@ def can_check_in(user: User, goal: Goal) -> bool:
     return can_manage_goal(user, goal)
 
 
-def goal_get_for_user(user: User, pk: int, *, manage: bool = False) -> Goal:
-    """404 when the goal is missing or invisible; 403 when `manage` and the user may not decide on it."""
-    goal = get_visible_or_404(goals_visible_to(user), pk=pk)
-    if manage and not can_manage_goal(user, goal):
+def can_edit_goal(user: User, goal: Goal) -> bool:
+    """Edit a goal's fields: its manager at any time; its rep while it is not approved."""
+    return can_manage_goal(user, goal) or (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED)
+
+
+def goal_get_for_user(
+    user: User, pk: int, *, manage: bool = False, edit: bool = False, check_in: bool = False, qs=None
+) -> Goal:
+    """One goal for a view: 404 when it is missing or invisible; 403 when it is visible but the
+    user may not do what is asked (`manage`: decide on it, `edit`, `check_in`)."""
+    goal = get_visible_or_404(qs if qs is not None else goals_visible_to(user), pk=pk)
+    if (
+        (manage and not can_manage_goal(user, goal))
+        or (edit and not can_edit_goal(user, goal))
+        or (check_in and not can_check_in(user, goal))
+    ):
         raise PermissionDenied
     return goal
 
@@ -96,15 +113,9 @@ def goals_awaiting_decision(user: User) -> QuerySet[Goal]:
     return qs.filter(status=Goal.Status.PROPOSED).select_related("owner", "team")
 
 
-def board_teams(user: User) -> QuerySet[Team]:
-    if user.is_admin:
-        return Team.objects.all()
-    return Team.objects.filter(id__in=managed_team_ids(user))
-
-
 def assignable_owners(user: User) -> tuple[list[Team], list[User]]:
     """Teams and reps a manager may assign goals to (two queries)."""
-    teams = list(board_teams(user).order_by("name"))
+    teams = list(managed_teams(user).order_by("name"))
     team_ids = [t.pk for t in teams]
     reps = list(
         User.objects.filter(memberships__team_id__in=team_ids, is_active=True)
@@ -117,9 +128,6 @@ def assignable_owners(user: User) -> tuple[list[Team], list[User]]:
 
 def kpis_for(user: User) -> QuerySet:
     """KPIs of the current expectations this user reads: what a goal may be linked to (relevant)."""
-    from accountability.expectations.models import Kpi
-    from accountability.expectations.selectors import documents_visible_to
-
     return (
         Kpi.objects.filter(version__is_current=True, version__document__in=documents_visible_to(user))
         .select_related("version__document")
@@ -192,3 +200,36 @@ def commitments_kept_by_owner(user_ids, *, first_monday: dt.date, last_monday: d
         .annotate(done=Count("id", filter=Q(status=Commitment.Status.DONE)), total=Count("id"))
     )
     return {r["owner_id"]: (r["done"], r["total"]) for r in rows}
+
+
+def board_rows(user: User, team: Team) -> tuple[list[dict], list[Goal], dict[str, int]]:
+    """The goals board of one team (sub-teams included): a row per active rep with their current
+    goals and pacing, the team goals, and how many approved goals are in each pacing state."""
+    team_ids = descendant_team_ids([team.pk])
+    reps = {}
+    for membership in (
+        Membership.objects.filter(team_id__in=team_ids, user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    ):
+        reps.setdefault(membership.user_id, membership.user)
+    goals = list(
+        current_goals(goals_visible_to(user))
+        .filter(Q(owner_id__in=list(reps)) | Q(team_id__in=team_ids))
+        .order_by("end_date", "id")
+    )
+    progress = goals_progress(goals, thresholds=thresholds_get())
+    by_rep: dict[int, list[Goal]] = {pk: [] for pk in reps}
+    team_goals = []
+    for goal in goals:
+        goal.progress = progress[goal.pk]
+        if goal.team_id:
+            team_goals.append(goal)
+        else:
+            by_rep[goal.owner_id].append(goal)
+    rows = [{"rep": rep, "goals": by_rep[pk]} for pk, rep in reps.items()]
+    counts: dict[str, int] = {}
+    for goal in goals:
+        if goal.status == Goal.Status.APPROVED:
+            counts[goal.progress.state] = counts.get(goal.progress.state, 0) + 1
+    return rows, team_goals, counts

@@ -12,13 +12,16 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.expectations.models import Kpi
+from accountability.expectations.selectors import documents_visible_to
 from accountability.models import Membership, Team, User
 from accountability.notifications.services import notification_create
+from accountability.pacing import higher_is_better
 from accountability.scoping import descendant_team_ids, managed_team_ids
-from goals import metric_source
+from goals import metric_source, notices
 from goals.models import MANUAL, METRIC_CHOICES, CheckIn, Commitment, Direction, Goal, GoalEvent, GoalSnapshot, Pacing
 from goals.progress import Thresholds, goal_zone, goals_progress, thresholds_get
-from goals.selectors import can_check_in, can_manage_goal, week_start
+from goals.selectors import can_check_in, can_edit_goal, can_manage_goal, week_start
 
 EDITABLE_FIELDS = (
     "title",
@@ -116,15 +119,11 @@ def _check_kpi_visible(actor: User, kpi) -> None:
     when a later version replaces it)."""
     if kpi is None:
         return
-    from accountability.expectations.models import Kpi
-
     kpi = Kpi.objects.select_related("version").get(pk=kpi.pk)  # re-read: a version may just have been replaced
     if not kpi.version.is_current:
         raise ValidationError(
             {"kpi": "Relevant: link a KPI of the current expectations, not of an old or draft version."}
         )
-    from accountability.expectations.selectors import documents_visible_to
-
     if not documents_visible_to(actor).filter(pk=kpi.version.document_id).exists():
         raise ValidationError({"kpi": "Relevant: choose a KPI of the expectations that apply to you."})
 
@@ -178,7 +177,7 @@ def goal_propose(*, actor: User, **fields) -> Goal:
     for manager in _managers_of_goal(goal):
         notification_create(
             recipient=manager,
-            kind="goal_proposed",
+            kind=notices.GOAL_PROPOSED,
             title=f"{actor} proposed a goal: {goal.title}",
             key=f"goal-proposed:{goal.pk}",
             url=_url(goal),
@@ -208,7 +207,7 @@ def goal_assign(
     for person in _people_of_goal(goal):
         notification_create(
             recipient=person,
-            kind="goal_assigned",
+            kind=notices.GOAL_ASSIGNED,
             title=f"New goal from {actor}: {goal.title}",
             key=f"goal-assigned:{goal.pk}",
             url=_url(goal),
@@ -232,16 +231,14 @@ def goal_update(*, actor: User, goal: Goal, comment: str = "", **fields) -> Goal
     goal = Goal.objects.select_for_update().get(pk=goal.pk)
     if goal.outcome:
         raise ValidationError("This goal is closed; it can no longer be edited.")
+    if not can_edit_goal(actor, goal):
+        if goal.owner_id == actor.pk:
+            raise PermissionDenied("An approved goal can only be changed by your manager.")
+        raise PermissionDenied
     manager = can_manage_goal(actor, goal)
     comment = (comment or "").strip()
-    if manager:
-        if not comment:
-            raise ValidationError({"comment": "Say why you changed the goal (the rep sees this comment)."})
-    elif goal.owner_id == actor.pk:
-        if goal.status == Goal.Status.APPROVED:
-            raise PermissionDenied("An approved goal can only be changed by your manager.")
-    else:
-        raise PermissionDenied
+    if manager and not comment:
+        raise ValidationError({"comment": "Say why you changed the goal (the rep sees this comment)."})
     cleaned = goal_fields_clean(**fields)
     if cleaned["kpi"] is not None and cleaned["kpi"].pk != goal.kpi_id:
         _check_kpi_visible(actor, cleaned["kpi"])
@@ -259,7 +256,7 @@ def goal_update(*, actor: User, goal: Goal, comment: str = "", **fields) -> Goal
         event_count = goal.events.count()
         notification_create(
             recipient=goal.owner,
-            kind="goal_edited",
+            kind=notices.GOAL_EDITED,
             title=f"{actor} changed your goal: {goal.title}",
             body=comment,
             key=f"goal-edited:{goal.pk}:{event_count}",
@@ -287,7 +284,7 @@ def _decide(*, actor: User, goal: Goal, status: str, kind: str, comment: str) ->
         return goal
     notification_create(
         recipient=goal.owner,
-        kind=f"goal_{verb}",
+        kind=notices.GOAL_APPROVED if status == Goal.Status.APPROVED else notices.GOAL_REJECTED,
         title=f"{actor} {verb} your goal: {goal.title}",
         body=comment,
         key=f"goal-{verb}:{goal.pk}:{now.isoformat()}",
@@ -335,7 +332,7 @@ def goal_check_in(*, actor: User, goal: Goal, value, comment: str = "", now: dt.
     )
     now = now or timezone.now()
     started = goal.start_date <= timezone.localdate(now, goal_zone(goal))
-    if goal.direction == Direction.AT_LEAST and value >= goal.target and started:
+    if higher_is_better(goal.direction) and value >= goal.target and started:
         goal_mark_met(goal=goal, actor=actor, value=value)
     return check_in
 
@@ -363,7 +360,7 @@ def goal_mark_met(*, goal: Goal, value: Decimal | None, actor: User | None = Non
     for person in recipients:
         notification_create(
             recipient=person,
-            kind="goal_met",
+            kind=notices.GOAL_MET,
             title=f"Goal met: {goal.title} ({goal.owner_label})",
             key=f"goal-met:{goal.pk}",
             url=_url(goal),
@@ -406,7 +403,7 @@ def goal_pacing_record(*, goal: Goal, state: str) -> bool:
         for person in _people_of_goal(goal) + _managers_of_goal(goal):
             notification_create(
                 recipient=person,
-                kind="goal_at_risk",
+                kind=notices.GOAL_AT_RISK,
                 title=f"Goal {label}: {goal.title} ({goal.owner_label})",
                 key=f"goal-at-risk:{goal.pk}:{goal.pacing_changes}",
                 url=_url(goal),

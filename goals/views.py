@@ -1,10 +1,8 @@
 import datetime as dt
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,8 +10,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.forms import add_service_errors
-from accountability.models import Membership, Team, User
-from accountability.scoping import descendant_team_ids, get_visible_or_404, manager_required, users_visible_to
+from accountability.models import Team, User
+from accountability.scoping import (
+    get_visible_or_404,
+    managed_teams,
+    manager_required,
+    team_picked,
+    users_visible_to,
+)
 from accountability.timezones import figures_time_zone
 from goals import metric_source, services
 from goals.forms import (
@@ -26,17 +30,17 @@ from goals.forms import (
     GoalForm,
     RejectForm,
 )
-from goals.models import MANUAL, Goal, GoalSnapshot
-from goals.progress import goal_zone, goals_progress, team_contributions, thresholds_get
+from goals.models import MANUAL, Goal
+from goals.progress import goal_chart, goals_progress, team_contributions
 from goals.selectors import (
     assignable_owners,
-    board_teams,
+    board_rows,
     can_check_in,
+    can_edit_goal,
     can_manage_goal,
     commitment_get_for_owner,
     commitment_people,
     commitments_visible_to,
-    current_goals,
     goal_get_for_user,
     goals_awaiting_decision,
     goals_for_rep_page,
@@ -89,7 +93,7 @@ def _parse_owner(user: User, value: str) -> tuple[User | None, Team | None]:
         owner = get_visible_or_404(users_visible_to(user), pk=pk)
         return owner, None
     if kind == "team":
-        return None, get_visible_or_404(board_teams(user), pk=pk)
+        return None, get_visible_or_404(managed_teams(user), pk=pk)
     raise Http404
 
 
@@ -130,10 +134,8 @@ def _goal_initial(goal: Goal) -> dict:
 @login_required
 def goal_edit(request, pk: int):
     user = request.user
-    goal = goal_get_for_user(user, pk)
+    goal = goal_get_for_user(user, pk, edit=True)
     manager = can_manage_goal(user, goal)
-    if not manager and not (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED):
-        raise PermissionDenied
     if goal.outcome:
         messages.error(request, "This goal is closed; it can no longer be edited.")
         return redirect("goals:goal-detail", pk=goal.pk)
@@ -159,52 +161,10 @@ def goal_edit(request, pk: int):
     )
 
 
-def _chart_data(goal: Goal, progress, now: dt.datetime) -> dict:
-    """One point per day of the period: the day's closing figure (daily snapshots; for a manual
-    goal its last check-in of the day, carried forward), today's live figure, and the figure
-    expected by the end of each day. Passed to Chart.js with json_script."""
-    cumulative = metric_source.is_cumulative(goal.metric)
-    zone = goal_zone(goal)  # the goal's days, not the reader's (known already: no query)
-    today = timezone.localdate(now, zone)
-    days = [goal.start_date + dt.timedelta(days=i) for i in range((goal.end_date - goal.start_date).days + 1)]
-    known: dict[dt.date, Decimal | None] = {}
-    if goal.is_manual:
-        for created_at, value in goal.check_ins.order_by("created_at", "id").values_list("created_at", "value"):
-            known[timezone.localdate(created_at, zone)] = value
-    else:
-        known.update(GoalSnapshot.objects.filter(goal=goal).values_list("date", "value"))
-    if goal.start_date <= today <= goal.end_date:
-        known[today] = progress.actual
-    actual: list[float | None] = []
-    last = None
-    for day in days:
-        if day > today:
-            actual.append(None)
-            continue
-        if day in known:
-            last = known[day]
-        elif not goal.is_manual:
-            last = None  # no snapshot that day: a gap, not a guess
-        actual.append(None if last is None else float(last))
-    total = Decimal(len(days))
-
-    def expected_on(index: int) -> float:
-        if not cumulative:
-            return float(goal.target)
-        return float(goal.target * Decimal(index + 1) / total)
-
-    return {
-        "labels": [d.isoformat() for d in days],
-        "actual": actual,
-        "expected": [expected_on(i) for i in range(len(days))],
-        "target": float(goal.target),
-        "unit": goal.unit,
-    }
-
-
 @login_required
 def goal_detail(request, pk: int):
-    goal = get_visible_or_404(goals_visible_to(request.user).select_related("kpi__version__document"), pk=pk)
+    with_kpi = goals_visible_to(request.user).select_related("kpi__version__document")
+    goal = goal_get_for_user(request.user, pk, qs=with_kpi)
     return _render_goal_detail(request, goal)
 
 
@@ -221,10 +181,10 @@ def _render_goal_detail(request, goal: Goal, *, approve_form=None, reject_form=N
         "events": goal.events.select_related("actor"),
         "check_ins": goal.check_ins.select_related("author")[:20] if goal.is_manual else [],
         "contributions": team_contributions(goal, actual=progress.actual, now=now),
-        "chart": _chart_data(goal, progress, now),
+        "chart": goal_chart(goal, progress, now),
         "can_manage": manage,
         "can_decide": manage and goal.status == Goal.Status.PROPOSED,
-        "can_edit": not goal.outcome and (manage or (goal.owner_id == user.pk and goal.status != Goal.Status.APPROVED)),
+        "can_edit": not goal.outcome and can_edit_goal(user, goal),
         "can_check_in": goal.is_manual and goal.is_open and can_check_in(user, goal),
         "approve_form": approve_form or ApproveForm(),
         "reject_form": reject_form or RejectForm(),
@@ -272,9 +232,7 @@ def goal_reject(request, pk: int):
 @login_required
 @require_POST
 def checkin_create(request, pk: int):
-    goal = goal_get_for_user(request.user, pk)
-    if not can_check_in(request.user, goal):
-        raise PermissionDenied
+    goal = goal_get_for_user(request.user, pk, check_in=True)
     form = CheckInForm(request.POST)
     if form.is_valid():
         try:
@@ -337,7 +295,7 @@ def recent_figure(request):
     """htmx: the owner's last 30 days for the chosen metric, shown beside the target."""
     goal = owner = team = None
     if request.GET.get("goal"):
-        goal = get_visible_or_404(goals_visible_to(request.user), pk=request.GET["goal"])
+        goal = goal_get_for_user(request.user, request.GET["goal"])
     elif request.GET.get("owner"):
         owner, team = _parse_owner(request.user, request.GET["owner"])  # 404: a rep or team the user may not see
     recent = _recent_figure(request.user, request.GET.get("metric", ""), goal=goal, owner=owner, team=team)
@@ -351,41 +309,11 @@ def recent_figure(request):
 def board(request):
     """Every rep's goals with pacing, for one team (sub-teams included), in one screen."""
     # The teams the manager runs directly come first (a head of sales opens on the whole org).
-    teams = sorted(board_teams(request.user), key=lambda t: (t.manager_id != request.user.pk, t.name))
+    teams = sorted(managed_teams(request.user), key=lambda t: (t.manager_id != request.user.pk, t.name))
     if not teams:
         return render(request, "goals/board.html", {"teams": [], "team": None, "rows": [], "team_goals": []})
-    team = teams[0]
-    if request.GET.get("team"):
-        team = next((t for t in teams if str(t.pk) == request.GET["team"]), None)
-        if team is None:
-            raise Http404
-    team_ids = descendant_team_ids([team.pk])
-    reps = {}
-    for membership in (
-        Membership.objects.filter(team_id__in=team_ids, user__is_active=True)
-        .select_related("user")
-        .order_by("user__first_name", "user__username")
-    ):
-        reps.setdefault(membership.user_id, membership.user)
-    goals = list(
-        current_goals(goals_visible_to(request.user))
-        .filter(Q(owner_id__in=list(reps)) | Q(team_id__in=team_ids))
-        .order_by("end_date", "id")
-    )
-    progress = goals_progress(goals, thresholds=thresholds_get())
-    by_rep: dict[int, list[Goal]] = {pk: [] for pk in reps}
-    team_goals = []
-    for goal in goals:
-        goal.progress = progress[goal.pk]
-        if goal.team_id:
-            team_goals.append(goal)
-        else:
-            by_rep[goal.owner_id].append(goal)
-    rows = [{"rep": rep, "goals": by_rep[pk]} for pk, rep in reps.items()]
-    counts: dict[str, int] = {}
-    for goal in goals:
-        if goal.status == Goal.Status.APPROVED:
-            counts[goal.progress.state] = counts.get(goal.progress.state, 0) + 1
+    team = team_picked(teams, request.GET.get("team")) or teams[0]
+    rows, team_goals, counts = board_rows(request.user, team)
     return render(
         request,
         "goals/board.html",

@@ -4,13 +4,16 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accountability.models import User
-from accountability.scoping import get_visible_or_404, member_team_ids, scope_queryset
+from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids, scope_queryset
 from accountability.timezones import user_time_zone  # the one rule, used by my_day below
 from leads.models import Activity, Lead
+
+NOT_WRITABLE = "Only the lead's owner or their manager can do this."
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
@@ -18,13 +21,20 @@ def leads_visible_to(user: User) -> QuerySet[Lead]:
     return scope_queryset(Lead.objects.all(), user, owner_field="owner", team_field="team")
 
 
-def lead_get_for_user(user: User, pk, *, for_write: bool = False) -> Lead:
-    """One lead, or 404 when it does not exist or is not visible (the answer never says which).
+def lead_writable_by(user: User | None, lead: Lead) -> bool:
+    """THE rule for acting on a lead (its details, stage and timeline): its owner, a manager of
+    its team (or one above), an admin, or the system (None). Reassigning needs a manager
+    (accountability.scoping.can_manage_team)."""
+    return user is None or user.is_admin or lead.owner_id == user.pk or can_manage_team(user, lead.team)
 
-    Everyone who can see a lead may write to its timeline; finer rules (who may reassign)
-    live in the services.
-    """
-    return get_visible_or_404(leads_visible_to(user).select_related("owner", "team", "source"), pk=pk)
+
+def lead_get_for_user(user: User, pk, *, for_write: bool = False) -> Lead:
+    """One lead for a view: 404 when it does not exist or is not visible (the answer never says
+    which); with `for_write`, 403 when it is visible but the user may not act on it."""
+    lead = get_visible_or_404(leads_visible_to(user).select_related("owner", "team", "source"), pk=pk)
+    if for_write and not lead_writable_by(user, lead):
+        raise PermissionDenied(NOT_WRITABLE)
+    return lead
 
 
 def activities_visible_to(user: User) -> QuerySet[Activity]:
@@ -40,6 +50,11 @@ def lead_queue_for(user: User) -> QuerySet[Lead]:
 
 def lead_get_claimable(user: User, pk) -> Lead:
     return get_visible_or_404(lead_queue_for(user), pk=pk)
+
+
+# My day shows at most this many rows per section, most urgent first; the rest are one click
+# away in the lead list (the section's count and link say how many).
+MY_DAY_SECTION_CAP = 25
 
 
 @dataclass
@@ -77,3 +92,11 @@ def my_day(user: User, *, now: datetime | None = None, tz: zoneinfo.ZoneInfo | N
     due_today = sorted((x for x in rest if x.next_follow_up_at >= now), key=lambda x: x.next_follow_up_at)
     queue = list(lead_queue_for(user).order_by("arrived_at", "id")[:50])
     return MyDay(untouched=untouched, overdue=overdue, due_today=due_today, queue=queue)
+
+
+def my_day_context(user: User, **extra) -> dict:
+    """My day's page context, also used by the rep's home panel. The page is already in the
+    rep's zone (UserTimeZoneMiddleware); "today" is computed in the same zone."""
+    tz = user_time_zone(user)
+    day = my_day(user, tz=tz)
+    return {"day": day, "day_tz": tz, "now": timezone.now(), "section_cap": MY_DAY_SECTION_CAP, **extra}

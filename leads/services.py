@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -32,7 +32,9 @@ from accountability.forms import normalise_phone
 from accountability.models import Membership, Team, User, available_reps_q
 from accountability.notifications.services import notification_create
 from accountability.scoping import can_manage_team
+from leads import notices
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
+from leads.selectors import NOT_WRITABLE, lead_writable_by
 from leads.sla.handover import sla_clocks_hand_over
 from leads.sla.selectors import first_contact_business_minutes
 
@@ -56,7 +58,7 @@ _FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def edit_window() -> timedelta:
-    return timedelta(minutes=getattr(settings, "LEADS_ACTIVITY_EDIT_MINUTES", 10))
+    return timedelta(minutes=settings.LEADS_ACTIVITY_EDIT_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -163,15 +165,46 @@ def _next_round_robin(rule: TeamIntakeSettings) -> User | None:
     return (after or reps)[0]
 
 
-def _set_owner(lead: Lead, owner: User, *, at) -> None:
-    """Give the lead to `owner`. The first assignment to a rep (intake, manual entry or a claim
-    from the queue) also makes them the rep who received it; a reassignment never changes that."""
+def _set_owner(lead: Lead, owner: User, *, at, new: bool = False) -> None:
+    """Give the lead to `owner`: THE writer of Lead.owner and of its mirror FollowUp.owner (the
+    open follow-up belongs to the lead's owner). The first assignment to a rep (intake, manual
+    entry or a claim from the queue) also makes them the rep who received it; a reassignment
+    never changes that."""
     if lead.received_by_id is None:
         # A lead that already had an owner (made before received_by existed) was received by them.
         lead.received_by_id = lead.owner_id or owner.pk
     lead.owner = owner
     lead.assigned_at = at
     lead.save(update_fields=["owner", "assigned_at", "received_by", "updated_at"])
+    if not new:  # a lead just made has no follow-up yet
+        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=owner)
+
+
+def _follow_up_set(
+    lead: Lead,
+    *,
+    end_as: str | None = None,
+    at: datetime | None = None,
+    by: User | None = None,
+    due_at: datetime | None = None,
+    set_by: Activity | None = None,
+) -> None:
+    """THE writer of Lead.next_follow_up_at, the mirror of the open FollowUp's due time that the
+    SLA sweep and the lists read. Ends the open follow-up (`end_as`: kept = DONE at `at` by `by`,
+    or CANCELLED), then opens a new one due at `due_at` (for the lead's owner). The caller saves
+    the lead's next_follow_up_at."""
+    if end_as is not None:
+        ended = {"state": end_as}
+        if end_as == FollowUp.State.DONE:
+            ended.update(done_at=at, done_by=by)
+        if FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(**ended) or (
+            end_as == FollowUp.State.CANCELLED  # a lead closed: no follow-up date, whatever it said
+        ):
+            lead.next_follow_up_at = None
+    if due_at is not None:
+        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(state=FollowUp.State.CANCELLED)
+        FollowUp.objects.create(lead=lead, owner=lead.owner or by, due_at=due_at, set_by=set_by)
+        lead.next_follow_up_at = due_at
 
 
 def _write_assigned(*, lead: Lead, actor: User | None, from_owner: User | None, reason: str, how: str) -> Activity:
@@ -196,7 +229,7 @@ def _notify_new_owner(lead: Lead, *, title: str, key: str, actor: User | None = 
         notification_create(
             recipient=lead.owner,
             actor=actor,
-            kind="lead_assigned",
+            kind=notices.LEAD_ASSIGNED,
             title=title,
             key=key,
             body=f"{lead.name}{' · ' + lead.company if lead.company else ''}",
@@ -217,7 +250,7 @@ def _notify_previous_owner(*, lead: Lead, from_owner: User | None, actor: User |
     notification_create(
         recipient=from_owner,
         actor=actor,
-        kind="lead_reassigned_away",
+        kind=notices.LEAD_REASSIGNED_AWAY,
         title=f"Your lead {lead} now belongs to {lead.owner}",
         key=key,
         body=f"{by}. Reason: {reason}",
@@ -268,7 +301,7 @@ def _assign_new(*, lead: Lead, rule: TeamIntakeSettings, actor: User | None) -> 
             how="queue",
         )
         return
-    _set_owner(lead, owner, at=timezone.now())
+    _set_owner(lead, owner, at=timezone.now(), new=True)
     rule.last_assigned = owner
     rule.save(update_fields=["last_assigned", "updated_at"])
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Round-robin", how="round_robin")
@@ -317,53 +350,15 @@ def lead_create(
     choosing). Otherwise the team's intake settings decide: round-robin or the queue.
     """
     cleaned = _clean_contact(name=name, company=company, email=email, phone=phone, value=value, notes=notes)
-    if channel not in Lead.Channel.values:
-        raise ValidationError({"channel": "Unknown channel."})
-    if source is not None and source.team_id != team.pk:
-        raise ValidationError("This intake source belongs to another team.")
-    if owner is not None and not (owner.is_active and Membership.objects.filter(user=owner, team=team).exists()):
-        raise ValidationError({"owner": f"{owner} is not an active member of {team}."})
     now = timezone.now()
     arrived_at = arrived_at or now
-    if arrived_at > now + _FUTURE_TOLERANCE:
-        raise ValidationError({"arrived_at": "A lead cannot arrive in the future."})
-
+    _check_new_lead(team=team, channel=channel, source=source, owner=owner, arrived_at=arrived_at, now=now)
     # One lock per team: fair round-robin and no duplicate created by two racing requests.
     rule = _locked_intake_settings(team)
     existing = _find_open_duplicate(team=team, email=cleaned["email"], phone=cleaned["phone"])
     if existing is not None:
-        # What the person wrote and any new contact detail travel with the inquiry (timeline and
-        # notice), whichever way it came in: every intake path joins a duplicate here.
-        differs = _inquiry_differences(existing, cleaned)
-        inquiry = Activity.objects.create(
-            lead=existing,
-            kind=Activity.Kind.INQUIRY,
-            actor=actor,
-            body=cleaned["notes"].strip(),
-            occurred_at=arrived_at,
-            data={
-                "name": cleaned["name"],
-                "company": cleaned["company"],
-                "email": cleaned["email"],
-                "phone": cleaned["phone"],
-                "channel": channel,
-                "source": source.name if source else "",
-                "differs": differs,
-            },
-        )
-        recipient = existing.owner or existing.team.manager
-        if recipient is not None:
-            notification_create(
-                recipient=recipient,
-                actor=actor,
-                kind="lead_inquiry",
-                title=f"{existing.name} got in touch again",
-                key=f"lead-inquiry:{inquiry.pk}",
-                body=_inquiry_notice_body(channel=channel, source=source, notes=cleaned["notes"], differs=differs),
-                url=_lead_url(existing),
-            )
+        _inquiry_record(existing, cleaned, actor=actor, channel=channel, source=source, arrived_at=arrived_at)
         return LeadCreateResult(lead=existing, duplicate=True)
-
     lead = Lead.objects.create(
         team=team, source=source, channel=channel, arrived_at=arrived_at, stage=Lead.Stage.NEW, **cleaned
     )
@@ -375,21 +370,72 @@ def lead_create(
         data={"channel": channel, "source": source.name if source else ""},
     )
     if owner is not None:
-        _set_owner(lead, owner, at=now)
-        how = "manual"
-        reason = "Entered by the owner" if actor is not None and actor.pk == owner.pk else "Chosen when entered"
-        _write_assigned(lead=lead, actor=actor, from_owner=None, reason=reason, how=how)
-        _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{now}", actor=actor)
+        _assign_chosen(lead=lead, owner=owner, actor=actor, at=now)
     else:
         _assign_new(lead=lead, rule=rule, actor=actor)
     return LeadCreateResult(lead=lead, duplicate=False)
 
 
+def _check_new_lead(*, team: Team, channel: str, source, owner: User | None, arrived_at: datetime, now) -> None:
+    """Bad input for a new lead, besides its contact details (checked by _clean_contact)."""
+    if channel not in Lead.Channel.values:
+        raise ValidationError({"channel": "Unknown channel."})
+    if source is not None and source.team_id != team.pk:
+        raise ValidationError("This intake source belongs to another team.")
+    if owner is not None and not (owner.is_active and Membership.objects.filter(user=owner, team=team).exists()):
+        raise ValidationError({"owner": f"{owner} is not an active member of {team}."})
+    if arrived_at > now + _FUTURE_TOLERANCE:
+        raise ValidationError({"arrived_at": "A lead cannot arrive in the future."})
+
+
+def _inquiry_record(
+    existing: Lead, cleaned: dict, *, actor: User | None, channel: str, source, arrived_at: datetime
+) -> Activity:
+    """A repeat inquiry joins the open lead it duplicates. What the person wrote and any new
+    contact detail travel with it (timeline and notice), whichever way it came in: every intake
+    path joins a duplicate here."""
+    differs = _inquiry_differences(existing, cleaned)
+    inquiry = Activity.objects.create(
+        lead=existing,
+        kind=Activity.Kind.INQUIRY,
+        actor=actor,
+        body=cleaned["notes"].strip(),
+        occurred_at=arrived_at,
+        data={
+            "name": cleaned["name"],
+            "company": cleaned["company"],
+            "email": cleaned["email"],
+            "phone": cleaned["phone"],
+            "channel": channel,
+            "source": source.name if source else "",
+            "differs": differs,
+        },
+    )
+    recipient = existing.owner or existing.team.manager
+    if recipient is not None:
+        notification_create(
+            recipient=recipient,
+            actor=actor,
+            kind=notices.LEAD_INQUIRY,
+            title=f"{existing.name} got in touch again",
+            key=f"lead-inquiry:{inquiry.pk}",
+            body=_inquiry_notice_body(channel=channel, source=source, notes=cleaned["notes"], differs=differs),
+            url=_lead_url(existing),
+        )
+    return inquiry
+
+
+def _assign_chosen(*, lead: Lead, owner: User, actor: User | None, at) -> None:
+    """A new lead given straight to the owner chosen when it was entered."""
+    _set_owner(lead, owner, at=at, new=True)
+    reason = "Entered by the owner" if actor is not None and actor.pk == owner.pk else "Chosen when entered"
+    _write_assigned(lead=lead, actor=actor, from_owner=None, reason=reason, how="manual")
+    _notify_new_owner(lead, title=f"New lead: {lead}", key=f"lead-assigned:{lead.pk}:{owner.pk}:{at}", actor=actor)
+
+
 def _require_can_edit(actor: User | None, lead: Lead) -> None:
-    """The owner, the team's manager (or one above), an admin, or the system."""
-    if actor is None or actor.is_admin or lead.owner_id == actor.pk or can_manage_team(actor, lead.team):
-        return
-    raise ValidationError("Only the lead's owner or their manager can do this.")
+    if not lead_writable_by(actor, lead):
+        raise PermissionDenied(NOT_WRITABLE)
 
 
 @transaction.atomic
@@ -416,13 +462,12 @@ def lead_claim(*, actor: User, lead: Lead) -> Lead:
     """A rep of the lead's team takes a lead waiting in the unassigned queue."""
     lead = Lead.objects.select_for_update(of=("self",)).select_related("team").get(pk=lead.pk)
     if not actor.is_active or not Membership.objects.filter(user=actor, team=lead.team).exists():
-        raise ValidationError("Only a member of this lead's team can claim it.")
+        raise PermissionDenied("Only a member of this lead's team can claim it.")
     if lead.owner_id is not None:
         raise ValidationError("Someone already owns this lead.")
     if not lead.is_open:
         raise ValidationError("This lead is closed.")
     _set_owner(lead, actor, at=timezone.now())
-    FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=actor)
     _write_assigned(lead=lead, actor=actor, from_owner=None, reason="Claimed from the queue", how="claim")
     sla_clocks_hand_over(lead=lead, actor=actor, from_owner=None, to_owner=actor, at=lead.assigned_at)
     return lead
@@ -433,7 +478,7 @@ def lead_reassign(*, actor: User | None, lead: Lead, to_owner: User, reason: str
     """Move a lead to another rep of its team, with a reason (a manager, an admin, or the system)."""
     lead = Lead.objects.select_for_update(of=("self",)).select_related("team", "owner").get(pk=lead.pk)
     if actor is not None and not can_manage_team(actor, lead.team):
-        raise ValidationError("Only the team's manager or an admin can reassign a lead.")
+        raise PermissionDenied("Only the team's manager or an admin can reassign a lead.")
     return _move_owner(lead=lead, actor=actor, to_owner=to_owner, reason=reason, how="reassign")
 
 
@@ -463,7 +508,6 @@ def _move_owner(*, lead: Lead, actor: User | None, to_owner: User, reason: str, 
         raise ValidationError(errors)
     from_owner = lead.owner
     _set_owner(lead, to_owner, at=timezone.now())
-    FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(owner=to_owner)
     entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how=how)
     # The old owner's SLA ladder stops here; the new owner's clock starts from now.
     sla_clocks_hand_over(lead=lead, actor=actor, from_owner=from_owner, to_owner=to_owner, at=lead.assigned_at)
@@ -492,8 +536,7 @@ def lead_stage_change(*, actor: User | None, lead: Lead, stage: str, lost_reason
     if stage in Lead.CLOSED_STAGES:
         lead.closed_at = now
         lead.lost_reason = lost_reason if stage == Lead.Stage.LOST else ""
-        lead.next_follow_up_at = None
-        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(state=FollowUp.State.CANCELLED)
+        _follow_up_set(lead, end_as=FollowUp.State.CANCELLED)
     else:
         lead.closed_at = None
         lead.lost_reason = ""
@@ -587,17 +630,15 @@ def activity_log(
     )  # fmt: skip
     if lead.last_activity_at is None or occurred_at > lead.last_activity_at:
         lead.last_activity_at = occurred_at
-    if is_contact:
-        done = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(
-            state=FollowUp.State.DONE, done_at=occurred_at, done_by=actor
+    if is_contact or next_follow_up_at is not None:
+        _follow_up_set(
+            lead,
+            end_as=FollowUp.State.DONE if is_contact else None,
+            at=occurred_at,
+            by=actor,
+            due_at=next_follow_up_at,
+            set_by=activity,
         )
-        if done:
-            lead.next_follow_up_at = None
-            fields.append("next_follow_up_at")
-    if next_follow_up_at is not None:
-        FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).update(state=FollowUp.State.CANCELLED)
-        FollowUp.objects.create(lead=lead, owner=lead.owner or actor, due_at=next_follow_up_at, set_by=activity)
-        lead.next_follow_up_at = next_follow_up_at
         fields.append("next_follow_up_at")
     lead.save(update_fields=sorted(set(fields)))
     return activity
@@ -620,10 +661,10 @@ def activity_correct(*, actor: User, activity: Activity, outcome: str, body: str
     (activity_log(..., kind="note", corrects=activity)).
     """
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    if activity.actor_id != actor.pk:
-        raise ValidationError("Only the person who logged an entry can correct it.")
     if activity.kind not in Activity.LOGGABLE:
         raise ValidationError("System entries cannot be edited.")
+    if activity.actor_id != actor.pk:
+        raise PermissionDenied("Only the person who logged an entry can correct it.")
     if not activity_editable_by(activity, actor):
         minutes = int(edit_window().total_seconds() // 60)
         raise ValidationError(f"Entries can be edited for {minutes} minutes; add a correction instead.")
@@ -651,7 +692,7 @@ def _new_token() -> tuple[str, str, str]:
 
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
-        raise ValidationError("Only admins configure intake sources.")
+        raise PermissionDenied("Only admins configure intake sources.")
 
 
 @transaction.atomic
@@ -769,7 +810,7 @@ def team_intake_settings_update(
 ) -> TeamIntakeSettings:
     """How a team's new leads are assigned (the team's manager or an admin)."""
     if not can_manage_team(actor, team):
-        raise ValidationError("Only the team's manager or an admin can change how its leads are assigned.")
+        raise PermissionDenied("Only the team's manager or an admin can change how its leads are assigned.")
     if mode not in TeamIntakeSettings.Mode.values:
         raise ValidationError({"mode": "Unknown mode."})
     if max_open_untouched is not None and not 1 <= max_open_untouched <= 10000:

@@ -33,9 +33,9 @@ from leads.selectors import (
     activities_visible_to,
     lead_get_claimable,
     lead_get_for_user,
+    lead_writable_by,
     leads_visible_to,
-    my_day,
-    user_time_zone,
+    my_day_context,
 )
 from leads.services import (
     activity_correct,
@@ -50,26 +50,13 @@ from leads.services import (
 )
 
 PAGE_SIZE = 25
-# My day shows at most this many rows per section, most urgent first; the rest are one click
-# away in the lead list (the section's count and link say how many).
-MY_DAY_SECTION_CAP = 25
-
-
 # --- My day ------------------------------------------------------------------------------------
-
-
-def my_day_context(request, **extra) -> dict:
-    """Also used by the rep's home panel. The page is already in the rep's zone
-    (UserTimeZoneMiddleware); "today" is computed in the same zone."""
-    tz = user_time_zone(request.user)
-    day = my_day(request.user, tz=tz)
-    return {"day": day, "day_tz": tz, "now": timezone.now(), "section_cap": MY_DAY_SECTION_CAP, **extra}
 
 
 @login_required
 @require_GET
 def my_day_view(request):
-    return render(request, "leads/my_day.html", my_day_context(request))
+    return render(request, "leads/my_day.html", my_day_context(request.user))
 
 
 @login_required
@@ -155,21 +142,15 @@ def lead_create_view(request):
                 messages.info(request, f"{lead.name} is already an open lead: the inquiry was added to its timeline.")
             else:
                 messages.success(request, f"Lead “{lead.name}” created.")
-            if lead_get_visible(request.user, lead.pk):
+            if leads_visible_to(request.user).filter(pk=lead.pk).exists():
                 return redirect("leads:lead-detail", pk=lead.pk)
             return redirect("leads:lead-list")
     return render(request, "leads/lead_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def lead_get_visible(user, pk) -> bool:
-    return leads_visible_to(user).filter(pk=pk).exists()
-
-
 @login_required
 def lead_edit(request, pk: int):
-    lead = lead_get_for_user(request.user, pk)
-    if not (lead.owner_id == request.user.pk or can_manage_team(request.user, lead.team)):
-        raise PermissionDenied
+    lead = lead_get_for_user(request.user, pk, for_write=True)
     fields = ["name", "company", "email", "phone", "value", "notes"]
     form = LeadEditForm(request.POST or None, initial={f: getattr(lead, f) for f in fields})
     if request.method == "POST" and form.is_valid():
@@ -213,7 +194,7 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
         "lead": lead,
         "timeline": timeline,
         "follow_up": FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first(),
-        "can_edit": lead.owner_id == user.pk or can_manage,
+        "can_edit": lead_writable_by(user, lead),
         "can_claim": lead.owner_id is None and lead.is_open and lead.team_id in member_team_ids(user),
         "can_manage": can_manage,
         "activity_form": forms.get("activity_form") or ActivityForm(),
@@ -249,7 +230,7 @@ def _lead_main(request, lead: Lead, *, status: int = 200, **forms) -> HttpRespon
 @login_required
 @require_POST
 def activity_create(request, pk: int):
-    lead = lead_get_for_user(request.user, pk)
+    lead = lead_get_for_user(request.user, pk, for_write=True)
     from_my_day = request.POST.get("from") == "my-day"
     # My day has one form per row: no ids there, so they do not clash.
     form = ActivityForm(request.POST, auto_id=False) if from_my_day else ActivityForm(request.POST)
@@ -271,11 +252,11 @@ def activity_create(request, pk: int):
         # htmx swaps only 2xx answers, so its answer is a 200.
         extra = {} if form.is_valid() and not form.errors else {"error_lead_id": lead.pk, "error_form": form}
         if request.htmx:
-            return render(request, "leads/includes/my_day_sections.html", my_day_context(request, **extra))
+            return render(request, "leads/includes/my_day_sections.html", my_day_context(request.user, **extra))
         if not extra:
             messages.success(request, f"Logged on {lead.name}.")
             return redirect("leads:my-day")
-        return render(request, "leads/my_day.html", my_day_context(request, **extra), status=400)
+        return render(request, "leads/my_day.html", my_day_context(request.user, **extra), status=400)
     if form.errors:
         return _lead_main(request, lead, activity_form=form, status=400)
     if not request.htmx:
@@ -330,9 +311,7 @@ def _activity_for(request, pk: int) -> Activity:
 @login_required
 @require_POST
 def lead_stage(request, pk: int):
-    lead = lead_get_for_user(request.user, pk)
-    if not (lead.owner_id == request.user.pk or can_manage_team(request.user, lead.team)):
-        raise PermissionDenied
+    lead = lead_get_for_user(request.user, pk, for_write=True)
     form = StageForm(request.POST)
     if form.is_valid():
         try:
@@ -381,7 +360,7 @@ def lead_claim_view(request, pk: int):
     else:
         messages.success(request, f"{lead.name} is yours now.")
     if request.htmx:
-        return render(request, "leads/includes/my_day_sections.html", my_day_context(request))
+        return render(request, "leads/includes/my_day_sections.html", my_day_context(request.user))
     if request.POST.get("next") == "detail":
         return redirect("leads:lead-detail", pk=lead.pk)
     return redirect("leads:my-day")

@@ -31,6 +31,7 @@ from django.utils import timezone
 from accountability.models import Membership, User
 from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
+from recognition import notices
 from recognition.models import AutoKudos, AutoRule, CompanyValue
 from recognition.services import kudos_post_automatic
 
@@ -94,7 +95,7 @@ def _grant(
                 for manager in _managers_of(recipients):
                     notification_create(
                         recipient=manager,
-                        kind="kudos_cosign",
+                        kind=notices.KUDOS_COSIGN,
                         title=f"Co-sign an automatic kudos for {', '.join(map(str, recipients))}: {message[:100]}",
                         key=f"kudos-cosign:{grant.pk}",
                         url=reverse("recognition:cosign-list"),

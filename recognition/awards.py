@@ -22,6 +22,7 @@ from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
 from accountability.timezones import site_time_zone
 from leads.metrics import METRIC_DIRECTION, Metric, Period, rep_scorecards
+from recognition import notices
 from recognition.models import Award, AwardWinner, KudosRecipient, LeaderboardMode
 
 KUDOS_RECEIVED = "kudos_received"
@@ -113,7 +114,7 @@ def _notify_winner(winner: AwardWinner) -> None:
     for person in people:
         notification_create(
             recipient=person,
-            kind="award_won",
+            kind=notices.AWARD_WON,
             title=f"{winner.award.name}: {winner.winner_label} ({winner.period_start:%B %Y})",
             key=f"award:{winner.award_id}:{winner.period_start.isoformat()}",
             url=reverse("recognition:award-list"),

@@ -14,6 +14,7 @@ from accountability.notifications.models import Notification
 from accountability.notifications.services import notification_create
 from accountability.scoping import managed_team_ids
 from accountability.timezones import site_time_zone
+from recognition import notices
 from recognition.models import KudosRecipient
 from recognition.selectors import unrecognised
 
@@ -39,7 +40,7 @@ def digest_manager_send(*, manager: User, now: dt.datetime | None = None) -> Not
     year, week, _ = today.isocalendar()
     return notification_create(
         recipient=manager,
-        kind="kudos_digest_manager",
+        kind=notices.KUDOS_DIGEST_MANAGER,
         title=f"Recognition in your teams last week: {len(received)} kudos"
         + (f", {len(quiet)} without any in 30 days" if quiet else ""),
         body="\n".join(lines) or "No kudos last week.",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accountability.models import User
 from accountability.notifications.services import notification_create
 from accountability.timezones import site_time_zone
+from recognition import notices
 from recognition.models import (
     CompanyValue,
     Kudos,
@@ -179,7 +180,7 @@ def _notify_recipients(kudos: Kudos, recipients: list[User]) -> None:
     for person in recipients:
         notification_create(
             recipient=person,
-            kind="kudos_received",
+            kind=notices.KUDOS_RECEIVED,
             title=f"{who}: {kudos.message[:120]}",
             key=f"kudos:{kudos.pk}",
             url=kudos_url(kudos),
@@ -307,7 +308,7 @@ def kudos_hide(*, actor: User, kudos: Kudos, reason: str, now: dt.datetime | Non
     if kudos.giver_id and kudos.giver_id != actor.pk:
         notification_create(
             recipient=kudos.giver,
-            kind="kudos_hidden",
+            kind=notices.KUDOS_HIDDEN,
             title=f"{actor} hid a kudos you gave: {reason[:120]}",
             key=f"kudos-hidden:{kudos.pk}:{now.isoformat()}",
             url=kudos_url(kudos),

@@ -111,7 +111,7 @@ DEFAULT_METRICS = [
     Metric.ACTIVITIES,
     Metric.CONVERSION_RATE,
 ]
-KPI_PERIOD_DAYS = {Kpi.Period.WEEK: 7, Kpi.Period.MONTH: 30, Kpi.Period.QUARTER: 91}
+KPI_PERIOD_DAYS = {Kpi.Cadence.WEEK: 7, Kpi.Cadence.MONTH: 30, Kpi.Cadence.QUARTER: 91}
 # Counts and sums grow with the period: their target is pro-rated to the period shown.
 CUMULATIVE_UNITS = {"leads", "activities", "deals", "currency"}
 AT_RISK_RATIO = Decimal("0.8")  # within 80% of the expected figure: at risk; below: behind

@@ -16,11 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accountability.scoping import get_visible_or_404, users_visible_to
+from accountability.scoping import get_visible_or_404, managed_teams, users_visible_to
 from accountability.timezones import figures_time_zone
 from goals.selectors import goals_for_rep_page
 from leads.reports.forms import PeriodForm
-from leads.reports.selectors import report_teams_for
 from reviews import dashboard as data
 from reviews import drift
 from reviews.models import DriftFlag
@@ -44,7 +43,7 @@ def _period_dates(period):
 def review_dashboard(request):
     """A row per rep of the chosen team (a head of sales: each team or the whole department)."""
     user = request.user
-    teams = list(report_teams_for(user)) if (user.is_admin or user.is_manager) else []
+    teams = list(managed_teams(user)) if (user.is_admin or user.is_manager) else []
     if not teams:
         # A rep (or a manager of no team) has one row: their own, on their rep page.
         return redirect("reviews:rep-page", pk=user.pk)

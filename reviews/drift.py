@@ -515,7 +515,7 @@ def drift_digest_send(*, manager: User, today: dt.date | None = None) -> bool:
     lines = [f"- {flag.rep}: {flag.get_rule_display()}. {flag.reason}" for flag in new]
     notice = notification_create(
         recipient=manager,
-        kind=DRIFT_DIGEST.code,
+        kind=DRIFT_DIGEST,
         title=f"{len(new)} new early flag{'s' if len(new) != 1 else ''} in your teams",
         body="\n".join(lines),
         url=reverse("reviews:dashboard"),

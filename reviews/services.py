@@ -382,7 +382,7 @@ def _notify_opened(cycle: ReviewCycle) -> None:
     for review in reviews:
         notification_create(
             recipient=review.rep,
-            kind=notices.CYCLE_OPENED.code,
+            kind=notices.CYCLE_OPENED,
             title=f"{cycle.name}: write your self-assessment by {cycle.self_deadline:%d %b}",
             key=f"review:{review.pk}:opened",
             url=review_url(review),
@@ -393,7 +393,7 @@ def _notify_opened(cycle: ReviewCycle) -> None:
             plural = "s" if count != 1 else ""
             notification_create(
                 recipient=review.reviewer,
-                kind=notices.CYCLE_OPENED.code,
+                kind=notices.CYCLE_OPENED,
                 title=f"{cycle.name}: {count} review{plural} to write by {cycle.manager_deadline:%d %b}",
                 key=f"cycle:{cycle.pk}:opened",
                 url=reverse("reviews:cycle-detail", args=[cycle.pk]),
@@ -419,7 +419,7 @@ def cycle_add_rep(*, actor: User, cycle: ReviewCycle, rep: User) -> Review:
     _event(review, actor, "added", reviewer=reviewer.pk)
     notification_create(
         recipient=rep,
-        kind=notices.CYCLE_OPENED.code,
+        kind=notices.CYCLE_OPENED,
         title=f"{cycle.name}: write your self-assessment by {cycle.self_deadline:%d %b}",
         key=f"review:{review.pk}:opened",
         url=review_url(review),
@@ -724,7 +724,7 @@ def review_share(*, actor: User, review: Review, now: dt.datetime | None = None)
     review = _transition(review, actor=actor, action="share", to=Review.State.SHARED, shared_at=now)
     notification_create(
         recipient=review.rep,
-        kind=notices.REVIEW_SHARED.code,
+        kind=notices.REVIEW_SHARED,
         title=f"{review.cycle.name}: {review.reviewer} shared your review",
         key=f"review:{review.pk}:shared",
         url=review_url(review),
@@ -746,7 +746,7 @@ def review_acknowledge(*, actor: User, review: Review, comment: str = "", now: d
     )
     notification_create(
         recipient=review.reviewer,
-        kind=notices.REVIEW_ACKNOWLEDGED.code,
+        kind=notices.REVIEW_ACKNOWLEDGED,
         title=f"{review.rep} acknowledged their review ({review.cycle.name})",
         key=f"review:{review.pk}:acknowledged",
         url=review_url(review),
@@ -1062,9 +1062,7 @@ def reviews_remind(*, now: dt.datetime | None = None) -> int:
             else f"Your self-assessment for {review.cycle.name} is due {review.cycle.self_deadline:%d %b}"
         )
         key = f"review:{review.pk}:{'self_overdue' if overdue else 'self_due'}"
-        sent += bool(
-            notification_create(recipient=review.rep, kind=kind.code, title=title, key=key, url=review_url(review))
-        )
+        sent += bool(notification_create(recipient=review.rep, kind=kind, title=title, key=key, url=review_url(review)))
     pending_manager = open_reviews.filter(
         state__in=[Review.State.DRAFT, Review.State.SELF_SUBMITTED],
         cycle__manager_deadline__lte=today + dt.timedelta(days=3),
@@ -1077,7 +1075,7 @@ def reviews_remind(*, now: dt.datetime | None = None) -> int:
         sent += bool(
             notification_create(
                 recipient=review.reviewer,
-                kind=kind.code,
+                kind=kind,
                 title=f"Your review of {review.rep} ({review.cycle.name}) is {what}",
                 key=key,
                 url=review_url(review),
@@ -1108,7 +1106,7 @@ def meetings_remind(*, now: dt.datetime | None = None) -> int:
             sent += bool(
                 notification_create(
                     recipient=person,
-                    kind=notices.MEETING_TOMORROW.code,
+                    kind=notices.MEETING_TOMORROW,
                     title=f"1:1 with {other} on {when:%a %d %b %H:%M}",
                     body=body,
                     key=f"meeting:{meeting.pk}:tomorrow",
@@ -1126,7 +1124,7 @@ def action_items_remind(*, now: dt.datetime | None = None) -> int:
         sent += bool(
             notification_create(
                 recipient=item.owner,
-                kind=notices.ACTION_ITEM_OVERDUE.code,
+                kind=notices.ACTION_ITEM_OVERDUE,
                 title=f"Action item overdue since {item.due_date:%d %b}: {item.text}"[:200],
                 key=f"action_item:{item.pk}:overdue",
                 url=reverse("reviews:action-item-list"),

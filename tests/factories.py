@@ -1,6 +1,9 @@
+import datetime as dt
+
 import factory
 
 from accountability.models import Membership, Team, User
+from leads.models import FollowUp
 
 PASSWORD = "test-pass-123"
 
@@ -82,3 +85,23 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     kind = "call"
     actor = factory.LazyAttribute(lambda o: o.lead.owner)
     outcome = "connected"
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    """The one follow-up factory: the lead's owner's open follow-up, set (created_at) a day before
+    it is due unless `created_at` is given."""
+
+    class Meta:
+        model = FollowUp
+
+    lead = factory.SubFactory(LeadFactory)
+    owner = factory.LazyAttribute(lambda o: o.lead.owner or UserFactory())
+    state = FollowUp.State.OPEN
+
+    @classmethod
+    def _create(cls, model_class, *args, created_at=None, **kwargs):
+        # created_at is auto_now_add: set it afterwards (default: a day before the due time).
+        obj = super()._create(model_class, *args, **kwargs)
+        obj.created_at = created_at or obj.due_at - dt.timedelta(days=1)
+        model_class.objects.filter(pk=obj.pk).update(created_at=obj.created_at)
+        return obj

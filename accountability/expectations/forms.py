@@ -35,7 +35,7 @@ class KpiForm(forms.Form):
     metric = forms.ChoiceField(choices=Metric.choices)
     direction = forms.ChoiceField(choices=Kpi.Direction.choices)
     target = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    period = forms.ChoiceField(choices=Kpi.Period.choices)
+    period = forms.ChoiceField(choices=Kpi.Cadence.choices)
     bind_to_sla = forms.BooleanField(
         required=False,
         label="Bind to the follow-up SLA policy",

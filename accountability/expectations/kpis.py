@@ -1,8 +1,8 @@
 """KPIs tied to the numbers: each rep against the current KPIs, and the SLA binding.
 
 Figures come from `leads.metrics` (the one metrics module every page uses); response-time
-KPIs bound to the SLA take their target from `leads.sla.selectors.policy_for_team`, imported
-lazily so this app works (showing the written target) on a deployment without SLA policies.
+KPIs bound to the SLA take their target from the SLA policy book (`leads.sla.selectors`), loaded
+once per page on first use.
 """
 
 from dataclasses import dataclass, field
@@ -13,91 +13,17 @@ from django.utils import timezone
 
 from accountability import pacing
 from accountability.expectations.models import DocumentVersion, Kpi
+from accountability.expectations.targets import (  # noqa: F401 - the KPI readers find them here too
+    SlaBinding,
+    effective_target,
+    kpi_target,
+    sla_available,
+    sla_binding,
+)
 from accountability.models import Team, User
 from accountability.timezones import figures_time_zones
+from leads import metrics
 from leads.metrics.catalogue import METRIC_CUMULATIVE
-
-# --- SLA binding ---------------------------------------------------------------------------
-_LOOKUP = "policy-lookup"  # the cache key of the page's policy lookup (team keys are ids or None)
-
-
-@dataclass
-class SlaBinding:
-    team: Team | None
-    description: str
-    minutes: Decimal | None
-
-
-def _policy_for_team():
-    """A lookup team -> policy that loads the SLA policy book once, on first use."""
-    try:
-        from leads.sla.selectors import PolicyBook
-    except ImportError:
-        return None
-    book = None
-
-    def policy_for_team(team: Team | None):
-        nonlocal book
-        book = book or PolicyBook.load()
-        return book.policy_for(team.pk if team else None)
-
-    return policy_for_team
-
-
-def sla_available() -> bool:
-    return _policy_for_team() is not None
-
-
-def sla_binding(team: Team | None, cache: dict | None = None) -> SlaBinding | None:
-    """The live follow-up SLA policy for a team (None when SLA policies are not installed)."""
-    if cache is not None and (team.pk if team else None) in cache:
-        return cache[team.pk if team else None]
-    # One lookup per page (kept in the page's cache): the policy book is read once, not per team.
-    policy_for_team = cache.setdefault(_LOOKUP, _policy_for_team()) if cache is not None else _policy_for_team()
-    binding = None
-    if policy_for_team is not None:
-        policy = policy_for_team(team)
-        if policy is not None:
-            minutes = getattr(policy, "first_contact_minutes", None)
-            description = policy.describe()
-            if policy.pk is None:  # nothing saved: the sweep runs on the built-in defaults
-                description += " (The built-in default: no SLA policy has been saved yet.)"
-            binding = SlaBinding(
-                team=team,
-                description=description,
-                minutes=Decimal(minutes) if minutes is not None else None,
-            )
-    if cache is not None:
-        cache[team.pk if team else None] = binding
-    return binding
-
-
-_DOCUMENT_TEAM = object()
-
-
-def kpi_target(kpi: Kpi, team=_DOCUMENT_TEAM, cache: dict | None = None) -> Decimal:
-    """THE target of a KPI, for every reader (document, editor, scorecard, the goal form's KPI
-    list and a goal made from it): its written target, or for a KPI bound to the SLA the live
-    first-contact minutes of `team`'s policy, so the document, the goals and the clock agree.
-
-    `team` is a Team or None (the organisation default); left out, the document's own scope: a
-    team document's team, the organisation default for the organisation's document. Pass the
-    page's `cache` to read the policy book once.
-    """
-    if not kpi.bind_to_sla:
-        return kpi.target
-    if team is _DOCUMENT_TEAM:
-        team_id = kpi.version.document.team_id
-        # Only the id is needed to resolve the policy: no query for the team row.
-        team = Team(pk=team_id) if team_id else None
-    return effective_target(kpi, sla_binding(team, cache))
-
-
-def effective_target(kpi: Kpi, binding: SlaBinding | None) -> Decimal:
-    """A bound KPI's target given its binding (see kpi_target, which every reader calls)."""
-    if kpi.bind_to_sla and binding is not None and binding.minutes is not None:
-        return binding.minutes
-    return kpi.target
 
 
 # --- Periods ---------------------------------------------------------------------------------
@@ -107,10 +33,10 @@ def period_bounds(period: str, now: datetime | None = None, tz: tzinfo | None = 
     tz = tz or timezone.get_current_timezone()
     now = timezone.localtime(now or timezone.now(), tz)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == Kpi.Period.WEEK:
+    if period == Kpi.Cadence.WEEK:
         start = day - timedelta(days=day.weekday())
         end = start + timedelta(days=7)
-    elif period == Kpi.Period.MONTH:
+    elif period == Kpi.Cadence.MONTH:
         start = day.replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1)
     else:
@@ -126,9 +52,7 @@ def period_bounds(period: str, now: datetime | None = None, tz: tzinfo | None = 
 
 
 def _metrics():
-    from leads import metrics
-
-    return metrics if hasattr(metrics, "metric_values_by_user") else None
+    return metrics
 
 
 def metrics_available() -> bool:
@@ -205,7 +129,7 @@ def kpi_verdict(kpi: Kpi, value: Decimal | None, target: Decimal, start: datetim
     return pacing.pace(
         actual=value,
         target=target,
-        up=kpi.direction == Kpi.Direction.AT_LEAST,
+        up=pacing.higher_is_better(kpi.direction),
         cumulative=kpi.metric in METRIC_CUMULATIVE,
         fraction=pacing.elapsed(start, end, now),
         thresholds=pacing.Thresholds(),

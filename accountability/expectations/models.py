@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accountability.expectations.targets import kpi_target
 from accountability.models import Team
 from leads.metrics import Metric
 
@@ -133,7 +134,9 @@ class Kpi(models.Model):
         AT_LEAST = "at_least", "at least"
         AT_MOST = "at_most", "at most"
 
-    class Period(models.TextChoices):
+    class Cadence(models.TextChoices):
+        """How often a KPI is measured (its `period` field); not leads.metrics.Period, a span of time."""
+
         WEEK = "week", "weekly"
         MONTH = "month", "monthly"
         QUARTER = "quarter", "quarterly"
@@ -143,7 +146,7 @@ class Kpi(models.Model):
     metric = models.CharField(max_length=40, choices=Metric.choices)
     target = models.DecimalField(max_digits=12, decimal_places=2)
     direction = models.CharField(max_length=10, choices=Direction.choices)
-    period = models.CharField(max_length=10, choices=Period.choices)
+    period = models.CharField(max_length=10, choices=Cadence.choices)
     # Response-time KPIs can take their target from the live follow-up SLA policy.
     bind_to_sla = models.BooleanField(default=False)
     note = models.CharField(max_length=200, blank=True)
@@ -165,8 +168,6 @@ class Kpi(models.Model):
         """One plain-text line, used for diffs, print, the editor and the goal form's KPI list:
         "Conversion rate (%) at least 20, monthly". A bound KPI shows the live policy's target
         for the document's scope (kpis.kpi_target, the one answer every reader uses)."""
-        from accountability.expectations.kpis import kpi_target
-
         target = kpi_target(self)
         target = target.normalize() if target == target.to_integral() else target
         text = f"{self.get_metric_display()} {self.get_direction_display()} {target:f}, {self.get_period_display()}"

@@ -10,12 +10,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accountability.expectations.models import Acknowledgement, Document, DocumentVersion, Kpi
 from accountability.models import Membership, Team, User
-from accountability.scoping import descendant_team_ids, managed_team_ids, member_team_ids
+from accountability.scoping import (
+    MEMBERSHIP_ORDER,
+    ancestor_team_ids,
+    descendant_team_ids,
+    managed_team_ids,
+    member_lineage_subquery,
+    member_team_ids,
+    team_parents,
+)
 
 SIGNING_ROLES = (User.Role.REP, User.Role.MANAGER)
 
@@ -28,41 +35,6 @@ def is_signer(user: User) -> bool:
     return user.is_authenticated and user.is_active and not user.is_admin
 
 
-def _team_parents(user: User | None = None) -> dict[int, int | None]:
-    """team id -> parent id; cached on the user object for the rest of the request when given."""
-    cached = getattr(user, "_expectations_team_parents", None)
-    if cached is None:
-        cached = dict(Team.objects.values_list("id", "parent_id"))
-        if user is not None:
-            user._expectations_team_parents = cached
-    return cached
-
-
-def _lineage(team_ids, parents: dict[int, int | None]) -> set[int]:
-    """The given teams and every team above them."""
-    seen: set[int] = set()
-    for team_id in team_ids:
-        while team_id is not None and team_id not in seen:
-            seen.add(team_id)
-            team_id = parents.get(team_id)
-    return seen
-
-
-def _member_lineage_sql(user: User) -> RawSQL:
-    """Ids of the teams the user belongs to and every team above them, as one recursive subquery."""
-    team = Team._meta.db_table
-    membership = Membership._meta.db_table
-    # Table names come from the models; the user id is a query parameter.
-    return RawSQL(  # noqa: S611
-        f"""WITH RECURSIVE lineage(id, parent_id) AS (
-                SELECT t.id, t.parent_id FROM {team} t JOIN {membership} m ON m.team_id = t.id WHERE m.user_id = %s
-                UNION
-                SELECT t.id, t.parent_id FROM {team} t JOIN lineage l ON t.id = l.parent_id
-            ) SELECT id FROM lineage""",  # noqa: S608
-        (user.pk,),
-    )
-
-
 def pending_versions_for(user: User) -> list[DocumentVersion]:
     """Current versions this user must acknowledge and has not: ONE query, cached on the user object
     (so the banner, the home redirect and the rep panel share it within a request)."""
@@ -72,7 +44,7 @@ def pending_versions_for(user: User) -> list[DocumentVersion]:
     if cached is None:
         cached = list(
             DocumentVersion.objects.filter(is_current=True)
-            .filter(Q(document__team__isnull=True) | Q(document__team_id__in=_member_lineage_sql(user)))
+            .filter(Q(document__team__isnull=True) | Q(document__team_id__in=member_lineage_subquery(user)))
             .exclude(Exists(Acknowledgement.objects.filter(version=OuterRef("pk"), user=user)))
             .select_related("document__team")
             .order_by(F("document__team__name").asc(nulls_first=True))
@@ -99,7 +71,7 @@ def document_covers(document: Document, user: User) -> bool:
         return False
     if document.team_id is None:
         return True
-    return document.team_id in _lineage(member_team_ids(user), _team_parents(user))
+    return document.team_id in ancestor_team_ids(member_team_ids(user), team_parents(user))
 
 
 # --- Documents and versions --------------------------------------------------------------
@@ -113,7 +85,7 @@ def documents_visible_to(user: User) -> QuerySet[Document]:
     qs = Document.objects.select_related("team")
     if user.is_admin:
         return qs
-    team_ids = _lineage(member_team_ids(user) | managed_team_ids(user), _team_parents(user))
+    team_ids = ancestor_team_ids(member_team_ids(user) | managed_team_ids(user), team_parents(user))
     return qs.filter(Q(team__isnull=True) | Q(team_id__in=team_ids))
 
 
@@ -262,8 +234,12 @@ def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion]
     parents = {tid: parent for tid, (parent, _) in teams.items()}
     user_ids = [p.pk for p in people]
     memberships: dict[int, set[int]] = {}
-    for user_id, team_id in Membership.objects.filter(user_id__in=user_ids).values_list("user_id", "team_id"):
+    first_team: dict[int, int] = {}  # the team of the oldest membership (scoping.MEMBERSHIP_ORDER)
+    for user_id, team_id in (
+        Membership.objects.filter(user_id__in=user_ids).order_by(MEMBERSHIP_ORDER).values_list("user_id", "team_id")
+    ):
         memberships.setdefault(user_id, set()).add(team_id)
+        first_team.setdefault(user_id, team_id)
     acks = {
         (user_id, version_id): at
         for user_id, version_id, at in Acknowledgement.objects.filter(
@@ -273,12 +249,13 @@ def acknowledgement_status(users: QuerySet[User]) -> tuple[list[DocumentVersion]
     rows = []
     for person in people:
         own = memberships.get(person.pk, set())
-        lineage = _lineage(own, parents)
+        lineage = ancestor_team_ids(own, parents)
         row = PersonStatus(user=person, team_names=sorted(teams[t][1] for t in own))
         for version in versions:
             if version.document.team_id is None or version.document.team_id in lineage:
                 row.cells.append(AckCell(version=version, acknowledged_at=acks.get((person.pk, version.pk))))
         person._expectations_team_ids = own
+        person._expectations_first_team_id = first_team.get(person.pk)
         # For grouping by team, a manager counts with the teams they lead.
         person._expectations_group_ids = own | managed.get(person.pk, set())
         rows.append(row)

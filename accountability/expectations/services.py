@@ -25,6 +25,7 @@ from accountability.expectations.models import (
     DocumentVersion,
     Kpi,
 )
+from accountability.expectations.notices import EXPECTATIONS_REMINDER
 from accountability.expectations.selectors import covered_users, document_covers, forget_pending
 from accountability.models import Team, User
 from accountability.notifications.services import notification_create
@@ -157,7 +158,7 @@ def _validate_kpi(*, metric: str, target: Decimal, direction: str, period: str, 
         errors["target"] = "The target must be a positive number."
     if direction not in Kpi.Direction.values:
         errors["direction"] = "Choose at least or at most."
-    if period not in Kpi.Period.values:
+    if period not in Kpi.Cadence.values:
         errors["period"] = "Choose week, month or quarter."
     if bind_to_sla and metric not in SLA_BINDABLE_METRICS:
         errors["bind_to_sla"] = "Only a speed-to-lead KPI can be bound to the follow-up SLA policy."
@@ -276,7 +277,7 @@ def acknowledgement_create(*, actor: User, version: DocumentVersion) -> Acknowle
 
 
 def reminder_after_days() -> int:
-    return int(getattr(settings, "EXPECTATIONS_ACK_REMINDER_DAYS", 3))
+    return settings.EXPECTATIONS_ACK_REMINDER_DAYS
 
 
 def acknowledgement_reminders_send(*, now=None) -> int:
@@ -297,7 +298,7 @@ def acknowledgement_reminders_send(*, now=None) -> int:
         for user in outstanding:
             created = notification_create(
                 recipient=user,
-                kind="expectations_reminder",
+                kind=EXPECTATIONS_REMINDER,
                 key=f"ack-reminder-{version.pk}-{user.pk}",
                 title=f"Please read and acknowledge “{version.document.title}” (version {version.number})",
                 body=f"Published {version.published_at:%d %b %Y}. {version.change_summary}"[:1000],

@@ -13,7 +13,13 @@ from accountability.expectations.models import SECTION_FIELDS, SECTIONS, Documen
 from accountability.expectations.rendering import SectionDiff, diff_lines
 from accountability.forms import Confirmation, add_service_errors, is_confirmed
 from accountability.models import Team, User
-from accountability.scoping import admin_required, descendant_team_ids, managed_team_ids, manager_required
+from accountability.scoping import (
+    admin_required,
+    descendant_team_ids,
+    managed_teams,
+    manager_required,
+    team_picked,
+)
 
 # --- Reading ---------------------------------------------------------------------------------
 
@@ -350,15 +356,8 @@ def version_publish(request, pk: int):
 def _scoped_teams(request) -> tuple[list[Team], Team | None]:
     """The teams a manager (their teams and sub-teams) or an admin (all) may look at, and the one
     chosen with ?team= (404 when it is outside their scope)."""
-    user = request.user
-    teams_qs = Team.objects.all() if user.is_admin else Team.objects.filter(id__in=managed_team_ids(user))
-    teams = list(teams_qs.order_by("name"))
-    chosen = None
-    if request.GET.get("team"):
-        chosen = next((t for t in teams if str(t.pk) == request.GET["team"]), None)
-        if chosen is None:
-            raise Http404("No such team.")
-    return teams, chosen
+    teams = list(managed_teams(request.user).order_by("name"))
+    return teams, team_picked(teams, request.GET.get("team"))
 
 
 @manager_required
@@ -403,8 +402,7 @@ def kpi_scorecard(request):
     team_by_id = {t.pk: t for t in Team.objects.filter(memberships__user__in=[r.user for r in rows]).distinct()}
     people = []
     for row in rows:
-        own = row.user._expectations_team_ids
-        primary = team_by_id.get(min(own)) if own else None
+        primary = team_by_id.get(row.user._expectations_first_team_id)  # their first team (scoping)
         people.append((row.user, primary, {cell.version.pk for cell in row.cells}))
     cards = kpi_module.scorecards(versions, people)
     return render(

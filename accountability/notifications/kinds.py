@@ -1,8 +1,10 @@
 """The kinds of notice people can choose channels for, with their defaults.
 
-In-app is always on. A kind not listed here (another app's) is in-app only until it is
-registered with `register_kind`; its email/SMS defaults are then what the user gets until
-they change their preferences.
+Each app owns its kinds, in its `notices.py` (leads/notices.py, leads/sla/notices.py,
+goals/notices.py, accountability/expectations/notices.py), as `Kind` objects made by
+`register_kind`; `notification_create` takes the object. The notifications app imports every
+app's `notices` module when Django starts (apps.py), so the preferences page lists them all.
+In-app is always on; email/SMS defaults are what a user gets until they change them.
 """
 
 from dataclasses import dataclass
@@ -15,6 +17,9 @@ class Kind:
     email: bool = False
     sms: bool = False
 
+    def __str__(self) -> str:
+        return self.code
+
 
 KINDS: dict[str, Kind] = {}
 
@@ -22,14 +27,3 @@ KINDS: dict[str, Kind] = {}
 def register_kind(code: str, label: str, *, email: bool = False, sms: bool = False) -> Kind:
     KINDS[code] = Kind(code=code, label=label, email=email, sms=sms)
     return KINDS[code]
-
-
-# Follow-up SLAs (leads.sla): reminders to the owner, escalations to managers.
-SLA_REMINDER = register_kind("sla_reminder", "Reminder: a follow-up is due soon", email=False)
-SLA_OVERDUE = register_kind("sla_overdue", "A lead of yours is overdue", email=True)
-SLA_ESCALATION = register_kind("sla_escalation", "A lead was escalated to you", email=True, sms=True)
-SLA_ESCALATED_OWNER = register_kind("sla_escalated_owner", "A lead of yours was escalated", email=True)
-SLA_CLAIMABLE = register_kind("sla_claimable", "A teammate's lead needs saving: you can claim it", email=False)
-register_kind("lead_assigned", "A lead was assigned to you", email=False)
-register_kind("lead_inquiry", "A lead of yours got in touch again", email=False)
-register_kind("lead_reassigned_away", "A lead of yours was reassigned to someone else", email=False)

@@ -1,7 +1,8 @@
 from django.db.models import QuerySet
 
 from accountability.models import User
-from accountability.notifications.models import Notification
+from accountability.notifications.kinds import KINDS
+from accountability.notifications.models import Delivery, Notification, NotificationPreference
 
 
 def notifications_for(user: User) -> QuerySet[Notification]:
@@ -18,9 +19,6 @@ def preferences_initial(user: User) -> dict:
     SMS is never offered ticked to someone without a mobile number (a kind's SMS default, or a
     choice saved before the number was removed): saving the page as shown must always work,
     and such a box would be refused. The page says how to get SMS instead."""
-    from accountability.notifications.kinds import KINDS
-    from accountability.notifications.models import NotificationPreference
-
     saved = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
     initial = {"phone": user.phone}
     for code, kind in KINDS.items():
@@ -31,8 +29,6 @@ def preferences_initial(user: User) -> dict:
 
 
 def failed_deliveries():
-    from accountability.notifications.models import Delivery
-
     return Delivery.objects.filter(state=Delivery.State.FAILED).select_related(
         "notification", "notification__recipient"
     )

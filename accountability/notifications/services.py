@@ -9,6 +9,7 @@ failing SMS provider never holds back the email or the bell.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,21 +22,26 @@ from django.utils import timezone
 
 from accountability.forms import normalise_phone
 from accountability.models import User
-from accountability.notifications.kinds import KINDS
+from accountability.notifications.kinds import KINDS, Kind
 from accountability.notifications.models import Channel, Delivery, Notification, NotificationPreference
 from accountability.notifications.sms import get_sms_backend
+from accountability.tasking import task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
+# The task that sends one delivery (accountability.notifications.tasks), named: tasks import
+# services, never the other way round.
+DELIVERY_SEND = "accountability.notifications.tasks.delivery_send"
+
 
 def max_attempts() -> int:
-    return getattr(settings, "NOTIFICATION_MAX_ATTEMPTS", 5)
+    return settings.NOTIFICATION_MAX_ATTEMPTS
 
 
 def backoff_seconds(attempts: int) -> int:
     """Exponential backoff after `attempts` failures: 30 s, 60 s, 120 s, 240 s, ... capped at 10 minutes
     (never a long countdown: the redelivery sweep owns anything later)."""
-    base = getattr(settings, "NOTIFICATION_BACKOFF_SECONDS", 30)
+    base = settings.NOTIFICATION_BACKOFF_SECONDS
     return int(min(base * 2 ** max(attempts - 1, 0), 600))
 
 
@@ -45,11 +51,12 @@ class ChannelChoice:
     sms: bool
 
 
-def channels_for(user: User, kind: str) -> ChannelChoice:
+def channels_for(user: User, kind: Kind | str) -> ChannelChoice:
     """The channels `user` gets for `kind`, besides in-app: their preference, else the kind's default.
     SMS needs a phone number, email an address."""
-    pref = NotificationPreference.objects.filter(user=user, kind=kind).first()
-    default = KINDS.get(kind)
+    code = str(kind)
+    pref = NotificationPreference.objects.filter(user=user, kind=code).first()
+    default = KINDS.get(code)
     email = pref.email if pref else bool(default and default.email)
     sms = pref.sms if pref else bool(default and default.sms)
     return ChannelChoice(email=email and bool(user.email), sms=sms and bool(user.phone))
@@ -58,7 +65,7 @@ def channels_for(user: User, kind: str) -> ChannelChoice:
 def notification_create(
     *,
     recipient: User,
-    kind: str,
+    kind: Kind,
     title: str,
     key: str,
     body: str = "",
@@ -69,13 +76,17 @@ def notification_create(
     recipient's preferences. Returns None when it already exists (nothing is sent again).
 
     `actor` is who did what the notice is about (None: the system). Nobody is told of their own
-    act: the rule lives here, once, rather than as an `if` beside every caller."""
+    act: the rule lives here, once, rather than as an `if` beside every caller.
+
+    `kind` is a `Kind` of the sending app's notices.py. A kind's code (a string) still works for
+    callers not yet converted, with a DeprecationWarning."""
+    kind = _kind_of(kind)
     if actor is not None and actor.pk == recipient.pk:
         return None
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, title=title[:200], body=body, url=url, dedupe_key=key[:200]
+                recipient=recipient, kind=kind.code, title=title[:200], body=body, url=url, dedupe_key=key[:200]
             )
             choice = channels_for(recipient, kind)
             deliveries = []
@@ -88,23 +99,26 @@ def notification_create(
                 for delivery in deliveries:
                     delivery.next_attempt_at = now
                 Delivery.objects.bulk_create(deliveries)
-                from accountability.notifications.tasks import delivery_send
-
                 for delivery in deliveries:
-                    _enqueue_on_commit(delivery_send, delivery.pk)
+                    _enqueue_on_commit(DELIVERY_SEND, delivery.pk)
             return notification
     except IntegrityError:
         return None
 
 
-def _enqueue_on_commit(task, *args) -> None:
-    def send():
-        try:
-            task.delay(*args)
-        except Exception:  # broker down: the row stays pending and the redelivery sweep sends it later
-            logger.warning("could not enqueue %s%s; the sweep will retry", task.name, args, exc_info=True)
+def _kind_of(kind: Kind | str) -> Kind:
+    if isinstance(kind, Kind):
+        return kind
+    warnings.warn(
+        f"notification_create(kind={kind!r}): pass the Kind object from the app's notices.py",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return KINDS.get(kind) or Kind(code=kind, label=kind)  # not registered: in-app only, as before
 
-    transaction.on_commit(send)
+
+def _enqueue_on_commit(task_name: str, *args) -> None:
+    task_send_on_commit(task_name, *args)
 
 
 def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
@@ -204,8 +218,6 @@ def deliveries_requeue(*, now: datetime | None = None, grace: timedelta = timede
     """Enqueue again every pending delivery whose next attempt is overdue by `grace`: its message
     was lost (broker down at enqueue time, a retry dropped). Sending twice is impossible: the
     attempt locks the row and checks it is still pending."""
-    from accountability.notifications.tasks import delivery_send
-
     now = now or timezone.now()
     ids = list(
         Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now - grace)
@@ -215,7 +227,7 @@ def deliveries_requeue(*, now: datetime | None = None, grace: timedelta = timede
     if ids:
         Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(next_attempt_at=now)
         for pk in ids:
-            _enqueue_on_commit(delivery_send, pk)
+            _enqueue_on_commit(DELIVERY_SEND, pk)
     return len(ids)
 
 
@@ -223,15 +235,13 @@ def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
     """An admin sends a finally-failed delivery again (a fresh set of attempts)."""
     if not actor.is_admin:
         raise ValidationError("Only an admin can retry a delivery.")
-    from accountability.notifications.tasks import delivery_send
-
     with transaction.atomic():
         updated = Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.FAILED).update(
             state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now(), failed_at=None
         )
         if not updated:
             raise ValidationError("Only a failed delivery can be retried.")
-        _enqueue_on_commit(delivery_send, delivery.pk)
+        _enqueue_on_commit(DELIVERY_SEND, delivery.pk)
     delivery.refresh_from_db()
     return delivery
 

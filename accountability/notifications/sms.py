@@ -19,6 +19,8 @@ import urllib.request
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from accountability.notifications.models import SmsMessage
+
 
 class SmsError(Exception):
     pass
@@ -32,8 +34,6 @@ class SmsBackend:
 
 class OutboxBackend(SmsBackend):
     def send(self, *, to: str, body: str, reference: str) -> str:
-        from accountability.notifications.models import SmsMessage
-
         # get_or_create on the unique reference: a retried delivery records the message once.
         message, _ = SmsMessage.objects.get_or_create(reference=reference, defaults={"to": to, "body": body})
         return f"outbox-{message.pk}"
@@ -74,12 +74,12 @@ class TwilioBackend(SmsBackend):
 
 
 def get_sms_backend() -> SmsBackend:
-    path = getattr(settings, "SMS_BACKEND", "")
+    path = settings.SMS_BACKEND
     if path:
         return import_string(path)()
-    sid = getattr(settings, "TWILIO_ACCOUNT_SID", "")
-    token = getattr(settings, "TWILIO_AUTH_TOKEN", "")
-    number = getattr(settings, "TWILIO_FROM_NUMBER", "")
+    sid = settings.TWILIO_ACCOUNT_SID
+    token = settings.TWILIO_AUTH_TOKEN
+    number = settings.TWILIO_FROM_NUMBER
     if sid and token and number:
         return TwilioBackend(account_sid=sid, auth_token=token, from_number=number)
     return OutboxBackend()

@@ -93,7 +93,7 @@ def duration(value) -> str:
 
 
 def currency_code() -> str:
-    return getattr(settings, "CURRENCY", "USD")
+    return settings.CURRENCY
 
 
 @register.filter

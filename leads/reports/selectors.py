@@ -5,20 +5,12 @@ from datetime import UTC, datetime
 from django.db.models import BooleanField, Case, DateTimeField, ExpressionWrapper, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Least
 
-from accountability.models import Membership, Team, User
-from accountability.scoping import managed_team_ids
+from accountability.models import Membership, User
 from leads.metrics import neglect_condition, overdue_q, silent_q, untouched_q
 from leads.models import Lead
 from leads.selectors import leads_visible_to
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
-
-
-def report_teams_for(user: User) -> QuerySet[Team]:
-    """Teams whose dashboard this user may open: admins all, managers the ones they manage."""
-    if user.is_admin:
-        return Team.objects.all()
-    return Team.objects.filter(id__in=managed_team_ids(user))
 
 
 def team_reps(team_ids: set[int]) -> QuerySet[User]:

@@ -16,7 +16,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accountability.scoping import descendant_team_ids, get_visible_or_404, teams_visible_to, users_visible_to
+from accountability.scoping import (
+    descendant_team_ids,
+    get_visible_or_404,
+    managed_teams,
+    team_picked,
+    teams_visible_to,
+    users_visible_to,
+)
 from accountability.timezones import figures_time_zone
 from leads.metrics import (
     FIGURE_ROWS,
@@ -28,7 +35,7 @@ from leads.metrics import (
 )
 from leads.metrics.rows import follow_up_on_time_q
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
-from leads.reports.selectors import neglected_leads, report_teams_for, team_reps
+from leads.reports.selectors import neglected_leads, team_reps
 
 PAGE_SIZE = 50
 
@@ -47,14 +54,9 @@ def dashboard(request):
     (or a manager of no team) sees the same row about themselves: "My numbers"."""
     user = request.user
     form = PeriodForm(request.GET or None)
-    teams = list(report_teams_for(user)) if (user.is_admin or user.is_manager) else []
-    team = None
-    if request.GET.get("team"):
-        team_id = _int_or_404(request.GET["team"])
-        team = next((t for t in teams if t.pk == team_id), None)
-        if team is None:
-            raise Http404("No such team.")
-    elif teams:
+    teams = list(managed_teams(user)) if (user.is_admin or user.is_manager) else []
+    team = team_picked(teams, request.GET.get("team"))
+    if team is None and teams:
         # Default: the highest team the user manages (for a head of sales, the whole department).
         managed = {t.pk for t in teams}
         team = next((t for t in teams if t.parent_id not in managed), teams[0])
@@ -145,7 +147,7 @@ def dashboard_rows(request, figure: str):
     user = request.user
     team = rep = None
     if request.GET.get("team"):
-        team = get_visible_or_404(report_teams_for(user), pk=_int_or_404(request.GET["team"]))
+        team = get_visible_or_404(managed_teams(user), pk=_int_or_404(request.GET["team"]))
     if request.GET.get("rep"):
         rep = get_visible_or_404(users_visible_to(user), pk=_int_or_404(request.GET["rep"]))
     elif team is None:

@@ -10,7 +10,8 @@ import datetime as dt
 from accountability.demo import DemoContext
 from accountability.notifications.services import notification_preferences_save
 from leads.models import Lead
-from leads.sla.models import SlaPolicy
+from leads.services import lead_create
+from leads.sla.models import Holiday, SlaPolicy
 from leads.sla.services import holiday_create, sla_backlog_expire, sla_policy_save
 
 DEMO_VALUES = {
@@ -45,8 +46,6 @@ def seed(ctx: DemoContext) -> None:
         if expired:
             ctx.created.append(f"SLA: {expired} overdue event(s) of the historical leads recorded without notices")
     new_year = dt.date(ctx.now.year + 1, 1, 1)
-    from leads.sla.models import Holiday
-
     if not Holiday.objects.filter(team=None, date=new_year).exists():
         holiday_create(actor=admin, team=None, date=new_year, name="New Year's Day")
     # Managers get escalations by SMS too (recorded in the admin's SMS outbox).
@@ -54,8 +53,6 @@ def seed(ctx: DemoContext) -> None:
         user = ctx.users[username]
         if not user.phone:
             notification_preferences_save(actor=admin, user=user, phone=phone, choices={})
-    from leads.services import lead_create
-
     for email, name, company, owner, team, minutes_ago in ARRIVING:
         if Lead.objects.filter(email=email).exists():
             continue

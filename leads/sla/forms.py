@@ -4,7 +4,7 @@ from accountability.forms import TypedDateField
 from accountability.models import Team
 from leads.sla.business_time import format_minutes, parse_hhmm
 from leads.sla.models import SlaPolicy
-from leads.sla.selectors import DAY_NAMES
+from leads.sla.wording import DAY_NAMES
 
 MINUTES = {"min_value": 0, "max_value": 60 * 24 * 60}
 

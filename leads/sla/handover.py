@@ -29,7 +29,8 @@ from django.db.models import Q
 from accountability.models import User
 from leads.models import Activity, Lead
 from leads.sla.models import SlaClock, SlaNotice
-from leads.sla.selectors import PolicyBook, clock_is_pending, local_text, plan_clock
+from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock
+from leads.sla.wording import local_text
 
 RUNNING = [SlaClock.State.ACTIVE, SlaClock.State.DONE]
 
@@ -96,8 +97,8 @@ def _start(book: PolicyBook, *, lead: Lead, kind: str, follow_up_id: int | None,
         due_at=plan.due_at,
         remind_at=plan.remind_at,
         overdue_at=plan.overdue_at,
-        escalate_at=plan.escalate_at,
-        escalate2_at=plan.escalate2_at,
+        escalation_due_at=plan.escalation_due_at,
+        escalation2_due_at=plan.escalation2_due_at,
         next_step=step,
         next_at=step_at,
         policy_id=plan.policy.pk,

@@ -14,8 +14,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from accountability.models import Team
+from leads.sla.business_time import format_minutes
+from leads.sla.wording import FALLBACK_HOURS, describe_values, hours_summary
 
 
 class SlaPolicy(models.Model):
@@ -85,15 +88,11 @@ class SlaPolicy(models.Model):
 
     def hours_text(self) -> str:
         """Like 'Mon-Fri 09:00-17:00' (with en dashes)."""
-        from leads.sla.selectors import FALLBACK_HOURS, hours_summary
-
         # An unsaved policy is the built-in default the sweep runs on; it has the default hours.
         return hours_summary(FALLBACK_HOURS if self.pk is None else list(self.hours.all()))
 
     def describe(self) -> str:
         """A sentence of the live values, for people (the expectations document shows it)."""
-        from leads.sla.selectors import describe_values
-
         return describe_values(self.values(), self.hours_text())
 
 
@@ -117,8 +116,6 @@ class BusinessHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        from leads.sla.business_time import format_minutes
-
         return f"{self.weekday}: {format_minutes(self.opens)}-{format_minutes(self.closes)}"
 
 
@@ -165,8 +162,8 @@ class SlaClock(models.Model):
     due_at = models.DateTimeField()
     remind_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField()
-    escalate_at = models.DateTimeField()
-    escalate2_at = models.DateTimeField()
+    escalation_due_at = models.DateTimeField()
+    escalation2_due_at = models.DateTimeField()
     next_step = models.CharField(max_length=20, blank=True)
     next_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
@@ -207,9 +204,7 @@ class SlaClock(models.Model):
 
     @property
     def lead_url(self) -> str:
-        from leads.sla.services import lead_url
-
-        return lead_url(self.lead_id)
+        return reverse("leads:lead-detail", args=[self.lead_id])
 
     @property
     def next_step_label(self) -> str:

@@ -3,87 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
-from accountability.models import Team, User, available_reps_q
-from accountability.scoping import managed_team_ids
+from accountability.models import Membership, Team, User, available_reps_q
+from accountability.scoping import managed_team_ids, member_team_ids
 from leads.models import FollowUp, Lead
-from leads.sla.business_time import Calendar, add_business_minutes, business_minutes_between, format_minutes
+from leads.sla.business_time import Calendar, add_business_minutes, business_minutes_between
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
-
-DASH = "\u2013"  # en dash, as in "Mon\u2013Fri"
-DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-# When no policy exists at all: the model's defaults, Monday to Friday 09:00-17:00.
-FALLBACK_HOURS = [(day, 9 * 60, 17 * 60) for day in range(5)]
-
-
-# --- describing policies ----------------------------------------------------------------
-
-
-def duration_text(minutes: int) -> str:
-    hours, rest = divmod(int(minutes), 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    if rest or not hours:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
-    return " ".join(parts)
-
-
-def hours_summary(rows) -> str:
-    """Like 'Mon-Fri 09:00-17:00' (en dashes), from BusinessHours rows (or (weekday, opens, closes) tuples)."""
-    windows = {}
-    for row in rows:
-        weekday, opens, closes = (row.weekday, row.opens, row.closes) if hasattr(row, "weekday") else row
-        windows[weekday] = (opens, closes)
-    if not windows:
-        return "no business hours set (the clock counts all the time)"
-    if len(windows) == 7 and len(set(windows.values())) == 1:
-        opens, closes = windows[0]
-        return f"every day {format_minutes(opens)}{DASH}{format_minutes(closes)}"
-    groups: list[tuple[int, int, tuple[int, int]]] = []
-    for day in range(7):
-        if day not in windows:
-            continue
-        if groups and groups[-1][1] == day - 1 and groups[-1][2] == windows[day]:
-            groups[-1] = (groups[-1][0], day, windows[day])
-        else:
-            groups.append((day, day, windows[day]))
-    parts = []
-    for first, last, (opens, closes) in groups:
-        days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]}{DASH}{DAY_NAMES[last]}"
-        parts.append(f"{days} {format_minutes(opens)}{DASH}{format_minutes(closes)}")
-    return ", ".join(parts)
-
-
-def describe_values(values: dict, hours_text: str) -> str:
-    on_escalation = {
-        SlaPolicy.OnEscalation.REASSIGN: " On escalation the lead is reassigned to the next available rep of the team.",
-        SlaPolicy.OnEscalation.CLAIM: " On escalation any teammate may claim the lead.",
-    }.get(values.get("on_escalation"), "")
-    reminder = (
-        f"the owner is reminded {duration_text(values['reminder_before_minutes'])} before a follow-up is due"
-        if values["reminder_before_minutes"]
-        else "there is no reminder before a follow-up is due"
-    )
-    overdue = (
-        "told as soon as it is overdue"
-        if not values["overdue_reminder_minutes"]
-        else f"told {duration_text(values['overdue_reminder_minutes'])} after it became overdue"
-    )
-    return (
-        f"First contact within {duration_text(values['first_contact_minutes'])} of business time after a lead "
-        f"arrives; {reminder}, and {overdue}; an open lead with no follow-up date is overdue "
-        f"{duration_text(values['no_follow_up_after_minutes'])} of business time after its last contact. "
-        f"A breach is escalated to the team's manager after {duration_text(values['escalation_grace_minutes'])}, "
-        f"then to the manager above (up to the head of sales) "
-        f"{duration_text(values['second_level_delay_minutes'])} later, in business time.{on_escalation} "
-        f"Business hours: {hours_text}, in each team's time zone, except holidays."
-    )
-
+from leads.sla.wording import FALLBACK_HOURS, duration_text, hours_summary, local_text
 
 # --- which policy applies ---------------------------------------------------------------
 
@@ -248,8 +177,8 @@ class ClockPlan:
     due_at: dt.datetime
     remind_at: dt.datetime | None
     overdue_at: dt.datetime
-    escalate_at: dt.datetime
-    escalate2_at: dt.datetime
+    escalation_due_at: dt.datetime
+    escalation2_due_at: dt.datetime
     policy: SlaPolicy
     explanation: str
     follow_up_id: int | None = None
@@ -260,8 +189,8 @@ class ClockPlan:
         return [
             *steps,
             (SlaNotice.Step.OVERDUE.value, self.overdue_at),
-            (SlaNotice.Step.ESCALATION_1.value, self.escalate_at),
-            (SlaNotice.Step.ESCALATION_2.value, self.escalate2_at),
+            (SlaNotice.Step.ESCALATION_1.value, self.escalation_due_at),
+            (SlaNotice.Step.ESCALATION_2.value, self.escalation2_due_at),
         ]
 
 
@@ -309,12 +238,6 @@ def business_minutes_to_first_contact(
     fills hundreds of leads with one book)."""
     calendar = calendar_of_clock(book, clock, lead.team_id)
     return round(business_minutes_between(lead.arrived_at, contacted_at, calendar), 3)
-
-
-def local_text(moment: dt.datetime, time_zone: str, *, with_zone: bool = True) -> str:
-    local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
-    text = local.strftime("%a %d %b %H:%M")
-    return f"{text} {local.tzname()}" if with_zone else text
 
 
 def plan_clock(
@@ -382,8 +305,8 @@ def plan_clock(
         if candidate > earliest_reminder:
             remind_at = candidate
     overdue_at = due + dt.timedelta(minutes=policy.overdue_reminder_minutes)
-    escalate_at = add_business_minutes(due, policy.escalation_grace_minutes, calendar)
-    escalate2_at = add_business_minutes(escalate_at, policy.second_level_delay_minutes, calendar)
+    escalation_due_at = add_business_minutes(due, policy.escalation_grace_minutes, calendar)
+    escalation2_due_at = add_business_minutes(escalation_due_at, policy.second_level_delay_minutes, calendar)
     return ClockPlan(
         kind=kind,
         key=key,
@@ -391,8 +314,8 @@ def plan_clock(
         due_at=due,
         remind_at=remind_at,
         overdue_at=overdue_at,
-        escalate_at=escalate_at,
-        escalate2_at=escalate2_at,
+        escalation_due_at=escalation_due_at,
+        escalation2_due_at=escalation2_due_at,
         policy=policy,
         explanation=why[:300],
         follow_up_id=follow_up_id,
@@ -483,7 +406,6 @@ def escalations_for_action(user: User) -> QuerySet[SlaClock]:
 
 def claims_for_action(user: User) -> QuerySet[SlaClock]:
     """Escalated due events of the user's teams, claimed or not (to say "already claimed")."""
-    from accountability.scoping import member_team_ids
 
     return SlaClock.objects.filter(escalated_at__isnull=False, lead__team_id__in=member_team_ids(user)).select_related(
         "lead", "actioned_by"
@@ -492,7 +414,6 @@ def claims_for_action(user: User) -> QuerySet[SlaClock]:
 
 def claimable_for(user: User) -> QuerySet[SlaClock]:
     """Escalated leads a teammate may claim: claimable clocks of the user's teams, not their own."""
-    from accountability.scoping import member_team_ids
 
     return (
         SlaClock.objects.filter(
@@ -509,7 +430,6 @@ def claimable_for(user: User) -> QuerySet[SlaClock]:
 def reassign_candidates(team_ids) -> dict[int, list[User]]:
     """The available reps of each team (see `accountability.models.available_reps_q`), by name, for the
     reassign menus (one query): nobody away or deactivated is offered."""
-    from accountability.models import Membership
 
     result: dict[int, list[User]] = {}
     for m in (
@@ -557,3 +477,11 @@ def open_escalations_by_owner(user_ids) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {r["lead__owner_id"]: r["n"] for r in rows}
+
+
+def escalation_rows(user: User, limit: int | None = None):
+    """Escalated leads with the people each may go to: 2 queries (plus cached scoping)."""
+    qs = escalations_visible_to(user)
+    clocks = list(qs[:limit] if limit else qs)
+    candidates = reassign_candidates({c.lead.team_id for c in clocks})
+    return [(c, [u for u in candidates.get(c.lead.team_id, []) if u.pk != c.lead.owner_id]) for c in clocks]

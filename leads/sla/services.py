@@ -27,27 +27,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import os
 import zoneinfo
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accountability.models import Membership, Team, User, available_reps_q
-from accountability.notifications import kinds
 from accountability.notifications.services import deliveries_requeue, notification_create
+from accountability.tasking import task_send
 from leads.models import Activity, FollowUp, Lead
 from leads.services import lead_reassign, lead_take_over
+from leads.sla import notices
 from leads.sla.bulk import CLOCK_INSERT_FIELDS, NOTICE_INSERT_FIELDS, copy_insert
 from leads.sla.business_time import parse_hhmm
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
 from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock, still_pending_q
+from leads.sla.wording import local_text
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +62,7 @@ STEPS = [s.value for s in SlaNotice.Step]
 
 
 def lead_url(lead_id: int) -> str:
-    try:
-        return reverse("leads:lead-detail", args=[lead_id])
-    except NoReverseMatch:  # the lead page belongs to the leads app
-        return f"/leads/{lead_id}/"
+    return reverse("leads:lead-detail", args=[lead_id])
 
 
 @dataclass
@@ -109,7 +108,7 @@ def lookahead() -> dt.timedelta:
     is recorded now and its delivery enqueued with a countdown to the exact due time (never
     longer than this), so a notice goes out on time, not up to a minute late; the delivery
     still re-checks at that moment that the lead was not handled meanwhile."""
-    return dt.timedelta(seconds=getattr(settings, "SLA_SWEEP_LOOKAHEAD_SECONDS", 60))
+    return dt.timedelta(seconds=settings.SLA_SWEEP_LOOKAHEAD_SECONDS)
 
 
 def backfill_horizon() -> dt.timedelta:
@@ -117,14 +116,7 @@ def backfill_horizon() -> dt.timedelta:
     event first found when its due time is older than this (the first sweep after a deploy,
     a policy switched on, an outage of more than a day) is recorded as expired, without
     notices; a step of a running clock whose time is older than this is skipped."""
-    hours = getattr(settings, "SLA_BACKFILL_HOURS", None)
-    if hours is None:
-        hours = os.environ.get("SLA_BACKFILL_HOURS", "24")
-    try:
-        return dt.timedelta(hours=max(0.0, float(hours)))
-    except (TypeError, ValueError):
-        logger.warning("SLA_BACKFILL_HOURS=%r is not a number of hours; using 24", hours)
-        return dt.timedelta(hours=24)
+    return dt.timedelta(hours=max(0.0, float(settings.SLA_BACKFILL_HOURS)))
 
 
 def sla_sweep(
@@ -169,31 +161,43 @@ def sla_backlog_expire(*, now: dt.datetime | None = None) -> int:
 
 
 def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.datetime) -> None:
-    """Record every due event not yet timed. One whose due time is before `expire_before` is
-    recorded as expired: it will never be found again and never notifies anyone."""
+    """Record every due event not yet timed: the three kinds are found and planned, then the
+    clocks are recorded in one insert. One whose due time is before `expire_before` is recorded
+    as expired: it will never be found again and never notifies anyone."""
     now = result.horizon  # events whose first step falls within the lookahead
     bounds = book.lower_bounds()
+    plans = [
+        *_plans_first_contact(book, now - bounds["first_contact"]),
+        *_plans_follow_up(book, now + bounds["follow_up_ahead"]),
+        *_plans_no_follow_up(book, now - bounds["no_follow_up"]),
+    ]
+    if plans:
+        _record_clocks(result, plans, expire_before=expire_before)
+
+
+def _plans_first_contact(book: PolicyBook, arrived_before: dt.datetime):
+    """Leads never contacted that arrived long enough ago and have no first-contact clock yet."""
     untouched = (
-        Lead.objects.filter(
-            stage__in=OPEN, first_contacted_at__isnull=True, arrived_at__lte=now - bounds["first_contact"]
-        )
+        Lead.objects.filter(stage__in=OPEN, first_contacted_at__isnull=True, arrived_at__lte=arrived_before)
         # Any first-contact clock: a lead handed over before it was timed has its new owner's.
         .filter(~Exists(SlaClock.objects.filter(lead=OuterRef("pk"), kind=SlaClock.Kind.FIRST_CONTACT)))
         .only("id", "team_id", "arrived_at", "stage")
     )
-    plans = [
-        (lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.FIRST_CONTACT, anchor_at=lead.arrived_at))
-        for lead in untouched.iterator(chunk_size=2000)
-    ]
+    for lead in untouched.iterator(chunk_size=2000):
+        yield lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.FIRST_CONTACT, anchor_at=lead.arrived_at)
+
+
+def _plans_follow_up(book: PolicyBook, due_before: dt.datetime):
+    """Open promised follow-ups due soon enough, not timed yet."""
     follow_ups = (
-        FollowUp.objects.filter(state=FollowUp.State.OPEN, due_at__lte=now + bounds["follow_up_ahead"])
+        FollowUp.objects.filter(state=FollowUp.State.OPEN, due_at__lte=due_before)
         .filter(lead__stage__in=OPEN)
         .filter(~Exists(SlaClock.objects.filter(follow_up=OuterRef("pk"))))
         .select_related("lead")
         .only("id", "due_at", "created_at", "lead__id", "lead__team_id", "lead__stage")
     )
-    plans += [
-        (
+    for fu in follow_ups.iterator(chunk_size=2000):
+        yield (
             fu.lead,
             plan_clock(
                 book,
@@ -204,8 +208,11 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
                 set_at=fu.created_at,
             ),
         )
-        for fu in follow_ups.iterator(chunk_size=2000)
-    ]
+
+
+def _plans_no_follow_up(book: PolicyBook, quiet_since: dt.datetime):
+    """Contacted open leads with no follow-up date, quiet since long enough, not timed for this
+    silence (the same last contact) yet."""
     # Matches the expression index sla_lead_no_follow_up (see migration 0002).
     anchor = Coalesce("last_activity_at", "first_contacted_at")
     quiet = (
@@ -214,7 +221,7 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
             stage__in=OPEN,
             first_contacted_at__isnull=False,
             next_follow_up_at__isnull=True,
-            sla_anchor__lte=now - bounds["no_follow_up"],
+            sla_anchor__lte=quiet_since,
         )
         .filter(~Exists(FollowUp.objects.filter(lead=OuterRef("pk"), state=FollowUp.State.OPEN)))
         # Already timed (this silence since the same last contact): one probe of the clock index.
@@ -227,12 +234,13 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
         )
         .only("id", "team_id", "stage", "last_activity_at", "first_contacted_at")
     )
-    plans += [
-        (lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.NO_FOLLOW_UP, anchor_at=lead.sla_anchor))
-        for lead in quiet.iterator(chunk_size=2000)
-    ]
-    if not plans:
-        return
+    for lead in quiet.iterator(chunk_size=2000):
+        yield lead, plan_clock(book, lead=lead, kind=SlaClock.Kind.NO_FOLLOW_UP, anchor_at=lead.sla_anchor)
+
+
+def _record_clocks(result: SweepResult, plans: list, *, expire_before: dt.datetime) -> None:
+    """Insert the planned clocks (COPY, ON CONFLICT DO NOTHING on (lead, key): a concurrent
+    sweep that got there first wins)."""
     created = timezone.now()
     clocks = []
     for lead, plan in plans:
@@ -250,8 +258,8 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
                 due_at=plan.due_at,
                 remind_at=plan.remind_at,
                 overdue_at=plan.overdue_at,
-                escalate_at=plan.escalate_at,
-                escalate2_at=plan.escalate2_at,
+                escalation_due_at=plan.escalation_due_at,
+                escalation2_due_at=plan.escalation2_due_at,
                 next_step="" if expired else steps[0][0],
                 next_at=None if expired else steps[0][1],
                 state=SlaClock.State.EXPIRED if expired else SlaClock.State.ACTIVE,
@@ -263,7 +271,6 @@ def _discover(result: SweepResult, book: PolicyBook, *, expire_before: dt.dateti
                 created_at=created,
             )
         )
-    # ON CONFLICT DO NOTHING on (lead, key): a concurrent sweep that got there first wins.
     with transaction.atomic():
         copy_insert(SlaClock, clocks, CLOCK_INSERT_FIELDS, ignore_conflicts=True)
     result.clocks_created.extend(clocks)
@@ -309,8 +316,8 @@ CLOCK_FIELDS = (
     "due_at",
     "remind_at",
     "overdue_at",
-    "escalate_at",
-    "escalate2_at",
+    "escalation_due_at",
+    "escalation2_due_at",
     "next_step",
     "next_at",
     "state",
@@ -332,8 +339,8 @@ def _step_time(clock: SlaClock, step: str) -> dt.datetime | None:
     return {
         SlaNotice.Step.REMINDER: clock.remind_at,
         SlaNotice.Step.OVERDUE: clock.overdue_at,
-        SlaNotice.Step.ESCALATION_1: clock.escalate_at,
-        SlaNotice.Step.ESCALATION_2: clock.escalate2_at,
+        SlaNotice.Step.ESCALATION_1: clock.escalation_due_at,
+        SlaNotice.Step.ESCALATION_2: clock.escalation2_due_at,
     }[step]
 
 
@@ -348,90 +355,112 @@ def _recipient(book: PolicyBook, clock: SlaClock, step: str) -> tuple[int | None
 
 
 def _advance_batch(result: SweepResult, book: PolicyBook, clocks: list[SlaClock]) -> list[SlaNotice]:
-    now, horizon = result.now, result.horizon
-    stale_before = now - backfill_horizon()
+    """Move a batch of running clocks on: each one handled meanwhile is closed, each other one
+    records the steps now due (or due within the lookahead); then the clocks are written back,
+    the notices inserted and the pending ones enqueued."""
+    stale_before = result.now - backfill_horizon()
     notices: list[SlaNotice] = []
     for clock in clocks:
-        follow_up_state = clock.follow_up.state if clock.follow_up_id else None
-        if not clock_is_pending(clock, clock.lead, follow_up_state):
-            clock.state, clock.handled_at, clock.next_step, clock.next_at = SlaClock.State.HANDLED, now, "", None
-            result.clocks_handled += 1
-            continue
-        order = [s for s in STEPS if _step_time(clock, s) is not None]
-        index = order.index(clock.next_step)
-        # The step due now is the last one whose time has passed: the earlier ones were missed
-        # (found late, or the sweep was not running) and are recorded as skipped, so a lead
-        # found hours late tells one person once, not the whole ladder at the same instant.
-        current = max((i for i, s in enumerate(order) if _step_time(clock, s) <= now), default=-1)
-        while index < len(order) and _step_time(clock, order[index]) <= horizon:
-            step = order[index]
-            recipient_id, why_not = _recipient(book, clock, step)
-            state, reason = SlaNotice.State.PENDING, ""
-            if index < current:
-                state, reason = SlaNotice.State.SKIPPED, "a later step was already due when recorded"
-            elif _step_time(clock, step) < stale_before:
-                state, reason = SlaNotice.State.SKIPPED, "older than the backfill horizon"
-            elif recipient_id is None:
-                state, reason = SlaNotice.State.SKIPPED, why_not
-            elif step == SlaNotice.Step.REMINDER and clock.due_at <= now:
-                # The sweep was not running when the reminder was due: the overdue notice follows.
-                state, reason = SlaNotice.State.SKIPPED, "already overdue when recorded"
-            notices.append(
-                SlaNotice(
-                    clock=clock,
-                    lead_id=clock.lead_id,
-                    step=step,
-                    recipient_id=recipient_id,
-                    scheduled_at=_step_time(clock, step),
-                    state=state,
-                    reason=reason,
-                    # A step recorded ahead counts as enqueued at its due time (for the requeue).
-                    enqueued_at=max(now, _step_time(clock, step)) if state == SlaNotice.State.PENDING else None,
-                    finished_at=now if state != SlaNotice.State.PENDING else None,
-                )
-            )
-            index += 1
-        if index >= len(order):
-            clock.state, clock.next_step, clock.next_at = SlaClock.State.DONE, "", None
-        else:
-            clock.next_step, clock.next_at = order[index], _step_time(clock, order[index])
+        notices += _clock_advance(result, book, clock, stale_before=stale_before)
     _save_clock_progress(clocks)
-    if notices:
-        stamp = timezone.now()
-        for notice in notices:
-            notice.created_at = stamp
+    if not notices:
+        return notices
+    notices = _record_notices(notices, clocks)
+    pending = [
+        (n.pk, max(0.0, (n.scheduled_at - result.now).total_seconds()))
+        for n in notices
+        if n.state == SlaNotice.State.PENDING
+    ]
+    if pending:
+        _enqueue_notices(pending)
+    return notices
+
+
+def _clock_advance(result: SweepResult, book: PolicyBook, clock: SlaClock, *, stale_before) -> list[SlaNotice]:
+    """The step choice for one clock: close it when its event was handled; else the notices of
+    the steps due up to the horizon (the missed ones skipped, see below), and its next step."""
+    now, horizon = result.now, result.horizon
+    follow_up_state = clock.follow_up.state if clock.follow_up_id else None
+    if not clock_is_pending(clock, clock.lead, follow_up_state):
+        clock.state, clock.handled_at, clock.next_step, clock.next_at = SlaClock.State.HANDLED, now, "", None
+        result.clocks_handled += 1
+        return []
+    notices = []
+    order = [s for s in STEPS if _step_time(clock, s) is not None]
+    index = order.index(clock.next_step)
+    # The step due now is the last one whose time has passed: the earlier ones were missed
+    # (found late, or the sweep was not running) and are recorded as skipped, so a lead
+    # found hours late tells one person once, not the whole ladder at the same instant.
+    current = max((i for i, s in enumerate(order) if _step_time(clock, s) <= now), default=-1)
+    while index < len(order) and _step_time(clock, order[index]) <= horizon:
+        step = order[index]
+        recipient_id, why_not = _recipient(book, clock, step)
+        state, reason = SlaNotice.State.PENDING, ""
+        if index < current:
+            state, reason = SlaNotice.State.SKIPPED, "a later step was already due when recorded"
+        elif _step_time(clock, step) < stale_before:
+            state, reason = SlaNotice.State.SKIPPED, "older than the backfill horizon"
+        elif recipient_id is None:
+            state, reason = SlaNotice.State.SKIPPED, why_not
+        elif step == SlaNotice.Step.REMINDER and clock.due_at <= now:
+            # The sweep was not running when the reminder was due: the overdue notice follows.
+            state, reason = SlaNotice.State.SKIPPED, "already overdue when recorded"
+        notices.append(
+            SlaNotice(
+                clock=clock,
+                lead_id=clock.lead_id,
+                step=step,
+                recipient_id=recipient_id,
+                scheduled_at=_step_time(clock, step),
+                state=state,
+                reason=reason,
+                # A step recorded ahead counts as enqueued at its due time (for the requeue).
+                enqueued_at=max(now, _step_time(clock, step)) if state == SlaNotice.State.PENDING else None,
+                finished_at=now if state != SlaNotice.State.PENDING else None,
+            )
+        )
+        index += 1
+    if index >= len(order):
+        clock.state, clock.next_step, clock.next_at = SlaClock.State.DONE, "", None
+    else:
+        clock.next_step, clock.next_at = order[index], _step_time(clock, order[index])
+    return notices
+
+
+def _record_notices(notices: list[SlaNotice], clocks: list[SlaClock]) -> list[SlaNotice]:
+    """Insert the notices with COPY and read their ids back (PostgreSQL); the ones recorded."""
+    stamp = timezone.now()
+    for notice in notices:
+        notice.created_at = stamp
+    try:
+        with transaction.atomic():
+            copy_insert(SlaNotice, notices, NOTICE_INSERT_FIELDS)
+            if connection.vendor == "postgresql":  # COPY returns no ids: read them back
+                ids = {
+                    (clock_id, step): pk
+                    for pk, clock_id, step in SlaNotice.objects.filter(
+                        clock_id__in=[c.pk for c in clocks], created_at=stamp
+                    ).values_list("pk", "clock_id", "step")
+                }
+                for notice in notices:
+                    notice.pk = ids[(notice.clock_id, notice.step)]
+    except IntegrityError:
+        return _record_notices_one_by_one(notices)
+    return notices
+
+
+def _record_notices_one_by_one(notices: list[SlaNotice]) -> list[SlaNotice]:
+    """The SQLite fallback: without row locks two sweeps may race, so each notice is recorded on
+    its own, skipping the ones another sweep recorded first."""
+    recorded = []
+    for notice in notices:
         try:
             with transaction.atomic():
-                copy_insert(SlaNotice, notices, NOTICE_INSERT_FIELDS)
-                if connection.vendor == "postgresql":  # COPY returns no ids: read them back
-                    ids = {
-                        (clock_id, step): pk
-                        for pk, clock_id, step in SlaNotice.objects.filter(
-                            clock_id__in=[c.pk for c in clocks], created_at=stamp
-                        ).values_list("pk", "clock_id", "step")
-                    }
-                    for notice in notices:
-                        notice.pk = ids[(notice.clock_id, notice.step)]
+                notice.save(force_insert=True)
+            recorded.append(notice)
         except IntegrityError:
-            # Only possible without row locks (SQLite): record them one by one, skipping the
-            # ones another sweep recorded first.
-            recorded = []
-            for notice in notices:
-                try:
-                    with transaction.atomic():
-                        notice.save(force_insert=True)
-                    recorded.append(notice)
-                except IntegrityError:
-                    continue
-            notices = recorded
-        pending = [
-            (n.pk, max(0.0, (n.scheduled_at - now).total_seconds()))
-            for n in notices
-            if n.state == SlaNotice.State.PENDING
-        ]
-        if pending:
-            _enqueue_notices(pending)
-    return notices
+            continue
+    return recorded
 
 
 def _save_clock_progress(clocks: list[SlaClock]) -> None:
@@ -454,6 +483,9 @@ def _save_clock_progress(clocks: list[SlaClock]) -> None:
 
 
 ENQUEUE_CHUNK = 100
+# The task that delivers a batch of notices (leads.sla.tasks), named: tasks import services,
+# never the other way round.
+NOTICE_DELIVER = "leads.sla.tasks.notice_deliver_task"
 
 
 def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
@@ -463,19 +495,20 @@ def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
     hundred messages, not ten thousand round trips to the broker. Each notice is still delivered
     in its own transaction, so a batch redelivered after a crash skips the ones already sent.
     """
-    from leads.sla.tasks import notice_deliver_task
-
     groups: dict[int, list[int]] = {}
     for pk, countdown in ids:
         groups.setdefault(math.ceil(countdown), []).append(pk)
 
     def send():
         try:
-            with notice_deliver_task.app.producer_or_acquire() as producer:
+            with current_app.producer_or_acquire() as producer:
                 for countdown, pks in sorted(groups.items()):
                     for start in range(0, len(pks), ENQUEUE_CHUNK):
-                        notice_deliver_task.apply_async(
-                            (pks[start : start + ENQUEUE_CHUNK],), countdown=countdown or None, producer=producer
+                        task_send(
+                            NOTICE_DELIVER,
+                            (pks[start : start + ENQUEUE_CHUNK],),
+                            countdown=countdown or None,
+                            producer=producer,
                         )
         except Exception:
             # Broker down: the notices stay pending and a later sweep enqueues them again.
@@ -533,10 +566,10 @@ TITLES = {
     SlaNotice.Step.ESCALATION_2: "Escalated to you (second level): {lead} ({kind} overdue since {due})",
 }
 KIND_OF_STEP = {
-    SlaNotice.Step.REMINDER: kinds.SLA_REMINDER.code,
-    SlaNotice.Step.OVERDUE: kinds.SLA_OVERDUE.code,
-    SlaNotice.Step.ESCALATION_1: kinds.SLA_ESCALATION.code,
-    SlaNotice.Step.ESCALATION_2: kinds.SLA_ESCALATION.code,
+    SlaNotice.Step.REMINDER: notices.SLA_REMINDER,
+    SlaNotice.Step.OVERDUE: notices.SLA_OVERDUE,
+    SlaNotice.Step.ESCALATION_1: notices.SLA_ESCALATION,
+    SlaNotice.Step.ESCALATION_2: notices.SLA_ESCALATION,
 }
 ACTIVITY_OF_STEP = {
     SlaNotice.Step.REMINDER: Activity.Kind.REMINDER,
@@ -547,8 +580,6 @@ ACTIVITY_OF_STEP = {
 
 
 def _due_text(clock: SlaClock, lead: Lead) -> str:
-    from leads.sla.selectors import local_text
-
     return local_text(clock.due_at, lead.team.time_zone)
 
 
@@ -634,7 +665,7 @@ def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User,
     if lead.owner_id and lead.owner_id != recipient.pk and owned_since_clock:
         notification_create(
             recipient=lead.owner,
-            kind=kinds.SLA_ESCALATED_OWNER.code,
+            kind=notices.SLA_ESCALATED_OWNER,
             title=f"Your lead {lead} was escalated to {recipient}",
             key=f"sla-notice:{notice.pk}:owner",
             body=clock.explanation,
@@ -658,7 +689,7 @@ def _tell_teammates_they_can_claim(*, notice: SlaNotice, lead: Lead, what: str) 
     for teammate in teammates:
         notification_create(
             recipient=teammate,
-            kind=kinds.SLA_CLAIMABLE.code,
+            kind=notices.SLA_CLAIMABLE,
             title=f"Save a lead: {lead} ({what}); you can claim it",
             key=f"sla-notice:{notice.pk}:claim",
             url=reverse("sla:claim-list"),

@@ -23,6 +23,4 @@ def notice_deliver_task(notice_ids: list[int]) -> dict:
     exactly-once in effect: each delivery locks its notice and only a pending one is delivered,
     in one transaction with its timeline entry, so a redelivered batch skips what was sent.
     A notice that arrives before its due time is enqueued again for then (<= the lookahead)."""
-    if isinstance(notice_ids, int):  # a message from before batching
-        notice_ids = [notice_ids]
     return services.notices_deliver(notice_ids=notice_ids)

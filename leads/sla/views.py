@@ -16,6 +16,7 @@ from leads.sla.models import BusinessHours, Holiday, SlaPolicy
 from leads.sla.selectors import (
     claimable_for,
     claims_for_action,
+    escalation_rows,
     escalations_for_action,
     escalations_visible_to,
     reassign_candidates,
@@ -132,14 +133,6 @@ def holiday_delete(request, pk: int):
 
 
 # --- escalations (managers) -------------------------------------------------------------
-
-
-def escalation_rows(user: User, limit: int | None = None):
-    """Escalated leads with the people each may go to: 2 queries (plus cached scoping)."""
-    qs = escalations_visible_to(user)
-    clocks = list(qs[:limit] if limit else qs)
-    candidates = reassign_candidates({c.lead.team_id for c in clocks})
-    return [(c, [u for u in candidates.get(c.lead.team_id, []) if u.pk != c.lead.owner_id]) for c in clocks]
 
 
 @manager_required

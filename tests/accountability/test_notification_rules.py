@@ -2,22 +2,24 @@
 
 import pytest
 
-from accountability.notifications.kinds import KINDS
+from accountability.notifications.kinds import KINDS, Kind
 from accountability.notifications.models import Notification, NotificationPreference
 from accountability.notifications.selectors import preferences_initial
 from accountability.notifications.services import notification_create
 
 pytestmark = pytest.mark.django_db
 
+TEST = Kind("test", "A test notice")  # not registered: in-app only
+
 
 # --- item 6: nobody is notified of their own act -------------------------------------------------
 
 
 def test_nobody_is_notified_of_their_own_act(alice, bob):
-    assert notification_create(recipient=alice, actor=alice, kind="test", title="You did it", key="own") is None
+    assert notification_create(recipient=alice, actor=alice, kind=TEST, title="You did it", key="own") is None
     assert not Notification.objects.exists()
-    assert notification_create(recipient=alice, actor=bob, kind="test", title="Bob did it", key="bob") is not None
-    assert notification_create(recipient=alice, actor=None, kind="test", title="The system", key="sys") is not None
+    assert notification_create(recipient=alice, actor=bob, kind=TEST, title="Bob did it", key="bob") is not None
+    assert notification_create(recipient=alice, actor=None, kind=TEST, title="The system", key="sys") is not None
     assert alice.notifications.count() == 2
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accountability.expectations import kpis as kpi_module
-from accountability.expectations import services
+from accountability.expectations import services, targets
 from accountability.expectations.models import Kpi
 from tests.expectations.factories import draft_with_content
 from tests.factories import MembershipFactory, UserFactory
@@ -132,7 +132,7 @@ def test_a_bound_kpi_takes_its_target_from_the_sla_policy(org, login, fake_metri
         def describe(self):
             return "First contact within 30 minutes of business time after a lead arrives."
 
-    monkeypatch.setattr(kpi_module, "_policy_for_team", lambda: lambda team: Policy())
+    monkeypatch.setattr(targets, "_policy_for_team", lambda: lambda team: Policy())
     client = login(org["alice"])
     (cell,) = cell_texts(client.get("/expectations/scorecard/").content.decode(), "alice")
     assert "/ 30" in cell and "on track" in cell  # 20 minutes meets the policy's 30, not the written 15
@@ -145,7 +145,7 @@ def test_a_bound_kpi_takes_its_target_from_the_sla_policy(org, login, fake_metri
 def test_without_sla_policies_a_bound_kpi_keeps_its_written_target(org, login, fake_metrics, monkeypatch, wednesday):
     publish_kpis(org["admin"], [("speed_to_lead_median", "at_most", "15", "week", True)])
     fake_metrics({("speed_to_lead_median", "alice"): Decimal("20.0")})
-    monkeypatch.setattr(kpi_module, "_policy_for_team", lambda: None)
+    monkeypatch.setattr(targets, "_policy_for_team", lambda: None)
     client = login(org["alice"])
     (cell,) = cell_texts(client.get("/expectations/scorecard/").content.decode(), "alice")
     assert "/ 15" in cell and "at risk" in cell  # 15/20 = 75 % of the target

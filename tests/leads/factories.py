@@ -1,7 +1,7 @@
 import factory
 
-from leads.models import FollowUp, TeamIntakeSettings
-from tests.factories import LeadFactory, TeamFactory, UserFactory
+from leads.models import TeamIntakeSettings
+from tests.factories import TeamFactory
 
 
 class TeamIntakeSettingsFactory(factory.django.DjangoModelFactory):
@@ -10,12 +10,3 @@ class TeamIntakeSettingsFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("team",)
 
     team = factory.SubFactory(TeamFactory)
-
-
-class FollowUpFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = FollowUp
-
-    lead = factory.SubFactory(LeadFactory)
-    owner = factory.LazyAttribute(lambda o: o.lead.owner or UserFactory())
-    state = FollowUp.State.OPEN

@@ -8,19 +8,8 @@ first contact (when given) as a call entry that sets first_contacted_at/by.
 
 from datetime import timedelta
 
-import factory
-
-from leads.models import Activity, FollowUp, Lead
+from leads.models import Activity, Lead
 from tests.factories import ActivityFactory, LeadFactory
-
-
-class FollowUpFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = FollowUp
-
-    lead = factory.SubFactory(LeadFactory)
-    owner = factory.LazyAttribute(lambda o: o.lead.owner)
-    state = FollowUp.State.OPEN
 
 
 def assign(lead, to_owner, *, at, from_owner=None, reason="round robin") -> Activity:

@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from leads.metrics import FIGURE_ROWS, Period, figure_rows, percentile, rep_scorecards, total_scorecard
 from leads.models import Activity, FollowUp, Lead
-from tests.factories import ActivityFactory, LeadFactory
-from tests.leads.factories_metrics import FollowUpFactory, assign, received_lead
+from tests.factories import ActivityFactory, FollowUpFactory, LeadFactory
+from tests.leads.factories_metrics import assign, received_lead
 
 pytestmark = pytest.mark.django_db
 

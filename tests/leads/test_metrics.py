@@ -22,8 +22,8 @@ from leads.metrics import (
     total_scorecard,
 )
 from leads.models import Activity, FollowUp, Lead
-from tests.factories import ActivityFactory, LeadFactory, MembershipFactory, TeamFactory, UserFactory
-from tests.leads.factories_metrics import FollowUpFactory, assign, received_lead
+from tests.factories import ActivityFactory, FollowUpFactory, LeadFactory, MembershipFactory, TeamFactory, UserFactory
+from tests.leads.factories_metrics import assign, received_lead
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.db import connection
 from leads.metrics import Period, rep_scorecards, team_scorecards, total_scorecard
 from leads.models import Activity, FollowUp, Lead, RepDay, RollupState, TeamDay
 from leads.rollup import rollup_build, rollup_refresh
-from tests.factories import ActivityFactory, LeadFactory
-from tests.leads.factories_metrics import FollowUpFactory, received_lead
+from tests.factories import ActivityFactory, FollowUpFactory, LeadFactory
+from tests.leads.factories_metrics import received_lead
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

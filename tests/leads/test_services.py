@@ -2,7 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accountability.notifications.models import Notification
@@ -156,7 +156,7 @@ def test_queue_mode_leaves_leads_unassigned_and_a_teammate_claims(org):
 def test_rep_of_another_team_cannot_claim(org):
     TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
     lead = _new(org["north"]).lead
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         lead_claim(actor=org["charlie"], lead=lead)
 
 
@@ -192,9 +192,9 @@ def test_reassign_requires_reason_and_manager_of_team(org):
     with pytest.raises(ValidationError) as exc:
         lead_reassign(actor=org["maria"], lead=lead, to_owner=org["bob"], reason=" ")
     assert "reason" in exc.value.message_dict
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         lead_reassign(actor=org["sam"], lead=lead, to_owner=org["bob"], reason="x")
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         lead_reassign(actor=org["alice"], lead=lead, to_owner=org["bob"], reason="x")
     with pytest.raises(ValidationError) as exc:
         lead_reassign(actor=org["maria"], lead=lead, to_owner=org["charlie"], reason="x")
@@ -321,7 +321,7 @@ def test_author_corrects_within_window(org):
 def test_no_correction_by_someone_else_or_after_window(org, settings):
     lead = LeadFactory(owner=org["alice"], team=org["north"])
     a = activity_log(actor=org["alice"], lead=lead, kind="call", outcome="connected")
-    with pytest.raises(ValidationError, match="Only the person"):
+    with pytest.raises(PermissionDenied, match="Only the person"):
         activity_correct(actor=org["maria"], activity=a, outcome="voicemail", body="")
     Activity.objects.filter(pk=a.pk).update(created_at=timezone.now() - timedelta(minutes=11))
     with pytest.raises(ValidationError, match="10 minutes"):
@@ -375,7 +375,7 @@ def test_closed_lead_refuses_follow_up(org):
 
 def test_stage_change_by_other_rep_is_refused(org):
     lead = LeadFactory(owner=org["alice"], team=org["north"])
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         lead_stage_change(actor=org["bob"], lead=lead, stage="won")
 
 
@@ -412,9 +412,9 @@ def test_away_date_is_inclusive(org):
 
 def test_only_owner_or_manager_logs_on_a_lead(org):
     lead = LeadFactory(owner=org["alice"], team=org["north"])
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         activity_log(actor=org["bob"], lead=lead, kind="call", outcome="connected")
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         activity_log(actor=org["sam"], lead=lead, kind="call", outcome="connected")
     activity_log(actor=org["maria"], lead=lead, kind="call", outcome="connected")
     activity_log(actor=org["helen"], lead=lead, kind="note", body="Head of sales looked")

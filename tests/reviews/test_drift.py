@@ -128,7 +128,7 @@ def test_goal_behind_for_two_snapshots(quiet_org):
 
 
 def test_kpi_below_target_and_falling_for_three_weeks(org):
-    kpi = Kpi(metric="calls", target=Decimal("50"), direction=Kpi.Direction.AT_LEAST, period=Kpi.Period.WEEK)
+    kpi = Kpi(metric="calls", target=Decimal("50"), direction=Kpi.Direction.AT_LEAST, period=Kpi.Cadence.WEEK)
     weeks = []
     for calls in (40, 30, 20, 10, 99):  # the last bucket is the running week: not judged
         card = Scorecard()

@@ -2,7 +2,6 @@ import datetime as dt
 
 import factory
 
-from leads.models import FollowUp
 from leads.sla.models import BusinessHours, Holiday, SlaPolicy
 
 ALL_DAY = dict.fromkeys(range(7), ("00:00", "24:00"))
@@ -40,20 +39,3 @@ class HolidayFactory(factory.django.DjangoModelFactory):
     team = None
     date = dt.date(2026, 12, 25)
     name = "Christmas Day"
-
-
-class FollowUpFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = FollowUp
-
-    lead = None
-    owner = factory.LazyAttribute(lambda o: o.lead.owner)
-    state = FollowUp.State.OPEN
-
-    @classmethod
-    def _create(cls, model_class, *args, created_at=None, **kwargs):
-        # created_at is auto_now_add: set it afterwards (default: a day before the due time).
-        obj = super()._create(model_class, *args, **kwargs)
-        obj.created_at = created_at or obj.due_at - dt.timedelta(days=1)
-        model_class.objects.filter(pk=obj.pk).update(created_at=obj.created_at)
-        return obj

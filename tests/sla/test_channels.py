@@ -11,6 +11,7 @@ from accountability.notifications import services
 from accountability.notifications.models import Delivery, NotificationPreference, SmsMessage
 from accountability.notifications.services import delivery_attempt, notification_create
 from accountability.notifications.sms import OutboxBackend, SmsError, TwilioBackend, get_sms_backend
+from leads.sla.notices import SLA_ESCALATION
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def maria_with_phone(org):
 
 def escalation_to(user, key="e1"):
     return notification_create(
-        recipient=user, kind="sla_escalation", title="Escalated to you: Acme", key=key, url="/leads/7/"
+        recipient=user, kind=SLA_ESCALATION, title="Escalated to you: Acme", key=key, url="/leads/7/"
     )
 
 
@@ -45,7 +46,7 @@ def test_escalations_default_to_email_and_sms_when_a_phone_is_set(maria_with_pho
 def test_no_sms_without_a_phone_and_preferences_override_defaults(org):
     alice = org["alice"]
     assert list(escalation_to(alice).deliveries.values_list("channel", flat=True)) == ["email"]
-    NotificationPreference.objects.create(user=alice, kind="sla_escalation", email=False, sms=False)
+    NotificationPreference.objects.create(user=alice, kind=SLA_ESCALATION, email=False, sms=False)
     assert not escalation_to(alice, key="e2").deliveries.exists()
 
 

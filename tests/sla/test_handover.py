@@ -20,8 +20,8 @@ from leads import services as lead_services
 from leads.models import Activity, Lead
 from leads.sla import services
 from leads.sla.models import SlaClock, SlaNotice
-from tests.factories import LeadFactory
-from tests.sla.factories import FollowUpFactory, SlaPolicyFactory
+from tests.factories import FollowUpFactory, LeadFactory
+from tests.sla.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
 

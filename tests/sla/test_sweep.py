@@ -16,8 +16,8 @@ from accountability.notifications.models import Notification
 from leads.models import Activity, FollowUp, Lead
 from leads.sla import services
 from leads.sla.models import SlaClock, SlaNotice
-from tests.factories import LeadFactory
-from tests.sla.factories import FollowUpFactory, SlaPolicyFactory
+from tests.factories import FollowUpFactory, LeadFactory
+from tests.sla.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,11 @@ def test_first_contact_ladder_reminder_overdue_escalation_levels(org, lead):
     clock = SlaClock.objects.get(lead=lead)
     assert clock.kind == "first_contact"
     assert clock.due_at == minutes(15)
-    assert (clock.remind_at, clock.escalate_at, clock.escalate2_at) == (minutes(10), minutes(75), minutes(315))
+    assert (clock.remind_at, clock.escalation_due_at, clock.escalation2_due_at) == (
+        minutes(10),
+        minutes(75),
+        minutes(315),
+    )
     assert outcomes == ["sent"]
     reminder = Notification.objects.get(recipient=org["alice"])
     assert reminder.title.startswith("Follow up soon:") and reminder.kind == "sla_reminder"
@@ -387,10 +391,3 @@ def test_a_handled_event_closes_its_clock_at_the_next_sweep_not_at_its_next_step
     assert result.clocks_handled == 1
     clock = SlaClock.objects.get(lead=lead)
     assert (clock.state, clock.next_at, clock.handled_at) == ("handled", None, minutes(12))
-
-
-def test_the_sla_app_reassigns_through_the_leads_service_itself():
-    from leads import services as lead_services
-
-    # No pass-through wrapper: one reassignment code path (timeline, follow-up moved, owner told).
-    assert services.lead_reassign is lead_services.lead_reassign

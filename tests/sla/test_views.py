@@ -437,7 +437,7 @@ def _panel(lead):
 @pytest.mark.parametrize("how", ["contacted", "follow_up_done", "follow_up_replaced", "closed"])
 def test_lead_panel_forgets_the_next_step_as_soon_as_the_event_no_longer_holds(org, how):
     from leads.models import FollowUp
-    from tests.sla.factories import FollowUpFactory
+    from tests.factories import FollowUpFactory
 
     SlaPolicyFactory()
     now = timezone.now()

@@ -6,11 +6,12 @@ from leads.sla.models import SlaClock
 from leads.sla.selectors import (
     PolicyBook,
     current_plan,
+    escalation_rows,
     lead_open_clock,
     lead_sla_history,
-    local_text,
     policy_versions_for_panel,
 )
+from leads.sla.wording import local_text
 
 register = template.Library()
 
@@ -19,8 +20,6 @@ register = template.Library()
 def manager_escalations(context):
     """The manager's "escalated, act now" list on their home page: the 10 most recent, with
     one-click reassign. Constant queries: scoping (2, cached per request), escalations, members."""
-    from leads.sla.views import escalation_rows
-
     request = context["request"]
     user = request.user
     if not (user.is_authenticated and (user.is_manager or user.is_admin)):

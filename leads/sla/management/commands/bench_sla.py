@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accountability.celery import app
 from accountability.models import Membership, Team, User
 from leads.models import Lead
 from leads.sla.models import SlaNotice, SlaPolicy
@@ -167,8 +168,6 @@ class Command(BaseCommand):
 
     def quiet_backlog(self) -> None:
         """Drop the bench backlog so the delivery measurement is not queued behind 10,000 notices."""
-        from accountability.celery import app
-
         SlaNotice.objects.filter(state=SlaNotice.State.PENDING).update(
             state=SlaNotice.State.SKIPPED, reason="benchmark backlog"
         )
