@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accountability.expectations.models import Kpi
@@ -19,7 +19,7 @@ from accountability.scoping import (
     member_team_ids,
     teammates_of,
 )
-from goals.models import Commitment, Goal
+from goals.models import Commitment, Goal, Pacing
 from goals.progress import goals_progress, thresholds_get
 
 
@@ -171,8 +171,6 @@ def commitment_get_for_owner(user: User, pk: int) -> Commitment:
 
 def goals_at_risk_by_owner(user_ids, *, today: dt.date | None = None) -> dict[int, list[Goal]]:
     """Each person's approved, running goals whose pacing is at risk or behind: one query."""
-    from goals.models import Pacing
-
     today = today or timezone.localdate()
     out: dict[int, list[Goal]] = {}
     qs = Goal.objects.filter(
@@ -189,8 +187,6 @@ def goals_at_risk_by_owner(user_ids, *, today: dt.date | None = None) -> dict[in
 
 def commitments_kept_by_owner(user_ids, *, first_monday: dt.date, last_monday: dt.date) -> dict[int, tuple[int, int]]:
     """(done, total) commitments per person for the weeks first_monday..last_monday: one query."""
-    from django.db.models import Count, Q
-
     rows = (
         Commitment.objects.filter(
             owner_id__in=list(user_ids), week_start__gte=first_monday, week_start__lte=last_monday

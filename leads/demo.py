@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from leads.models import Activity, FollowUp, IntakeSource, Lead
+from leads.rollup import rollup_build
 from leads.sla.selectors import PolicyBook, business_minutes_to_first_contact
 
 EMAIL_DOMAIN = "demo-lead.example"
@@ -86,10 +87,6 @@ def seed(ctx) -> None:
 def seed_rollup(ctx) -> None:
     """The daily rollup of the demo's 90 days, as the nightly task would have left it (PostgreSQL:
     SQLite's `make run` reads raw rows). An upsert: running it twice writes the same rows."""
-    from django.db import connection
-
-    from leads.rollup import rollup_build
-
     if connection.vendor != "postgresql":
         return
     today = ctx.now.date()

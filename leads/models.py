@@ -7,6 +7,7 @@ each follow-up a rep promised, so "done on time" is a fact in the database, not 
 guess made later.
 """
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -361,7 +362,6 @@ class MinutesField(models.Field):
     def from_db_value(self, value, expression, connection):
         if value is None or isinstance(value, list):
             return value
-        import json
 
         return json.loads(value)
 
@@ -369,7 +369,6 @@ class MinutesField(models.Field):
         value = [float(v) for v in (value or [])]
         if connection.vendor == "postgresql":
             return value
-        import json
 
         return json.dumps(value)
 

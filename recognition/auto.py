@@ -31,6 +31,10 @@ from django.utils import timezone
 from accountability.models import Membership, User
 from accountability.notifications.services import notification_create
 from accountability.scoping import descendant_team_ids, managed_team_ids
+from accountability.timezones import figures_time_zone
+from goals.models import Commitment, Goal
+from goals.selectors import week_start
+from leads.models import FollowUp, Lead
 from recognition import notices
 from recognition.models import AutoKudos, AutoRule, CompanyValue
 from recognition.services import kudos_post_automatic
@@ -140,8 +144,6 @@ def auto_kudos_cosign(*, actor: User, grant: AutoKudos, approve: bool) -> AutoKu
 
 
 def auto_goal_met(*, goal_id: int) -> AutoKudos | None:
-    from goals.models import Goal
-
     goal = Goal.objects.select_related("owner", "team").filter(pk=goal_id, outcome=Goal.Outcome.MET).first()
     if goal is None:
         return None
@@ -160,8 +162,6 @@ def auto_goal_met(*, goal_id: int) -> AutoKudos | None:
 
 
 def auto_lead_saved(*, lead_id: int) -> AutoKudos | None:
-    from leads.models import Lead
-
     lead = (
         Lead.objects.filter(pk=lead_id, first_contacted_at__isnull=False, received_by__isnull=False)
         .exclude(received_by_id=F("first_contacted_by_id"))
@@ -229,8 +229,6 @@ def _last_window_end(rule: AutoRule, user_ids) -> dict[int, str]:
 def _streak_totals(ids: list[int], *, start, end, hours: int, tz) -> dict[int, list[int]]:
     """Per rep, [items decided, items late] in [start, end): leads they received on a business
     day (first contact within `hours`) and follow-ups due (done by their due time). Two queries."""
-    from leads.models import FollowUp, Lead
-
     with timezone.override(tz):  # "a weekend day" in the reps' own zone
         leads = list(
             Lead.objects.filter(received_by_id__in=ids, arrived_at__gte=start, arrived_at__lt=end)
@@ -266,8 +264,6 @@ def _streak_totals(ids: list[int], *, start, end, hours: int, tz) -> dict[int, l
 def auto_sla_streaks(*, today: dt.date | None = None) -> int:
     """Recognise reps whose last `business_days` business days were all on time. Returns how many.
     Days are cut in each rep's figures zone (their first team's), as every figure of theirs is."""
-    from accountability.timezones import figures_time_zone
-
     rule = rule_get(Code.SLA_STREAK)
     if not rule.enabled:
         return 0
@@ -298,9 +294,6 @@ def auto_sla_streaks(*, today: dt.date | None = None) -> int:
 
 def auto_commitments_kept(*, today: dt.date | None = None) -> int:
     """Recognise people who kept every weekly commitment for the last `weeks` whole weeks."""
-    from goals.models import Commitment
-    from goals.selectors import week_start
-
     rule = rule_get(Code.COMMITMENTS_KEPT)
     if not rule.enabled:
         return 0
@@ -347,9 +340,6 @@ def auto_commitments_kept(*, today: dt.date | None = None) -> int:
 def auto_catch_up(*, since: dt.datetime) -> int:
     """Post what the event-driven rules missed (a lost message, the broker down): goals met and
     leads saved since `since`. Safe to run any number of times."""
-    from goals.models import Goal
-    from leads.models import Lead
-
     done = 0
     for goal_id in Goal.objects.filter(outcome=Goal.Outcome.MET, outcome_at__gte=since).values_list("pk", flat=True):
         done += auto_goal_met(goal_id=goal_id) is not None

@@ -10,6 +10,7 @@ import datetime as dt
 
 from accountability.demo import DemoContext
 from accountability.timezones import site_time_zone
+from leads.models import Lead
 from recognition import auto, awards, services
 from recognition.models import AutoRule, Award, CompanyValue, Kudos
 from recognition.selectors import settings_get
@@ -96,8 +97,6 @@ KUDOS = [
 
 
 def _evidence(ctx: DemoContext, giver) -> dict:
-    from leads.models import Lead
-
     lead = Lead.objects.filter(owner=giver).order_by("arrived_at", "id").first()
     return {"lead": lead} if lead else {}
 

@@ -1,7 +1,9 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from accountability.models import User
+from recognition.awards import LEADERBOARD_METRICS
 from recognition.models import CompanyValue, Kudos, RecognitionSettings
 from recognition.selectors import active_values, recipient_choices, settings_get
 
@@ -72,7 +74,6 @@ class KudosEditForm(forms.Form):
     def __init__(self, *args, kudos: Kudos, **kwargs):
         super().__init__(*args, **kwargs)
         used = kudos.values.values_list("pk", flat=True)
-        from django.db.models import Q
 
         self.fields["values"].queryset = CompanyValue.objects.filter(Q(retired=False) | Q(pk__in=list(used)))
 
@@ -113,8 +114,6 @@ class SettingsForm(forms.ModelForm):
         ]
 
     def __init__(self, *args, **kwargs):
-        from recognition.awards import LEADERBOARD_METRICS
-
         super().__init__(*args, **kwargs)
         self.fields["leaderboard_metrics"].choices = list(LEADERBOARD_METRICS.items())
         self.fields["leaderboard_metrics"].widget = forms.CheckboxSelectMultiple(

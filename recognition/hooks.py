@@ -8,6 +8,10 @@ row's id; the nightly catch-up posts anything whose message was lost.
 
 import logging
 
+from goals import services as goal_services
+from leads import services as lead_services
+from recognition.tasks import auto_goal_met_task, auto_lead_saved_task
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,21 +23,14 @@ def _enqueue(task, *args) -> None:
 
 
 def on_goal_met(goal_id: int) -> None:
-    from recognition.tasks import auto_goal_met_task
-
     _enqueue(auto_goal_met_task, goal_id)
 
 
 def on_first_contact(lead_id: int) -> None:
-    from recognition.tasks import auto_lead_saved_task
-
     _enqueue(auto_lead_saved_task, lead_id)
 
 
 def connect() -> None:
-    from goals import services as goal_services
-    from leads import services as lead_services
-
     if on_goal_met not in goal_services.GOAL_MET_HOOKS:
         goal_services.GOAL_MET_HOOKS.append(on_goal_met)
     if on_first_contact not in lead_services.FIRST_CONTACT_HOOKS:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accountability.models import Membership, User
 from accountability.scoping import get_visible_or_404, managed_team_ids, member_team_ids
+from goals.selectors import commitments_visible_to, goals_visible_to
+from leads.selectors import leads_visible_to
 from recognition.models import (
     EDIT_WINDOW,
     AutoKudos,
@@ -111,9 +114,6 @@ def feed_queryset(user: User, qs: QuerySet[Kudos]) -> QuerySet[Kudos]:
 def _evidence_visible(user: User):
     """Whether the viewer may open the kudos' evidence (a link they could not follow is shown
     as plain text without the lead's name)."""
-    from goals.selectors import commitments_visible_to, goals_visible_to
-    from leads.selectors import leads_visible_to
-
     return (
         Exists(leads_visible_to(user).filter(pk=OuterRef("lead_id")))
         | Exists(goals_visible_to(user).filter(pk=OuterRef("goal_id")))
@@ -216,9 +216,6 @@ def evidence_choices(user: User, *, include: str = "", limit: int = 30) -> list[
     """("lead:12", "Lead: Acme Ltd") for the giver's most recent visible leads, goals and
     commitments (three queries), plus `include` (e.g. the lead the form was opened from) when
     it is visible."""
-    from goals.selectors import commitments_visible_to, goals_visible_to
-    from leads.selectors import leads_visible_to
-
     leads = list(leads_visible_to(user).order_by("-last_activity_at", "-id").only("id", "name", "company")[:limit])
     kind, _, pk = include.partition(":")
     if kind == "lead" and pk.isdigit() and all(lead.pk != int(pk) for lead in leads):
@@ -234,11 +231,6 @@ def evidence_choices(user: User, *, include: str = "", limit: int = 30) -> list[
 
 def evidence_resolve(user: User, value: str) -> dict:
     """{"lead": Lead} / {"goal": Goal} / {"commitment": Commitment} for a choice, checked visible."""
-    from django.core.exceptions import ValidationError
-
-    from goals.selectors import commitments_visible_to, goals_visible_to
-    from leads.selectors import leads_visible_to
-
     if not value:
         return {}
     kind, _, pk = value.partition(":")

@@ -16,10 +16,14 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.expectations.models import DocumentVersion
 from accountability.models import User
 from accountability.notifications.services import notification_create
 from accountability.timezones import site_time_zone
+from goals.selectors import commitments_visible_to, goals_visible_to
+from leads.selectors import leads_visible_to
 from recognition import notices
+from recognition.awards import LEADERBOARD_METRICS
 from recognition.models import (
     CompanyValue,
     Kudos,
@@ -78,8 +82,6 @@ def values_from_text(text: str) -> list[tuple[str, str]]:
 
 
 def _current_values_text() -> str:
-    from accountability.expectations.models import DocumentVersion
-
     version = DocumentVersion.objects.filter(document__team__isnull=True, is_current=True).first()
     return version.values if version else ""
 
@@ -158,21 +160,12 @@ def _check_evidence(actor: User, *, lead, goal, commitment) -> None:
     given = [e for e in (lead, goal, commitment) if e is not None]
     if len(given) > 1:
         raise ValidationError({"evidence": "Link one piece of evidence at most."})
-    if lead is not None:
-        from leads.selectors import leads_visible_to
-
-        if not leads_visible_to(actor).filter(pk=lead.pk).exists():
-            raise ValidationError({"evidence": "Choose a lead you can see."})
-    if goal is not None:
-        from goals.selectors import goals_visible_to
-
-        if not goals_visible_to(actor).filter(pk=goal.pk).exists():
-            raise ValidationError({"evidence": "Choose a goal you can see."})
-    if commitment is not None:
-        from goals.selectors import commitments_visible_to
-
-        if not commitments_visible_to(actor).filter(pk=commitment.pk).exists():
-            raise ValidationError({"evidence": "Choose a commitment you can see."})
+    if lead is not None and not leads_visible_to(actor).filter(pk=lead.pk).exists():
+        raise ValidationError({"evidence": "Choose a lead you can see."})
+    if goal is not None and not goals_visible_to(actor).filter(pk=goal.pk).exists():
+        raise ValidationError({"evidence": "Choose a goal you can see."})
+    if commitment is not None and not commitments_visible_to(actor).filter(pk=commitment.pk).exists():
+        raise ValidationError({"evidence": "Choose a commitment you can see."})
 
 
 def _notify_recipients(kudos: Kudos, recipients: list[User]) -> None:
@@ -382,7 +375,6 @@ def recognition_settings_update(*, actor: User, **fields) -> RecognitionSettings
     """An admin changes the organisation's recognition settings (each change is logged)."""
     if not actor.is_admin:
         raise PermissionDenied
-    from recognition.awards import LEADERBOARD_METRICS
 
     unknown = set(fields.get("leaderboard_metrics") or []) - set(LEADERBOARD_METRICS)
     if unknown:

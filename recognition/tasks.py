@@ -5,7 +5,9 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
+from accountability.models import Team, User
 from recognition import auto, awards
+from recognition.digests import digest_manager_send
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
@@ -40,9 +42,6 @@ def awards_compute_task() -> int:
 @shared_task
 def kudos_weekly_digests() -> int:
     """At-least-once: one notice per manager per ISO week (unique notification key)."""
-    from accountability.models import Team, User
-    from recognition.digests import digest_manager_send
-
     ids = set(Team.objects.exclude(manager=None).values_list("manager_id", flat=True))
     return sum(
         digest_manager_send(manager=manager) is not None for manager in User.objects.filter(pk__in=ids, is_active=True)

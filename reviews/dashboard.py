@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.db.models import Count, Max, Min
+from django.urls import reverse
 from django.utils import timezone
 
 from accountability.expectations.models import Kpi
@@ -39,6 +41,7 @@ from leads.metrics import (
 from leads.reports.selectors import team_reps
 from leads.sla.selectors import open_escalations_by_owner
 from recognition.selectors import last_kudos_received_at
+from reviews.drift import open_flags_by_rep as drift_open_flags_by_rep
 from reviews.models import ActionItem, Meeting
 
 # --- Columns from the reviews app (1:1s, action items) and recognition.
@@ -96,9 +99,8 @@ def last_recognition_by_rep(user_ids) -> dict[int, date]:
 
 
 def open_flags_by_rep(user_ids) -> dict[int, list]:
-    from reviews.drift import open_flags_by_rep as flags
-
-    return flags(user_ids)
+    """Open and discussed flags per rep (reviews.drift), for the dashboard's flags column."""
+    return drift_open_flags_by_rep(user_ids)
 
 
 # --- KPI columns and pacing ------------------------------------------------------------------
@@ -306,10 +308,6 @@ def _cells(columns: list[Column], card: Scorecard, period: Period, series=None, 
 def drill_url(metric: str, *, rep_id: int | None = None, team_id: int | None = None, date_from, date_to) -> str:
     """The existing page listing the rows behind a figure: the lead list filtered like the
     figure (received: first assigned to the rep, arrived in the period), or the neglected report."""
-    from urllib.parse import urlencode
-
-    from django.urls import reverse
-
     who = {"team": team_id} if rep_id is None else {}
     if metric == Metric.NEGLECTED:
         return reverse("leads:neglected") + "?" + urlencode({"owner": rep_id} if rep_id else who)

@@ -22,9 +22,14 @@ from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.expectations.selectors import acknowledgement_status
 from accountability.models import Membership, Team, User
 from accountability.notifications import kinds
+from accountability.notifications.services import notification_create
 from accountability.scoping import managed_team_ids
+from goals.models import Goal, GoalSnapshot, Pacing
+from leads.metrics import METRIC_DIRECTION, METRIC_UNITS, WEEKS, Metric, Period, metric_values_by_user, rep_trends
+from leads.models import Lead, RepDay
 from recognition.selectors import last_kudos_received_at
 from reviews.models import DriftFlag, DriftSettings, Meeting, OneOnOneSeries
 
@@ -156,7 +161,7 @@ def _business_days_before(today: dt.date, n: int) -> list[dt.date]:
 
 def rule_kpi_falling(reps, cfg, today, series, kpis_by_rep) -> list[Finding]:
     """A KPI below its (weekly) target and getting worse each of the last N complete weeks."""
-    from leads.metrics import METRIC_DIRECTION, Metric
+    # Inside the function: reviews.dashboard shows these flags (imports this module at its top).
     from reviews.dashboard import CUMULATIVE_UNITS, KPI_PERIOD_DAYS
 
     n = cfg.kpi_falling_weeks
@@ -166,8 +171,6 @@ def rule_kpi_falling(reps, cfg, today, series, kpis_by_rep) -> list[Finding]:
         if len(weeks) < n:
             continue
         for kpi in kpis_by_rep.get(rep.pk, []):
-            from leads.metrics import METRIC_UNITS
-
             target, per = kpi.target, ""
             if METRIC_UNITS[Metric(kpi.metric)] in CUMULATIVE_UNITS:
                 target, per = (kpi.target * 7 / KPI_PERIOD_DAYS[kpi.period]).quantize(Decimal("0.1")), " a week"
@@ -251,8 +254,6 @@ def rule_no_activity(reps, cfg, today, quiet_days, open_leads) -> list[Finding]:
 
 
 def rule_goals_behind(reps, cfg, today) -> list[Finding]:
-    from goals.models import Goal, GoalSnapshot, Pacing
-
     n = cfg.goals_behind_snapshots
     rep_ids = [r.pk for r in reps]
     snapshots: dict[int, list] = {}
@@ -363,8 +364,7 @@ def rule_no_recognition(reps, cfg, today) -> list[Finding]:
 def _inputs(reps, cfg, today):
     """Everything the rules read, in a constant number of queries: weekly series from the rollup,
     speed p90 of last week and the weeks before, quiet days, open leads, escalations, KPIs."""
-    from leads.metrics import WEEKS, Metric, Period, metric_values_by_user, rep_trends
-    from leads.models import Lead, RepDay
+    # Inside the function: reviews.dashboard shows these flags (imports this module at its top).
     from reviews.dashboard import _kpi_columns
 
     rep_ids = [r.pk for r in reps]
@@ -396,7 +396,6 @@ def _inputs(reps, cfg, today):
         user_id__in=rep_ids, day__gte=today - dt.timedelta(days=7), day__lt=today, escalations__gt=0
     ).values_list("user_id", "escalations"):
         escalations[user_id] = escalations.get(user_id, 0) + n
-    from accountability.expectations.selectors import acknowledgement_status
 
     versions, statuses = acknowledgement_status(User.objects.filter(pk__in=rep_ids))
     columns, covering = _kpi_columns(versions, statuses)
@@ -499,8 +498,6 @@ def drift_digest_send(*, manager: User, today: dt.date | None = None) -> bool:
     """One notice per manager per ISO week listing the flags raised in their teams in the last 7
     days (not one notice per flag). Keyed per manager and week (the notice's dedupe key), so a
     retry or a second worker sends nothing twice; no new flags, no notice."""
-    from accountability.notifications.services import notification_create
-
     today = today or timezone.localdate()
     reps = managers_of(Membership.objects.values_list("user_id", flat=True)).get(manager.pk, set())
     since = timezone.now() - dt.timedelta(days=7)

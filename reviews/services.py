@@ -875,8 +875,6 @@ def review_actions_recognise(*, review_id: int) -> bool:
 
 
 def _series_zone(series: OneOnOneSeries):
-    import zoneinfo
-
     return zoneinfo.ZoneInfo(series.team.time_zone or "UTC")
 
 

@@ -125,6 +125,8 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accountability.scoping import descendant_team_ids
+from leads.metrics import rollup
 from leads.metrics.catalogue import (
     LOGGABLE_KINDS,
     METRIC_CUMULATIVE,
@@ -133,6 +135,7 @@ from leads.metrics.catalogue import (
     Metric,
     Scorecard,
 )
+from leads.metrics.compute import _compute, team_lead_totals
 from leads.metrics.neglect import (
     NEGLECT_SILENT_DAYS,
     NEGLECT_UNTOUCHED_HOURS,
@@ -146,13 +149,11 @@ from leads.metrics.neglect import (
 from leads.metrics.period import Period
 from leads.metrics.queries import (
     PercentileCont,
-    _compute,
     _group_of,
     _Scope,
     _user_ids,
     first_contact_minutes,
     percentile,
-    team_lead_totals,
 )
 from leads.metrics.rows import (
     rows_activities,
@@ -255,8 +256,6 @@ def team_totals(*, period: Period, teams: dict, members: dict, member_cards: dic
     cards (`member_cards`, from rep_scorecards / team_scorecards) give the follow-up, activity and
     saved figures. Through the rollup: three queries for any number of teams; without it, one
     total_scorecard per team. Each equals total_scorecard(team_ids=...)."""
-    from leads.metrics import rollup
-
     now = now or timezone.now()
     if rollup.enabled():
         grouped = rollup.team_totals_grouped(
@@ -273,7 +272,6 @@ def team_totals(*, period: Period, teams: dict, members: dict, member_cards: dic
 def _team_scope(team) -> _Scope:
     if team is None:
         return _Scope()
-    from accountability.scoping import descendant_team_ids
 
     return _Scope(team_ids=descendant_team_ids([team if isinstance(team, int) else team.pk]))
 

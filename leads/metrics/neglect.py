@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from leads.models import Lead
+
 NEGLECT_UNTOUCHED_HOURS = 24
 NEGLECT_SILENT_DAYS = 7
 
@@ -16,8 +18,6 @@ def neglect_condition(
     now: datetime | None = None, *, untouched_hours: int | None = None, silent_days: int | None = None, prefix=""
 ) -> Q:
     """Lead filter: open and (never contacted after N hours, or follow-up overdue, or silent D days)."""
-    from leads.models import Lead
-
     now = now or timezone.now()
     hours = untouched_hours if untouched_hours is not None else neglect_untouched_hours()
     days = silent_days if silent_days is not None else neglect_silent_days()

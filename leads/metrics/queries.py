@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, models
 from django.db.models import Aggregate, Count, FloatField, Q, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
-from leads.metrics.catalogue import LOGGABLE_KINDS, Metric, Scorecard, _round
+from accountability.models import Membership
+from leads.metrics.catalogue import LOGGABLE_KINDS, Metric, _round
 from leads.metrics.neglect import neglect_condition
 from leads.metrics.period import Period, Window
 from leads.metrics.rows import (
@@ -32,6 +31,7 @@ from leads.metrics.rows import (
     wall_minutes_to_first_contact,
     won_q,
 )
+from leads.models import Lead
 
 # --- SQL building blocks -----------------------------------------------------------------------
 
@@ -99,8 +99,6 @@ class _Scope:
         if self.team_ids is None:
             return None
         if not hasattr(self, "_member_ids"):
-            from accountability.models import Membership
-
             self._member_ids = set(
                 Membership.objects.filter(team_id__in=self.team_ids).values_list("user_id", flat=True)
             )
@@ -211,8 +209,6 @@ def _activities(scope: _Scope, period: Period) -> dict:
 
 
 def _closed(scope: _Scope, period: Period) -> dict:
-    from leads.models import Lead
-
     won = Q(stage=Lead.Stage.WON)
     aggregates = {
         "deals_won": Count("id", filter=won),
@@ -224,8 +220,6 @@ def _closed(scope: _Scope, period: Period) -> dict:
 
 
 def _neglected(scope: _Scope, now: datetime) -> dict:
-    from leads.models import Lead
-
     rows = (
         Lead.objects.filter(neglect_condition(now), owner_id__in=scope.user_ids)
         .values("owner_id")
@@ -242,8 +236,6 @@ def _saved(scope: _Scope, period: Period) -> dict:
 def _lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str]) -> dict:
     """Received, contacted, speed, closed deals, neglected and saved for a team or everyone:
     one scan of the team's leads with a FILTER per figure (instead of one scan per figure)."""
-    from leads.models import Lead
-
     qs = Lead.objects.filter(scope.lead_filter())
     # A Window (the rollup's remainder) is per team: each condition is keyed on team_id.
     arrived = received_q(period, key="team_id")
@@ -288,94 +280,6 @@ _GROUPS = {
     "closed": (Metric.CONVERSION_RATE, Metric.DEALS_WON, Metric.VALUE_WON),
     "neglected": (Metric.NEGLECTED,),
 }
-
-
-def _compute(scope: _Scope, period: Period, *, groups: Iterable[str] | None = None, now=None) -> dict:
-    now = now or timezone.now()
-    groups = set(groups or [*_GROUPS, "saved"])
-    from leads.metrics import rollup
-
-    if rollup.enabled():
-        # Closed days from the daily rollup, the rest from raw rows (leads.metrics.rollup); one
-        # query finds out what the rollup covers, and nothing changes when it covers nothing.
-        if scope.per_user:
-            cards = rollup.rep_cards(scope, period, groups=groups, now=now)
-            if cards is not None:
-                return cards
-        else:
-            merged = _totals_with_rollup(scope, period, groups, now)
-            if merged is not None:
-                return merged
-    parts: list[dict] = []
-    if not scope.per_user:
-        # Totals: every lead-based figure in one pass over the team's leads. A team's saved
-        # leads are its members' saves (like its activities and follow-ups).
-        lead_groups = groups & {"cohort", "closed", "neglected"}
-        if "saved" in groups and scope.member_ids() is None:
-            lead_groups.add("saved")
-        if lead_groups:
-            parts.append(_lead_totals(scope, period, now, lead_groups))
-        if "saved" in groups and scope.member_ids() is not None:
-            saves = _saved(_Scope(user_ids=list(scope.member_ids())), period)
-            parts.append({None: {"saved": sum(v["saved"] for v in saves.values())}})
-        groups -= lead_groups | {"saved"}
-    if "cohort" in groups:
-        parts.append(_cohort(scope, period))
-    if "follow_ups" in groups:
-        parts.append(_follow_ups(scope, period, now))
-    if "activities" in groups:
-        parts.append(_activities(scope, period))
-    if "closed" in groups:
-        parts.append(_closed(scope, period))
-    if "neglected" in groups:
-        parts.append(_neglected(scope, now))
-    if "saved" in groups:
-        parts.append(_saved(scope, period))
-    keys = scope.user_ids if scope.per_user else [None]
-    cards = {key: Scorecard() for key in keys}
-    for part in parts:
-        for key, values in part.items():
-            if key in cards:
-                for name, value in values.items():
-                    setattr(cards[key], name, value)
-    return cards
-
-
-def _totals_with_rollup(scope: _Scope, period: Period, groups: set[str], now: datetime) -> dict | None:
-    """A team's or everyone's card: lead figures from TeamDay rows, and the follow-up, activity
-    and saved figures as the sums of the members' (everyone's: every person's) own cards."""
-    from accountability.models import User
-    from leads.metrics import rollup
-
-    lead_part = rollup.team_lead_totals(scope, period, now, groups & {"cohort", "closed", "neglected"})
-    if lead_part is None:
-        return None
-    card = Scorecard()
-    for name, value in lead_part[None].items():
-        setattr(card, name, value)
-    rep_groups = groups & {"follow_ups", "activities", "saved"}
-    if rep_groups:
-        members = scope.member_ids()
-        if members is None:
-            members = set(User.objects.values_list("id", flat=True))
-        for member in _compute(_Scope(user_ids=sorted(members)), period, groups=rep_groups, now=now).values():
-            card.saved += member.saved
-            card.follow_ups_on_time += member.follow_ups_on_time
-            card.follow_ups_missed += member.follow_ups_missed
-            for kind, n in member.activities_by_kind.items():
-                card.activities_by_kind[kind] += n
-    return {None: card}
-
-
-def team_lead_totals(scope: _Scope, period: Period, now: datetime, groups: set[str]) -> dict:
-    """`_lead_totals` through the rollup when it covers the teams (team_scorecards' total)."""
-    from leads.metrics import rollup
-
-    if rollup.enabled():
-        merged = rollup.team_lead_totals(scope, period, now, groups)
-        if merged is not None:
-            return merged
-    return _lead_totals(scope, period, now, groups)
 
 
 def _group_of(metric: Metric) -> str:

@@ -19,13 +19,27 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DurationField, F, FloatField, IntegerField, Max, Min, Sum, Value
-from django.db.models.functions import Cast
+from django.db.models import Count, DurationField, F, FloatField, IntegerField, Max, Min, Q, Sum, Value
+from django.db.models.functions import Cast, Coalesce
 
+from accountability.models import Team
 from leads.metrics.catalogue import Scorecard, _round
+from leads.metrics.neglect import neglect_condition
 from leads.metrics.period import Period, Window
-from leads.metrics.queries import SPEED_FIGURES, first_contact_minutes, first_contact_wall_minutes
+from leads.metrics.queries import (
+    SPEED_FIGURES,
+    _activities,
+    _closed,
+    _follow_ups,
+    _lead_totals,
+    _neglected,
+    _saved,
+    _Scope,
+    first_contact_minutes,
+    first_contact_wall_minutes,
+)
 from leads.metrics.rows import closed_q, received_q
+from leads.models import Lead, RepDay, TeamDay
 
 REP_SUMS = (
     "received",
@@ -108,8 +122,6 @@ def _speed_union(
     contacted of the remainder, and the four speed-to-lead percentiles (business median and p90,
     wall-clock median and p90) over the rollup rows' minute values and the remainder's, in one
     query. Returns {key: (received, contacted, {figure: Decimal | None})}."""
-    from leads.models import Lead
-
     cutoff = min(period.end, now)
     # table and key_column are constants of this module (never input); values go in as parameters.
     # unnest(a, b) pairs the two lists and pads the shorter with NULLs (a contacted lead without
@@ -199,8 +211,6 @@ def _add(cards: dict, part: dict) -> None:
 def rep_cards(scope, period: Period, *, groups: set[str], now: datetime) -> dict | None:
     """Per-person cards from the rollup and the raw remainder; None when the rollup covers none
     of these people in this period (the caller reads raw rows)."""
-    from leads.metrics.queries import _activities, _closed, _follow_ups, _neglected, _saved
-
     keys = scope.user_ids
     covered, intervals = _coverage(_rep_model(), "user_id", keys, period, now, REP_SUMS)
     if not covered:
@@ -244,12 +254,8 @@ def rep_cards(scope, period: Period, *, groups: set[str], now: datetime) -> dict
 def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> dict | None:
     """A team's (or everyone's) lead figures (received, contacted, speed, closed deals, neglected)
     from TeamDay rows and the raw remainder; None when the rollup covers none of its teams."""
-    from leads.metrics.queries import _lead_totals
-
     team_ids = scope.team_ids
     if team_ids is None:
-        from accountability.models import Team
-
         team_ids = set(Team.objects.values_list("id", flat=True))
     covered, intervals = _coverage(_team_model(), "team_id", team_ids, period, now, TEAM_SUMS)
     if not covered:
@@ -278,8 +284,6 @@ def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> 
     if "closed" in raw_groups and window.is_empty:
         raw_groups.discard("closed")
     if raw_groups:
-        from leads.metrics.queries import _Scope
-
         raw = _lead_totals(_Scope(team_ids=set(team_ids)), window, now, raw_groups)[None]
         for name, value in raw.items():
             total[name] = value if name == "neglected" else total[name] + value
@@ -287,14 +291,10 @@ def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> 
 
 
 def _rep_model():
-    from leads.models import RepDay
-
     return RepDay
 
 
 def _team_model():
-    from leads.models import TeamDay
-
     return TeamDay
 
 
@@ -304,12 +304,6 @@ def team_totals_grouped(period: Period, now: datetime, groups: dict, member_card
     over the teams' open leads and remainder closings. `groups` maps a key to its team ids;
     `member_cards` a key to its members' cards (their follow-ups, activities and saves are the
     sums of those, as in team_scorecards). None when the rollup covers none of the teams."""
-    from django.db.models import Count, Q, Sum
-    from django.db.models.functions import Coalesce
-
-    from leads.metrics.neglect import neglect_condition
-    from leads.models import Lead
-
     team_to_group = {team_id: key for key, team_ids in groups.items() for team_id in team_ids}
     all_teams = set(team_to_group)
     covered, intervals = _coverage(_team_model(), "team_id", all_teams, period, now, TEAM_SUMS)

@@ -19,6 +19,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Fun
 
 from leads.metrics.catalogue import LOGGABLE_KINDS
 from leads.metrics.period import Period, Window
+from leads.models import Activity, FollowUp, Lead
 
 # --- Conditions (Q on Lead, FollowUp or Activity) ----------------------------------------------
 #
@@ -42,20 +43,14 @@ def never_contacted_q(period: Period | Window, key: str = "received_by_id") -> Q
 
 def closed_q(period: Period | Window, key: str = "owner_id") -> Q:
     """Lead: won or lost, closed in the period (conversion's denominator)."""
-    from leads.models import Lead
-
     return Q(stage__in=Lead.CLOSED_STAGES) & period.filter("closed_at", key)
 
 
 def won_q(period: Period | Window, key: str = "owner_id") -> Q:
-    from leads.models import Lead
-
     return closed_q(period, key) & Q(stage=Lead.Stage.WON)
 
 
 def lost_q(period: Period | Window, key: str = "owner_id") -> Q:
-    from leads.models import Lead
-
     return closed_q(period, key) & Q(stage=Lead.Stage.LOST)
 
 
@@ -74,20 +69,14 @@ def saved_q(period: Period | Window, key: str = "first_contacted_by_id") -> Q:
 
 def follow_up_due_q(period: Period | Window, key: str = "owner_id") -> Q:
     """FollowUp: due in the period and not cancelled."""
-    from leads.models import FollowUp
-
     return period.filter("due_at", key) & ~Q(state=FollowUp.State.CANCELLED)
 
 
 def follow_up_on_time_q() -> Q:
-    from leads.models import FollowUp
-
     return Q(state=FollowUp.State.DONE, done_at__lte=F("due_at"))
 
 
 def follow_up_missed_q(now: datetime) -> Q:
-    from leads.models import FollowUp
-
     return Q(state=FollowUp.State.DONE, done_at__gt=F("due_at")) | Q(state=FollowUp.State.OPEN, due_at__lt=now)
 
 
@@ -158,8 +147,6 @@ def _people_scope_q(scope, person_field: str, period=None) -> Q:
 
 def rows_received(scope, period: Period | Window) -> QuerySet:
     """Leads received: for a rep, first assigned to them; for a team, the team's leads."""
-    from leads.models import Lead
-
     return Lead.objects.filter(_lead_scope_q(scope, "received_by", period), received_q(period))
 
 
@@ -186,8 +173,6 @@ def rows_speed_to_lead(scope, period: Period | Window) -> QuerySet:
 
 def rows_follow_ups_due(scope, period: Period | Window) -> QuerySet:
     """Follow-ups of the scope due in the period, cancelled ones left out (decided or not yet)."""
-    from leads.models import FollowUp
-
     return FollowUp.objects.filter(_people_scope_q(scope, "owner", period), follow_up_due_q(period))
 
 
@@ -204,27 +189,19 @@ def rows_follow_ups_decided(scope, period: Period | Window, now: datetime) -> Qu
 
 def rows_activities(scope, period: Period | Window, kind: str | None = None) -> QuerySet:
     """Entries logged by the scope's people in the period (one kind, or every loggable kind)."""
-    from leads.models import Activity
-
     qs = Activity.objects.filter(_people_scope_q(scope, "actor", period), activity_counted_q(period))
     return qs.filter(kind=kind) if kind else qs
 
 
 def rows_closed(scope, period: Period | Window) -> QuerySet:
     """Leads closed in the period: a rep's by owner at close, a team's by team."""
-    from leads.models import Lead
-
     return Lead.objects.filter(_lead_scope_q(scope, "owner", period), closed_q(period))
 
 
 def rows_won(scope, period: Period | Window) -> QuerySet:
-    from leads.models import Lead
-
     return rows_closed(scope, period).filter(stage=Lead.Stage.WON)
 
 
 def rows_saved(scope, period: Period | Window) -> QuerySet:
     """Leads whose first contact in the period was made by the scope's people, who had not received them."""
-    from leads.models import Lead
-
     return Lead.objects.filter(_people_scope_q(scope, "first_contacted_by", period), saved_q(period))

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from leads.metrics.catalogue import Scorecard, _round
 from leads.metrics.period import Period
+from leads.models import RepDay
+from leads.sla.models import SlaNotice
 
 WEEKS = "weeks"
 MONTHS = "months"
@@ -55,8 +57,6 @@ def rep_trends(
     """Per person, one Scorecard per bucket (oldest first) from the rollup: two queries (the sums,
     then the speed-to-lead percentiles over the rows' minute values). `neglected` is a current
     state and stays 0 here."""
-    from leads.models import RepDay
-
     today = today or timezone.localdate()
     buckets = trend_buckets(kind, today=today)
     user_ids = [u if isinstance(u, int) else u.pk for u in users]
@@ -128,8 +128,6 @@ def sla_counts_by_user(*, period: Period, users) -> dict[int, tuple[int, int]]:
     """(breaches, escalations) per person in the period: overdue notices sent to them as the
     owner, and escalations of those same clocks to a manager (the rollup's attribution). One query:
     SLA notices are few, so raw rows are cheap."""
-    from leads.sla.models import SlaNotice
-
     user_ids = [u if isinstance(u, int) else u.pk for u in users]
     owner_then = SlaNotice.objects.filter(clock_id=OuterRef("clock_id"), step=SlaNotice.Step.OVERDUE).values(
         "recipient_id"

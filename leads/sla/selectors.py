@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accountability.models import Membership, Team, User, available_reps_q
 from accountability.scoping import managed_team_ids, member_team_ids
@@ -463,8 +463,6 @@ def lead_open_clock(lead: Lead) -> SlaClock | None:
 
 def open_escalations_by_owner(user_ids) -> dict[int, int]:
     """Escalated due events not handled yet, per current lead owner (the review dashboard): one query."""
-    from django.db.models import Count
-
     rows = (
         SlaClock.objects.filter(
             escalated_at__isnull=False,
