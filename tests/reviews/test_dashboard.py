@@ -162,8 +162,9 @@ def test_dashboard_queries_do_not_grow_with_reps_or_weeks(org, login, django_ass
     # the team tree and its reps (2), team_scorecards through the rollup (10), expectations status
     # (1: nothing published), trends from the rollup (2: sums and percentiles), goals at risk,
     # commitments, open escalations, SLA counts (4), open flags (1), sub-teams (1), and the
-    # KPI columns (1): 29, whatever the number of reps and of weeks.
-    with django_assert_num_queries(29):
+    # KPI columns (1), and one each for open and overdue action items, last and next 1:1 and last
+    # recognition (5): 34, whatever the number of reps and of weeks.
+    with django_assert_num_queries(34):
         response = client.get(reverse(DASHBOARD), {"trend": trend})
     assert len(response.context["rows"]) == reps + 2
 
@@ -175,7 +176,7 @@ def test_head_of_sales_view_queries_do_not_grow(org, login, django_assert_num_qu
     client = login(org["helen"])
     # As a manager's page, plus one row per team through the rollup: the sub-teams, their tree and
     # members (3), TeamDay coverage, the grouped speed UNION, one pass over the teams' leads (3).
-    with django_assert_num_queries(35):
+    with django_assert_num_queries(40):
         response = client.get(reverse(DASHBOARD), {"trend": trend})
     assert len(response.context["rows"]) == reps + 3
     assert [t.label for t in response.context["dashboard"].team_rows] == ["North", "South"]
@@ -189,8 +190,8 @@ def test_rep_page_queries_do_not_grow_with_weeks(org, login, django_assert_num_q
     client.get(reverse("reviews:rep-page", args=[org["alice"].pk]))  # warm the session
     # The shell (session, user, zones, banner, notices: 6), the rep (1), their figures through the
     # rollup (7), expectations (1), trends (2), goals at risk, commitments, escalations, SLA counts,
-    # open flags (5), the page's goals and flags (2), and more shell and zone lookups: 27, for a
-    # week's trend or six months'.
-    with django_assert_num_queries(27):
+    # open flags (5), the page's goals and flags (2), more shell and zone lookups, and the action
+    # items, 1:1 and recognition columns (5): 32, for a week's trend or six months'.
+    with django_assert_num_queries(32):
         response = client.get(reverse("reviews:rep-page", args=[org["alice"].pk]), {"trend": trend})
     assert response.status_code == 200
