@@ -143,7 +143,8 @@ def flag_transition(request, pk: int, action: str):
     flag = _flag_for(request.user, pk)
     try:
         if action == "discuss":
-            drift.flag_discuss(actor=request.user, flag=flag)
+            meeting = request.POST.get("meeting", "")
+            drift.flag_discuss(actor=request.user, flag=flag, one_on_one_id=int(meeting) if meeting.isdigit() else None)
         elif action == "resolve":
             drift.flag_resolve(actor=request.user, flag=flag)
         elif action == "dismiss":
@@ -156,4 +157,6 @@ def flag_transition(request, pk: int, action: str):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"Flag {flag.get_state_display().lower()}.")
+    if action == "discuss" and flag.one_on_one_id:
+        return redirect("reviews:meeting-detail", pk=flag.one_on_one_id)
     return redirect(reverse("reviews:rep-page", args=[flag.rep_id]) + f"#flag-{flag.pk}")

@@ -18,7 +18,7 @@ from leads.metrics import Period
 from leads.models import FollowUp
 from leads.sla.models import SlaClock, SlaNotice
 from recognition.selectors import kudos_received
-from reviews.models import ActionItem
+from reviews.models import ActionItem, DriftFlag
 from reviews.packet import evidence_url
 
 
@@ -116,6 +116,16 @@ def suggestions_for(rep, *, since: dt.datetime, now: dt.datetime) -> list[tuple[
     if kudos:
         url = reverse("recognition:person-kudos", args=[rep.pk])
         out.append(("kudos", f"{len(kudos)} kudos received: say well done", url))
+    flags = list(DriftFlag.objects.filter(rep=rep, state__in=DriftFlag.ACTIVE_STATES, manager_only=False))
+    if flags:
+        rules = ", ".join(dict.fromkeys(f.get_rule_display().lower() for f in flags))
+        out.append(
+            (
+                "drift_flags",
+                f"Early {'flag' if len(flags) == 1 else 'flags'} to talk through: {rules}",
+                reverse("reviews:rep-page", args=[rep.pk]) + "#flags",
+            )
+        )
     open_items = ActionItem.objects.filter(rep=rep, status=ActionItem.Status.OPEN).count()
     if open_items:
         out.append(

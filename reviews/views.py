@@ -27,6 +27,7 @@ from reviews.models import (
     Answer,
     AnswerKind,
     Assessment,
+    DriftFlag,
     FrozenFigure,
     Meeting,
     Review,
@@ -685,11 +686,19 @@ def meeting_detail(request, pk: int):
         .exclude(meeting=meeting)
         .select_related("owner")
     )
+    # The rep's early flags, for the manager to mark discussed in this 1:1 (never the manager-only ones
+    # on the rep's side).
+    flags = list(
+        DriftFlag.objects.filter(rep_id=meeting.series.rep_id, state__in=DriftFlag.ACTIVE_STATES).filter(
+            **({} if is_manager else {"manager_only": False})
+        )
+    )
     return render(
         request,
         "reviews/meeting_detail.html",
         {
             "meeting": meeting,
+            "flags": flags,
             "series": meeting.series,
             "is_manager": is_manager,
             "is_party": is_party,

@@ -299,3 +299,47 @@ def test_home_panel_costs_one_query(alice, django_assert_num_queries, rf):
     request.user = alice
     with django_assert_num_queries(1):
         Template("{% load reviews_tags %}{% home_action_items %}").render(Context({"request": request}))
+
+
+def _flag(rep, rule="no_activity", *, manager_only=False):
+    from reviews.models import DriftFlag
+
+    return DriftFlag.objects.create(
+        rep=rep,
+        rule=rule,
+        week=NOW.date() - dt.timedelta(days=NOW.weekday()),
+        reason="No activity logged for 2 business days while owning open leads.",
+        manager_only=manager_only,
+        raised_at=NOW,
+    )
+
+
+def test_open_drift_flags_are_suggested_but_never_the_manager_only_ones(maria, alice, series):
+    _flag(alice, "no_activity")
+    _flag(alice, "no_recognition", manager_only=True)
+    meeting = series.meetings.get()
+    services.agenda_suggest(meeting=meeting, now=timezone.now())
+    item = meeting.agenda.get(source="drift_flags")
+    assert "no activity" in item.text.lower() and "recognition" not in item.text.lower()
+    assert item.evidence_url == reverse("reviews:rep-page", args=[alice.pk]) + "#flags"
+
+
+def test_a_flag_is_marked_discussed_in_the_1on1_from_the_meeting_page(maria, alice, series, login):
+    flag = _flag(alice)
+    hidden = _flag(alice, "no_recognition", manager_only=True)
+    meeting = series.meetings.get()
+    rep_page = login(alice).get(reverse("reviews:meeting-detail", args=[meeting.pk])).text
+    assert flag.reason in rep_page and 'data-testid="flag-discussed-here"' not in rep_page
+    assert "No recognition" not in rep_page  # the manager's prompt is never on the rep's side
+    assert login(alice).post(reverse("reviews:flag-transition", args=[flag.pk, "discuss"]), {"meeting": meeting.pk})
+    flag.refresh_from_db()
+    assert flag.state == "open"  # the rep cannot move their own flag
+    client = login(maria)
+    assert 'data-testid="flag-discussed-here"' in client.get(reverse("reviews:meeting-detail", args=[meeting.pk])).text
+    response = client.post(reverse("reviews:flag-transition", args=[flag.pk, "discuss"]), {"meeting": meeting.pk})
+    assert response.status_code == 302 and response["Location"] == reverse("reviews:meeting-detail", args=[meeting.pk])
+    flag.refresh_from_db()
+    assert (flag.state, flag.one_on_one_id, flag.discussed_by) == ("discussed", meeting.pk, maria)
+    assert "discussed in this 1:1" in client.get(response["Location"]).text
+    hidden.refresh_from_db()
+    assert hidden.state == "open"
