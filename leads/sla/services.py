@@ -495,9 +495,12 @@ def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
     hundred messages, not ten thousand round trips to the broker. Each notice is still delivered
     in its own transaction, so a batch redelivered after a crash skips the ones already sent.
     """
+    # A countdown is a message held in a worker's memory: never longer than the lookahead, so a
+    # killed worker costs at most that plus the re-enqueue grace, not the broker's visibility timeout.
+    longest = lookahead().total_seconds()
     groups: dict[int, list[int]] = {}
     for pk, countdown in ids:
-        groups.setdefault(math.ceil(countdown), []).append(pk)
+        groups.setdefault(math.ceil(min(max(0.0, countdown), longest)), []).append(pk)
 
     def send():
         try:
