@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 OPEN = list(Lead.OPEN_STAGES)
 BATCH = 1000
-# A pending notice not delivered this long after it was enqueued had its message lost.
+# A pending notice not delivered this long after it was enqueued had its message lost (see requeue_grace).
 REQUEUE_AFTER = dt.timedelta(minutes=2)
 EARLY_TOLERANCE = dt.timedelta(seconds=2)
 STEPS = [s.value for s in SlaNotice.Step]
@@ -540,10 +540,21 @@ def notices_deliver(*, notice_ids: list[int]) -> dict[str, int]:
     return outcomes
 
 
+def requeue_grace() -> dt.timedelta:
+    """How long a pending notice may wait after it was (last) enqueued before the sweep enqueues it
+    again: two sweep intervals, at least two minutes. Its message is most likely lost by then (a
+    worker killed, Redis restarted empty); one merely still queued behind a burst is enqueued again
+    at most once per grace, never every sweep, because `enqueued_at` is moved to the time of each
+    enqueue. Delivering a notice twice is impossible anyway (the delivery locks it, pending only)."""
+    return max(REQUEUE_AFTER, dt.timedelta(seconds=2 * settings.SLA_SWEEP_SECONDS))
+
+
 def _requeue_notices(now: dt.datetime) -> int:
+    """Enqueue again the pending notices last enqueued more than the grace ago, and record the
+    time of this enqueue (`enqueued_at`) so the next sweeps leave them alone for another grace."""
     with transaction.atomic():
         stale = list(
-            SlaNotice.objects.filter(state=SlaNotice.State.PENDING, enqueued_at__lte=now - REQUEUE_AFTER)
+            SlaNotice.objects.filter(state=SlaNotice.State.PENDING, enqueued_at__lte=now - requeue_grace())
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:5000]
         )
