@@ -1,7 +1,6 @@
 """Thin Celery wrappers around accountability.notifications.services."""
 
 from celery import shared_task
-from django.conf import settings
 
 from accountability.notifications import services
 
@@ -17,9 +16,17 @@ def delivery_send(self, delivery_id: int) -> str:
     result = services.delivery_attempt(delivery_id=delivery_id)
     if result.outcome == "retry":
         countdown = services.backoff_seconds(result.attempts)
-        if countdown > settings.SLA_SWEEP_LOOKAHEAD_SECONDS:
+        if countdown > services.longest_countdown():
             # No long countdown held in a worker's memory (a killed worker would sit on it): the
             # sweep's deliveries_requeue sends it once its next_attempt_at has passed.
             return "retry later"
         raise self.retry(countdown=countdown)
     return result.outcome
+
+
+@shared_task(acks_late=True)
+def deliveries_send(delivery_ids: list[int]) -> dict:
+    """Send a batch of email/SMS deliveries (recorded together by notifications_create_many), the
+    emails over one connection. Each delivery is attempted as by delivery_send, in its own
+    transaction, so a batch redelivered after a crash sends only what was not sent."""
+    return services.deliveries_send_batch(delivery_ids=delivery_ids)

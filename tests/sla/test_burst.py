@@ -6,10 +6,15 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.core import mail
 
 from accountability.celery import app
+from accountability.notifications import services as notification_services
+from accountability.notifications.models import Delivery, Notification, NotificationPreference, SmsMessage
+from leads.models import Activity
 from leads.sla import services
 from leads.sla.models import SlaNotice
+from leads.sla.notices import SLA_OVERDUE
 from tests.factories import LeadFactory
 from tests.sla.factories import SlaPolicyFactory
 
@@ -101,3 +106,97 @@ def test_a_notice_still_queued_is_enqueued_again_once_per_grace_not_every_sweep(
 def test_the_grace_follows_a_longer_sweep_interval(settings):
     settings.SLA_SWEEP_SECONDS = 300
     assert services.requeue_grace() == dt.timedelta(minutes=10)
+
+
+# --- batch delivery -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def overdue_wave(org, db, settings, monkeypatch):
+    """Twelve of alice's leads and three of bob's overdue at 15 min, recorded by one sweep; the
+    delivery tasks the services enqueue are captured instead of sent."""
+    settings.SITE_URL = "https://acc.example.com"
+    alice = org["alice"]
+    alice.phone = "+14155552671"
+    alice.save()
+    NotificationPreference.objects.create(user=alice, kind=SLA_OVERDUE.code, email=True, sms=True)
+    SlaPolicyFactory()
+    leads = [LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0) for _ in range(12)]
+    leads += [LeadFactory(owner=org["bob"], team=org["north"], arrived_at=T0) for _ in range(3)]
+    result = services.sla_sweep(now=at(15))
+    leads[0].first_contacted_at = at(15)  # handled before delivery: its notice is cancelled, not sent
+    leads[0].save(update_fields=["first_contacted_at"])
+    enqueued = []
+    monkeypatch.setattr(notification_services, "_enqueue_on_commit", lambda name, *args: enqueued.append((name, *args)))
+    return {
+        "ids": [n.pk for n in result.notices_created if n.state == "pending"],
+        "enqueued": enqueued,
+        "leads": leads,
+    }
+
+
+def test_a_batch_is_delivered_in_one_go_and_exactly_once_when_delivered_twice(
+    overdue_wave, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    ids = overdue_wave["ids"]
+    assert len(ids) == 15
+    # One transaction for the batch: a constant number of queries, not a dozen per notice.
+    with django_assert_max_num_queries(16), django_capture_on_commit_callbacks(execute=False):
+        first = services.notices_deliver(notice_ids=ids)
+    assert first == {"sent": 14, "cancelled": 1}
+    again = services.notices_deliver(notice_ids=ids)  # the message delivered a second time
+    assert again == {"already": 15}
+    assert Notification.objects.filter(kind=SLA_OVERDUE.code).count() == 14
+    assert Activity.objects.filter(kind=Activity.Kind.BREACH).count() == 14
+    assert sorted(
+        Notification.objects.filter(recipient__username="alice").values_list("dedupe_key", flat=True)
+    ) == sorted(f"sla-notice:{n.pk}" for n in SlaNotice.objects.filter(lead__owner__username="alice", state="sent"))
+    # alice's 11 sent notices: an email and an SMS each; bob's defaults: email only.
+    assert Delivery.objects.filter(channel="email").count() == 14
+    assert Delivery.objects.filter(channel="sms").count() == 11
+    # Enqueued in batches of deliveries, not one task each.
+    batches = [args for name, *args in overdue_wave["enqueued"] if name.endswith("deliveries_send")]
+    assert sorted(len(b[0]) for b in batches) == [25]
+    assert overdue_wave["enqueued"] == [(notification_services.DELIVERIES_SEND, b[0]) for b in batches]
+
+
+def test_a_batch_of_deliveries_sends_each_email_once_over_one_connection(overdue_wave, monkeypatch):
+    services.notices_deliver(notice_ids=overdue_wave["ids"])
+    ((_name, delivery_ids),) = overdue_wave["enqueued"]
+    connections = []
+    real = notification_services.get_connection
+
+    def counting(*args, **kwargs):
+        connections.append(real(*args, **kwargs))
+        return connections[-1]
+
+    monkeypatch.setattr(notification_services, "get_connection", counting)
+    outcomes = notification_services.deliveries_send_batch(delivery_ids=delivery_ids)
+    assert outcomes == {"sent": 25}
+    assert len(connections) == 1
+    assert len(mail.outbox) == 14 and SmsMessage.objects.count() == 11
+    # Delivered again (a worker killed before the ack): nothing is sent twice.
+    assert notification_services.deliveries_send_batch(delivery_ids=delivery_ids) == {"skipped": 25}
+    assert len(mail.outbox) == 14 and SmsMessage.objects.count() == 11
+
+
+def test_a_batch_that_fails_is_delivered_one_at_a_time(overdue_wave, monkeypatch):
+    def broken(drafts):
+        raise RuntimeError("bulk insert failed")
+
+    monkeypatch.setattr(services, "notifications_create_many", broken)
+    assert services.notices_deliver(notice_ids=overdue_wave["ids"]) == {"sent": 14, "cancelled": 1}
+    assert Notification.objects.filter(kind=SLA_OVERDUE.code).count() == 14
+    assert Activity.objects.filter(kind=Activity.Kind.BREACH).count() == 14
+
+
+def test_escalations_in_a_batch_are_delivered_one_at_a_time_with_their_effects(org, db):
+    SlaPolicyFactory()
+    leads = [LeadFactory(owner=org["alice"], team=org["north"], arrived_at=T0) for _ in range(3)]
+    result = services.sla_sweep(now=at(80))  # found at the first escalation: maria is told
+    ids = [n.pk for n in result.notices_created if n.state == "pending"]
+    assert services.notices_deliver(notice_ids=ids) == {"sent": 3}
+    assert services.notices_deliver(notice_ids=ids) == {"already": 3}
+    # maria's escalation, and alice told her lead was escalated: once each.
+    assert Notification.objects.filter(recipient=org["maria"]).count() == 3
+    assert Notification.objects.filter(recipient=org["alice"], kind="sla_escalated_owner").count() == len(leads)
