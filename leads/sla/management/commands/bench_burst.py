@@ -65,8 +65,13 @@ class Command(BaseCommand):
         parser.add_argument("--due", type=int, default=10_000, help="Leads falling due in the same minute.")
         parser.add_argument("--timeout", type=int, default=20 * 60, help="Give up after this many seconds.")
         parser.add_argument("--force", action="store_true", help="Allow a database whose name lacks 'bench'.")
+        parser.add_argument(
+            "--baseline",
+            help="A checkout of an earlier commit (git archive) whose scripts/serve.sh starts the workers, to "
+            "measure a 'before' on the same data: one worker on the default queue, 2 processes.",
+        )
 
-    def handle(self, *args, due: int, timeout: int, force: bool, **options):
+    def handle(self, *args, due: int, timeout: int, force: bool, baseline: str | None = None, **options):
         if connection.vendor != "postgresql":
             raise CommandError("bench_burst needs PostgreSQL (set DATABASE_URL).")
         name = settings.DATABASES["default"]["NAME"]
@@ -89,12 +94,15 @@ class Command(BaseCommand):
         try:
             self.wait(lambda: redis.Redis.from_url(broker).ping(), 10, "the private redis-server")
             env = self.env(broker)
-            for process in ("worker", "worker-outbound"):
+            root = Path(baseline) if baseline else settings.BASE_DIR
+            if baseline:  # one queue, one worker: its two processes share everything
+                env = {**env, "WORKER_CONCURRENCY": "2", "PYTHONPATH": str(root)}
+            for process in ("worker",) if baseline else ("worker", "worker-outbound"):
                 log = open(workdir / f"{process}.log", "wb")  # noqa: SIM115 - kept open for the process
                 processes.append(
                     subprocess.Popen(  # noqa: S603 - our own script
-                        [str(settings.BASE_DIR / "scripts" / "serve.sh"), process],
-                        cwd=settings.BASE_DIR,
+                        [str(root / "scripts" / "serve.sh"), process],
+                        cwd=root,
                         env=env,
                         stdout=log,
                         stderr=subprocess.STDOUT,
@@ -102,7 +110,9 @@ class Command(BaseCommand):
                     )
                 )
             time.sleep(6)  # worker start-up
-            self.run_wave(team=team, reps=reps, due=due, broker=broker, timeout=timeout)
+            self.run_wave(
+                team=team, reps=reps, due=due, broker=broker, timeout=timeout, queue="celery" if baseline else None
+            )
         finally:
             for process in processes:
                 process.terminate()
@@ -184,7 +194,7 @@ class Command(BaseCommand):
                 "notifications_delivery, notifications_smsmessage CASCADE"
             )
 
-    def run_wave(self, *, team: Team, reps: list[User], due: int, broker: str, timeout: int) -> None:
+    def run_wave(self, *, team: Team, reps: list[User], due: int, broker: str, timeout: int, queue=None) -> None:
         from accountability.celery import app
 
         policy = SlaPolicy.objects.get(team=None)
@@ -218,13 +228,16 @@ class Command(BaseCommand):
                 # What beat sends every SLA_SWEEP_SECONDS, with its expiry (accountability/schedules.py).
                 with app.connection_for_write(broker) as conn:
                     app.send_task(
-                        "leads.sla.tasks.sla_sweep_task", expires=round(SWEEP_SECONDS * 0.92), connection=conn
+                        "leads.sla.tasks.sla_sweep_task",
+                        expires=round(SWEEP_SECONDS * 0.92),
+                        connection=conn,
+                        **({"queue": queue} if queue else {}),
                     )
                 next_sweep += SWEEP_SECONDS
             finished = SlaNotice.objects.exclude(state=SlaNotice.State.PENDING).count()
             pending_out = Delivery.objects.filter(state=Delivery.State.PENDING).count()
             elapsed = (timezone.now() - start).total_seconds()
-            queues = {q: client.llen(q) for q in ("sla-sweep", "notices", "outbound")}
+            queues = {q: client.llen(q) for q in ("sla-sweep", "notices", "outbound", "celery")}
             self.say(
                 f"  +{elapsed:5.0f} s: notices finished {finished:,}/{expected:,}, deliveries pending "
                 f"{pending_out:,}, queued {queues}"
