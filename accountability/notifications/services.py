@@ -334,8 +334,9 @@ def deliveries_requeue(*, now: datetime | None = None, grace: timedelta = timede
     )
     if ids:
         Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(next_attempt_at=now)
-        for pk in ids:
-            _enqueue_on_commit(DELIVERY_SEND, pk)
+        # In batches, as recorded: after a Redis restart lost a wave, 100 messages instead of 5,000.
+        for start in range(0, len(ids), SEND_BATCH):
+            _enqueue_on_commit(DELIVERIES_SEND, ids[start : start + SEND_BATCH])
     return len(ids)
 
 
