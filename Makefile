@@ -22,12 +22,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, migrate, seed the demo when the database is empty, start web + worker + beat.
+## make run: install, migrate, seed the demo when the database is empty, start web + the two workers + beat (Procfile.dev).
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
 	@echo ""
-	@echo "  Accountability is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo "  Accountability is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, workers and beat)"
 	@echo ""
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho -f Procfile.dev start
 

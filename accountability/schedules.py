@@ -3,6 +3,12 @@
 django-celery-beat copies these into the database when beat starts (DatabaseScheduler),
 where admins can change them in the Django admin (Periodic tasks).
 Each area keeps its entries in its own block below.
+
+Expiry: a schedule that runs often and whose next run does the same work (the sweeps) carries
+`"options": {"expire_seconds": ...}`, a little under its interval, so a run the workers could not
+start in time is dropped instead of piling up behind a backlog. django-celery-beat's database
+scheduler reads `expire_seconds` only (`expires` is ignored there). Daily and weekly jobs keep no
+expiry: a late run is still the only one.
 """
 
 from celery.schedules import crontab
@@ -96,12 +102,14 @@ BEAT_SCHEDULE["recognition-weekly-digests"] = {
 BEAT_SCHEDULE["reviews-deadlines"] = {
     "task": "reviews.tasks.reviews_deadlines_sweep",
     "schedule": crontab(minute=5),
+    "options": {"expire_seconds": 55 * 60},  # superseded by the next hour's run (see the SLA sweep)
 }
 # 1:1s: every 15 minutes: schedule each series' next meeting (with its suggested agenda) and
 # send "1:1 tomorrow" reminders 24 hours ahead, once per meeting and person.
 BEAT_SCHEDULE["reviews-one-on-ones"] = {
     "task": "reviews.tasks.one_on_ones_sweep",
     "schedule": crontab(minute="*/15"),
+    "options": {"expire_seconds": 14 * 60},  # superseded by the next run
 }
 # Action items: daily at 08:00, one reminder per overdue item to its owner.
 BEAT_SCHEDULE["reviews-action-items-overdue"] = {

@@ -319,6 +319,20 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 if CELERY_BROKER_URL.startswith("redis://"):
     CELERY_BROKER_TRANSPORT = "accountability.broker:Transport"
 
+# Three queues, so a burst of one kind of work never holds back another (issue 14, the Monday-morning
+# wave: with one queue the sweep waited four minutes behind 26,000 email and SMS tasks, and its
+# lateness turned into skipped notices). `sla-sweep`: the minute sweep, alone so it is never behind
+# anything; `notices`: in-app SLA notice deliveries (seconds matter); `outbound`: email and SMS
+# (slow providers, retries). Everything else stays on Celery's default queue `celery`.
+# scripts/serve.sh starts `worker` on sla-sweep,notices,celery and `worker-outbound` on outbound.
+# Declared here only: tasks and services name tasks, never queues.
+CELERY_TASK_ROUTES = {
+    "leads.sla.tasks.sla_sweep_task": {"queue": "sla-sweep"},
+    "leads.sla.tasks.notice_deliver_task": {"queue": "notices"},
+    "accountability.notifications.tasks.delivery_send": {"queue": "outbound"},
+    "accountability.notifications.tasks.deliveries_send": {"queue": "outbound"},
+}
+
 # Every periodic schedule, in one place: accountability/schedules.py.
 # SLA_SWEEP_SECONDS (default 60): how often beat sends the SLA sweep; read in schedules.py.
 from accountability.schedules import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401

@@ -1,6 +1,7 @@
 """Production smoke test (marker `production_smoke`): the process set of docker-compose.yml, for real.
 
-`scripts/serve.sh` starts gunicorn (3 workers), a Celery worker and beat, exactly as docker-compose
+`scripts/serve.sh` starts gunicorn (3 workers), the two Celery workers (sweep and notices; email and
+SMS) and beat, exactly as docker-compose
 runs them, with DEBUG=0 production settings, on a PostgreSQL database of their own (`smoke_<pid>`,
 migrated with `manage.py migrate`, dropped at the end) and a private redis-server on a free port.
 The test talks to them over HTTP as the TLS proxy would (X-Forwarded-Proto: https) and checks what
@@ -43,6 +44,8 @@ pytestmark = pytest.mark.production_smoke
 BASE_DIR = Path(settings.BASE_DIR)
 BIN = Path(sys.executable).parent
 SERVE = str(BASE_DIR / "scripts" / "serve.sh")
+# docker-compose.yml's long-running services (migrate is run once before them).
+PROCESSES = ("web", "worker", "worker-outbound", "beat")
 PASSWORD = "smoke-pass-2026"
 SWEEP_SECONDS = 10  # SLA_SWEEP_SECONDS: beat sends the sweep every 10 s instead of every minute
 API_RATE = 10  # LEADS_API_RATE_PER_MINUTE of the web processes
@@ -391,11 +394,12 @@ def test_production_process_set(tmp_path, capsys):
         # --- the process set of docker-compose.yml
         stack.start("web", SERVE, "web", LEADS_API_RATE_PER_MINUTE=str(API_RATE))
         stack.start("worker", SERVE, "worker")
+        stack.start("worker-outbound", SERVE, "worker-outbound")
         stack.start("beat", SERVE, "beat")
         client = Client(stack.port)
 
         def healthy():
-            for name in ("web", "worker", "beat"):
+            for name in PROCESSES:
                 assert stack.alive(name), f"{name} exited:\n{stack.log(name)[-3000:]}"
             state = healthz(client)
             return state if state and state["http_status"] == 200 and state.get("worker") == "ok" else None
@@ -474,7 +478,7 @@ def test_production_process_set(tmp_path, capsys):
         assert down["broker"] == "down" and "broker" in down["down"], down
         time.sleep(5)
         broker.start()
-        for name in ("web", "worker", "beat"):
+        for name in PROCESSES:
             assert stack.alive(name), f"{name} exited when Redis went away:\n{stack.log(name)[-3000:]}"
         timings.step("Redis stopped, /healthz 503, restarted after 5s")
         arrived = time.monotonic()
@@ -487,7 +491,7 @@ def test_production_process_set(tmp_path, capsys):
         bell = client.get("/notifications/").text
         for name in ("Smoke Lead One", "Smoke Lead Two"):
             assert bell.count(f"Overdue: {name} ") == 1, name
-        for name in ("web", "worker", "beat"):
+        for name in PROCESSES:
             assert stack.alive(name), f"{name} exited:\n{stack.log(name)[-3000:]}"
         state = wait_for(healthy, timeout=30, interval=1, what="/healthz to be 200 again")
         assert state["broker"] == state["beat"] == state["worker"] == "ok", state

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -25,13 +25,14 @@ from accountability.models import User
 from accountability.notifications.kinds import KINDS, Kind
 from accountability.notifications.models import Channel, Delivery, Notification, NotificationPreference
 from accountability.notifications.sms import get_sms_backend
-from accountability.tasking import task_send_on_commit
+from accountability.tasking import task_send, task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
 # The task that sends one delivery (accountability.notifications.tasks), named: tasks import
 # services, never the other way round.
 DELIVERY_SEND = "accountability.notifications.tasks.delivery_send"
+DELIVERIES_SEND = "accountability.notifications.tasks.deliveries_send"
 
 
 def max_attempts() -> int:
@@ -55,7 +56,10 @@ def channels_for(user: User, kind: Kind | str) -> ChannelChoice:
     """The channels `user` gets for `kind`, besides in-app: their preference, else the kind's default.
     SMS needs a phone number, email an address."""
     code = str(kind)
-    pref = NotificationPreference.objects.filter(user=user, kind=code).first()
+    return _choice(user, code, NotificationPreference.objects.filter(user=user, kind=code).first())
+
+
+def _choice(user: User, code: str, pref: NotificationPreference | None) -> ChannelChoice:
     default = KINDS.get(code)
     email = pref.email if pref else bool(default and default.email)
     sms = pref.sms if pref else bool(default and default.sms)
@@ -106,6 +110,69 @@ def notification_create(
         return None
 
 
+@dataclass(frozen=True)
+class NotificationDraft:
+    """One in-app notice to record with `notifications_create_many` (the arguments of notification_create)."""
+
+    recipient: User
+    kind: Kind
+    title: str
+    key: str
+    body: str = ""
+    url: str = ""
+
+
+# Deliveries recorded together are sent together: one task per this many, over one email connection.
+SEND_BATCH = 50
+
+
+def notifications_create_many(drafts: list[NotificationDraft]) -> list[Notification]:
+    """Record many in-app notices at once, for a burst (the SLA sweep's Monday-morning wave): one
+    INSERT for the notices, one query for the recipients' channel preferences, one INSERT for their
+    email/SMS deliveries, sent on commit by one task per SEND_BATCH deliveries (one connection).
+
+    Call it inside the caller's transaction, for notices that do not exist yet (each draft's key is
+    new, e.g. that of a notice row the caller has locked): a duplicate raises IntegrityError and the
+    caller's transaction rolls back, so the caller falls back to notification_create one at a time."""
+    if not drafts:
+        return []
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=d.recipient,
+                kind=d.kind.code,
+                title=d.title[:200],
+                body=d.body,
+                url=d.url,
+                dedupe_key=d.key[:200],
+            )
+            for d in drafts
+        ]
+    )
+    prefs = {
+        (p.user_id, p.kind): p
+        for p in NotificationPreference.objects.filter(
+            user_id__in={d.recipient.pk for d in drafts}, kind__in={d.kind.code for d in drafts}
+        )
+    }
+    now = timezone.now()
+    deliveries = []
+    for draft, notification in zip(drafts, notifications, strict=True):
+        user = draft.recipient
+        choice = _choice(user, draft.kind.code, prefs.get((user.pk, draft.kind.code)))
+        if choice.email:
+            deliveries.append(Delivery(notification=notification, channel=Channel.EMAIL, address=user.email))
+        if choice.sms:
+            deliveries.append(Delivery(notification=notification, channel=Channel.SMS, address=user.phone))
+    for delivery in deliveries:
+        delivery.next_attempt_at = now
+    Delivery.objects.bulk_create(deliveries)
+    ids = [d.pk for d in deliveries]
+    for start in range(0, len(ids), SEND_BATCH):
+        _enqueue_on_commit(DELIVERIES_SEND, ids[start : start + SEND_BATCH])
+    return notifications
+
+
 def _kind_of(kind: Kind | str) -> Kind:
     if isinstance(kind, Kind):
         return kind
@@ -139,7 +206,7 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def _send_email(delivery: Delivery) -> str:
+def _send_email(delivery: Delivery, connection=None) -> str:
     notification = delivery.notification
     context = {
         "notification": notification,
@@ -154,11 +221,14 @@ def _send_email(delivery: Delivery) -> str:
         headers={"X-Accountability-Delivery": str(delivery.pk)},
     )
     message.attach_alternative(render_to_string("emails/notification-body.html", context), "text/html")
-    message.send(fail_silently=False)
+    if connection is None:
+        message.send(fail_silently=False)
+    else:
+        connection.send_messages([message])  # a batch's one connection (deliveries_send_batch)
     return ""
 
 
-def _send_sms(delivery: Delivery) -> str:
+def _send_sms(delivery: Delivery, connection=None) -> str:
     notification = delivery.notification
     text = f"{notification.title} {absolute_url(notification.url)}"
     return get_sms_backend().send(to=delivery.address, body=text, reference=f"delivery-{delivery.pk}")
@@ -174,7 +244,7 @@ class AttemptResult:
     error: str = ""
 
 
-def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> AttemptResult:
+def delivery_attempt(*, delivery_id: int, now: datetime | None = None, email_connection=None) -> AttemptResult:
     """Try to send one delivery, once.
 
     The row is locked (skip_locked) for the whole attempt: a duplicate task finds it locked and
@@ -193,7 +263,8 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
             return AttemptResult("skipped")
         delivery.attempts += 1
         try:
-            delivery.provider_id = SENDERS[delivery.channel](delivery)[:100]
+            connection = email_connection() if email_connection and delivery.channel == Channel.EMAIL else None
+            delivery.provider_id = SENDERS[delivery.channel](delivery, connection)[:100]
         except Exception as exc:  # any failure of a provider (SmsError, SMTP, network) is retried
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if delivery.attempts >= max_attempts():
@@ -214,6 +285,43 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
         return AttemptResult(outcome, delivery.attempts, delivery.last_error)
 
 
+def longest_countdown() -> int:
+    """The longest a retry may wait in a worker's memory (a countdown); a longer backoff is left to
+    the sweep's deliveries_requeue, so a killed worker never sits on a delivery for long."""
+    return settings.SLA_SWEEP_LOOKAHEAD_SECONDS
+
+
+def deliveries_send_batch(*, delivery_ids: list[int], now: datetime | None = None) -> dict[str, int]:
+    """Send a batch of deliveries, each attempted in its own transaction exactly as delivery_attempt
+    (so a batch delivered twice sends nothing twice), the emails over one SMTP connection, opened at
+    the first email and closed at the end. A failed one is retried by its own task when its backoff
+    is short, else by the sweep's requeue."""
+    opened = []
+
+    def email_connection():
+        if not opened:
+            connection = get_connection(fail_silently=False)
+            connection.open()
+            opened.append(connection)
+        return opened[0]
+
+    outcomes: dict[str, int] = {}
+    try:
+        for pk in delivery_ids:
+            result = delivery_attempt(delivery_id=pk, now=now, email_connection=email_connection)
+            outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+            if result.outcome == "retry":
+                if opened:  # a failed SMTP conversation: start the next email on a fresh connection
+                    opened.pop().close()
+                countdown = backoff_seconds(result.attempts)
+                if countdown <= longest_countdown():
+                    task_send(DELIVERY_SEND, (pk,), countdown=countdown)
+    finally:
+        if opened:
+            opened[0].close()
+    return outcomes
+
+
 def deliveries_requeue(*, now: datetime | None = None, grace: timedelta = timedelta(minutes=2)) -> int:
     """Enqueue again every pending delivery whose next attempt is overdue by `grace`: its message
     was lost (broker down at enqueue time, a retry dropped). Sending twice is impossible: the
@@ -226,8 +334,9 @@ def deliveries_requeue(*, now: datetime | None = None, grace: timedelta = timede
     )
     if ids:
         Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(next_attempt_at=now)
-        for pk in ids:
-            _enqueue_on_commit(DELIVERY_SEND, pk)
+        # In batches, as recorded: after a Redis restart lost a wave, 100 messages instead of 5,000.
+        for start in range(0, len(ids), SEND_BATCH):
+            _enqueue_on_commit(DELIVERIES_SEND, ids[start : start + SEND_BATCH])
     return len(ids)
 
 

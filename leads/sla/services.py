@@ -40,7 +40,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accountability.models import Membership, Team, User, available_reps_q
-from accountability.notifications.services import deliveries_requeue, notification_create
+from accountability.notifications.services import (
+    NotificationDraft,
+    deliveries_requeue,
+    notification_create,
+    notifications_create_many,
+)
 from accountability.tasking import task_send
 from leads.models import Activity, FollowUp, Lead
 from leads.services import lead_reassign, lead_take_over
@@ -55,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 OPEN = list(Lead.OPEN_STAGES)
 BATCH = 1000
-# A pending notice not delivered this long after it was enqueued had its message lost.
+# A pending notice not delivered this long after it was enqueued had its message lost (see requeue_grace).
 REQUEUE_AFTER = dt.timedelta(minutes=2)
 EARLY_TOLERANCE = dt.timedelta(seconds=2)
 STEPS = [s.value for s in SlaNotice.Step]
@@ -495,9 +500,12 @@ def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
     hundred messages, not ten thousand round trips to the broker. Each notice is still delivered
     in its own transaction, so a batch redelivered after a crash skips the ones already sent.
     """
+    # A countdown is a message held in a worker's memory: never longer than the lookahead, so a
+    # killed worker costs at most that plus the re-enqueue grace, not the broker's visibility timeout.
+    longest = lookahead().total_seconds()
     groups: dict[int, list[int]] = {}
     for pk, countdown in ids:
-        groups.setdefault(math.ceil(countdown), []).append(pk)
+        groups.setdefault(math.ceil(min(max(0.0, countdown), longest)), []).append(pk)
 
     def send():
         try:
@@ -517,12 +525,27 @@ def _enqueue_notices(ids: list[tuple[int, float]]) -> None:
     transaction.on_commit(send)
 
 
+# Steps delivered in bulk: a notice and a timeline entry, nothing else. Escalations (which may
+# reassign the lead or open it to claims) are delivered one at a time by notice_deliver.
+BULK_STEPS = (SlaNotice.Step.REMINDER, SlaNotice.Step.OVERDUE)
+
+
 def notices_deliver(*, notice_ids: list[int]) -> dict[str, int]:
-    """Deliver a batch of notices, each in its own transaction. A notice that fails stays pending
-    (the sweep enqueues it again); one that is early is enqueued again for its due time."""
+    """Deliver a batch of notices: the reminders and overdue notices together in one transaction
+    (leads and notices locked, in-app notices, timeline entries and email/SMS deliveries written in
+    bulk: a Monday-morning wave is a hundred transactions, not ten thousand), then each escalation
+    in its own. Exactly once either way: only a locked, pending notice is delivered, so a batch
+    delivered twice finds its notices sent. If the bulk transaction fails it is rolled back and its
+    notices are delivered one at a time. A notice that fails stays pending (the sweep enqueues it
+    again); one that is early is enqueued again for its due time."""
     outcomes: dict[str, int] = {}
     early: list[tuple[int, float]] = []
-    for pk in notice_ids:
+    try:
+        rest = _deliver_bulk(notice_ids, now=timezone.now(), outcomes=outcomes, early=early)
+    except Exception:
+        logger.exception("SLA notices %s could not be delivered together; one at a time instead", notice_ids[:5])
+        outcomes, early, rest = {}, [], list(notice_ids)
+    for pk in rest:
         try:
             result = notice_deliver(notice_id=pk)
         except Exception:
@@ -537,10 +560,85 @@ def notices_deliver(*, notice_ids: list[int]) -> dict[str, int]:
     return outcomes
 
 
+def _deliver_bulk(
+    notice_ids: list[int], *, now: dt.datetime, outcomes: dict[str, int], early: list[tuple[int, float]]
+) -> list[int]:
+    """Deliver the reminders and overdue notices among `notice_ids` in one transaction, with the
+    checks of notice_deliver; returns the ids left to deliver one at a time (escalations)."""
+    with transaction.atomic():
+        # Leads first, in id order (as notice_deliver: lead, then notice), so two batches never deadlock.
+        lead_ids = SlaNotice.objects.filter(pk__in=notice_ids, step__in=BULK_STEPS, state=SlaNotice.State.PENDING)
+        leads = {
+            lead.pk: lead
+            for lead in Lead.objects.select_for_update(of=("self",))
+            .select_related("team", "owner")
+            .filter(pk__in=lead_ids.values("lead_id"))
+            .order_by("pk")
+        }
+        notices_ = list(
+            SlaNotice.objects.select_for_update(of=("self",))
+            .select_related("clock", "clock__follow_up", "recipient")
+            .filter(pk__in=notice_ids, step__in=BULK_STEPS)
+            .order_by("pk")
+        )
+        bulk = {n.pk for n in notices_}
+        rest = [pk for pk in notice_ids if pk not in bulk]
+        finished, entries, drafts = [], [], []
+        for notice in notices_:
+            lead = leads.get(notice.lead_id)
+            if notice.state != SlaNotice.State.PENDING:
+                outcome = "already"
+            elif lead is None:  # became pending after the leads were locked: cannot happen; be safe
+                rest.append(notice.pk)
+                continue
+            elif notice.scheduled_at > now + EARLY_TOLERANCE:
+                early.append((notice.pk, min((notice.scheduled_at - now).total_seconds(), lookahead().total_seconds())))
+                outcome = "early"
+            else:
+                outcome = _bulk_outcome(notice, lead, now)
+                finished.append(notice)
+                if outcome == "sent":
+                    clock, recipient = notice.clock, notice.recipient
+                    entries.append(_timeline_entry(notice=notice, clock=clock, lead=lead, recipient=recipient, now=now))
+                    drafts.append(_in_app_notice(notice=notice, clock=clock, lead=lead, recipient=recipient))
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        SlaNotice.objects.bulk_update(finished, ["state", "finished_at", "reason"], batch_size=500)
+        Activity.objects.bulk_create(entries)
+        notifications_create_many(drafts)
+    return rest
+
+
+def _bulk_outcome(notice: SlaNotice, lead: Lead, now: dt.datetime) -> str:
+    """notice_deliver's decision for a pending, due reminder or overdue notice, set on the notice."""
+    clock = notice.clock
+    follow_up_state = clock.follow_up.state if clock.follow_up_id else None
+    if clock.state == SlaClock.State.REASSIGNED:
+        notice.state, notice.reason, outcome = SlaNotice.State.CANCELLED, "the lead changed hands", "cancelled"
+    elif not clock_is_pending(clock, lead, follow_up_state):
+        notice.state, notice.reason, outcome = SlaNotice.State.CANCELLED, "handled in time", "cancelled"
+    elif notice.recipient is None or not notice.recipient.is_active:
+        notice.state, notice.reason, outcome = SlaNotice.State.SKIPPED, "recipient unavailable", "skipped"
+    else:
+        notice.state, outcome = SlaNotice.State.SENT, "sent"
+    notice.finished_at = now
+    return outcome
+
+
+def requeue_grace() -> dt.timedelta:
+    """How long a pending notice may wait after it was (last) enqueued before the sweep enqueues it
+    again: two sweep intervals, at least two minutes. Its message is most likely lost by then (a
+    worker killed, Redis restarted empty); one merely still queued behind a burst is enqueued again
+    at most once per grace, never every sweep, because `enqueued_at` is moved to the time of each
+    enqueue. Delivering a notice twice is impossible anyway (the delivery locks it, pending only)."""
+    return max(REQUEUE_AFTER, dt.timedelta(seconds=2 * settings.SLA_SWEEP_SECONDS))
+
+
 def _requeue_notices(now: dt.datetime) -> int:
+    """Enqueue again the pending notices last enqueued more than the grace ago, and record the
+    time of this enqueue (`enqueued_at`) so the next sweeps leave them alone for another grace."""
     with transaction.atomic():
         stale = list(
-            SlaNotice.objects.filter(state=SlaNotice.State.PENDING, enqueued_at__lte=now - REQUEUE_AFTER)
+            SlaNotice.objects.filter(state=SlaNotice.State.PENDING, enqueued_at__lte=now - requeue_grace())
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:5000]
         )
@@ -631,22 +729,19 @@ def notice_deliver(*, notice_id: int, now: dt.datetime | None = None) -> Deliver
         return DeliverResult("sent")
 
 
-def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User, now: dt.datetime) -> None:
+def _timeline_entry(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User, now: dt.datetime) -> Activity:
+    """The lead's timeline entry for a delivered notice (not saved)."""
     step = notice.step
     due = _due_text(clock, lead)
     kind_label = clock.get_kind_display().lower()
-    title = TITLES[step].format(lead=lead, due=due, kind=kind_label)
-    url = lead_url(lead.pk)
-    body = clock.explanation
-    escalation = step in (SlaNotice.Step.ESCALATION_1, SlaNotice.Step.ESCALATION_2)
-    level = 1 if step == SlaNotice.Step.ESCALATION_1 else 2
-    if escalation:
+    if step in (SlaNotice.Step.ESCALATION_1, SlaNotice.Step.ESCALATION_2):
+        level = 1 if step == SlaNotice.Step.ESCALATION_1 else 2
         text = f"Escalated to {recipient} (level {level}): {kind_label} overdue since {due}."
     elif step == SlaNotice.Step.OVERDUE:
         text = f"{clock.get_kind_display()} overdue (was due {due}); {lead.owner or 'nobody'} was told."
     else:
         text = f"Reminder sent to {recipient}: {kind_label} due {due}."
-    Activity.objects.create(
+    return Activity(
         lead=lead,
         kind=ACTIVITY_OF_STEP[step],
         actor=None,
@@ -654,11 +749,33 @@ def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User,
         occurred_at=now,
         data={"sla_notice": notice.pk, "step": step, "due_at": clock.due_at.isoformat(), "to": recipient.pk},
     )
-    notification_create(
-        recipient=recipient, kind=KIND_OF_STEP[step], title=title, key=f"sla-notice:{notice.pk}", body=body, url=url
+
+
+def _in_app_notice(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User) -> NotificationDraft:
+    """The recipient's in-app notice for a delivered notice (recorded by the caller)."""
+    title = TITLES[notice.step].format(lead=lead, due=_due_text(clock, lead), kind=clock.get_kind_display().lower())
+    return NotificationDraft(
+        recipient=recipient,
+        kind=KIND_OF_STEP[notice.step],
+        title=title,
+        key=f"sla-notice:{notice.pk}",
+        body=clock.explanation,
+        url=lead_url(lead.pk),
     )
-    if not escalation:
+
+
+def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User, now: dt.datetime) -> None:
+    step = notice.step
+    _timeline_entry(notice=notice, clock=clock, lead=lead, recipient=recipient, now=now).save()
+    draft = _in_app_notice(notice=notice, clock=clock, lead=lead, recipient=recipient)
+    notification_create(
+        recipient=recipient, kind=draft.kind, title=draft.title, key=draft.key, body=draft.body, url=draft.url
+    )
+    if step not in (SlaNotice.Step.ESCALATION_1, SlaNotice.Step.ESCALATION_2):
         return
+    due = _due_text(clock, lead)
+    kind_label = clock.get_kind_display().lower()
+    url = lead_url(lead.pk)
     # The owner hears of an escalation of their own clock only: never of one from before they
     # owned the lead (a hand-over stops the old clock; this guards any other path).
     owned_since_clock = lead.assigned_at is None or lead.assigned_at <= clock.created_at

@@ -37,7 +37,7 @@ def test_docker_compose_and_the_image_start_the_processes_through_serve_sh():
 def test_serve_sh_refuses_an_unknown_process():
     result = subprocess.run([str(ROOT / "scripts" / "serve.sh"), "nginx"], capture_output=True, text=True, check=False)
     assert result.returncode == 2
-    assert "usage: scripts/serve.sh web|worker|beat|migrate" in result.stderr
+    assert "usage: scripts/serve.sh web|worker|worker-outbound|beat|migrate" in result.stderr
 
 
 @pytest.fixture

@@ -106,12 +106,15 @@ def test_lost_delivery_messages_are_enqueued_again(maria_with_phone, monkeypatch
     from django.utils import timezone
 
     sent = []
-    monkeypatch.setattr(services, "_enqueue_on_commit", lambda task, pk: sent.append(pk))
+    monkeypatch.setattr(services, "_enqueue_on_commit", lambda task, arg: sent.append((task, arg)))
     delivery = escalation_to(maria_with_phone).deliveries.first()
+    sent.clear()
     assert services.deliveries_requeue() == 0
     later = timezone.now() + timezone.timedelta(minutes=3)
     assert services.deliveries_requeue(now=later) == 2
-    assert delivery.pk in sent
+    # Both in one batch (one task, one email connection).
+    ((task, ids),) = sent
+    assert task == services.DELIVERIES_SEND and delivery.pk in ids and len(ids) == 2
 
 
 def test_twilio_backend_is_used_when_its_three_variables_are_set(settings):

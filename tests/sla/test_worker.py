@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 BASE_DIR = Path(settings.BASE_DIR)
 BROKER = "redis://127.0.0.1:6379/14"
 CELERY = str(Path(sys.executable).parent / "celery")
+# Each test worker consumes every queue (production splits them over two workers: scripts/serve.sh).
+QUEUES = ",".join(sorted({"celery", *(route["queue"] for route in settings.CELERY_TASK_ROUTES.values())}))
 
 
 def _redis_up(url: str) -> bool:
@@ -120,7 +122,7 @@ class Harness:
         log = open(self.tmp_path / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
         process = subprocess.Popen(
             [CELERY, "-A", "accountability", "worker", "-n", f"{name}@%h", f"--concurrency={concurrency}",
-             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+             "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", QUEUES],
             cwd=BASE_DIR, env=self.env(**extra), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         self.processes.append(process)
