@@ -115,3 +115,18 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in a person's private calendar feed URL (follow-ups and 1:1s as iCalendar).
+
+    Whoever holds the URL reads the feed, as with Google's "secret address": resetting replaces the
+    token, so the old URL answers 404 at once. Stored as is because the owner must see their URL
+    again; it is 256 random bits, never derived from anything guessable."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_feed_token")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -1,10 +1,12 @@
 """Every write to teams, memberships and people goes through here."""
 
-from django.core.exceptions import ValidationError
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accountability.models import Heartbeat, Membership, Team, User
+from accountability.models import CalendarFeedToken, Heartbeat, Membership, Team, User
 from accountability.scoping import descendant_team_ids
 
 
@@ -72,3 +74,28 @@ def person_update(
 def heartbeat_touch(*, name: str) -> None:
     """Record that a background process just did its work (one upsert; read by /healthz)."""
     Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
+
+
+# --- private calendar feeds -------------------------------------------------------------
+
+
+def calendar_feed_token_get_or_create(*, user: User) -> CalendarFeedToken:
+    """The person's calendar feed token, made the first time they open the page."""
+    token, _ = CalendarFeedToken.objects.get_or_create(user=user, defaults={"token": secrets.token_urlsafe(32)})
+    return token
+
+
+@transaction.atomic
+def calendar_feed_token_reset(*, actor: User, user: User) -> CalendarFeedToken:
+    """Revoke the feed URL: a new token replaces the old, which answers 404 from now on (a calendar
+    app still subscribed to it stops updating). Only its owner resets it."""
+    if actor.pk != user.pk:
+        raise PermissionDenied("People reset their own calendar feed.")
+    token, created = CalendarFeedToken.objects.select_for_update().get_or_create(
+        user=user, defaults={"token": secrets.token_urlsafe(32)}
+    )
+    if not created:
+        token.token = secrets.token_urlsafe(32)
+        token.created_at = timezone.now()
+        token.save(update_fields=["token", "created_at"])
+    return token

@@ -273,6 +273,12 @@ SMS_BACKEND = env_str("SMS_BACKEND")  # dotted path overriding the choice above 
 # Email/SMS deliveries: attempts before a delivery is marked failed, first backoff in seconds.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
 NOTIFICATION_BACKOFF_SECONDS = env_int("NOTIFICATION_BACKOFF_SECONDS", 30)
+# Chat (Slack/Teams incoming webhooks): seconds a post may take; whether http://127.0.0.1 hooks are
+# accepted (a local fake server in development and tests; never in production).
+CHAT_WEBHOOK_TIMEOUT = env_float("CHAT_WEBHOOK_TIMEOUT", 5.0)
+CHAT_WEBHOOK_ALLOW_LOOPBACK = env_bool("CHAT_WEBHOOK_ALLOW_LOOPBACK", DEBUG)
+# Private calendar feeds: fetches per token per minute (calendar apps poll every few hours).
+CALENDAR_FEED_RATE_LIMIT = env_int("CALENDAR_FEED_RATE_LIMIT", 30)
 
 # Follow-up SLAs (leads.sla): how far ahead the minute sweep records steps, and how old a breach
 # may be when first found and still be notified (older ones are recorded without notices).

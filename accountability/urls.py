@@ -22,5 +22,6 @@ urlpatterns = [
     path("goals/", include("goals.urls")),
     path("reviews/", include("reviews.urls")),
     path("recognition/", include("recognition.urls")),
+    path("calendar/", include("reviews.calendar_urls")),  # private calendar feeds (follow-ups and 1:1s)
     path("admin/", admin.site.urls),
 ]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accountability.models import User
 from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids, scope_queryset
 from accountability.timezones import user_time_zone  # the one rule, used by my_day below
-from leads.models import Activity, Lead
+from leads.models import Activity, FollowUp, Lead
 
 NOT_WRITABLE = "Only the lead's owner or their manager can do this."
 
@@ -100,3 +100,13 @@ def my_day_context(user: User, **extra) -> dict:
     tz = user_time_zone(user)
     day = my_day(user, tz=tz)
     return {"day": day, "day_tz": tz, "now": timezone.now(), "section_cap": MY_DAY_SECTION_CAP, **extra}
+
+
+def follow_ups_open_for(user: User) -> QuerySet[FollowUp]:
+    """The open follow-ups `user` promised on leads they still own (their calendar feed), each with
+    its lead, earliest first. A follow-up on a lead that changed hands is the new owner's."""
+    return (
+        FollowUp.objects.filter(owner=user, state=FollowUp.State.OPEN, lead__owner=user)
+        .select_related("lead")
+        .order_by("due_at", "id")
+    )

@@ -16,6 +16,7 @@ class Kind:
     label: str
     email: bool = False
     sms: bool = False
+    chat: bool = False  # the person's own Slack/Teams webhook (off until they choose it)
 
     def __str__(self) -> str:
         return self.code
@@ -24,6 +25,6 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
-def register_kind(code: str, label: str, *, email: bool = False, sms: bool = False) -> Kind:
-    KINDS[code] = Kind(code=code, label=label, email=email, sms=sms)
+def register_kind(code: str, label: str, *, email: bool = False, sms: bool = False, chat: bool = False) -> Kind:
+    KINDS[code] = Kind(code=code, label=label, email=email, sms=sms, chat=chat)
     return KINDS[code]

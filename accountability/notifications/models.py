@@ -1,9 +1,11 @@
 """Notifications: the in-app row (the bell) and its deliveries on other channels.
 
 `Notification` is what a person is told; `Delivery` is one attempt-tracked copy of it on
-email or SMS, at most one per (notification, channel), so a retried or duplicated task can
+email, SMS or chat, at most one per (notification, channel), so a retried or duplicated task can
 never send a second email. `SmsMessage` is the outbox of the default SMS backend.
 """
+
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -39,6 +41,8 @@ class Notification(models.Model):
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
+    CHAT = "chat", "Chat"  # the recipient's own Slack/Teams webhook
+    TEAM_CHAT = "team_chat", "Team chat"  # the team's channel (escalations)
 
 
 class NotificationPreference(models.Model):
@@ -48,6 +52,7 @@ class NotificationPreference(models.Model):
     kind = models.CharField(max_length=50)
     email = models.BooleanField(default=False)
     sms = models.BooleanField(default=False)
+    chat = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -55,6 +60,48 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.kind}"
+
+
+class ChatWebhook(models.Model):
+    """A Slack or Microsoft Teams incoming webhook: a team's channel (escalations) or one person's
+    own notices. The URL is a secret (whoever holds it can post): pages show it masked."""
+
+    class Service(models.TextChoices):
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+
+    team = models.OneToOneField(
+        "accountability.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="chat_webhook"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="chat_webhook"
+    )
+    service = models.CharField(max_length=10, choices=Service.choices)
+    url = models.URLField(max_length=1000)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    # The last refusal (a 4xx: revoked hook, wrong URL), shown on the settings page until it works again.
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(team__isnull=False, user__isnull=True) | Q(team__isnull=True, user__isnull=False)),
+                name="chat_webhook_team_xor_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_display()} webhook for {self.team or self.user}"
+
+    @property
+    def masked_url(self) -> str:
+        """Enough to recognise the hook (host and last characters), never enough to post to it."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}/…{self.url[-4:]}"
 
 
 class Delivery(models.Model):
@@ -66,6 +113,8 @@ class Delivery(models.Model):
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     address = models.CharField(max_length=254)  # email address or E.164 number at the time of sending
+    # Chat: the webhook it goes to (address then says whose, never the secret URL).
+    webhook = models.ForeignKey(ChatWebhook, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -2,7 +2,8 @@
 
 It records the in-app notice (the bell) once per (recipient, key) and, in the same
 transaction, one `Delivery` row per extra channel the recipient chose for that kind of
-notice (email, SMS). Each delivery is sent by its own task, enqueued on commit, so a
+notice (email, SMS, their chat webhook), and for an escalation one to the team's chat channel.
+Each delivery is sent by its own task, enqueued on commit, so a
 failing SMS provider never holds back the email or the bell.
 """
 
@@ -14,17 +15,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accountability.forms import normalise_phone
-from accountability.models import User
+from accountability.models import Team, User
+from accountability.notifications import chat
 from accountability.notifications.kinds import KINDS, Kind
-from accountability.notifications.models import Channel, Delivery, Notification, NotificationPreference
+from accountability.notifications.models import (
+    Channel,
+    ChatWebhook,
+    Delivery,
+    Notification,
+    NotificationPreference,
+)
 from accountability.notifications.sms import get_sms_backend
+from accountability.scoping import can_manage_team
 from accountability.tasking import task_send, task_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -50,20 +60,32 @@ def backoff_seconds(attempts: int) -> int:
 class ChannelChoice:
     email: bool
     sms: bool
+    chat: bool = False
 
 
 def channels_for(user: User, kind: Kind | str) -> ChannelChoice:
     """The channels `user` gets for `kind`, besides in-app: their preference, else the kind's default.
-    SMS needs a phone number, email an address."""
+    SMS needs a phone number, email an address, chat a webhook (`chat_hook`, looked up if not given)."""
     code = str(kind)
     return _choice(user, code, NotificationPreference.objects.filter(user=user, kind=code).first())
 
 
-def _choice(user: User, code: str, pref: NotificationPreference | None) -> ChannelChoice:
+def _choice(
+    user: User, code: str, pref: NotificationPreference | None, chat_hook: ChatWebhook | None = None
+) -> ChannelChoice:
     default = KINDS.get(code)
     email = pref.email if pref else bool(default and default.email)
     sms = pref.sms if pref else bool(default and default.sms)
-    return ChannelChoice(email=email and bool(user.email), sms=sms and bool(user.phone))
+    wants_chat = pref.chat if pref else bool(default and default.chat)
+    return ChannelChoice(email=email and bool(user.email), sms=sms and bool(user.phone), chat=wants_chat)
+
+
+def _chat_delivery(notification: Notification, hook: ChatWebhook | None, channel: str) -> list[Delivery]:
+    if hook is None:
+        return []
+    whose = hook.team.name if hook.team_id else hook.user.get_username()
+    address = f"{hook.get_service_display()} · {whose}"[:254]
+    return [Delivery(notification=notification, channel=channel, address=address, webhook=hook)]
 
 
 def notification_create(
@@ -75,9 +97,12 @@ def notification_create(
     body: str = "",
     url: str = "",
     actor: User | None = None,
+    team_chat: Team | None = None,
 ) -> Notification | None:
-    """Record an in-app notice once per (recipient, key), plus its email/SMS deliveries per the
+    """Record an in-app notice once per (recipient, key), plus its email/SMS/chat deliveries per the
     recipient's preferences. Returns None when it already exists (nothing is sent again).
+
+    `team_chat`: also post it to that team's chat channel, when the team has one (escalations).
 
     `actor` is who did what the notice is about (None: the system). Nobody is told of their own
     act: the rule lives here, once, rather than as an `if` beside every caller.
@@ -98,6 +123,12 @@ def notification_create(
                 deliveries.append(Delivery(notification=notification, channel=Channel.EMAIL, address=recipient.email))
             if choice.sms:
                 deliveries.append(Delivery(notification=notification, channel=Channel.SMS, address=recipient.phone))
+            if choice.chat:
+                hook = ChatWebhook.objects.filter(user=recipient).select_related("user").first()
+                deliveries += _chat_delivery(notification, hook, Channel.CHAT)
+            if team_chat is not None:
+                hook = ChatWebhook.objects.filter(team=team_chat).select_related("team").first()
+                deliveries += _chat_delivery(notification, hook, Channel.TEAM_CHAT)
             if deliveries:
                 now = timezone.now()
                 for delivery in deliveries:
@@ -155,6 +186,12 @@ def notifications_create_many(drafts: list[NotificationDraft]) -> list[Notificat
             user_id__in={d.recipient.pk for d in drafts}, kind__in={d.kind.code for d in drafts}
         )
     }
+    chat_users = {user_id for (user_id, _kind), p in prefs.items() if p.chat}
+    hooks = (
+        {h.user_id: h for h in ChatWebhook.objects.filter(user_id__in=chat_users).select_related("user")}
+        if chat_users
+        else {}
+    )
     now = timezone.now()
     deliveries = []
     for draft, notification in zip(drafts, notifications, strict=True):
@@ -164,6 +201,8 @@ def notifications_create_many(drafts: list[NotificationDraft]) -> list[Notificat
             deliveries.append(Delivery(notification=notification, channel=Channel.EMAIL, address=user.email))
         if choice.sms:
             deliveries.append(Delivery(notification=notification, channel=Channel.SMS, address=user.phone))
+        if choice.chat:
+            deliveries += _chat_delivery(notification, hooks.get(user.pk), Channel.CHAT)
     for delivery in deliveries:
         delivery.next_attempt_at = now
     Delivery.objects.bulk_create(deliveries)
@@ -234,7 +273,31 @@ def _send_sms(delivery: Delivery, connection=None) -> str:
     return get_sms_backend().send(to=delivery.address, body=text, reference=f"delivery-{delivery.pk}")
 
 
-SENDERS = {Channel.EMAIL: _send_email, Channel.SMS: _send_sms}
+def _send_chat(delivery: Delivery, connection=None) -> str:
+    hook = delivery.webhook
+    if hook is None:
+        raise chat.ChatError("the chat webhook was removed before this notice was sent", permanent=True)
+    notification = delivery.notification
+    data = chat.payload(
+        hook.service, title=notification.title, body=notification.body, link=absolute_url(notification.url)
+    )
+    try:
+        answer = chat.post(hook.url, data)
+    except chat.ChatError as exc:
+        if exc.permanent:  # shown on the webhook's settings page until a post works again
+            ChatWebhook.objects.filter(pk=hook.pk).update(last_error=str(exc)[:500], last_error_at=timezone.now())
+        raise
+    if hook.last_error:
+        ChatWebhook.objects.filter(pk=hook.pk).update(last_error="", last_error_at=None)
+    return answer
+
+
+SENDERS = {
+    Channel.EMAIL: _send_email,
+    Channel.SMS: _send_sms,
+    Channel.CHAT: _send_chat,
+    Channel.TEAM_CHAT: _send_chat,
+}
 
 
 @dataclass(frozen=True)
@@ -255,7 +318,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None, email_con
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("notification", "notification__recipient")
+            .select_related("notification", "notification__recipient", "webhook")
             .filter(pk=delivery_id, state=Delivery.State.PENDING)
             .first()
         )
@@ -267,7 +330,8 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None, email_con
             delivery.provider_id = SENDERS[delivery.channel](delivery, connection)[:100]
         except Exception as exc:  # any failure of a provider (SmsError, SMTP, network) is retried
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if delivery.attempts >= max_attempts():
+            # A refusal that will answer the same again (a chat hook's 4xx) is not retried.
+            if delivery.attempts >= max_attempts() or getattr(exc, "permanent", False):
                 delivery.state = Delivery.State.FAILED
                 delivery.failed_at = now
                 outcome = "failed"
@@ -359,10 +423,8 @@ def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
 
 
 @transaction.atomic
-def notification_preferences_save(
-    *, actor: User, user: User, phone: str, choices: dict[str, tuple[bool, bool]]
-) -> User:
-    """Save a user's phone number and their (email, sms) choice per kind of notice."""
+def notification_preferences_save(*, actor: User, user: User, phone: str, choices: dict[str, tuple[bool, ...]]) -> User:
+    """Save a user's phone number and their (email, sms[, chat]) choice per kind of notice."""
     if actor.pk != user.pk and not actor.is_admin:
         raise ValidationError("You can only change your own notification preferences.")
     try:
@@ -372,12 +434,79 @@ def notification_preferences_save(
     unknown = set(choices) - set(KINDS)
     if unknown:
         raise ValidationError(f"Unknown kinds of notice: {', '.join(sorted(unknown))}.")
-    if not phone and any(sms for _email, sms in choices.values()):
+    if not phone and any(choice[1] for choice in choices.values()):
         raise ValidationError({"phone": ["Add a mobile number to receive SMS notices."]})
+    wants_chat = any(len(choice) > 2 and choice[2] for choice in choices.values())
+    if wants_chat and not ChatWebhook.objects.filter(user=user).exists():
+        raise ValidationError("Add your chat webhook below to receive chat notices.")
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.phone != phone:
         user.phone = phone
         user.save(update_fields=["phone"])
-    for kind, (email, sms) in choices.items():
-        NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"email": email, "sms": sms})
+    for kind, choice in choices.items():
+        defaults = {"email": choice[0], "sms": choice[1]}
+        if len(choice) > 2:
+            defaults["chat"] = choice[2]
+        NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults=defaults)
     return user
+
+
+# --- chat webhooks ----------------------------------------------------------------------
+
+
+def _check_webhook_owner(actor: User, *, team: Team | None, user: User | None) -> None:
+    if (team is None) == (user is None):
+        raise ValueError("A chat webhook belongs to one team or one person.")
+    if team is not None and not can_manage_team(actor, team):
+        raise PermissionDenied("Only the team's manager or an admin sets its chat channel.")
+    if user is not None and actor.pk != user.pk:
+        raise PermissionDenied("People set their own chat webhook.")
+
+
+@transaction.atomic
+def chat_webhook_save(
+    *, actor: User, service: str, url: str, team: Team | None = None, user: User | None = None
+) -> ChatWebhook:
+    """Set (or replace) the chat webhook of a team (its escalations) or of a person (their notices).
+    Validated to Slack's or Teams' own hosts; a replaced URL is forgotten."""
+    _check_webhook_owner(actor, team=team, user=user)
+    try:
+        url = chat.validate_webhook_url(url, service)
+    except ValidationError as exc:
+        raise ValidationError({"url": exc.messages}) from None
+    hook, _ = ChatWebhook.objects.update_or_create(
+        team=team,
+        user=user,
+        defaults={"service": service, "url": url, "updated_by": actor, "last_error": "", "last_error_at": None},
+    )
+    return hook
+
+
+@transaction.atomic
+def chat_webhook_remove(*, actor: User, team: Team | None = None, user: User | None = None) -> bool:
+    """Remove a webhook. Deliveries not yet sent to it fail with a clear reason (they keep no URL)."""
+    _check_webhook_owner(actor, team=team, user=user)
+    deleted, _ = ChatWebhook.objects.filter(team=team, user=user).delete()
+    if user is not None:
+        NotificationPreference.objects.filter(user=user, chat=True).update(chat=False)
+    return bool(deleted)
+
+
+def chat_webhook_test(*, actor: User, hook: ChatWebhook) -> str:
+    """Post a test message now (a button on the settings page) and say what the service answered.
+    Raises ChatError with the reason when it did not arrive. Not a delivery: nothing to retry."""
+    _check_webhook_owner(actor, team=hook.team, user=hook.user)
+    whose = f"the {hook.team.name} channel" if hook.team_id else f"{hook.user}'s notices"
+    data = chat.payload(
+        hook.service,
+        title="Test message from Accountability",
+        body=f"{actor} checked that {whose} reach this chat.",
+        link=absolute_url(reverse("notifications:preference-edit" if hook.user_id else "notifications:chat-team-list")),
+    )
+    try:
+        answer = chat.post(hook.url, data)
+    except chat.ChatError as exc:
+        ChatWebhook.objects.filter(pk=hook.pk).update(last_error=str(exc)[:500], last_error_at=timezone.now())
+        raise
+    ChatWebhook.objects.filter(pk=hook.pk).update(last_error="", last_error_at=None)
+    return answer

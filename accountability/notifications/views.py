@@ -7,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accountability.notifications import services
+from accountability.notifications.chat_views import chat_context
 from accountability.notifications.forms import PreferencesForm
 from accountability.notifications.models import Delivery, SmsMessage
 from accountability.notifications.selectors import failed_deliveries, notifications_for, preferences_initial
@@ -58,7 +59,7 @@ def preference_edit(request):
                 return redirect("notifications:preference-edit")
     else:
         form = PreferencesForm(initial=preferences_initial(request.user))
-    return render(request, "notifications/preference_form.html", {"form": form})
+    return render(request, "notifications/preference_form.html", {"form": form, **chat_context(request.user)})
 
 
 @admin_required

@@ -768,10 +768,17 @@ def _deliver(*, notice: SlaNotice, clock: SlaClock, lead: Lead, recipient: User,
     step = notice.step
     _timeline_entry(notice=notice, clock=clock, lead=lead, recipient=recipient, now=now).save()
     draft = _in_app_notice(notice=notice, clock=clock, lead=lead, recipient=recipient)
+    escalation = step in (SlaNotice.Step.ESCALATION_1, SlaNotice.Step.ESCALATION_2)
     notification_create(
-        recipient=recipient, kind=draft.kind, title=draft.title, key=draft.key, body=draft.body, url=draft.url
+        recipient=recipient,
+        kind=draft.kind,
+        title=draft.title,
+        key=draft.key,
+        body=draft.body,
+        url=draft.url,
+        team_chat=lead.team if escalation else None,  # the team's Slack/Teams channel hears of it too
     )
-    if step not in (SlaNotice.Step.ESCALATION_1, SlaNotice.Step.ESCALATION_2):
+    if not escalation:
         return
     due = _due_text(clock, lead)
     kind_label = clock.get_kind_display().lower()
