@@ -220,7 +220,7 @@ def test_a_person_saves_their_webhook_sees_it_masked_and_sends_a_test(alice, log
     page = client.get("/notifications/preferences/").content.decode()
     assert "topsecretvalue" not in page and "…alue" in page
     client.post("/notifications/preferences/chat/test/")
-    (path, body), = fake_webhook.posts
+    ((path, body),) = fake_webhook.posts
     assert path == "/services/T1/B1/topsecretvalue" and "Test message from Accountability" in body["text"]
     assert "Test message posted to Slack" in client.get("/notifications/preferences/").content.decode()
 
@@ -256,7 +256,7 @@ def test_the_chat_column_needs_a_webhook(alice, login):
     assert client.post("/notifications/preferences/", {"chat_lead_assigned": "on"}).status_code == 302
     assert NotificationPreference.objects.get(user=alice, kind="lead_assigned").chat is True
     page = client.get("/notifications/preferences/").content.decode()
-    assert 'name="chat_lead_assigned" id="id_chat_lead_assigned" aria-label="A lead was assigned to you: chat" checked' in page
+    assert 'id="id_chat_lead_assigned" aria-label="A lead was assigned to you: chat" checked' in page
 
 
 def test_removing_ones_webhook(alice, login):

@@ -33,13 +33,11 @@ def events(response) -> dict[str, icalendar.Event]:
 def day(alice, maria):
     """alice owes a follow-up on a lead whose name needs escaping, and has a 1:1 with maria whose
     notes must never leave the app."""
-    lead = LeadFactory(owner=alice, name="Priya Raman, CFO; \"Acme\"\nsecond line", company="")
+    lead = LeadFactory(owner=alice, name='Priya Raman, CFO; "Acme"\nsecond line', company="")
     follow_up = FollowUpFactory(lead=lead, due_at=SOON)
     series = services.series_create(actor=maria, rep=alice, cadence="weekly", weekday=3, time=dt.time(10))
     meeting = series.meetings.get()
-    Meeting.objects.filter(pk=meeting.pk).update(
-        private_note="MANAGER-PRIVATE-NOTE", shared_notes="SHARED-NOTE-TEXT"
-    )
+    Meeting.objects.filter(pk=meeting.pk).update(private_note="MANAGER-PRIVATE-NOTE", shared_notes="SHARED-NOTE-TEXT")
     return {"lead": lead, "follow_up": follow_up, "meeting": meeting}
 
 
