@@ -1,6 +1,8 @@
 """Chat notices: Slack/Teams webhooks per person and per team, delivered once, against a local fake
 webhook server (tests/fake_webhook.py)."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
@@ -10,9 +12,11 @@ from accountability.notifications.models import ChatWebhook, Delivery, Notificat
 from accountability.notifications.services import delivery_attempt, notification_create
 from accountability.notifications.tasks import delivery_send
 from leads.notices import LEAD_ASSIGNED
+from leads.sla import services as sla
 from leads.sla.notices import SLA_ESCALATION
-from tests.factories import TeamFactory
+from tests.factories import LeadFactory, TeamFactory
 from tests.fake_webhook import fake_webhook_server
+from tests.sla.factories import SlaPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -319,3 +323,19 @@ def test_team_channel_list_query_count_is_constant(admin, login, django_assert_n
     with django_assert_num_queries(5):
         response = client.get("/notifications/chat/")
     assert response.content.decode().count("<code>") == teams // 2
+
+
+def test_the_sla_sweeps_escalation_and_only_it_reaches_the_teams_channel(maria, alice, north, fake_webhook):
+    SlaPolicyFactory()
+    t0 = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.UTC)
+    lead = LeadFactory(owner=alice, team=north, arrived_at=t0, name="Acme lead")
+    services.chat_webhook_save(actor=maria, team=north, service="slack", url=fake_webhook.url("/north"))
+    for minute in (10, 15, 75):  # reminder, overdue, escalation to maria
+        at = t0 + dt.timedelta(minutes=minute)
+        for notice in sla.sla_sweep(now=at).notices_created:
+            sla.notice_deliver(notice_id=notice.pk, now=at)
+    (team,) = Delivery.objects.filter(channel="team_chat")
+    assert team.notification.recipient == maria and team.notification.kind == "sla_escalation"
+    delivery_attempt(delivery_id=team.pk)
+    ((path, body),) = fake_webhook.posts
+    assert path == "/north" and "Acme lead" in body["text"] and f"/leads/{lead.pk}/" in body["text"]
