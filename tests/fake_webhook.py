@@ -30,6 +30,8 @@ class FakeWebhook:
                 text = b"ok" if status == 200 else b"invalid_token" if status < 500 else b"server error"
                 try:
                     self.send_response(status)
+                    if 300 <= status < 400:  # somewhere nobody validated
+                        self.send_header("Location", f"http://127.0.0.1:{fake.server.server_port}/elsewhere")
                     self.send_header("Content-Length", str(len(text)))
                     self.end_headers()
                     self.wfile.write(text)

@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from accountability.notifications.models import Delivery, Notification, NotificationPreference, SmsMessage
+from accountability.notifications.models import (
+    ChatWebhook,
+    Delivery,
+    Notification,
+    NotificationPreference,
+    SmsMessage,
+)
 
 
 @admin.register(Notification)
@@ -20,10 +26,19 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "kind", "email", "sms"]
+    list_display = ["user", "kind", "email", "sms", "chat"]
     raw_id_fields = ["user"]
 
 
 @admin.register(SmsMessage)
 class SmsMessageAdmin(admin.ModelAdmin):
     list_display = ["created_at", "to", "body"]
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(admin.ModelAdmin):
+    # The URL is a secret: listed masked; the pages (not the admin) are where hooks are set.
+    list_display = ["__str__", "service", "masked_url", "updated_at", "last_error"]
+    exclude = ["url"]
+    readonly_fields = ["masked_url"]
+    raw_id_fields = ["team", "user", "updated_by"]

@@ -80,6 +80,17 @@ def payload(service: str, *, title: str, body: str, link: str) -> dict:
     }
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A webhook answers, it does not redirect: following one would POST notices to a host nobody
+    validated. The 3xx surfaces as an HTTPError (a refusal) instead."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def post(url: str, data: dict, *, timeout: float | None = None) -> str:
     """POST one message; return a short description of the answer ("200 ok")."""
     request = urllib.request.Request(  # noqa: S310 - URL validated to the services' https hosts
@@ -89,13 +100,13 @@ def post(url: str, data: dict, *, timeout: float | None = None) -> str:
         headers={"Content-Type": "application/json", "User-Agent": "Accountability notices"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout or settings.CHAT_WEBHOOK_TIMEOUT) as response:  # noqa: S310
+        with _opener.open(request, timeout=timeout or settings.CHAT_WEBHOOK_TIMEOUT) as response:
             answer = response.read(200).decode(errors="replace").strip()
             return f"{response.status} {answer}"[:100]
     except urllib.error.HTTPError as exc:
         detail = exc.read(300).decode(errors="replace").strip()
-        # 429 (rate limited) and 5xx are worth another try; any other 4xx will answer the same again.
-        permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
+        # 408, 429 (rate limited) and 5xx are worth another try; a 3xx or another 4xx answers the same again.
+        permanent = exc.code < 500 and exc.code not in (408, 429)
         raise ChatError(f"webhook answered {exc.code}: {detail}"[:500], permanent=permanent) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise ChatError(f"webhook unreachable: {exc}"[:500]) from None

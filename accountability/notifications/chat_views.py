@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accountability import ratelimit
 from accountability.notifications import services
 from accountability.notifications.chat import ChatError
 from accountability.notifications.forms import ChatWebhookForm, PreferencesForm
@@ -19,6 +20,8 @@ from accountability.notifications.selectors import (
     preferences_initial,
 )
 from accountability.scoping import manager_required
+
+TEST_MESSAGES_PER_MINUTE = 5
 
 
 def chat_context(user, webhook_form: ChatWebhookForm | None = None) -> dict:
@@ -67,6 +70,11 @@ def my_webhook_remove(request):
 def _test(request, hook) -> None:
     if hook is None:
         messages.error(request, "Save a webhook first.")
+        return
+    # A button anyone with a webhook can press: a few a minute, so it cannot be used to flood a channel.
+    allowed, retry_after = ratelimit.hit("chat-test", str(request.user.pk), limit=TEST_MESSAGES_PER_MINUTE)
+    if not allowed:
+        messages.error(request, f"Too many test messages: try again in {retry_after} s.")
         return
     try:
         answer = services.chat_webhook_test(actor=request.user, hook=hook)

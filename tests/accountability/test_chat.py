@@ -145,6 +145,14 @@ def test_a_4xx_gives_up_at_once_and_the_admin_sees_why(alice, admin, fake_webhoo
     assert "Last post refused" in login(alice).get("/notifications/preferences/").content.decode()
 
 
+def test_a_redirect_is_not_followed(alice, fake_webhook):
+    alice_on_chat(alice, fake_webhook.url())
+    delivery = assigned(alice).deliveries.get(channel="chat")
+    fake_webhook.answers = [302]
+    assert delivery_attempt(delivery_id=delivery.pk).outcome == "failed"
+    assert [path for path, _ in fake_webhook.posts] == ["/services/T000/B000/secretsecret"]  # not /elsewhere
+
+
 def test_a_removed_webhook_fails_its_pending_deliveries_with_a_reason(alice, fake_webhook):
     alice_on_chat(alice, fake_webhook.url())
     delivery = assigned(alice).deliveries.get(channel="chat")
@@ -235,6 +243,15 @@ def test_a_failed_test_message_says_why(alice, login, fake_webhook):
     client = login(alice)
     response = client.post("/notifications/preferences/chat/test/", follow=True)
     assert "The test message did not arrive: webhook answered 403: invalid_token" in response.content.decode()
+
+
+def test_test_messages_are_rate_limited(alice, login, fake_webhook):
+    services.chat_webhook_save(actor=alice, user=alice, service="slack", url=fake_webhook.url())
+    client = login(alice)
+    for _ in range(6):
+        response = client.post("/notifications/preferences/chat/test/", follow=True)
+    assert "Too many test messages" in response.content.decode()
+    assert len(fake_webhook.posts) == 5
 
 
 def test_a_bad_webhook_url_is_refused_with_the_input_back_and_nothing_saved(alice, login, settings):
