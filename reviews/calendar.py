@@ -23,7 +23,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from accountability.models import User
+from accountability.models import CalendarFeedToken, User
 from leads.models import FollowUp
 from leads.selectors import follow_ups_open_for
 from reviews.models import Meeting
@@ -110,6 +110,12 @@ def _meeting_events(user: User, base_url: str, now: dt.datetime) -> list[FeedEve
             )
         )
     return events
+
+
+def calendar_feed_owner(token: str) -> User | None:
+    """Whose feed a token opens: an active person's current token, else None (reset, unknown)."""
+    row = CalendarFeedToken.objects.select_related("user").filter(token=token, user__is_active=True).first()
+    return row.user if row else None
 
 
 def calendar_events_for(user: User, *, base_url: str, now: dt.datetime | None = None) -> list[FeedEvent]:
