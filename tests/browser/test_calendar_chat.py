@@ -55,3 +55,21 @@ def test_an_admin_sets_a_teams_chat_channel_and_the_test_message_arrives(page, b
     ((path, body),) = fake_webhook.posts
     assert path == "/webhookb2/north-secret-9876" and body["@type"] == "MessageCard"
     assert ChatWebhook.objects.get().team == org["north"]
+
+
+def test_on_a_phone_the_calendar_url_and_its_buttons_fit_the_screen(page, browser_login, org):
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(org["bob"])
+    page.goto("/calendar/")
+    url = page.get_by_test_id("feed-url")
+    old = url.input_value()
+    assert url.bounding_box()["width"] > 300  # the whole width, not squeezed beside the buttons
+    for testid in ("feed-copy", "feed-download", "feed-reset"):
+        box = page.get_by_test_id(testid).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.once("dialog", lambda dialog: dialog.accept())  # "Reset the address?"
+    page.get_by_test_id("feed-reset").click()
+    expect(page.locator(".alert-success")).to_contain_text("has a new address")
+    assert page.get_by_test_id("feed-url").input_value() != old
+    assert page.context.request.get(old).status == 404
