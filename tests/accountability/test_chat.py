@@ -280,6 +280,15 @@ def test_the_chat_column_needs_a_webhook(alice, login):
     assert 'id="id_chat_lead_assigned" aria-label="A lead was assigned to you: chat" checked' in page
 
 
+def test_personal_webhook_endpoints_are_post_only_and_need_a_login(alice, client, login):
+    for path in ("", "test/", "remove/"):
+        response = client.get(f"/notifications/preferences/chat/{path}")
+        assert response.status_code == 302 and "/accounts/login/" in response.url
+    web = login(alice)
+    for path in ("", "test/", "remove/"):
+        assert web.get(f"/notifications/preferences/chat/{path}").status_code == 405
+
+
 def test_removing_ones_webhook(alice, login):
     services.chat_webhook_save(actor=alice, user=alice, service="slack", url=SLACK)
     client = login(alice)

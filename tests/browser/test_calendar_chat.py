@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accountability.notifications.models import ChatWebhook
+from accountability.notifications.models import ChatWebhook, NotificationPreference
 from tests.factories import FollowUpFactory, LeadFactory
 from tests.fake_webhook import fake_webhook_server
 
@@ -73,3 +73,20 @@ def test_on_a_phone_the_calendar_url_and_its_buttons_fit_the_screen(page, browse
     expect(page.locator(".alert-success")).to_contain_text("has a new address")
     assert page.get_by_test_id("feed-url").input_value() != old
     assert page.context.request.get(old).status == 404
+
+
+def test_a_rep_adds_their_own_slack_webhook_and_chooses_chat_for_a_notice(page, browser_login, org, fake_webhook):
+    browser_login(org["alice"])
+    page.goto("/notifications/preferences/")
+    expect(page.get_by_label("A lead was assigned to you: chat")).to_be_disabled()  # no webhook yet
+    section = page.get_by_test_id("chat-mine")
+    section.get_by_label("Incoming webhook URL").fill(fake_webhook.url("/services/T1/B1/alice-own-5555"))
+    section.get_by_role("button", name="Save webhook").click()
+    expect(page.get_by_test_id("chat-hook")).to_contain_text("…5555")
+    page.get_by_label("A lead was assigned to you: chat").check()
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_text("Notification preferences saved.")).to_be_visible()
+    assert NotificationPreference.objects.get(user=org["alice"], kind="lead_assigned").chat
+    page.get_by_role("button", name="Send test message").click()
+    expect(page.locator(".alert-success")).to_contain_text("Test message posted to Slack")
+    assert fake_webhook.posts[0][0] == "/services/T1/B1/alice-own-5555"
