@@ -70,6 +70,10 @@ def _board_context(request, **extra) -> dict:
         "columns": columns,
         "stages": Lead.Stage.choices,
         "query": _query(request),
+        "error": "",
+        "error_lead_id": None,
+        "error_stage": "",
+        "notice": "",
         **extra,
     }
 
