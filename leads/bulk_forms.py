@@ -38,10 +38,10 @@ class LeadIdsField(forms.Field):
 class BulkActionForm(forms.Form):
     ids = LeadIdsField(required=False)
     action = forms.ChoiceField(choices=ACTIONS, label="Action")
-    to_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="New owner",
+    to_owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label="Give them to",
                                       empty_label="Choose…")  # fmt: skip
-    reason = forms.CharField(max_length=500, required=False, label="Reason")
-    stage = forms.ChoiceField(choices=[("", "Choose…"), *Lead.Stage.choices], required=False, label="New stage")
+    reason = forms.CharField(max_length=500, required=False, label="Why reassign them?")
+    stage = forms.ChoiceField(choices=[("", "Choose…"), *Lead.Stage.choices], required=False, label="Move them to")
     lost_reason = forms.CharField(max_length=200, required=False, label="Why were they lost?")
     next = forms.CharField(max_length=2000, required=False)
 
