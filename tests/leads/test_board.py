@@ -68,7 +68,9 @@ def test_a_full_column_shows_its_first_cards_and_links_to_the_rest(org, login):
 def test_board_runs_a_constant_number_of_queries(org, login, django_assert_num_queries, n):
     stages = ["new", "contacted", "qualified", "proposal"]
     for i in range(n):
-        LeadFactory(owner=org["alice"], team=org["north"], stage=stages[i % 4], source=IntakeSourceFactory(team=org["north"]))
+        LeadFactory(
+            owner=org["alice"], team=org["north"], stage=stages[i % 4], source=IntakeSourceFactory(team=org["north"])
+        )
     c = login(org["maria"])
     # session, user, unread count, user time zone, expectations banner (5); managed teams + team
     # tree (scoping, 2); the filter's owner / first-assigned / team / source choices and the team
