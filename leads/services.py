@@ -493,7 +493,12 @@ def lead_take_over(*, actor: User, lead: Lead, reason: str) -> Lead:
     return _move_owner(lead=lead, actor=actor, to_owner=actor, reason=reason, how="claim")
 
 
-def _move_owner(*, lead: Lead, actor: User | None, to_owner: User, reason: str, how: str) -> Lead:
+def _move_owner(
+    *, lead: Lead, actor: User | None, to_owner: User, reason: str, how: str, notify: bool = True, book=None
+) -> Lead:
+    """THE change of owner (the caller holds the lead's row lock). `notify=False` leaves the two
+    notices to the caller (leads.bulk_services sends one per person for a whole selection);
+    `book` is an SLA PolicyBook already loaded in this transaction (the same rows)."""
     reason = (reason or "").strip()
     errors = {}
     if not reason:
@@ -510,7 +515,12 @@ def _move_owner(*, lead: Lead, actor: User | None, to_owner: User, reason: str, 
     _set_owner(lead, to_owner, at=timezone.now())
     entry = _write_assigned(lead=lead, actor=actor, from_owner=from_owner, reason=reason, how=how)
     # The old owner's SLA ladder stops here; the new owner's clock starts from now.
-    sla_clocks_hand_over(lead=lead, actor=actor, from_owner=from_owner, to_owner=to_owner, at=lead.assigned_at)
+    sla_clocks_hand_over(
+        lead=lead, actor=actor, from_owner=from_owner, to_owner=to_owner, at=lead.assigned_at, book=book
+    )
+    lead.reassigned_entry = entry  # for a caller that notifies itself (notify=False)
+    if not notify:
+        return lead
     _notify_new_owner(lead, title=f"Lead reassigned to you: {lead}", key=f"lead-reassigned:{entry.pk}", actor=actor)
     _notify_previous_owner(lead=lead, from_owner=from_owner, actor=actor, reason=reason, key=f"lead-away:{entry.pk}")
     return lead
@@ -521,15 +531,26 @@ def lead_stage_change(*, actor: User | None, lead: Lead, stage: str, lost_reason
     """Move a lead through the pipeline. Won/Lost close it (and cancel its follow-up); reopening clears that."""
     _require_can_edit(actor, lead)
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    return _stage_apply(actor=actor, lead=lead, stage=stage, lost_reason=lost_reason)
+
+
+def stage_change_check(*, stage: str, lost_reason: str) -> str:
+    """The stage and reason asked for, whatever the lead: the cleaned reason, or ValidationError."""
     lost_reason = (lost_reason or "").strip()
     if stage not in Lead.Stage.values:
         raise ValidationError({"stage": "Unknown stage."})
-    if stage == lead.stage:
-        raise ValidationError({"stage": f"The lead is already {lead.get_stage_display()}."})
     if stage == Lead.Stage.LOST and not lost_reason:
         raise ValidationError({"lost_reason": "Say why the lead was lost."})
     if len(lost_reason) > 200:
         raise ValidationError({"lost_reason": "A reason has at most 200 characters."})
+    return lost_reason
+
+
+def _stage_apply(*, actor: User | None, lead: Lead, stage: str, lost_reason: str) -> Lead:
+    """THE stage change of one lead whose row the caller has locked (and may write)."""
+    if stage in Lead.Stage.values and stage == lead.stage:
+        raise ValidationError({"stage": f"The lead is already {lead.get_stage_display()}."})
+    lost_reason = stage_change_check(stage=stage, lost_reason=lost_reason)
     old = lead.stage
     now = timezone.now()
     lead.stage = stage

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import intake_views, views
+from leads import board_views, bulk_views, intake_views, views
 from leads.reports.urls import urlpatterns as report_urlpatterns
 
 app_name = "leads"
@@ -9,6 +9,9 @@ urlpatterns: list = [
     path("my-day/", views.my_day_view, name="my-day"),
     path("", views.lead_list, name="lead-list"),
     path("export.csv", views.lead_export, name="lead-export"),
+    path("bulk/", bulk_views.lead_bulk, name="lead-bulk"),
+    path("board/", board_views.lead_board, name="lead-board"),
+    path("board/<int:pk>/move/", board_views.lead_board_move, name="board-move"),
     path("new/", views.lead_create_view, name="lead-create"),
     path("<int:pk>/", views.lead_detail, name="lead-detail"),
     path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),

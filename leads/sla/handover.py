@@ -36,10 +36,17 @@ RUNNING = [SlaClock.State.ACTIVE, SlaClock.State.DONE]
 
 
 def sla_clocks_hand_over(
-    *, lead: Lead, actor: User | None, from_owner: User | None, to_owner: User, at: dt.datetime
+    *,
+    lead: Lead,
+    actor: User | None,
+    from_owner: User | None,
+    to_owner: User,
+    at: dt.datetime,
+    book: PolicyBook | None = None,
 ) -> list[SlaClock]:
     """Stop the old owner's clocks and start the new owner's (see the module docstring).
-    The caller holds the lead's row lock. Returns the clocks started."""
+    The caller holds the lead's row lock. Returns the clocks started. `book`: the policies
+    already loaded in this transaction (a bulk reassignment loads them once for every lead)."""
     clocks = list(
         SlaClock.objects.select_for_update(of=("self",))
         .filter(lead=lead, state__in=RUNNING)
@@ -74,7 +81,7 @@ def sla_clocks_hand_over(
                 wanted.append((clock.kind, clock.follow_up_id))
     started: list[SlaClock] = []
     if wanted:
-        book = PolicyBook.load()
+        book = book or PolicyBook.load()
         for kind, follow_up_id in dict.fromkeys(wanted):
             started.append(_start(book, lead=lead, kind=kind, follow_up_id=follow_up_id, to_owner=to_owner, at=at))
     if stop or cancelled_count or started:
