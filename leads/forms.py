@@ -231,7 +231,7 @@ class LeadFilterForm(forms.Form):
     )
 
     # The leads one of the user's CSV imports created or joined (links from the import's result page).
-    import_job = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    import_job = forms.IntegerField(required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput)
     import_outcome = forms.ChoiceField(
         required=False, widget=forms.HiddenInput,
         choices=[("", "Any"), (ImportJobRow.Outcome.IMPORTED, "Imported"), (ImportJobRow.Outcome.DUPLICATE, "Joined")],
