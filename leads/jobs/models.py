@@ -39,7 +39,7 @@ class ImportJob(models.Model):
     imported = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)  # joined an open lead's timeline
     rejected = models.PositiveIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)  # runs started (a crashed run is resumed)
+    attempts = models.PositiveSmallIntegerField(default=0)  # runs taken over from a crashed one
     error = models.TextField(blank=True)  # why a failed job stopped
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -8,19 +8,22 @@ How a run stays correct whatever the queue does (the database is the source of t
   back whole, and the next run starts after the last committed chunk. Two runs at once (a stale
   claim taken over while the first was only slow) serialise on the lock and never write a chunk
   twice; unique (job, line) and (job, seq) say so in the database as well.
-- The sweep sends again what stopped moving and fails a job after LEADS_JOB_MAX_ATTEMPTS runs.
+- A run works for LEADS_JOB_SLICE_SECONDS at most, then queues the rest as a new message: the
+  worker slot is free for the SLA sweep and notices between slices.
+- The sweep sends again what stopped moving and fails a job after LEADS_JOB_MAX_ATTEMPTS crashes.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -91,23 +94,42 @@ def import_job_confirm(*, actor: User, job: ImportJob) -> bool:
 
 
 def _claim(model, job_id: int, now: datetime) -> bool:
-    """Take a job for this run: queued, or running with no chunk for LEADS_JOB_STALE_SECONDS."""
+    """Take a job for this run: queued (a first run, or the next slice of a long one), or running
+    with no chunk for LEADS_JOB_STALE_SECONDS (its worker died: that counts as an attempt)."""
     stale = now - timedelta(seconds=settings.LEADS_JOB_STALE_SECONDS)
+    started = Coalesce(F("started_at"), now)
+    jobs = model.objects.filter(pk=job_id)
+    if jobs.filter(state=JobState.QUEUED).update(state=JobState.RUNNING, heartbeat_at=now, started_at=started):
+        return True
     return bool(
-        model.objects.filter(pk=job_id)
-        .filter(Q(state=JobState.QUEUED) | Q(state=JobState.RUNNING, heartbeat_at__lt=stale))
-        .update(
-            state=JobState.RUNNING,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            started_at=Coalesce(F("started_at"), now),
+        jobs.filter(state=JobState.RUNNING, heartbeat_at__lt=stale).update(
+            heartbeat_at=now, attempts=F("attempts") + 1, started_at=started
         )
     )
 
 
+def _run_chunks(model, task: str, job_id: int, chunk, max_chunks: int | None) -> None:
+    """Run chunks until the job is done; after LEADS_JOB_SLICE_SECONDS, queue the rest as a new
+    message instead, so that a long import never holds a worker slot that the minute's SLA sweep
+    and the notices are waiting for (make run's worker has one)."""
+    deadline = time.monotonic() + settings.LEADS_JOB_SLICE_SECONDS
+    done = 0
+    while not chunk():
+        done += 1
+        if max_chunks is not None and done >= max_chunks:
+            return
+        if time.monotonic() >= deadline:
+            with transaction.atomic():
+                if model.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+                    state=JobState.QUEUED, heartbeat_at=timezone.now()
+                ):
+                    task_send_on_commit(task, job_id)
+            return
+
+
 def _fail_if_out_of_attempts(model, job_id: int, now: datetime) -> bool:
     failed = model.objects.filter(
-        pk=job_id, state=JobState.RUNNING, attempts__gt=settings.LEADS_JOB_MAX_ATTEMPTS
+        pk=job_id, state=JobState.RUNNING, attempts__gte=settings.LEADS_JOB_MAX_ATTEMPTS
     ).update(
         state=JobState.FAILED,
         finished_at=now,
@@ -132,11 +154,7 @@ def import_job_run(*, job_id: int, chunk_rows: int | None = None, max_chunks: in
         ImportJob.objects.filter(pk=job_id).update(state=JobState.FAILED, finished_at=timezone.now(), error=str(exc))
         return True
     chunk_rows = chunk_rows or settings.LEADS_IMPORT_CHUNK_ROWS
-    done = 0
-    while not _import_chunk(job_id, csv_file, chunk_rows):
-        done += 1
-        if max_chunks is not None and done >= max_chunks:
-            break
+    _run_chunks(ImportJob, IMPORT_TASK, job_id, lambda: _import_chunk(job_id, csv_file, chunk_rows), max_chunks)
     return True
 
 
@@ -191,11 +209,13 @@ def _import_chunk(job_id: int, csv_file, chunk_rows: int) -> bool:
 def export_job_create(*, actor: User, query: str, total: int) -> ExportJob:
     """Queue an export of the lead list with these filters (a query string), as `actor` sees it."""
     now = timezone.now()
+    if len(query) > 2000:  # never cut: a shorter query string would be other filters
+        raise ValidationError("The filters are too long to export in the background.")
     if export_queryset(actor, query, now=now) is None:
         raise ValidationError("The filters are not valid, nothing exported.")
     with transaction.atomic():
         job = ExportJob.objects.create(
-            created_by=actor, query=query[:2000], total_rows=total, state=JobState.QUEUED, queued_at=now,
+            created_by=actor, query=query, total_rows=total, state=JobState.QUEUED, queued_at=now,
             heartbeat_at=now,
         )  # fmt: skip
         task_send_on_commit(EXPORT_TASK, job.pk)
@@ -222,11 +242,7 @@ def export_job_run(*, job_id: int, chunk_rows: int | None = None, max_chunks: in
             return True
         leads = leads.select_related("owner", "team", "source").order_by("pk")
         chunk_rows = chunk_rows or settings.LEADS_EXPORT_CHUNK_ROWS
-        done = 0
-        while not _export_chunk(job_id, leads, chunk_rows):
-            done += 1
-            if max_chunks is not None and done >= max_chunks:
-                break
+        _run_chunks(ExportJob, EXPORT_TASK, job_id, lambda: _export_chunk(job_id, leads, chunk_rows), max_chunks)
     return True
 
 

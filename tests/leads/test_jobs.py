@@ -81,6 +81,21 @@ def test_an_import_runs_in_chunks_and_its_progress_shows_between_them(org, login
     assert "245 leads created in North" in done and "5 rows rejected" in done
 
 
+def test_a_long_import_gives_its_worker_slot_back_between_slices(org, login, sent, settings):
+    settings.LEADS_JOB_SLICE_SECONDS = 0  # every chunk is a slice
+    job = _queued_import(login(org["maria"]), _csv(250), org["north"])
+    sent.clear()
+    assert services.import_job_run(job_id=job.pk, chunk_rows=100)
+    job.refresh_from_db()
+    # One chunk, then the rest queued as a new message: the SLA sweep can run in between.
+    assert (job.state, job.processed_rows) == ("queued", 100) and sent == [(services.IMPORT_TASK, job.pk)]
+    while ImportJob.objects.get(pk=job.pk).state == "queued":
+        services.import_job_run(job_id=job.pk, chunk_rows=100)
+    job.refresh_from_db()
+    assert (job.state, job.imported, job.attempts, len(sent)) == ("done", 250, 0, 2)
+    assert Lead.objects.count() == 250
+
+
 def test_a_second_run_or_a_duplicate_message_imports_nothing_twice(org, login, sent):
     job = _queued_import(login(org["maria"]), _csv(30), org["north"])
     assert services.import_job_run(job_id=job.pk)
@@ -123,7 +138,7 @@ def test_a_crash_mid_import_is_resumed_by_the_sweep_and_every_row_lands_once(org
     assert result.resent == [f"import {job.pk}"] and sent == [(services.IMPORT_TASK, job.pk)]
     assert services.import_job_run(job_id=job.pk, chunk_rows=100)  # what the resent task runs
     job.refresh_from_db()
-    assert (job.state, job.imported, job.attempts) == ("done", 250, 2)
+    assert (job.state, job.imported, job.attempts) == ("done", 250, 1)  # one run took over from a crashed one
     assert Lead.objects.count() == 250
     assert sorted(ImportJobRow.objects.values_list("line", flat=True)) == list(range(2, 252))
 
@@ -131,7 +146,8 @@ def test_a_crash_mid_import_is_resumed_by_the_sweep_and_every_row_lands_once(org
 def test_a_job_that_keeps_crashing_fails_with_a_message_after_its_attempts(org, login, sent, settings):
     client = login(org["maria"])
     job = _queued_import(client, _csv(5), org["north"])
-    ImportJob.objects.filter(pk=job.pk).update(state="running", attempts=settings.LEADS_JOB_MAX_ATTEMPTS)
+    # It crashed, was taken over and crashed again, twice: the third takeover gives up.
+    ImportJob.objects.filter(pk=job.pk).update(state="running", attempts=settings.LEADS_JOB_MAX_ATTEMPTS - 1)
     _age(job)
     assert services.import_job_run(job_id=job.pk)
     job.refresh_from_db()

@@ -82,15 +82,7 @@ class Command(BaseCommand):
         batch = 10_000
         for offset in range(0, rows, batch):
             Lead.objects.bulk_create(
-                [
-                    Lead(
-                        name=f"Exported {i}", company=f"Firm {i % 97}", email=f"export{i}-{tag}@example.com",
-                        team=team, owner=reps[i % 5], received_by=reps[i % 5], value=Decimal(i % 5000),
-                        arrived_at=now - timedelta(minutes=i), channel=Lead.Channel.API,
-                    )  # fmt: skip
-                    for i in range(offset, min(rows, offset + batch))
-                ],
-                batch_size=2000,
+                [self.lead(i, tag, team, reps, now) for i in range(offset, min(rows, offset + batch))], batch_size=2000
             )
         self.stdout.write(f"export: {rows} leads inserted in {time.perf_counter() - start:.1f}s")
         rows = Lead.objects.filter(team=team).count()  # with the imported ones
@@ -125,6 +117,14 @@ class Command(BaseCommand):
             f"export job: {rows} rows in {elapsed:.1f}s = {rows / elapsed:.0f} rows/s "
             f"({job.chunks} chunks); download of {size / 1e6:.1f} MB in {download:.2f}s"
         )
+
+    @staticmethod
+    def lead(i: int, tag: str, team, reps, now) -> Lead:
+        return Lead(
+            name=f"Exported {i}", company=f"Firm {i % 97}", email=f"export{i}-{tag}@example.com", team=team,
+            owner=reps[i % 5], received_by=reps[i % 5], value=Decimal(i % 5000), arrived_at=now - timedelta(minutes=i),
+            channel=Lead.Channel.API,
+        )  # fmt: skip
 
     def clean_up(self, team, users) -> None:
         with transaction.atomic():
