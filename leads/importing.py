@@ -2,7 +2,9 @@
 
 A file is parsed and every row validated before anything is written. With bad rows the
 caller chooses: import nothing (fix the file and upload again) or import only the good
-rows and hand back a CSV of the rejected ones. Never a silent half-import.
+rows and hand back a CSV of the rejected ones. Never a silent half-import. The browser's
+imports are written by a worker in chunks (leads.jobs), which validates each chunk again
+just before writing it and reports what it rejected.
 """
 
 from __future__ import annotations
@@ -339,15 +341,6 @@ def csv_unescape(text: str) -> str:
     if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START:
         return text[1:]
     return text
-
-
-def rejected_rows_csv(rows: list[ImportRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", *COLUMNS, "errors"])
-    for row in rows:
-        writer.writerow([row.line, *(csv_safe(row.raw.get(c, "")) for c in COLUMNS), csv_safe("; ".join(row.errors))])
-    return out.getvalue()
 
 
 EXPORT_COLUMNS = [
