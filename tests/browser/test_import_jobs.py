@@ -1,4 +1,7 @@
-"""A CSV import of a few hundred rows, as a manager clicks it, written by a REAL Celery worker.
+"""Background imports and exports as a manager clicks them.
+
+The import of a few hundred rows is written by a REAL Celery worker (marked celery_worker);
+the export runs its task in place (eager), as CELERY_TASK_ALWAYS_EAGER=1 would.
 
 The worker is a `celery worker` subprocess on the test database (hence transaction=True) and on the
 test run's own broker (REDIS_URL, which the web side of the test sends to), emptied first. The
@@ -16,9 +19,10 @@ from playwright.sync_api import expect
 
 from leads.jobs.models import ImportJob
 from leads.models import Lead
+from tests.factories import LeadFactory
 from tests.sla.test_worker import Harness, _redis_up
 
-pytestmark = [pytest.mark.browser, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -36,6 +40,7 @@ def worker(tmp_path):
     redis.Redis.from_url(broker).flushdb()
 
 
+@pytest.mark.celery_worker
 def test_manager_imports_300_rows_watches_the_progress_and_downloads_the_rejected_rows(
     page, browser_login, org, tmp_path, worker
 ):
@@ -75,3 +80,29 @@ def test_manager_imports_300_rows_watches_the_progress_and_downloads_the_rejecte
     page.get_by_test_id("imported-leads").click()
     expect(page.get_by_test_id("import-filter")).to_be_visible()
     expect(page.get_by_text("297 leads", exact=True)).to_be_visible()
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in place when enqueued (after the request's commit), as CELERY_TASK_ALWAYS_EAGER=1 does."""
+    from accountability.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_a_large_export_is_prepared_in_the_background_and_downloaded(page, browser_login, org, settings, eager_tasks):
+    settings.LEADS_EXPORT_SYNC_MAX_ROWS = 3  # "large" for the test: above 3 leads
+    for i in range(5):
+        LeadFactory(owner=org["alice"], team=org["north"], name=f"Export Emma {i}")
+    browser_login(org["maria"])
+    page.goto("/leads/")
+    page.get_by_test_id("export").click()
+    expect(page.get_by_test_id("export-large")).to_contain_text("more than 3 leads")
+    page.get_by_role("button", name="Prepare the export").click()
+    expect(page.get_by_test_id("export-job")).to_have_attribute("data-state", "done")
+    with page.expect_download() as download:
+        page.get_by_test_id("export-download").click()
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    assert rows[0][:2] == ["id", "name"] and sorted(r[1] for r in rows[1:]) == [f"Export Emma {i}" for i in range(5)]
