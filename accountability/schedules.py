@@ -127,3 +127,15 @@ BEAT_SCHEDULE["reviews-drift-digests-weekly"] = {
     "task": "reviews.tasks.drift_digests_weekly",
     "schedule": crontab(minute=15, hour=7, day_of_week="mon"),
 }
+
+
+# --- Imports and exports in the background (leads.jobs) --------------------------
+# Every minute: send again a job whose worker stopped moving (no chunk for LEADS_JOB_STALE_SECONDS,
+# a crash or a lost message; it resumes after its last committed chunk), fail one after
+# LEADS_JOB_MAX_ATTEMPTS runs, drop uploads never confirmed after a day and export files after
+# LEADS_EXPORT_KEEP_HOURS. A skipped run costs nothing: the next finds the same rows.
+BEAT_SCHEDULE["leads-jobs-sweep"] = {
+    "task": "leads.jobs.tasks.jobs_sweep_task",
+    "schedule": 60.0,
+    "options": {"expire_seconds": 55},  # superseded by the next run (see the SLA sweep)
+}

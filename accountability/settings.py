@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     # (kudos) comes before the reviews demo's drift flags, which look for recent recognition.
     "recognition",
     "reviews",
+    "leads.jobs",  # imports and exports in the background; last, so its demo import runs after the story
 ]
 
 MIDDLEWARE = [
@@ -380,6 +381,19 @@ LEADS_API_MAX_BODY_BYTES = env_int("LEADS_API_MAX_BODY_BYTES", 64 * 1024)  # a l
 LEADS_ACTIVITY_EDIT_MINUTES = env_int("LEADS_ACTIVITY_EDIT_MINUTES", 10)
 LEADS_IMPORT_MAX_BYTES = env_int("LEADS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 LEADS_IMPORT_MAX_ROWS = env_int("LEADS_IMPORT_MAX_ROWS", 5000)
+# Imports and large exports run in the background (leads.jobs): rows per committed chunk (each
+# chunk is one transaction holding the team's assignment lock, about a second for 100 rows), the
+# lead-list export size above which the export becomes a job, how long a finished export's file
+# is kept, when a job that stopped moving is sent again, and how many crashed runs it gets.
+LEADS_IMPORT_CHUNK_ROWS = env_int("LEADS_IMPORT_CHUNK_ROWS", 100)
+LEADS_EXPORT_SYNC_MAX_ROWS = env_int("LEADS_EXPORT_SYNC_MAX_ROWS", 5000)
+LEADS_EXPORT_CHUNK_ROWS = env_int("LEADS_EXPORT_CHUNK_ROWS", 5000)
+LEADS_EXPORT_KEEP_HOURS = env_int("LEADS_EXPORT_KEEP_HOURS", 24)
+LEADS_JOB_STALE_SECONDS = env_int("LEADS_JOB_STALE_SECONDS", 120)
+LEADS_JOB_MAX_ATTEMPTS = env_int("LEADS_JOB_MAX_ATTEMPTS", 3)
+# A run gives its worker slot back after this long and queues the rest of the job (the SLA sweep
+# shares the worker: make run's has one slot).
+LEADS_JOB_SLICE_SECONDS = env_int("LEADS_JOB_SLICE_SECONDS", 20)
 # The request header (Django META name, e.g. HTTP_X_REAL_IP) a trusted reverse proxy sets with
 # the client's address; empty: REMOTE_ADDR. Used by per-IP rate limits.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")

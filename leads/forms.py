@@ -12,6 +12,7 @@ from accountability.forms import (
 )
 from accountability.models import Team, User
 from accountability.scoping import managed_team_ids, member_team_ids, teams_visible_to, users_visible_to
+from leads.jobs.models import ImportJobRow
 from leads.models import Activity, IntakeSource, Lead, TeamIntakeSettings
 from leads.services import OUTCOMES, _normalise_phone, normalise_email
 
@@ -229,8 +230,16 @@ class LeadFilterForm(forms.Form):
         ],
     )
 
+    # The leads one of the user's CSV imports created or joined (links from the import's result page).
+    import_job = forms.IntegerField(required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput)
+    import_outcome = forms.ChoiceField(
+        required=False, widget=forms.HiddenInput,
+        choices=[("", "Any"), (ImportJobRow.Outcome.IMPORTED, "Imported"), (ImportJobRow.Outcome.DUPLICATE, "Joined")],
+    )  # fmt: skip
+
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["owner"].queryset = users_visible_to(user).filter(is_active=True).order_by("first_name")
         self.fields["received_by"].queryset = self.fields["owner"].queryset
         self.fields["team"].queryset = teams_visible_to(user)
@@ -263,6 +272,11 @@ class LeadFilterForm(forms.Form):
             qs = qs.filter(arrived_at__gte=datetime.combine(d["arrived_from"], time.min, tzinfo=tz))
         if d.get("arrived_to"):
             qs = qs.filter(arrived_at__lt=datetime.combine(d["arrived_to"] + timedelta(days=1), time.min, tzinfo=tz))
+        if d.get("import_job"):
+            rows = ImportJobRow.objects.filter(job_id=d["import_job"], job__created_by=self.user, lead__isnull=False)
+            if d.get("import_outcome"):
+                rows = rows.filter(outcome=d["import_outcome"])
+            qs = qs.filter(pk__in=rows.values("lead_id"))
         order = self.SORTS.get(d.get("sort") or "-arrived", "-arrived_at")
         field = order.lstrip("-")
         expr = F(field).desc(nulls_last=True) if order.startswith("-") else F(field).asc(nulls_last=True)

@@ -24,15 +24,10 @@ from leads.forms import (
     TeamIntakeSettingsForm,
     add_service_errors,
 )
-from leads.importing import (
-    COLUMNS,
-    ImportFileError,
-    ImportRow,
-    import_rows,
-    parse_csv,
-    rejected_rows_csv,
-    team_is_importable_by,
-)
+from leads.importing import COLUMNS, ImportFileError, team_is_importable_by
+from leads.jobs.models import JobState
+from leads.jobs.selectors import import_job_get_for_user, import_job_pending, import_job_preview, import_jobs_recent
+from leads.jobs.services import import_job_cancel, import_job_confirm, import_job_upload
 from leads.models import IntakeSource, Lead, TeamIntakeSettings
 from leads.services import (
     eligible_reps,
@@ -203,124 +198,86 @@ def intake_source_public_name(request, pk: int):
 
 
 # --- CSV import ---------------------------------------------------------------------------------
-
-_SESSION_KEY = "leads_import"
-
-
-def _stash(request, *, team: Team, filename: str, rows: list[ImportRow], ignored: list[str]) -> None:
-    request.session[_SESSION_KEY] = {
-        "team": team.pk,
-        "filename": filename,
-        "rows": [{"line": r.line, "raw": r.raw, "errors": r.errors, "warnings": r.warnings} for r in rows],
-        "ignored": ignored,
-    }
-
-
-def _unstash(request) -> tuple[Team, str, list[ImportRow], list[str]] | None:
-    data = request.session.get(_SESSION_KEY)
-    if not data:
-        return None
-    team = Team.objects.filter(pk=data["team"]).first()
-    if team is None or not team_is_importable_by(request.user, team):
-        return None
-    rows = [
-        ImportRow(line=r["line"], raw=r["raw"], errors=r["errors"], warnings=r.get("warnings", []))
-        for r in data["rows"]
-    ]
-    return team, data["filename"], rows, data.get("ignored", [])
+# Upload → preview (every row checked, nothing written) → confirm → the job page, which shows the
+# import's progress while a worker writes it in chunks (leads.jobs) and its result at the end.
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
 def lead_import(request):
-    """Upload → preview with per-row errors. Nothing is written until the confirm step.
+    """Upload a file and see its preview. Nothing is written until the confirm step.
 
     Managers and admins import (a file usually holds leads for several reps); reps enter leads by hand.
     """
     form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
-    context = {"form": form, "columns": COLUMNS, "max_kb": settings.LEADS_IMPORT_MAX_BYTES // 1024}
+    context = {"form": form, "columns": COLUMNS, "max_kb": settings.LEADS_IMPORT_MAX_BYTES // 1024,
+               "max_rows": settings.LEADS_IMPORT_MAX_ROWS}  # fmt: skip
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        team = form.cleaned_data["team"]
         try:
             if upload.size > settings.LEADS_IMPORT_MAX_BYTES:
                 raise ImportFileError(
                     f"The file is too large: at most {settings.LEADS_IMPORT_MAX_BYTES // 1024} KB. "
                     "Split it into smaller files."
                 )
-            parsed = parse_csv(upload.read(), team=team)
+            job = import_job_upload(
+                actor=request.user, team=form.cleaned_data["team"], filename=upload.name, data=upload.read()
+            )
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            _stash(request, team=team, filename=upload.name[:200], rows=parsed.rows, ignored=parsed.ignored_columns)
-            return redirect("leads:lead-import-preview")
-    if request.method == "GET" and request.session.get(_SESSION_KEY):
-        context["pending"] = True
+            return redirect("leads:lead-import-preview", pk=job.pk)
+    if request.method == "GET":
+        context["pending"] = import_job_pending(request.user)
+        context["recent"] = import_jobs_recent(request.user)
     return render(request, "leads/lead_import.html", context, status=400 if form.errors else 200)
 
 
 @manager_required
 @require_GET
-def lead_import_preview(request):
-    stash = _unstash(request)
-    if stash is None:
-        messages.info(request, "Upload a file first.")
+def lead_import_preview(request, pk: int):
+    job = import_job_get_for_user(request.user, pk, with_content=True)
+    if job.state != JobState.UPLOADED:
+        return redirect("leads:import-job", pk=job.pk)
+    if not team_is_importable_by(request.user, job.team):
+        raise Http404("No such import.")
+    try:
+        parsed = import_job_preview(job)
+    except ImportFileError as exc:  # readable at upload; only a lowered limit gets here
+        messages.error(request, str(exc))
         return redirect("leads:lead-import")
-    team, filename, rows, ignored = stash
-    bad = [r for r in rows if r.errors]
+    rows = parsed.rows
+    bad = len(parsed.bad)
     return render(
         request,
         "leads/lead_import_preview.html",
-        {"team": team, "filename": filename, "rows": rows[:500], "total": len(rows), "bad": len(bad),
-         "good": len(rows) - len(bad), "columns": [c for c in COLUMNS if rows and c in rows[0].raw],
-         "ignored_columns": ignored, "warned": sum(1 for r in rows if r.warnings)},
+        {"job": job, "team": job.team, "filename": job.filename, "rows": rows[:500], "total": len(rows), "bad": bad,
+         "good": len(rows) - bad, "columns": [c for c in COLUMNS if rows and c in rows[0].raw],
+         "ignored_columns": parsed.ignored_columns, "warned": sum(1 for r in rows if r.warnings)},
     )  # fmt: skip
 
 
 @manager_required
 @require_POST
-def lead_import_confirm(request):
-    stash = _unstash(request)
-    if stash is None:
-        messages.info(request, "Upload a file first.")
-        return redirect("leads:lead-import")
-    team, filename, rows, ignored = stash
+def lead_import_confirm(request, pk: int):
+    job = import_job_get_for_user(request.user, pk, with_content=True)
+    if job.state != JobState.UPLOADED:  # confirmed already (a double click, a second tab)
+        return redirect("leads:import-job", pk=job.pk)
+    if not team_is_importable_by(request.user, job.team):
+        raise Http404("No such import.")
     choice = request.POST.get("choice")
     if choice == "cancel":
-        request.session.pop(_SESSION_KEY, None)
-        messages.info(request, f"Nothing was imported from {filename}. Fix the file and upload it again.")
+        import_job_cancel(actor=request.user, job=job)
+        messages.info(request, f"Nothing was imported from {job.filename}. Fix the file and upload it again.")
         return redirect("leads:lead-import")
-    skip_bad = choice == "good_rows"
-    result = import_rows(actor=request.user, team=team, rows=rows, skip_bad=skip_bad)
-    if result.rejected and not skip_bad:
-        messages.error(request, f"Nothing was imported: {len(result.rejected)} row(s) have errors.")
-        _stash(request, team=team, filename=filename, rows=rows, ignored=ignored)
-        return redirect("leads:lead-import-preview")
-    request.session.pop(_SESSION_KEY, None)
-    if result.rejected:
-        request.session["leads_import_rejected"] = rejected_rows_csv(result.rejected)
-    msg = f"Imported {result.created} lead(s) into {team}"
-    if result.duplicates:
-        msg += f"; {result.duplicates} matched open leads and were added to their timelines"
-    if result.rejected:
-        msg += f"; {len(result.rejected)} row(s) rejected (download the report below)"
-    messages.success(request, msg + ".")
-    return render(
-        request,
-        "leads/lead_import_done.html",
-        {"result": result, "team": team, "filename": filename},
-    )
-
-
-@manager_required
-@require_GET
-def lead_import_report(request):
-    data = request.session.get("leads_import_rejected")
-    if not data:
-        raise Http404("No report to download.")
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="rejected-rows.csv"'
-    return response
+    if choice != "good_rows":
+        # "Import all": checked again now (a rep may have left the team since the preview).
+        bad = len(import_job_preview(job).bad)
+        if bad:
+            messages.error(request, f"Nothing was imported: {bad} row(s) have errors.")
+            return redirect("leads:lead-import-preview", pk=job.pk)
+    import_job_confirm(actor=request.user, job=job)
+    return redirect("leads:import-job", pk=job.pk)
 
 
 # --- how each team's leads are assigned ---------------------------------------------------------

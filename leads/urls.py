@@ -1,6 +1,7 @@
 from django.urls import path
 
 from leads import board_views, bulk_views, intake_views, views
+from leads.jobs.urls import urlpatterns as jobs_urlpatterns
 from leads.reports.urls import urlpatterns as report_urlpatterns
 
 app_name = "leads"
@@ -23,9 +24,8 @@ urlpatterns: list = [
     path("activities/<int:pk>/edit/", views.activity_edit, name="activity-edit"),
     path("activities/<int:pk>/correct/", views.activity_correction_create, name="activity-correct"),
     path("import/", intake_views.lead_import, name="lead-import"),
-    path("import/preview/", intake_views.lead_import_preview, name="lead-import-preview"),
-    path("import/confirm/", intake_views.lead_import_confirm, name="lead-import-confirm"),
-    path("import/rejected.csv", intake_views.lead_import_report, name="lead-import-report"),
+    path("import/<int:pk>/preview/", intake_views.lead_import_preview, name="lead-import-preview"),
+    path("import/<int:pk>/confirm/", intake_views.lead_import_confirm, name="lead-import-confirm"),
     path("intake/<slug:slug>/", intake_views.intake_form, name="intake-form"),
     path("intake/<slug:slug>/thanks/", intake_views.intake_thanks, name="intake-thanks"),
     path("intake-sources/", intake_views.intake_source_list, name="intake-source-list"),
@@ -38,4 +38,5 @@ urlpatterns: list = [
     path("assignment/", intake_views.intake_settings_list, name="intake-settings-list"),
     path("assignment/<int:team_id>/", intake_views.intake_settings_edit, name="intake-settings-edit"),
     *report_urlpatterns,
+    *jobs_urlpatterns,
 ]

@@ -6,6 +6,7 @@ includes. Pages, and dates typed in forms, are in the user's time zone: UserTime
 activates it for every request (accountability/timezones.py has the rule).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -106,6 +107,11 @@ def lead_export(request):
         errors = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items())
         message = f"The filters are not valid, nothing exported. {errors}"
         return HttpResponse(message, status=400, content_type="text/plain")
+    total = qs.count()
+    if total > settings.LEADS_EXPORT_SYNC_MAX_ROWS:
+        # Too many to stream within a request: a background export (leads.jobs), asked for by a POST.
+        context = {"total": total, "query": request.GET.urlencode(), "limit": settings.LEADS_EXPORT_SYNC_MAX_ROWS}
+        return render(request, "leads/export_job_confirm.html", context)
     qs = qs.select_related("owner", "team", "source")
     response = StreamingHttpResponse(export_rows(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate():%Y-%m-%d}.csv"'

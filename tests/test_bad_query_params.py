@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accountability.expectations.models import Document
+from leads.jobs.models import ExportJob, ImportJob
 from tests.expectations.factories import published
 from tests.factories import IntakeSourceFactory, LeadFactory
 from tests.goals.factories import CommitmentFactory, GoalFactory
@@ -96,6 +97,8 @@ def world(org):
         "leads/activities/": {"pk": lead.activities.first().pk if lead.activities.exists() else 1},
         "leads/intake-sources/": {"pk": source.pk},
         "leads/assignment/": {"team_id": org["north"].pk},
+        "leads/import/": {"pk": ImportJob.objects.create(created_by=org["maria"], team=org["north"], state="done").pk},
+        "leads/export/jobs/": {"pk": ExportJob.objects.create(created_by=org["maria"], state="done").pk},
         "leads/": {"pk": lead.pk},
         "goals/commitments/": {"pk": commitment.pk},
         "goals/": {"pk": goal.pk},

@@ -9,6 +9,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from leads.importing import EXPORT_ONLY_COLUMNS, csv_safe, csv_unescape
+from leads.jobs.models import ImportJob
+from leads.jobs.services import import_job_run
 from leads.models import Lead
 from tests.factories import IntakeSourceFactory, LeadFactory
 
@@ -43,7 +45,16 @@ def _import(client, data: bytes, team):
     upload = SimpleUploadedFile("leads-export.csv", data, "text/csv")
     response = client.post("/leads/import/", {"team": team.pk, "file": upload})
     assert response.status_code == 302, response.content.decode()[:2000]
-    return client.get("/leads/import/preview/")
+    return client.get(response.url)
+
+
+def _confirm_all(client, preview) -> ImportJob:
+    """Import all from the preview, and run the job in place as the worker would."""
+    job = preview.context["job"]
+    client.post(f"/leads/import/{job.pk}/confirm/", {"choice": "all"})
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
 
 
 def test_a_lead_list_export_imports_into_another_team_unchanged(org, login):
@@ -63,8 +74,8 @@ def test_a_lead_list_export_imports_into_another_team_unchanged(org, login):
     assert "source “West Coast Ads” belongs to North: imported without a source" in body
     assert Lead.objects.filter(team=org["south"]).count() == 0  # nothing written by the preview
 
-    done = client.post("/leads/import/confirm/", {"choice": "all"})
-    assert done.context["result"].created == 3 and not done.context["result"].rejected
+    job = _confirm_all(client, preview)
+    assert (job.state, job.imported, job.rejected) == ("done", 3, 0)
     originals = {lead.email or lead.phone: lead for lead in Lead.objects.filter(team=org["north"])}
     imported = Lead.objects.filter(team=org["south"])
     assert len(imported) == 3
@@ -85,7 +96,7 @@ def test_a_lead_list_export_imports_back_into_its_own_team(org, login):
     preview = _import(client, data, org["north"])
     assert "3</strong> ready" in preview.content.decode()
     assert 'data-testid="import-warning"' not in preview.content.decode()
-    client.post("/leads/import/confirm/", {"choice": "all"})
+    _confirm_all(client, preview)
     ann = Lead.objects.get(email="ann@example.com")
     assert (ann.owner, ann.source, ann.phone, ann.company) == (org["alice"], ads, "+14155552671", "-Acme")
     assert Lead.objects.get(email="ben@example.com").owner == org["bob"]
@@ -120,6 +131,5 @@ def test_the_head_of_sales_moves_a_teams_export_into_a_sub_team_they_manage(org,
     client = login(org["helen"])
     preview = _import(client, _export(client, org["north"]), org["south"])
     assert preview.status_code == 200 and "3</strong> ready" in preview.content.decode()
-    done = client.post("/leads/import/confirm/", {"choice": "all"})
-    assert done.context["result"].created == 3
+    assert _confirm_all(client, preview).imported == 3
     assert Lead.objects.filter(team=org["south"]).count() == 3

@@ -8,6 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from leads.jobs.models import ImportJob
+from leads.jobs.services import import_job_run
 from leads.models import IntakeSource, Lead
 from leads.services import hash_token, intake_source_create
 from tests.factories import IntakeSourceFactory, LeadFactory
@@ -148,39 +150,62 @@ def _upload(c, data, team, name="leads.csv"):
     return c.post("/leads/import/", {"team": team.pk, "file": SimpleUploadedFile(name, data, "text/csv")})
 
 
+def _confirm(c, preview_url, choice):
+    """Confirm on the preview, then run the job as the worker would (in place)."""
+    response = c.post(preview_url.replace("/preview/", "/confirm/"), {"choice": choice})
+    job = ImportJob.objects.order_by("-pk").first()
+    if job is not None and job.state == "queued":
+        import_job_run(job_id=job.pk)
+    return response
+
+
 def test_import_preview_then_import_all(org, login):
     c = login(org["maria"])
     data = _csv(["Ann,Acme,ann@example.com,,100,bob", "Ben,,,+1 415 555 2671,0,"])
-    assert _upload(c, data, org["north"]).url == "/leads/import/preview/"
-    preview = c.get("/leads/import/preview/")
+    preview_url = _upload(c, data, org["north"]).url
+    job = ImportJob.objects.get()
+    assert preview_url == f"/leads/import/{job.pk}/preview/"
+    preview = c.get(preview_url)
     assert "2</strong> ready" in preview.content.decode()
     assert Lead.objects.count() == 0  # nothing written by the preview
-    c.post("/leads/import/confirm/", {"choice": "all"})
+    response = _confirm(c, preview_url, "all")
+    assert response.url == f"/leads/import/jobs/{job.pk}/"
     assert Lead.objects.get(name="Ann").owner == org["bob"]
     assert Lead.objects.get(name="Ben").phone == "+14155552671"
     assert set(Lead.objects.values_list("channel", flat=True)) == {"csv"}
+    body = c.get(response.url).content.decode()
+    assert "Import of leads.csv done" in body and "2 leads created in North" in body
 
 
 def test_import_with_bad_rows_imports_nothing_until_fixed(org, login):
     c = login(org["maria"])
     data = _csv(["Ann,,ann@example.com,,1,", "Bad,,not-an-email,,1,", ",,,,,", "Cid,,cid@example.com,,1,charlie"])
-    _upload(c, data, org["north"])
-    body = c.get("/leads/import/preview/").content.decode()
+    preview_url = _upload(c, data, org["north"]).url
+    body = c.get(preview_url).content.decode()
     assert "Enter a valid email address" in body and "no active member of the team" in body
     assert "1</strong> ready" in body and "2</strong> with errors" in body
-    c.post("/leads/import/confirm/", {"choice": "cancel"})
+    _confirm(c, preview_url, "cancel")
     assert Lead.objects.count() == 0
+    assert not ImportJob.objects.exists()  # the upload is dropped with the choice
+
+
+def test_import_all_with_bad_rows_refuses_and_keeps_the_preview(org, login):
+    c = login(org["maria"])
+    preview_url = _upload(c, _csv(["Ann,,ann@example.com,,1,", "Bad,,not-an-email,,1,"]), org["north"]).url
+    response = _confirm(c, preview_url, "all")
+    assert response.url == preview_url
+    assert Lead.objects.count() == 0 and ImportJob.objects.get().state == "uploaded"
 
 
 def test_import_good_rows_and_download_rejected(org, login):
     c = login(org["maria"])
     data = _csv(["Ann,,ann@example.com,,1,", "=cmd(),,not-an-email,,1,"])
-    _upload(c, data, org["north"])
-    done = c.post("/leads/import/confirm/", {"choice": "good_rows"})
-    assert done.status_code == 200 and done.context["result"].created == 1
+    preview_url = _upload(c, data, org["north"]).url
+    done = c.get(_confirm(c, preview_url, "good_rows").url)
+    assert done.status_code == 200 and done.context["job"].imported == 1
     assert list(Lead.objects.values_list("name", flat=True)) == ["Ann"]
-    report = c.get("/leads/import/rejected.csv")
-    rows = list(csv.reader(io.StringIO(report.content.decode())))
+    report = c.get(f"/leads/import/jobs/{done.context['job'].pk}/rejected.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
     assert rows[0][0] == "line" and rows[0][-1] == "errors"
     assert rows[1][0] == "3" and rows[1][1] == "'=cmd()" and "valid email" in rows[1][-1]
 
@@ -214,17 +239,20 @@ def test_manager_cannot_import_into_another_team_and_reps_do_not_import(org, log
     response = _upload(login(org["maria"]), _csv(["Ann,,ann@example.com,,1,"]), org["south"])
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
-    for url in ("/leads/import/", "/leads/import/preview/", "/leads/import/rejected.csv"):
+    assert not ImportJob.objects.exists()
+    _upload(login(org["maria"]), _csv(["Ann,,a@example.com,,1,"]), org["north"])
+    job = ImportJob.objects.get()
+    for url in ("/leads/import/", f"/leads/import/{job.pk}/preview/", f"/leads/import/jobs/{job.pk}/"):
         assert login(org["alice"]).get(url).status_code == 403
-    assert login(org["alice"]).post("/leads/import/confirm/", {"choice": "all"}).status_code == 403
+    assert login(org["alice"]).post(f"/leads/import/{job.pk}/confirm/", {"choice": "all"}).status_code == 403
 
 
 def test_duplicates_in_import_join_existing_leads(org, login):
     LeadFactory(owner=org["alice"], team=org["north"], email="ann@example.com")
     c = login(org["maria"])
-    _upload(c, _csv(["Ann,,ANN@example.com,,1,"]), org["north"])
-    done = c.post("/leads/import/confirm/", {"choice": "all"})
-    assert done.context["result"].duplicates == 1
+    preview_url = _upload(c, _csv(["Ann,,ANN@example.com,,1,"]), org["north"]).url
+    _confirm(c, preview_url, "all")
+    assert ImportJob.objects.get().duplicates == 1
     assert Lead.objects.count() == 1
 
 

@@ -63,7 +63,7 @@ def test_post_only_views_refuse_get(org, login, url):
 
 
 def test_import_confirm_refuses_get(org, login):
-    assert login(org["maria"]).get("/leads/import/confirm/").status_code == 405
+    assert login(org["maria"]).get("/leads/import/1/confirm/").status_code == 405
 
 
 def test_activity_edit_and_correct_404_for_others(org, login):
