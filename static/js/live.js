@@ -35,7 +35,7 @@
       if (window.htmx) window.htmx.process(toast);
       if (window.bootstrap) {
         toast.addEventListener("hidden.bs.toast", function () { toast.remove(); });
-        new window.bootstrap.Toast(toast, { delay: 10000 }).show();
+        new window.bootstrap.Toast(toast, { delay: 10000 }).show(); // data-bs-autohide=false wins
       } else {
         toast.classList.add("show");
       }
