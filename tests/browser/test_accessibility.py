@@ -30,7 +30,8 @@ def axe_violations(page) -> list[dict]:
         page.evaluate(AXE)
     return page.evaluate(
         """async () => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice']}});
+            const tags = ['wcag2a', 'wcag2aa', 'wcag21aa', 'best-practice'];
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + (n.any[0] ? n.any[0].message : ''))}));
         }"""
