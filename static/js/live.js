@@ -2,8 +2,8 @@
 //
 //   <el id="..." data-live-url="/..." data-etag="...">  polled every 30 s while the tab is visible,
 //       with If-None-Match: the server answers 304 Not Modified (nothing swapped) or the element's
-//       new markup (swapped in place, outerHTML). An element holding focus or an open form
-//       ([data-live-hold]) is skipped that round so a poll never eats what someone is typing.
+//       new markup (swapped in place, outerHTML). An element with a field in focus or an open
+//       form ([data-live-hold]) is skipped that round so a poll never eats what someone types.
 //   <template data-toast>  in any swapped-in or loaded markup: shown as a Bootstrap toast in #toasts.
 //   #bell[data-unread]     the unread count, also put in the tab title: "(3) My day · Accountability".
 //   form[data-quick-log]   opening focuses its first field; Esc (or its Cancel button) puts the
@@ -42,9 +42,12 @@
     });
   }
 
+  // Someone typing or choosing in the element (or a form in it marked data-live-hold, such as
+  // an open quick log): this round leaves it alone.
   function held(el) {
-    return el.contains(document.activeElement) && document.activeElement !== document.body ||
-      el.querySelector("[data-live-hold]") !== null;
+    var active = document.activeElement;
+    var typing = active && el.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName);
+    return typing || el.querySelector("[data-live-hold]") !== null;
   }
 
   function poll(el) {

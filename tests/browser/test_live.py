@@ -96,3 +96,23 @@ def test_quick_log_by_keyboard_answers_with_a_toast(page, browser_login, org):
     toast.get_by_role("link", name="Edit").click()
     expect(page.get_by_test_id("timeline-entry").first).to_contain_text("Agreed to a demo")
     expect(page.get_by_text("Edit (within")).to_be_visible()
+
+
+def test_a_poll_never_replaces_an_open_quick_log_form(page, browser_login, org):
+    lead = LeadFactory(owner=org["alice"], team=org["north"], name="Typing Tara")
+    browser_login(org["alice"])
+    page.goto("/leads/my-day/")
+    row = page.get_by_test_id("day-row").filter(has_text="Typing Tara")
+    row.get_by_test_id("quick-log-open").click()
+    row.get_by_label("Note").fill("Half-typed")
+    LeadFactory(owner=org["alice"], team=org["north"], name="New Nina")  # My day changed meanwhile
+
+    page.evaluate("window.accountabilityLive.pollNow()")
+    page.wait_for_timeout(500)
+    expect(row.get_by_label("Note")).to_have_value("Half-typed")  # still there, untouched
+    expect(page.get_by_test_id("section-untouched")).not_to_contain_text("New Nina")
+
+    page.keyboard.press("Escape")
+    page.evaluate("window.accountabilityLive.pollNow()")
+    expect(page.get_by_test_id("section-untouched")).to_contain_text("New Nina")
+    assert not lead.activities.exists()
