@@ -124,3 +124,14 @@ def test_my_day_log_is_one_tap_away_on_a_phone(phone, browser_login, org, data):
     expect(phone.get_by_test_id("logged-toast")).to_be_visible()
     fits_the_screen(phone)
     expect(phone.get_by_test_id("bell-count")).to_have_text("1")
+
+
+@pytest.mark.parametrize("width", [1024, 1280])
+def test_navigation_fits_a_laptop_with_the_bell_in_view(page, browser_login, org, data, width):
+    # A rep's eleven menu entries fold behind the menu button below 1200 px instead of pushing
+    # the bell and the user menu off the screen.
+    page.set_viewport_size({"width": width, "height": 800})
+    browser_login(org["alice"])
+    page.goto("/leads/my-day/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    expect(page.get_by_test_id("bell")).to_be_in_viewport()
