@@ -75,6 +75,7 @@ def test_lead_list_filters_fold_behind_one_button(phone, browser_login, org, dat
     expect(filters).to_be_visible()
     filters.get_by_label("Search").fill("Priya")
     filters.get_by_role("button", name="Filter").click()
+    phone.wait_for_url("**/leads/?q=Priya*")
     expect(phone.get_by_test_id("lead-row")).to_have_count(1)
     expect(phone.get_by_test_id("filters-toggle")).to_have_text("Filters (on)")
     phone.get_by_role("link", name="Priya Raman").click()  # the lead, one tap away
