@@ -1,4 +1,4 @@
-from accountability.notifications.selectors import unread_count
+from accountability.notifications.selectors import bell_state
 
 
 def navigation(request):
@@ -6,4 +6,5 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"role": user.effective_role, "unread_notifications": unread_count(user)}
+    bell = bell_state(user)
+    return {"role": user.effective_role, "unread_notifications": bell.unread, "bell": bell}

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from accountability.models import User
+from accountability.models import Membership, User
 from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids, scope_queryset
 from accountability.timezones import user_time_zone  # the one rule, used by my_day below
 from leads.models import Activity, FollowUp, Lead
@@ -110,3 +110,32 @@ def follow_ups_open_for(user: User) -> QuerySet[FollowUp]:
         .select_related("lead")
         .order_by("due_at", "id")
     )
+
+
+def my_day_version(user: User, *, now: datetime | None = None, tz: zoneinfo.ZoneInfo | None = None) -> str:
+    """My day's version for a polling tab (its ETag), in one query: what My day would show only
+    changes when one of these figures does, so an unchanged day is answered 304 Not Modified.
+
+    Over the rep's open leads needing action today and their teams' queue: how many, which
+    (the sum of ids: a lead reassigned away and another in changes it), the latest change to
+    any (updated_at: a log, a stage, a new follow-up time), how many are overdue (a follow-up
+    becoming due moves its row without any write), and the day itself (midnight moves rows)."""
+    now = now or timezone.now()
+    tz = tz or user_time_zone(user)
+    local = now.astimezone(tz)
+    end_of_today = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=tz)
+    mine = Q(owner=user) & (Q(first_contacted_at__isnull=True) | Q(next_follow_up_at__lt=end_of_today))
+    queue = Q(owner__isnull=True, team_id__in=Membership.objects.filter(user=user).values("team_id"))
+    row = (
+        Lead.objects.filter(stage__in=Lead.OPEN_STAGES)
+        .filter(mine | queue)
+        .order_by()
+        .aggregate(
+            n=Count("id"),
+            ids=Sum("id"),
+            last=Max("updated_at"),
+            overdue=Count("id", filter=Q(owner=user, next_follow_up_at__lt=now)),
+        )
+    )
+    last = int(row["last"].timestamp() * 1000) if row["last"] else 0
+    return f'"day-{user.pk}-{local.date():%Y%m%d}-{row["n"]}-{row["ids"] or 0}-{last}-{row["overdue"]}"'

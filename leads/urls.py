@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("<int:pk>/", views.lead_detail, name="lead-detail"),
     path("<int:pk>/edit/", views.lead_edit, name="lead-edit"),
     path("<int:pk>/activities/", views.activity_create, name="activity-create"),
+    path("my-day/sections/", views.my_day_sections, name="my-day-sections"),
     path("<int:pk>/quick-log/", views.quick_log_form, name="quick-log-form"),
     path("<int:pk>/stage/", views.lead_stage, name="lead-stage"),
     path("<int:pk>/reassign/", views.lead_reassign_view, name="lead-reassign"),

@@ -11,12 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accountability.notifications.views import etag_matches, live_response
 from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids
+from accountability.templatetags.formatting import moment
 from leads.forms import (
     ActivityEditForm,
     ActivityForm,
@@ -37,6 +40,7 @@ from leads.selectors import (
     lead_writable_by,
     leads_visible_to,
     my_day_context,
+    my_day_version,
 )
 from leads.services import (
     activity_correct,
@@ -58,6 +62,21 @@ PAGE_SIZE = 25
 @require_GET
 def my_day_view(request):
     return render(request, "leads/my_day.html", my_day_context(request.user))
+
+
+@require_GET
+def my_day_sections(request):
+    """My day's sections for a polling tab (static/js/live.js): 304 Not Modified when nothing
+    My day shows has changed (one query, my_day_version), else the sections again, so rows move
+    between sections (a follow-up falls due, a lead is reassigned away) without a reload. A
+    signed-out tab gets 401 (and stops) rather than the login page swapped into the day."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    version = my_day_version(request.user)
+    if etag_matches(request, version):
+        return live_response(HttpResponseNotModified(), version)
+    response = render(request, "leads/includes/my_day_sections.html", my_day_context(request.user))
+    return live_response(response, version)
 
 
 @login_required
@@ -240,10 +259,11 @@ def activity_create(request, pk: int):
     from_my_day = request.POST.get("from") == "my-day"
     # My day has one form per row: no ids there, so they do not clash.
     form = ActivityForm(request.POST, auto_id=False) if from_my_day else ActivityForm(request.POST)
+    logged = None
     if form.is_valid():
         d = form.cleaned_data
         try:
-            activity_log(
+            logged = activity_log(
                 actor=request.user,
                 lead=lead,
                 kind=d["kind"],
@@ -257,6 +277,15 @@ def activity_create(request, pk: int):
         # The row with the error gets the bound form back (what was typed, and the message);
         # htmx swaps only 2xx answers, so its answer is a 200.
         extra = {} if form.is_valid() and not form.errors else {"error_lead_id": lead.pk, "error_form": form}
+        if logged is not None:
+            # The answer says what was logged (a toast, with the edit link) and keeps the lead in
+            # view in its new state, even when it has left every section.
+            extra = {
+                "logged": logged,
+                "logged_summary": logged_summary(logged),
+                "logged_edit_url": f"{reverse('leads:lead-detail', args=[lead.pk])}#activity-{logged.pk}",
+                "edit_until": logged.created_at + edit_window(),
+            }
         if request.htmx:
             return render(request, "leads/includes/my_day_sections.html", my_day_context(request.user, **extra))
         if not extra:
@@ -268,6 +297,15 @@ def activity_create(request, pk: int):
     if not request.htmx:
         messages.success(request, "Logged.")
     return _lead_main(request, lead)
+
+
+def logged_summary(activity: Activity) -> str:
+    """ "Call logged for Priya Raman, next follow-up Thu 3 Dec 10:00", in the reader's zone."""
+    lead = activity.lead
+    text = f"{activity.get_kind_display()} logged for {lead.name}"
+    if lead.next_follow_up_at:
+        return f"{text}, next follow-up {moment(lead.next_follow_up_at, 'weekday-short')}"
+    return f"{text}, no follow-up planned"
 
 
 @login_required

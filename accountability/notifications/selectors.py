@@ -1,4 +1,6 @@
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q, QuerySet
 
 from accountability.models import Team, User
 from accountability.notifications.kinds import KINDS
@@ -12,6 +14,43 @@ def notifications_for(user: User) -> QuerySet[Notification]:
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class BellState:
+    """What the bell shows, and the version a polling tab compares with (its ETag)."""
+
+    user_id: int
+    last_id: int
+    unread: int
+
+    @property
+    def etag(self) -> str:
+        # The newest notice and the unread count: a new notice changes the first, reading
+        # one (here or in another tab) the second. The user's id keeps a shared browser
+        # from matching another person's version after a change of login.
+        return f'"bell-{self.user_id}-{self.last_id}-{self.unread}"'
+
+
+def bell_state(user: User) -> BellState:
+    """The bell in one query, on every page and on every poll: the newest notice's id (the
+    recipient index) and the unread count (the partial index of unread notices)."""
+    row = (
+        Notification.objects.filter(recipient=user)
+        .order_by()
+        .aggregate(last=Max("id"), unread=Count("id", filter=Q(read_at__isnull=True)))
+    )
+    return BellState(user_id=user.pk, last_id=row["last"] or 0, unread=row["unread"])
+
+
+# A poll shows at most this many toasts: a burst of notices is summed up by the bell's count.
+TOASTS_PER_POLL = 3
+
+
+def notifications_new_since(user: User, after_id: int) -> list[Notification]:
+    """Unread notices that arrived after the newest one a tab already knew of, oldest first."""
+    rows = Notification.objects.filter(recipient=user, id__gt=after_id, read_at__isnull=True).order_by("-id")
+    return list(rows[:TOASTS_PER_POLL])[::-1]
 
 
 def preferences_initial(user: User) -> dict:

@@ -14,3 +14,8 @@ def test_bench_refuses_a_database_that_is_not_a_bench_database(org):
     with pytest.raises(CommandError, match=r"Refusing to run on database|needs PostgreSQL"):
         call_command("bench_leads", "--reuse")
     assert Lead.objects.count() == 1  # nothing deleted
+
+
+def test_live_bench_refuses_a_database_that_is_not_a_bench_database(org):
+    with pytest.raises(CommandError, match=r"Refusing to run on database|needs PostgreSQL"):
+        call_command("bench_live", "--tabs", "2")
