@@ -24,13 +24,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, JSONField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from accountability.forms import normalise_phone
 from accountability.models import Membership, Team, User, available_reps_q
-from accountability.notifications.services import notification_create
+from accountability.notifications.models import NotificationPreference
+from accountability.notifications.services import NotificationDraft, notification_create, notifications_create_many
 from accountability.scoping import can_manage_team
 from leads import notices
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
@@ -749,59 +751,355 @@ def intake_source_set_active(*, actor: User, source: IntakeSource, is_active: bo
     return source
 
 
-def intake_source_for_token(token: str) -> IntakeSource | None:
+def intake_source_for_token(token: str, *, idempotency_key: str = "") -> IntakeSource | None:
+    """The active source of an API token. With `idempotency_key`, the same query brings the answer
+    stored under that key (`prior_fingerprint`, `prior_status`, `prior_response`; None when unused)."""
     if not token or len(token) > 200:
         return None
-    return IntakeSource.objects.select_related("team").filter(token_hash=hash_token(token), is_active=True).first()
+    sources = IntakeSource.objects.select_related("team").filter(token_hash=hash_token(token), is_active=True)
+    if idempotency_key:
+        prior = IdempotencyKey.objects.filter(source=OuterRef("pk"), key=idempotency_key)
+        sources = sources.annotate(
+            prior_fingerprint=Subquery(prior.values("fingerprint")[:1]),
+            prior_status=Subquery(prior.values("status_code")[:1]),
+            prior_response=Subquery(prior.values("response")[:1], output_field=JSONField()),
+        )
+    return sources.first()
 
 
 class IdempotencyKeyReused(Exception):
     """The same Idempotency-Key came back with a different request body."""
 
 
+@dataclass
+class IntakeItem:
+    """One lead an API client sent: its contact fields (validated by the API's serializer), and
+    the Idempotency-Key it came with (optional) and the fingerprint of what was sent under it."""
+
+    data: dict
+    key: str = ""
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeAnswer:
+    """What the API answers for one lead: 201 with {id, owner, team, duplicate} (created, joined as a
+    duplicate, or the stored answer of a retry), or 409 when its key was used for other content."""
+
+    status: int
+    body: dict
+
+
+KEY_REUSED = "This Idempotency-Key was already used with a different request body."
+
+
 def lead_create_via_api(
     *, source: IntakeSource, data: dict, idempotency_key: str = "", fingerprint: str = ""
 ) -> tuple[dict, int]:
-    """Create (or join) a lead for an API client; with an Idempotency-Key, a retry gets the first answer.
+    """Create (or join) one lead for an API client; with an Idempotency-Key a retry gets the first answer.
+    Raises IdempotencyKeyReused when the key was used with another body."""
+    [answer] = leads_intake(source=source, items=[IntakeItem(data, idempotency_key, fingerprint)])
+    if answer.status == 409:
+        raise IdempotencyKeyReused
+    return answer.body, answer.status
 
-    The key row is written in the same transaction as the lead. A retry racing the first
-    request blocks on the unique index until that commits, then hits IntegrityError, rolls
-    back everything it did, and answers with the stored response: never a second lead.
+
+def leads_intake(*, source: IntakeSource, items: list[IntakeItem], keys_looked_up: bool = False) -> list[IntakeAnswer]:
+    """Create or join the leads an API client sent (one, or a batch of up to 500), in one transaction,
+    with a number of queries that does not grow with the number of leads. One answer per item, in order.
+
+    Each item behaves as if it had been posted alone, one after the other: a duplicate of an open
+    lead of the team (or of an earlier item) joins it with an inquiry on its timeline; the others are
+    shared round-robin from the team's pointer (skipping reps away or at the cap) or queued; the new
+    owners and the owners of joined leads are notified once, on commit; each key's answer is stored.
+
+    Keys are read under the team's lock, so a retry waiting behind the first request finds its keys.
+    `keys_looked_up`: the single endpoint read its one key with the token (attribute `prior_*` on the
+    source) before the lock; a retry racing it then fails on the unique index at the end, everything
+    it did is rolled back, and the second pass below answers with the stored response.
     """
-
-    def stored() -> tuple[dict, int] | None:
-        prior = IdempotencyKey.objects.filter(source=source, key=idempotency_key).first()
-        if prior is None:
-            return None
-        if prior.fingerprint != fingerprint:
-            raise IdempotencyKeyReused
-        return prior.response, prior.status_code
-
-    if idempotency_key and (answer := stored()) is not None:
-        return answer
+    if keys_looked_up and getattr(source, "prior_fingerprint", None) is not None:
+        return [_replayed(items[0], source.prior_fingerprint, source.prior_status, source.prior_response)]
     try:
         with transaction.atomic():
-            result = lead_create(actor=None, team=source.team, source=source, channel=Lead.Channel.API, **data)
-            lead = result.lead
-            body = {
-                "id": lead.pk,
-                "owner": {"id": lead.owner_id, "name": str(lead.owner)} if lead.owner_id else None,
-                "team": {"id": lead.team_id, "name": lead.team.name},
-                "duplicate": result.duplicate,
-            }
-            if idempotency_key:
-                IdempotencyKey.objects.create(
-                    source=source, key=idempotency_key, fingerprint=fingerprint, lead=lead, status_code=201,
-                    response=body,
-                )  # fmt: skip
+            return _leads_intake(source, items, keys_looked_up=keys_looked_up)
     except IntegrityError:
-        if not idempotency_key:
+        if not any(item.key for item in items):
             raise
-        answer = stored()
-        if answer is None:
-            raise
-        return answer
-    return body, 201
+    with transaction.atomic():
+        return _leads_intake(source, items, keys_looked_up=False)
+
+
+def _api_body(lead: Lead, *, duplicate: bool) -> dict:
+    return {
+        "id": lead.pk,
+        "owner": {"id": lead.owner_id, "name": str(lead.owner)} if lead.owner_id else None,
+        "team": {"id": lead.team_id, "name": lead.team.name},
+        "duplicate": duplicate,
+    }
+
+
+def _replayed(item: IntakeItem, fingerprint: str, status_code: int, response: dict) -> IntakeAnswer:
+    """The answer to a key seen before: the stored one, or 409 when it came with other content."""
+    if fingerprint != item.fingerprint:
+        return IntakeAnswer(409, {"detail": KEY_REUSED})
+    return IntakeAnswer(status_code, response)
+
+
+def _stored_answers(source: IntakeSource, items: list[IntakeItem], *, keys_looked_up: bool) -> dict:
+    """{key: (fingerprint, status, response)} of the items' keys already used by this source."""
+    if keys_looked_up:
+        fingerprint = getattr(source, "prior_fingerprint", None)
+        if fingerprint is None:
+            return {}
+        return {items[0].key: (fingerprint, source.prior_status, source.prior_response)}
+    keys = {item.key for item in items if item.key}
+    if not keys:
+        return {}
+    return {
+        row.key: (row.fingerprint, row.status_code, row.response)
+        for row in IdempotencyKey.objects.filter(source=source, key__in=keys).only(
+            "key", "fingerprint", "status_code", "response"
+        )
+    }
+
+
+def _open_duplicates(team: Team, items: list[IntakeItem]) -> list[Lead]:
+    """The team's open leads that share an email or phone with an item, oldest first, locked."""
+    emails = {item.data["email"] for item in items if item.data.get("email")}
+    phones = {item.data["phone"] for item in items if item.data.get("phone")}
+    match = Q(pk__in=[])
+    if emails:
+        match |= Q(email__in=emails)
+    if phones:
+        match |= Q(phone__in=phones)
+    leads = list(
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(match, team=team, stage__in=Lead.OPEN_STAGES)
+        .order_by("arrived_at", "id")
+    )
+    for lead in leads:
+        lead.team = team
+    return leads
+
+
+def _reps_for_round_robin(rule: TeamIntakeSettings) -> list[User]:
+    """eligible_reps() in one query, each with `load` (open never-contacted leads, when the team has a
+    cap) and `assigned_pref` (their NotificationPreference for new leads, or None)."""
+    prefs = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=notices.LEAD_ASSIGNED.code)
+    reps = User.objects.filter(available_reps_q(), memberships__team=rule.team).order_by("id")
+    reps = reps.annotate(
+        pref_id=Subquery(prefs.values("pk")[:1]),
+        pref_email=Subquery(prefs.values("email")[:1]),
+        pref_sms=Subquery(prefs.values("sms")[:1]),
+    )
+    if rule.max_open_untouched is not None:
+        untouched = (
+            Lead.objects.filter(owner=OuterRef("pk"), stage__in=Lead.OPEN_STAGES, first_contacted_at__isnull=True)
+            .order_by()
+            .values("owner")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        reps = reps.annotate(load=Coalesce(Subquery(untouched), 0))
+    reps = list(reps)
+    for rep in reps:
+        rep.assigned_pref = (
+            NotificationPreference(
+                pk=rep.pref_id, user=rep, kind=notices.LEAD_ASSIGNED.code, email=rep.pref_email, sms=rep.pref_sms
+            )
+            if rep.pref_id is not None
+            else None
+        )
+    return reps
+
+
+class _RoundRobin:
+    """The team's rule applied to leads one after the other, in memory: next rep after the pointer
+    (by id, wrapping) below the cap, as _next_round_robin() picks them one request at a time."""
+
+    def __init__(self, rule: TeamIntakeSettings):
+        self.rule = rule
+        self.pointer = rule.last_assigned_id
+        self.reps = _reps_for_round_robin(rule) if rule.mode == TeamIntakeSettings.Mode.ROUND_ROBIN else []
+        self.load = {rep.pk: getattr(rep, "load", 0) for rep in self.reps}
+
+    def next(self) -> User | None:
+        cap = self.rule.max_open_untouched
+        reps = [r for r in self.reps if cap is None or self.load[r.pk] < cap]
+        if not reps:
+            return None
+        pointer = self.pointer or 0
+        owner = next((r for r in reps if r.pk > pointer), reps[0])
+        self.pointer = owner.pk
+        self.load[owner.pk] += 1
+        return owner
+
+
+def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_up: bool) -> list[IntakeAnswer]:
+    team = source.team
+    now = timezone.now()
+    # One lock per team: fair round-robin, no duplicate created by two racing requests, keys read fresh.
+    rule = _locked_intake_settings(team)
+    stored = _stored_answers(source, items, keys_looked_up=keys_looked_up)
+
+    answers: list[IntakeAnswer | None] = [None] * len(items)
+    first_of_key: dict[str, int] = {}  # key -> the item that used it first in this batch
+    todo: list[int] = []
+    for i, item in enumerate(items):
+        if item.key in stored:
+            answers[i] = _replayed(item, *stored[item.key])
+        elif item.key and item.key in first_of_key:
+            pass  # answered below, once the first item with this key has its answer
+        else:
+            if item.key:
+                first_of_key[item.key] = i
+            todo.append(i)
+
+    by_email: dict[str, Lead] = {}
+    by_phone: dict[str, Lead] = {}
+    for lead in reversed(_open_duplicates(team, [items[i] for i in todo]) if todo else []):
+        by_email[lead.email] = by_phone[lead.phone] = lead  # oldest wins: set last
+    by_email.pop("", None)
+    by_phone.pop("", None)
+
+    round_robin: _RoundRobin | None = None
+    new_leads: list[Lead] = []
+    joins: list[tuple[int, Lead]] = []  # (item, the open lead it duplicates)
+    outcome: dict[int, tuple[Lead, bool]] = {}
+    rank: dict[int, int] = {}
+    for i in todo:
+        data = items[i].data
+        matches = [m for m in (by_email.get(data.get("email")), by_phone.get(data.get("phone"))) if m is not None]
+        if matches:
+            existing = min(matches, key=lambda lead: (lead.arrived_at, lead.pk or rank[id(lead)]))
+            joins.append((i, existing))
+            outcome[i] = (existing, True)
+            continue
+        if round_robin is None:
+            round_robin = _RoundRobin(rule)
+        owner = round_robin.next()
+        lead = Lead(team=team, source=source, channel=Lead.Channel.API, arrived_at=now, stage=Lead.Stage.NEW)
+        for field in ("name", "company", "email", "phone", "value", "notes"):
+            setattr(lead, field, data.get(field, "") if field != "value" else data.get("value", 0))
+        lead.owner = owner
+        if owner is not None:
+            lead.received_by = owner
+            lead.assigned_at = now
+        new_leads.append(lead)
+        rank[id(lead)] = 2**63 + len(new_leads)  # after every stored lead, in the order sent
+        outcome[i] = (lead, False)
+        if lead.email:
+            by_email[lead.email] = lead
+        if lead.phone:
+            by_phone[lead.phone] = lead
+
+    Lead.objects.bulk_create(new_leads)
+    if round_robin is not None and round_robin.pointer != rule.last_assigned_id:
+        TeamIntakeSettings.objects.filter(pk=rule.pk).update(last_assigned_id=round_robin.pointer, updated_at=now)
+
+    entries, drafts = [], []
+    queue_reason = "Waiting in the team's unassigned queue" + (
+        " (every rep is away or at the cap)" if rule.mode == TeamIntakeSettings.Mode.ROUND_ROBIN else ""
+    )
+    for lead in new_leads:
+        entries.append(
+            Activity(
+                lead=lead,
+                kind=Activity.Kind.ARRIVED,
+                occurred_at=now,
+                data={"channel": Lead.Channel.API, "source": source.name},
+            )
+        )
+        how = "round_robin" if lead.owner is not None else "queue"
+        reason = "Round-robin" if lead.owner is not None else queue_reason
+        entries.append(
+            Activity(
+                lead=lead,
+                kind=Activity.Kind.ASSIGNED,
+                body=reason,
+                data={
+                    "from_owner": None,
+                    "from_owner_name": "",
+                    "to_owner": lead.owner_id,
+                    "to_owner_name": str(lead.owner) if lead.owner else "",
+                    "reason": reason,
+                    "how": how,
+                },
+            )
+        )
+    inquiries = []
+    for i, existing in joins:
+        cleaned = {field: items[i].data.get(field, "") for field in (*_INQUIRY_FIELDS, "notes")}
+        differs = _inquiry_differences(existing, cleaned)
+        inquiry = Activity(
+            lead=existing,
+            kind=Activity.Kind.INQUIRY,
+            body=cleaned["notes"].strip(),
+            occurred_at=now,
+            data={
+                **{field: cleaned[field] for field in _INQUIRY_FIELDS},
+                "channel": Lead.Channel.API,
+                "source": source.name,
+                "differs": differs,
+            },
+        )
+        entries.append(inquiry)
+        inquiries.append((inquiry, existing, cleaned["notes"], differs))
+    Activity.objects.bulk_create(entries)
+
+    known_prefs = {}
+    for lead in new_leads:
+        if lead.owner is not None:
+            drafts.append(
+                NotificationDraft(
+                    recipient=lead.owner,
+                    kind=notices.LEAD_ASSIGNED,
+                    title=f"New lead: {lead}",
+                    key=f"lead-assigned:{lead.pk}:{lead.owner_id}:{lead.assigned_at}",
+                    body=f"{lead.name}{' · ' + lead.company if lead.company else ''}",
+                    url=_lead_url(lead),
+                )
+            )
+            known_prefs[(lead.owner_id, notices.LEAD_ASSIGNED.code)] = lead.owner.assigned_pref
+    for inquiry, existing, notes, differs in inquiries:
+        recipient = existing.owner or team.manager
+        if recipient is not None:
+            drafts.append(
+                NotificationDraft(
+                    recipient=recipient,
+                    kind=notices.LEAD_INQUIRY,
+                    title=f"{existing.name} got in touch again",
+                    key=f"lead-inquiry:{inquiry.pk}",
+                    body=_inquiry_notice_body(channel=Lead.Channel.API, source=source, notes=notes, differs=differs),
+                    url=_lead_url(existing),
+                )
+            )
+    notifications_create_many(drafts, preferences=known_prefs)
+
+    keys = []
+    for i, (lead, duplicate) in outcome.items():
+        answers[i] = IntakeAnswer(201, _api_body(lead, duplicate=duplicate))
+        item = items[i]
+        if item.key:
+            keys.append(
+                IdempotencyKey(
+                    source=source,
+                    key=item.key,
+                    fingerprint=item.fingerprint,
+                    lead=lead,
+                    status_code=201,
+                    response=answers[i].body,
+                )
+            )
+    IdempotencyKey.objects.bulk_create(keys)
+    for i, item in enumerate(items):
+        if answers[i] is None:  # a key used again later in the same batch
+            first = first_of_key[item.key]
+            same = items[first].fingerprint == item.fingerprint
+            answers[i] = answers[first] if same else IntakeAnswer(409, {"detail": KEY_REUSED})
+    return answers
 
 
 @transaction.atomic
