@@ -31,10 +31,12 @@ LeadAnswer = inline_serializer(
     },
 )
 Detail = inline_serializer("Detail", {"detail": serializers.CharField()})
-FieldErrors = inline_serializer(
-    "FieldErrors",
-    {"field name": serializers.ListField(child=serializers.CharField(), help_text="Messages for that field.")},
-)
+# Field name -> its messages (a raw schema: the names vary).
+FieldErrors = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "description": "Each field with a problem, and its messages.",
+}
 
 _AUTH_ERRORS = {
     401: OpenApiResponse(
