@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, JSONField, OuterRef, Q, Subquery
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -757,12 +757,13 @@ def intake_source_for_token(token: str, *, idempotency_key: str = "") -> IntakeS
     if not token or len(token) > 200:
         return None
     sources = IntakeSource.objects.select_related("team").filter(token_hash=hash_token(token), is_active=True)
-    if idempotency_key:
-        prior = IdempotencyKey.objects.filter(source=OuterRef("pk"), key=idempotency_key)
+    if idempotency_key:  # one LEFT JOIN on the (source, key) unique index
         sources = sources.annotate(
-            prior_fingerprint=Subquery(prior.values("fingerprint")[:1]),
-            prior_status=Subquery(prior.values("status_code")[:1]),
-            prior_response=Subquery(prior.values("response")[:1], output_field=JSONField()),
+            prior=FilteredRelation("idempotency_keys", condition=Q(idempotency_keys__key=idempotency_key))
+        ).annotate(
+            prior_fingerprint=F("prior__fingerprint"),
+            prior_status=F("prior__status_code"),
+            prior_response=F("prior__response"),
         )
     return sources.first()
 
@@ -887,13 +888,10 @@ def _open_duplicates(team: Team, items: list[IntakeItem]) -> list[Lead]:
 def _reps_for_round_robin(rule: TeamIntakeSettings) -> list[User]:
     """eligible_reps() in one query, each with `load` (open never-contacted leads, when the team has a
     cap) and `assigned_pref` (their NotificationPreference for new leads, or None)."""
-    prefs = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=notices.LEAD_ASSIGNED.code)
     reps = User.objects.filter(available_reps_q(), memberships__team=rule.team).order_by("id")
     reps = reps.annotate(
-        pref_id=Subquery(prefs.values("pk")[:1]),
-        pref_email=Subquery(prefs.values("email")[:1]),
-        pref_sms=Subquery(prefs.values("sms")[:1]),
-    )
+        pref=FilteredRelation("notification_prefs", condition=Q(notification_prefs__kind=notices.LEAD_ASSIGNED.code))
+    ).annotate(pref_id=F("pref__id"), pref_email=F("pref__email"), pref_sms=F("pref__sms"))
     if rule.max_open_untouched is not None:
         untouched = (
             Lead.objects.filter(owner=OuterRef("pk"), stage__in=Lead.OPEN_STAGES, first_contacted_at__isnull=True)
