@@ -14,6 +14,7 @@ team it cannot see.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +24,8 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -752,20 +752,21 @@ def intake_source_set_active(*, actor: User, source: IntakeSource, is_active: bo
 
 
 def intake_source_for_token(token: str, *, idempotency_key: str = "") -> IntakeSource | None:
-    """The active source of an API token. With `idempotency_key`, the same query brings the answer
-    stored under that key (`prior_fingerprint`, `prior_status`, `prior_response`; None when unused)."""
+    """The active source of an API token, with its team. With `idempotency_key`, the same query brings
+    the answer stored under that key (`prior_fingerprint`, `prior_status`, `prior_response`; None when
+    unused). One query in SQL written once (_IntakeSql): the intake path is hot."""
     if not token or len(token) > 200:
         return None
-    sources = IntakeSource.objects.select_related("team").filter(token_hash=hash_token(token), is_active=True)
-    if idempotency_key:  # one LEFT JOIN on the (source, key) unique index
-        sources = sources.annotate(
-            prior=FilteredRelation("idempotency_keys", condition=Q(idempotency_keys__key=idempotency_key))
-        ).annotate(
-            prior_fingerprint=F("prior__fingerprint"),
-            prior_status=F("prior__status_code"),
-            prior_response=F("prior__response"),
-        )
-    return sources.first()
+    row = _fetch_one(_IntakeSql.get().source, [idempotency_key, hash_token(token)])
+    if row is None:
+        return None
+    source, end = _hydrate(IntakeSource, row)
+    source.team, end = _hydrate(Team, row, end)
+    if idempotency_key:
+        fingerprint, status_code, response = row[end:]
+        source.prior_fingerprint, source.prior_status = fingerprint, status_code
+        source.prior_response = json.loads(response) if isinstance(response, str) else response
+    return source
 
 
 class IdempotencyKeyReused(Exception):
@@ -866,51 +867,128 @@ def _stored_answers(source: IntakeSource, items: list[IntakeItem], *, keys_looke
 
 
 def _open_duplicates(team: Team, items: list[IntakeItem]) -> list[Lead]:
-    """The team's open leads that share an email or phone with an item, oldest first, locked."""
-    emails = {item.data["email"] for item in items if item.data.get("email")}
-    phones = {item.data["phone"] for item in items if item.data.get("phone")}
-    match = Q(pk__in=[])
-    if emails:
-        match |= Q(email__in=emails)
-    if phones:
-        match |= Q(phone__in=phones)
-    leads = list(
-        Lead.objects.select_for_update(of=("self",))
-        .select_related("owner")
-        .filter(match, team=team, stage__in=Lead.OPEN_STAGES)
-        .order_by("arrived_at", "id")
-    )
-    for lead in leads:
+    """The team's open leads that share an email or phone with an item, oldest first, locked, with
+    their owners."""
+    emails = sorted({item.data["email"] for item in items if item.data.get("email")})
+    phones = sorted({item.data["phone"] for item in items if item.data.get("phone")})
+    rows = _fetch_all(_IntakeSql.get().duplicates, [team.pk, list(map(str, Lead.OPEN_STAGES)), emails, phones])
+    leads = []
+    for row in rows:
+        lead, end = _hydrate(Lead, row)
         lead.team = team
+        lead.owner = _hydrate(User, row, end)[0] if lead.owner_id is not None else None
+        leads.append(lead)
     return leads
 
 
 def _reps_for_round_robin(rule: TeamIntakeSettings) -> list[User]:
-    """eligible_reps() in one query, each with `load` (open never-contacted leads, when the team has a
-    cap) and `assigned_pref` (their NotificationPreference for new leads, or None)."""
-    reps = User.objects.filter(available_reps_q(), memberships__team=rule.team).order_by("id")
-    reps = reps.annotate(
-        pref=FilteredRelation("notification_prefs", condition=Q(notification_prefs__kind=notices.LEAD_ASSIGNED.code))
-    ).annotate(pref_id=F("pref__id"), pref_email=F("pref__email"), pref_sms=F("pref__sms"))
-    if rule.max_open_untouched is not None:
-        untouched = (
-            Lead.objects.filter(owner=OuterRef("pk"), stage__in=Lead.OPEN_STAGES, first_contacted_at__isnull=True)
-            .order_by()
-            .values("owner")
-            .annotate(n=Count("id"))
-            .values("n")
-        )
-        reps = reps.annotate(load=Coalesce(Subquery(untouched), 0))
-    reps = list(reps)
-    for rep in reps:
+    """eligible_reps(): the same rule (available_reps_q) in one query, each rep with `load` (open
+    never-contacted leads, when the team has a cap) and `assigned_pref` (their NotificationPreference
+    for new leads, or None). tests/leads/test_api_batch.py checks it picks who eligible_reps() picks."""
+    sql = _IntakeSql.get()
+    capped = rule.max_open_untouched is not None
+    rows = _fetch_all(
+        sql.reps_with_load if capped else sql.reps,
+        [
+            *([list(map(str, Lead.OPEN_STAGES))] if capped else []),
+            rule.team_id,
+            notices.LEAD_ASSIGNED.code,
+            str(User.Role.REP),
+            timezone.localdate(),
+        ],
+    )
+    reps = []
+    for row in rows:
+        rep, end = _hydrate(User, row)
+        pref_id, pref_email, pref_sms = row[end : end + 3]
+        rep.load = row[end + 3] if capped else 0
         rep.assigned_pref = (
             NotificationPreference(
-                pk=rep.pref_id, user=rep, kind=notices.LEAD_ASSIGNED.code, email=rep.pref_email, sms=rep.pref_sms
+                pk=pref_id, user=rep, kind=notices.LEAD_ASSIGNED.code, email=pref_email, sms=pref_sms
             )
-            if rep.pref_id is not None
+            if pref_id is not None
             else None
         )
+        reps.append(rep)
     return reps
+
+
+def _locked_rule(team: Team) -> TeamIntakeSettings:
+    """_locked_intake_settings() in SQL written once (the row exists from the team's first lead on)."""
+    row = _fetch_one(_IntakeSql.get().lock_rule, [team.pk])
+    if row is None:
+        return _locked_intake_settings(team)
+    rule, _end = _hydrate(TeamIntakeSettings, row)
+    rule.team = team
+    return rule
+
+
+class _IntakeSql:
+    """The intake path's reads as SQL, built once per process from the models' tables and columns
+    (every value a parameter): the ORM compiled each of them on every request, about a millisecond
+    apiece."""
+
+    _built = None
+
+    @classmethod
+    def get(cls) -> _IntakeSql:
+        if cls._built is None:
+            cls._built = cls()
+        return cls._built
+
+    def __init__(self):
+        t = {m: m._meta.db_table for m in (IntakeSource, Team, IdempotencyKey, Lead, User, TeamIntakeSettings)}
+        membership, prefs = Membership._meta.db_table, NotificationPreference._meta.db_table
+        self.source = (
+            f"SELECT {_columns(IntakeSource, 's')}, {_columns(Team, 't')}, k.fingerprint, k.status_code, k.response"  # noqa: S608
+            f" FROM {t[IntakeSource]} s JOIN {t[Team]} t ON t.id = s.team_id"
+            f" LEFT JOIN {t[IdempotencyKey]} k ON k.source_id = s.id AND k.key = %s"
+            " WHERE s.token_hash = %s AND s.is_active"
+        )
+        self.lock_rule = f"SELECT {_columns(TeamIntakeSettings, 'r')} FROM {t[TeamIntakeSettings]} r"  # noqa: S608
+        self.lock_rule += " WHERE r.team_id = %s FOR UPDATE"
+        # `<> ''` matches the partial indexes lead_email / lead_phone whatever the length of the lists.
+        self.duplicates = (
+            f"SELECT {_columns(Lead, 'l')}, {_columns(User, 'o')} FROM {t[Lead]} l"  # noqa: S608
+            f" LEFT JOIN {t[User]} o ON o.id = l.owner_id WHERE l.team_id = %s AND l.stage = ANY(%s)"
+            " AND ((l.email = ANY(%s) AND l.email <> '') OR (l.phone = ANY(%s) AND l.phone <> ''))"
+            " ORDER BY l.arrived_at, l.id FOR UPDATE OF l"
+        )
+        reps = (
+            f" FROM {t[User]} u JOIN {membership} m ON m.user_id = u.id AND m.team_id = %s"
+            f" LEFT JOIN {prefs} p ON p.user_id = u.id AND p.kind = %s"
+            # available_reps_q(): an active rep who is not away (away_until before today, or none).
+            " WHERE u.role = %s AND u.is_active AND (u.away_until IS NULL OR u.away_until < %s) ORDER BY u.id"
+        )
+        self.reps = f"SELECT {_columns(User, 'u')}, p.id, p.email, p.sms" + reps
+        untouched = (
+            f"(SELECT count(*) FROM {t[Lead]} l WHERE l.owner_id = u.id AND l.stage = ANY(%s)"  # noqa: S608
+            " AND l.first_contacted_at IS NULL)"
+        )
+        self.reps_with_load = f"SELECT {_columns(User, 'u')}, p.id, p.email, p.sms, {untouched}" + reps
+
+
+def _columns(model, alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def _hydrate(model, row, start: int = 0):
+    """The model instance in row[start:], and where the next one starts (columns as _columns gives)."""
+    fields = model._meta.concrete_fields
+    end = start + len(fields)
+    return model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], row[start:end]), end
+
+
+def _fetch_one(sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _fetch_all(sql: str, params: list) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 class _RoundRobin:
@@ -939,7 +1017,7 @@ def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_
     team = source.team
     now = timezone.now()
     # One lock per team: fair round-robin, no duplicate created by two racing requests, keys read fresh.
-    rule = _locked_intake_settings(team)
+    rule = _locked_rule(team)
     stored = _stored_answers(source, items, keys_looked_up=keys_looked_up)
 
     answers: list[IntakeAnswer | None] = [None] * len(items)

@@ -289,3 +289,33 @@ def test_the_same_batch_sent_twice_at_once_creates_each_lead_once(token):
     assert len({tuple(r["id"] for r in a["results"]) for a in answers}) == 1
     assert Lead.objects.count() == 20
     assert not Activity.objects.filter(kind="inquiry").exists()
+
+
+def test_the_intake_sql_picks_the_reps_eligible_reps_picks(org):
+    """The API's reps query writes available_reps_q() in SQL: it must pick the same people."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accountability.models import Membership
+    from leads.services import _reps_for_round_robin, eligible_reps
+    from tests.factories import LeadFactory, UserFactory
+
+    north, today = org["north"], timezone.localdate()
+    people = {
+        "away_today": {"away_until": today},
+        "back_today": {"away_until": today - timedelta(days=1)},
+        "inactive": {"is_active": False},
+        "manager": {"role": "manager"},
+    }
+    for username, fields in people.items():
+        Membership.objects.create(
+            user=UserFactory(username=username, role=fields.pop("role", "rep"), **fields), team=north
+        )
+    rule = TeamIntakeSettings.objects.create(team=north, max_open_untouched=5)
+    LeadFactory(owner=org["alice"], team=north)
+    LeadFactory(owner=org["alice"], team=north, first_contacted_at=timezone.now())  # contacted: not counted
+    reps = _reps_for_round_robin(rule)
+    assert [r.pk for r in reps] == [r.pk for r in eligible_reps(north)]
+    assert {r.username for r in reps} == {"alice", "bob", "back_today"}
+    assert {r.username: r.load for r in reps} == {"alice": 1, "bob": 0, "back_today": 0}

@@ -22,6 +22,25 @@ from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead,
 from leads.services import hash_token
 
 
+def _backend_cpu_reader():
+    """A function giving the CPU seconds used so far by this connection's PostgreSQL backend
+    (/proc/<pid>/stat: the server on this machine), or None when it cannot be read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read():
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
+
+
 class Command(BaseCommand):
     help = "Post N leads through the intake API in-process and print leads/second (median of runs)."
 
@@ -74,6 +93,8 @@ class Command(BaseCommand):
                 with CaptureQueriesContext(connection) as queries:
                     post_batch(-1, 0, batch) if batch else post_one(-1, 0)
                 per_request = len(queries.captured_queries)
+                backend = _backend_cpu_reader()
+                cpu_start, db_start = time.process_time(), backend()
                 for run in range(runs):
                     start = time.perf_counter()
                     if batch:
@@ -85,6 +106,8 @@ class Command(BaseCommand):
                     elapsed = time.perf_counter() - start
                     rates.append(leads / elapsed)
                     self.stdout.write(f"run {run + 1}: {leads} leads in {elapsed:.2f}s = {leads / elapsed:.0f} leads/s")
+                cpu_ms = (time.process_time() - cpu_start) * 1000 / (leads * runs)
+                db_ms = (backend() - db_start) * 1000 / (leads * runs) if db_start is not None else None
         finally:
             with transaction.atomic():
                 lead_ids = Lead.objects.filter(team=team).values_list("id", flat=True)
@@ -103,5 +126,13 @@ class Command(BaseCommand):
             f"queries: {per_request} a request of {size} lead{'s' if size > 1 else ''} "
             f"({per_request / size:.2f} a lead, BEGIN/COMMIT included)"
         )
+        # CPU per lead does not depend on how busy the machine is: what one idle core would serve.
+        if db_ms is not None:
+            self.stdout.write(
+                f"CPU a lead: {cpu_ms:.2f} ms here + {db_ms:.2f} ms in its PostgreSQL backend "
+                f"= {1000 / (cpu_ms + db_ms):.0f} leads/s if both had a core to themselves"
+            )
+        else:
+            self.stdout.write(f"CPU a lead: {cpu_ms:.2f} ms here (PostgreSQL's share not readable)")
         self.stdout.write(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         self.stdout.write(f"median: {statistics.median(rates):.0f} leads/second over {runs} runs of {leads}")
