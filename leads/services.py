@@ -947,6 +947,8 @@ class _IntakeSql:
         )
         self.lock_rule = f"SELECT {_columns(TeamIntakeSettings, 'r')} FROM {t[TeamIntakeSettings]} r"  # noqa: S608
         self.lock_rule += " WHERE r.team_id = %s FOR UPDATE"
+        self.move_pointer = f"UPDATE {t[TeamIntakeSettings]} SET last_assigned_id = %s, updated_at = %s"  # noqa: S608
+        self.move_pointer += " WHERE id = %s RETURNING id"
         # `<> ''` matches the partial indexes lead_email / lead_phone whatever the length of the lists.
         self.duplicates = (
             f"SELECT {_columns(Lead, 'l')}, {_columns(User, 'o')} FROM {t[Lead]} l"  # noqa: S608
@@ -966,6 +968,24 @@ class _IntakeSql:
             " AND l.first_contacted_at IS NULL)"
         )
         self.reps_with_load = f"SELECT {_columns(User, 'u')}, p.id, p.email, p.sms, {untouched}" + reps
+
+
+def _insert(objs: list) -> None:
+    """bulk_create() for the intake path: one INSERT ... RETURNING id of every row, its statement
+    built from the model's fields, values prepared as Django prepares them (defaults, auto_now)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)})"  # noqa: S608
+        f" VALUES {', '.join([row] * len(objs))} RETURNING {model._meta.pk.column}"
+    )
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    for obj, (pk,) in zip(objs, _fetch_all(sql, params), strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
 
 
 def _columns(model, alias: str) -> str:
@@ -1071,9 +1091,9 @@ def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_
         if lead.phone:
             by_phone[lead.phone] = lead
 
-    Lead.objects.bulk_create(new_leads)
+    _insert(new_leads)
     if round_robin is not None and round_robin.pointer != rule.last_assigned_id:
-        TeamIntakeSettings.objects.filter(pk=rule.pk).update(last_assigned_id=round_robin.pointer, updated_at=now)
+        _fetch_one(_IntakeSql.get().move_pointer, [round_robin.pointer, now, rule.pk])
 
     entries, drafts = [], []
     queue_reason = "Waiting in the team's unassigned queue" + (
@@ -1123,7 +1143,7 @@ def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_
         )
         entries.append(inquiry)
         inquiries.append((inquiry, existing, cleaned["notes"], differs))
-    Activity.objects.bulk_create(entries)
+    _insert(entries)
 
     known_prefs = {}
     for lead in new_leads:
@@ -1169,7 +1189,7 @@ def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_
                     response=answers[i].body,
                 )
             )
-    IdempotencyKey.objects.bulk_create(keys)
+    _insert(keys)
     for i, item in enumerate(items):
         if answers[i] is None:  # a key used again later in the same batch
             first = first_of_key[item.key]
