@@ -913,14 +913,25 @@ def _reps_for_round_robin(rule: TeamIntakeSettings) -> list[User]:
     return reps
 
 
-def _locked_rule(team: Team) -> TeamIntakeSettings:
-    """_locked_intake_settings() in SQL written once (the row exists from the team's first lead on)."""
-    row = _fetch_one(_IntakeSql.get().lock_rule, [team.pk])
+def _locked_rule(team: Team, *, with_lead_id: bool) -> TeamIntakeSettings:
+    """_locked_intake_settings() in SQL written once (the row exists from the team's first lead on).
+    `with_lead_id`: the same query takes the next lead id (`next_lead_id`) for a lead sent alone, so
+    its writes can go in one statement (a duplicate leaves a gap in the ids, as a rollback does)."""
+    sql = _IntakeSql.get()
+    row = _fetch_one(sql.lock_rule_and_id if with_lead_id else sql.lock_rule, [team.pk])
     if row is None:
         return _locked_intake_settings(team)
-    rule, _end = _hydrate(TeamIntakeSettings, row)
+    rule, end = _hydrate(TeamIntakeSettings, row)
     rule.team = team
+    rule.next_lead_id = row[end] if with_lead_id else None
     return rule
+
+
+def _new_lead_ids(rule: TeamIntakeSettings, count: int) -> list[int]:
+    first = [rule.next_lead_id] if getattr(rule, "next_lead_id", None) else []
+    if count > len(first):
+        first += [pk for (pk,) in _fetch_all(_IntakeSql.get().lead_ids, [count - len(first)])]
+    return first[:count]
 
 
 class _IntakeSql:
@@ -945,10 +956,13 @@ class _IntakeSql:
             f" LEFT JOIN {t[IdempotencyKey]} k ON k.source_id = s.id AND k.key = %s"
             " WHERE s.token_hash = %s AND s.is_active"
         )
-        self.lock_rule = f"SELECT {_columns(TeamIntakeSettings, 'r')} FROM {t[TeamIntakeSettings]} r"  # noqa: S608
-        self.lock_rule += " WHERE r.team_id = %s FOR UPDATE"
+        lock = f" FROM {t[TeamIntakeSettings]} r WHERE r.team_id = %s FOR UPDATE"
+        self.lock_rule = f"SELECT {_columns(TeamIntakeSettings, 'r')}" + lock
+        sequence = f"nextval(pg_get_serial_sequence('{t[Lead]}', '{Lead._meta.pk.column}'))"
+        self.lock_rule_and_id = f"SELECT {_columns(TeamIntakeSettings, 'r')}, {sequence}" + lock
+        self.lead_ids = f"SELECT {sequence} FROM generate_series(1, %s)"  # noqa: S608
         self.move_pointer = f"UPDATE {t[TeamIntakeSettings]} SET last_assigned_id = %s, updated_at = %s"  # noqa: S608
-        self.move_pointer += " WHERE id = %s RETURNING id"
+        self.move_pointer += " WHERE id = %s"
         # `<> ''` matches the partial indexes lead_email / lead_phone whatever the length of the lists.
         self.duplicates = (
             f"SELECT {_columns(Lead, 'l')}, {_columns(User, 'o')} FROM {t[Lead]} l"  # noqa: S608
@@ -970,21 +984,39 @@ class _IntakeSql:
         self.reps_with_load = f"SELECT {_columns(User, 'u')}, p.id, p.email, p.sms, {untouched}" + reps
 
 
-def _insert(objs: list) -> None:
-    """bulk_create() for the intake path: one INSERT ... RETURNING id of every row, its statement
-    built from the model's fields, values prepared as Django prepares them (defaults, auto_now)."""
-    if not objs:
-        return
+def _insert_sql(objs: list, *, returning: bool = False) -> tuple[str, list]:
+    """INSERT of model instances (their pk too when set), its statement built from the model's fields
+    and its values prepared as Django prepares them (defaults, auto_now, JSON)."""
     model = type(objs[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    with_pk = objs[0].pk is not None
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
         f"INSERT INTO {model._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)})"  # noqa: S608
-        f" VALUES {', '.join([row] * len(objs))} RETURNING {model._meta.pk.column}"
+        f" VALUES {', '.join([row] * len(objs))}" + (f" RETURNING {model._meta.pk.column}" if returning else "")
     )
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
-    for obj, (pk,) in zip(objs, _fetch_all(sql, params), strict=True):
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+
+
+def _write_together(*, first: list[list], update: tuple[str, list] | None, last: list) -> None:
+    """One statement for the intake path's writes: the INSERTs of `first` (lists of instances whose
+    ids are known) and `update` as data-modifying CTEs, then the INSERT of `last`, whose ids it
+    returns. Django's foreign keys are deferred, so the order of the parts does not matter."""
+    parts, params = [], []
+    for objs in first:
+        if objs:
+            sql, values = _insert_sql(objs)
+            parts.append(sql)
+            params += values
+    if update is not None:
+        parts.append(update[0])
+        params += update[1]
+    sql, values = _insert_sql(last, returning=True)
+    if parts:
+        sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(parts)) + " " + sql
+    for obj, (pk,) in zip(last, _fetch_all(sql, params + values), strict=True):
         obj.pk = pk
+    for obj in [*last, *(obj for objs in first for obj in objs)]:
         obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
 
 
@@ -1037,7 +1069,7 @@ def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_
     team = source.team
     now = timezone.now()
     # One lock per team: fair round-robin, no duplicate created by two racing requests, keys read fresh.
-    rule = _locked_rule(team)
+    rule = _locked_rule(team, with_lead_id=len(items) == 1)
     stored = _stored_answers(source, items, keys_looked_up=keys_looked_up)
 
     answers: list[IntakeAnswer | None] = [None] * len(items)
@@ -1091,9 +1123,11 @@ def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_
         if lead.phone:
             by_phone[lead.phone] = lead
 
-    _insert(new_leads)
+    for lead, pk in zip(new_leads, _new_lead_ids(rule, len(new_leads)) if new_leads else [], strict=True):
+        lead.pk = lead.id = pk
+    pointer = None
     if round_robin is not None and round_robin.pointer != rule.last_assigned_id:
-        _fetch_one(_IntakeSql.get().move_pointer, [round_robin.pointer, now, rule.pk])
+        pointer = (_IntakeSql.get().move_pointer, [round_robin.pointer, now, rule.pk])
 
     entries, drafts = [], []
     queue_reason = "Waiting in the team's unassigned queue" + (
@@ -1143,7 +1177,25 @@ def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_
         )
         entries.append(inquiry)
         inquiries.append((inquiry, existing, cleaned["notes"], differs))
-    _insert(entries)
+
+    keys = []
+    for i, (lead, duplicate) in outcome.items():
+        answers[i] = IntakeAnswer(201, _api_body(lead, duplicate=duplicate))
+        item = items[i]
+        if item.key:
+            keys.append(
+                IdempotencyKey(
+                    source=source,
+                    key=item.key,
+                    fingerprint=item.fingerprint,
+                    lead=lead,
+                    status_code=201,
+                    response=answers[i].body,
+                )
+            )
+    # Leads, key rows, the pointer and the timeline entries: one statement.
+    if entries:  # none when every item was a replayed key
+        _write_together(first=[new_leads, keys], update=pointer, last=entries)
 
     known_prefs = {}
     for lead in new_leads:
@@ -1173,23 +1225,6 @@ def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_
                 )
             )
     notifications_create_many(drafts, preferences=known_prefs)
-
-    keys = []
-    for i, (lead, duplicate) in outcome.items():
-        answers[i] = IntakeAnswer(201, _api_body(lead, duplicate=duplicate))
-        item = items[i]
-        if item.key:
-            keys.append(
-                IdempotencyKey(
-                    source=source,
-                    key=item.key,
-                    fingerprint=item.fingerprint,
-                    lead=lead,
-                    status_code=201,
-                    response=answers[i].body,
-                )
-            )
-    _insert(keys)
     for i, item in enumerate(items):
         if answers[i] is None:  # a key used again later in the same batch
             first = first_of_key[item.key]
