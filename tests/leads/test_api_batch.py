@@ -321,3 +321,29 @@ def test_the_intake_sql_picks_the_reps_eligible_reps_picks(org):
     assert [r.pk for r in reps] == [r.pk for r in eligible_reps(north)]
     assert {r.username for r in reps} == {"alice", "bob", "back_today"}
     assert {r.username: r.load for r in reps} == {"alice": 1, "bob": 0, "back_today": 0}
+
+
+def test_without_postgresql_the_api_answers_the_same_through_lead_create(token, org, monkeypatch):
+    """make run's no-setup SQLite cannot run the intake SQL: the ORM path gives the same answers."""
+    monkeypatch.setattr("leads.services._on_postgresql", lambda: False)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}", "content_type": "application/json"}
+    first = Client().post("/api/v1/leads/", data=json.dumps(lead(1)), HTTP_IDEMPOTENCY_KEY="k1", **auth)
+    assert first.status_code == 201 and first.json()["owner"]["id"] == org["alice"].pk
+    retry = Client().post("/api/v1/leads/", data=json.dumps(lead(1)), HTTP_IDEMPOTENCY_KEY="k1", **auth)
+    assert retry.json() == first.json()
+    body = post(
+        token,
+        {
+            "leads": [
+                lead(2, idempotency_key="k2"),
+                lead(2, idempotency_key="k2"),
+                lead(3, idempotency_key="k2"),
+                {"name": "Lead 1 again", "email": "lead1@example.com"},
+            ]
+        },
+    ).json()
+    statuses = [(r["status"], r.get("id"), r.get("duplicate")) for r in body["results"]]
+    new_id = statuses[0][1]
+    assert statuses == [(201, new_id, False), (201, new_id, False), (409, None, None), (201, first.json()["id"], True)]
+    assert body["results"][0]["owner"]["id"] == org["bob"].pk
+    assert Lead.objects.count() == 2
