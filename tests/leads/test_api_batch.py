@@ -347,3 +347,34 @@ def test_without_postgresql_the_api_answers_the_same_through_lead_create(token, 
     assert statuses == [(201, new_id, False), (201, new_id, False), (409, None, None), (201, first.json()["id"], True)]
     assert body["results"][0]["owner"]["id"] == org["bob"].pk
     assert Lead.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_leads_posted_at_once_one_by_one_are_shared_fairly(token, org):
+    """The team lock (now SQL of its own) still serialises assignment: 8 leads at once, 4 each."""
+    from collections import Counter
+
+    owners, errors = [], []
+    barrier = threading.Barrier(8)
+
+    def send(i):
+        try:
+            barrier.wait()
+            response = Client().post(
+                "/api/v1/leads/", data=json.dumps(lead(i)), content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )  # fmt: skip
+            owners.append(response.json()["owner"]["id"])
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert Counter(owners) == {org["alice"].pk: 4, org["bob"].pk: 4}
+    assert Lead.objects.count() == 8
