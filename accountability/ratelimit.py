@@ -11,7 +11,8 @@ lost when Redis restarts, harms nobody.
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 
 def client_ip(request) -> str:
@@ -31,13 +32,21 @@ def hit(scope: str, ident: str, *, limit: int, window: int = 60) -> tuple[bool, 
     """Count one request; return (allowed, seconds until the window resets)."""
     now = int(time.time())
     key = _key(scope, ident, window, now)
+    retry_after = window - (now % window)
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):  # one round trip (Django's add + incr take three)
+        redis_key = backend.make_and_validate_key(key)
+        pipe = backend._cache.get_client(redis_key, write=True).pipeline()
+        pipe.set(redis_key, 0, ex=window + 5, nx=True)
+        pipe.incr(redis_key)
+        _created, count = pipe.execute()
+        return count <= limit, retry_after
     cache.add(key, 0, timeout=window + 5)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=window + 5)
         count = 1
-    retry_after = window - (now % window)
     return count <= limit, retry_after
 
 

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "rest_framework",
+    "drf_spectacular",  # the intake API's OpenAPI schema and documentation page
+    "drf_spectacular_sidecar",  # Swagger UI's files served from our static files, no CDN
     "django_celery_beat",
     "csp",
     "accountability",
@@ -354,6 +356,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The intake API's schema (/api/v1/schema/) and documentation page (/api/v1/docs/): public like the
+# API they describe (no token or source in them); Swagger UI from drf-spectacular-sidecar's static
+# files, its start-up script a separate file (SpectacularSwaggerSplitView), so the strict CSP holds.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Accountability intake API",
+    "DESCRIPTION": "Send leads from your website, ads or partner systems into a team's pipeline. "
+    "Authenticate with your intake source's token: `Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "APPEND_COMPONENTS": {"securitySchemes": {"intakeToken": {"type": "http", "scheme": "bearer"}}},
+    "SECURITY": [{"intakeToken": []}],
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Cache: Redis (CACHE_URL, else the broker's REDIS_URL under its own key prefix), so the rate limits
@@ -378,6 +397,8 @@ elif not DEBUG and not env_bool("ALLOW_PER_PROCESS_CACHE", False):
 LEADS_API_RATE_PER_MINUTE = env_int("LEADS_API_RATE_PER_MINUTE", 120)  # per intake source token
 LEADS_WEB_FORM_RATE_PER_MINUTE = env_int("LEADS_WEB_FORM_RATE_PER_MINUTE", 5)  # per client IP
 LEADS_API_MAX_BODY_BYTES = env_int("LEADS_API_MAX_BODY_BYTES", 64 * 1024)  # a lead is a few hundred bytes
+# POST /api/v1/leads/batch/ (up to 500 leads): a larger body, still under DATA_UPLOAD_MAX_MEMORY_SIZE.
+LEADS_API_BATCH_MAX_BODY_BYTES = env_int("LEADS_API_BATCH_MAX_BODY_BYTES", 2 * 1024 * 1024)
 LEADS_ACTIVITY_EDIT_MINUTES = env_int("LEADS_ACTIVITY_EDIT_MINUTES", 10)
 LEADS_IMPORT_MAX_BYTES = env_int("LEADS_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 LEADS_IMPORT_MAX_ROWS = env_int("LEADS_IMPORT_MAX_ROWS", 5000)

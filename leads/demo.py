@@ -16,6 +16,8 @@ and lost leads; an `assigned` entry {"from_owner", "to_owner", "reason"} for eve
 Deterministic for a given ctx.now and ctx.rng; does nothing when the demo leads exist.
 """
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -96,8 +98,19 @@ def seed_rollup(ctx) -> None:
 
 def _seed(ctx) -> None:
     rng, now, users, teams = ctx.rng, ctx.now, ctx.users, ctx.teams
+    # A token of its own, never shown (an admin rotates it to use the API): the source's API page
+    # then shows its prefix in the curl example, as for a real source. From `secrets`, never from the
+    # seeded rng: a predictable token would open the API of every demo.
+    token = "acc_" + secrets.token_urlsafe(32)
     website, _ = IntakeSource.objects.get_or_create(
-        name="Website", defaults={"slug": "website", "team": teams["Inbound East"]}
+        name="Website",
+        defaults={
+            "slug": "website",
+            "team": teams["Inbound East"],
+            "token_prefix": token[:12],
+            "token_hash": hashlib.sha256(token.encode()).hexdigest(),
+            "token_rotated_at": now,
+        },
     )
     leads: list[Lead] = []
     plans: list[dict] = []

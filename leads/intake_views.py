@@ -125,6 +125,25 @@ def _token_page(request, source: IntakeSource, token: str) -> HttpResponse:
 
 
 @admin_required
+@require_GET
+def intake_source_api(request, pk: int):
+    """How to send this source's leads through the API: its URLs, a curl example with the header to
+    use (the token as the list shows it, its prefix: the token itself was shown once), and a link to
+    the API's documentation page."""
+    source = get_object_or_404(IntakeSource.objects.select_related("team"), pk=pk)
+    context = {
+        "source": source,
+        "api_url": request.build_absolute_uri(reverse("api-lead-create")),
+        "batch_url": request.build_absolute_uri(reverse("api-lead-batch")),
+        "docs_url": reverse("api-docs"),
+        "schema_url": reverse("api-schema"),
+        "token_shown": f"{source.token_prefix}…" if source.token_prefix else "<token>",
+        "rate_limit": source.rate_limit_per_minute or settings.LEADS_API_RATE_PER_MINUTE,
+    }
+    return render(request, "leads/intakesource_api.html", context)
+
+
+@admin_required
 @require_http_methods(["GET", "POST"])
 def intake_source_create_view(request):
     form = IntakeSourceForm(request.POST or None)

@@ -14,6 +14,7 @@ team it cannot see.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,14 +24,15 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accountability.forms import normalise_phone
 from accountability.models import Membership, Team, User, available_reps_q
-from accountability.notifications.services import notification_create
+from accountability.notifications.models import NotificationPreference
+from accountability.notifications.services import NotificationDraft, notification_create, notifications_create_many
 from accountability.scoping import can_manage_team
 from leads import notices
 from leads.models import Activity, FollowUp, IdempotencyKey, IntakeSource, Lead, TeamIntakeSettings
@@ -770,59 +772,518 @@ def intake_source_set_active(*, actor: User, source: IntakeSource, is_active: bo
     return source
 
 
-def intake_source_for_token(token: str) -> IntakeSource | None:
+def intake_source_for_token(token: str, *, idempotency_key: str = "") -> IntakeSource | None:
+    """The active source of an API token, with its team. With `idempotency_key`, the same query brings
+    the answer stored under that key (`prior_fingerprint`, `prior_status`, `prior_response`; None when
+    unused). One query in SQL written once (_IntakeSql): the intake path is hot."""
     if not token or len(token) > 200:
         return None
-    return IntakeSource.objects.select_related("team").filter(token_hash=hash_token(token), is_active=True).first()
+    row = _fetch_one(_IntakeSql.get().source, [idempotency_key, hash_token(token)])
+    if row is None:
+        return None
+    source, end = _hydrate(IntakeSource, row)
+    source.team, end = _hydrate(Team, row, end)
+    if idempotency_key:
+        fingerprint, status_code, response = row[end:]
+        source.prior_fingerprint, source.prior_status = fingerprint, status_code
+        source.prior_response = json.loads(response) if isinstance(response, str) else response
+    return source
 
 
 class IdempotencyKeyReused(Exception):
     """The same Idempotency-Key came back with a different request body."""
 
 
+@dataclass
+class IntakeItem:
+    """One lead an API client sent: its contact fields (validated by the API's serializer), and
+    the Idempotency-Key it came with (optional) and the fingerprint of what was sent under it."""
+
+    data: dict
+    key: str = ""
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class IntakeAnswer:
+    """What the API answers for one lead: 201 with {id, owner, team, duplicate} (created, joined as a
+    duplicate, or the stored answer of a retry), or 409 when its key was used for other content."""
+
+    status: int
+    body: dict
+
+
+KEY_REUSED = "This Idempotency-Key was already used with a different request body."
+
+
 def lead_create_via_api(
     *, source: IntakeSource, data: dict, idempotency_key: str = "", fingerprint: str = ""
 ) -> tuple[dict, int]:
-    """Create (or join) a lead for an API client; with an Idempotency-Key, a retry gets the first answer.
+    """Create (or join) one lead for an API client; with an Idempotency-Key a retry gets the first answer.
+    Raises IdempotencyKeyReused when the key was used with another body."""
+    [answer] = leads_intake(source=source, items=[IntakeItem(data, idempotency_key, fingerprint)])
+    if answer.status == 409:
+        raise IdempotencyKeyReused
+    return answer.body, answer.status
 
-    The key row is written in the same transaction as the lead. A retry racing the first
-    request blocks on the unique index until that commits, then hits IntegrityError, rolls
-    back everything it did, and answers with the stored response: never a second lead.
+
+def leads_intake(*, source: IntakeSource, items: list[IntakeItem], keys_looked_up: bool = False) -> list[IntakeAnswer]:
+    """Create or join the leads an API client sent (one, or a batch of up to 500), in one transaction,
+    with a number of queries that does not grow with the number of leads. One answer per item, in order.
+
+    Each item behaves as if it had been posted alone, one after the other: a duplicate of an open
+    lead of the team (or of an earlier item) joins it with an inquiry on its timeline; the others are
+    shared round-robin from the team's pointer (skipping reps away or at the cap) or queued; the new
+    owners and the owners of joined leads are notified once, on commit; each key's answer is stored.
+
+    Keys are read under the team's lock, so a retry waiting behind the first request finds its keys.
+    `keys_looked_up`: the single endpoint read its one key with the token (attribute `prior_*` on the
+    source) before the lock; a retry racing it then fails on the unique index at the end, everything
+    it did is rolled back, and the second pass below answers with the stored response.
     """
-
-    def stored() -> tuple[dict, int] | None:
-        prior = IdempotencyKey.objects.filter(source=source, key=idempotency_key).first()
-        if prior is None:
-            return None
-        if prior.fingerprint != fingerprint:
-            raise IdempotencyKeyReused
-        return prior.response, prior.status_code
-
-    if idempotency_key and (answer := stored()) is not None:
-        return answer
+    if keys_looked_up and getattr(source, "prior_fingerprint", None) is not None:
+        return [_replayed(items[0], source.prior_fingerprint, source.prior_status, source.prior_response)]
     try:
         with transaction.atomic():
-            result = lead_create(actor=None, team=source.team, source=source, channel=Lead.Channel.API, **data)
-            lead = result.lead
-            body = {
-                "id": lead.pk,
-                "owner": {"id": lead.owner_id, "name": str(lead.owner)} if lead.owner_id else None,
-                "team": {"id": lead.team_id, "name": lead.team.name},
-                "duplicate": result.duplicate,
-            }
-            if idempotency_key:
-                IdempotencyKey.objects.create(
-                    source=source, key=idempotency_key, fingerprint=fingerprint, lead=lead, status_code=201,
-                    response=body,
-                )  # fmt: skip
+            return _leads_intake(source, items, keys_looked_up=keys_looked_up)
     except IntegrityError:
-        if not idempotency_key:
+        if not any(item.key for item in items):
             raise
-        answer = stored()
-        if answer is None:
-            raise
-        return answer
-    return body, 201
+    with transaction.atomic():
+        return _leads_intake(source, items, keys_looked_up=False)
+
+
+def _api_body(lead: Lead, *, duplicate: bool) -> dict:
+    return {
+        "id": lead.pk,
+        "owner": {"id": lead.owner_id, "name": str(lead.owner)} if lead.owner_id else None,
+        "team": {"id": lead.team_id, "name": lead.team.name},
+        "duplicate": duplicate,
+    }
+
+
+def _replayed(item: IntakeItem, fingerprint: str, status_code: int, response: dict) -> IntakeAnswer:
+    """The answer to a key seen before: the stored one, or 409 when it came with other content."""
+    if fingerprint != item.fingerprint:
+        return IntakeAnswer(409, {"detail": KEY_REUSED})
+    return IntakeAnswer(status_code, response)
+
+
+def _stored_answers(source: IntakeSource, items: list[IntakeItem], *, keys_looked_up: bool) -> dict:
+    """{key: (fingerprint, status, response)} of the items' keys already used by this source."""
+    if keys_looked_up:
+        fingerprint = getattr(source, "prior_fingerprint", None)
+        if fingerprint is None:
+            return {}
+        return {items[0].key: (fingerprint, source.prior_status, source.prior_response)}
+    keys = {item.key for item in items if item.key}
+    if not keys:
+        return {}
+    return {
+        row.key: (row.fingerprint, row.status_code, row.response)
+        for row in IdempotencyKey.objects.filter(source=source, key__in=keys).only(
+            "key", "fingerprint", "status_code", "response"
+        )
+    }
+
+
+def _open_duplicates(team: Team, items: list[IntakeItem]) -> list[Lead]:
+    """The team's open leads that share an email or phone with an item, oldest first, locked, with
+    their owners."""
+    emails = sorted({item.data["email"] for item in items if item.data.get("email")})
+    phones = sorted({item.data["phone"] for item in items if item.data.get("phone")})
+    rows = _fetch_all(_IntakeSql.get().duplicates, [team.pk, list(map(str, Lead.OPEN_STAGES)), emails, phones])
+    leads = []
+    for row in rows:
+        lead, end = _hydrate(Lead, row)
+        lead.team = team
+        lead.owner = _hydrate(User, row, end)[0] if lead.owner_id is not None else None
+        leads.append(lead)
+    return leads
+
+
+def _reps_for_round_robin(rule: TeamIntakeSettings) -> list[User]:
+    """eligible_reps(): the same rule (available_reps_q) in one query, each rep with `load` (open
+    never-contacted leads, when the team has a cap) and `assigned_pref` (their NotificationPreference
+    for new leads, or None). tests/leads/test_api_batch.py checks it picks who eligible_reps() picks."""
+    sql = _IntakeSql.get()
+    capped = rule.max_open_untouched is not None
+    rows = _fetch_all(
+        sql.reps_with_load if capped else sql.reps,
+        [
+            *([list(map(str, Lead.OPEN_STAGES))] if capped else []),
+            rule.team_id,
+            notices.LEAD_ASSIGNED.code,
+            str(User.Role.REP),
+            timezone.localdate(),
+        ],
+    )
+    reps = []
+    for row in rows:
+        rep, end = _hydrate(User, row)
+        pref_id, pref_email, pref_sms, pref_chat = row[end : end + 4]
+        rep.load = row[end + 4] if capped else 0
+        rep.assigned_pref = (
+            NotificationPreference(
+                pk=pref_id,
+                user=rep,
+                kind=notices.LEAD_ASSIGNED.code,
+                email=pref_email,
+                sms=pref_sms,
+                chat=pref_chat,
+            )
+            if pref_id is not None
+            else None
+        )
+        reps.append(rep)
+    return reps
+
+
+def _locked_rule(team: Team, *, with_lead_id: bool) -> TeamIntakeSettings:
+    """_locked_intake_settings() in SQL written once (the row exists from the team's first lead on).
+    `with_lead_id`: the same query takes the next lead id (`next_lead_id`) for a lead sent alone, so
+    its writes can go in one statement (a duplicate leaves a gap in the ids, as a rollback does)."""
+    sql = _IntakeSql.get()
+    row = _fetch_one(sql.lock_rule_and_id if with_lead_id else sql.lock_rule, [team.pk])
+    if row is None:
+        return _locked_intake_settings(team)
+    rule, end = _hydrate(TeamIntakeSettings, row)
+    rule.team = team
+    rule.next_lead_id = row[end] if with_lead_id else None
+    return rule
+
+
+def _new_lead_ids(rule: TeamIntakeSettings, count: int) -> list[int]:
+    first = [rule.next_lead_id] if getattr(rule, "next_lead_id", None) else []
+    if count > len(first):
+        first += [pk for (pk,) in _fetch_all(_IntakeSql.get().lead_ids, [count - len(first)])]
+    return first[:count]
+
+
+class _IntakeSql:
+    """The intake path's reads as SQL, built once per process from the models' tables and columns
+    (every value a parameter): the ORM compiled each of them on every request, about a millisecond
+    apiece."""
+
+    _built = None
+
+    @classmethod
+    def get(cls) -> _IntakeSql:
+        if cls._built is None:
+            cls._built = cls()
+        return cls._built
+
+    def __init__(self):
+        t = {m: m._meta.db_table for m in (IntakeSource, Team, IdempotencyKey, Lead, User, TeamIntakeSettings)}
+        membership, prefs = Membership._meta.db_table, NotificationPreference._meta.db_table
+        self.source = (
+            f"SELECT {_columns(IntakeSource, 's')}, {_columns(Team, 't')}, k.fingerprint, k.status_code, k.response"  # noqa: S608
+            f" FROM {t[IntakeSource]} s JOIN {t[Team]} t ON t.id = s.team_id"
+            f" LEFT JOIN {t[IdempotencyKey]} k ON k.source_id = s.id AND k.key = %s"
+            " WHERE s.token_hash = %s AND s.is_active"
+        )
+        lock = f" FROM {t[TeamIntakeSettings]} r WHERE r.team_id = %s FOR UPDATE"
+        self.lock_rule = f"SELECT {_columns(TeamIntakeSettings, 'r')}" + lock
+        sequence = f"nextval(pg_get_serial_sequence('{t[Lead]}', '{Lead._meta.pk.column}'))"
+        self.lock_rule_and_id = f"SELECT {_columns(TeamIntakeSettings, 'r')}, {sequence}" + lock
+        self.lead_ids = f"SELECT {sequence} FROM generate_series(1, %s)"  # noqa: S608
+        self.move_pointer = f"UPDATE {t[TeamIntakeSettings]} SET last_assigned_id = %s, updated_at = %s"  # noqa: S608
+        self.move_pointer += " WHERE id = %s"
+        # `<> ''` matches the partial indexes lead_email / lead_phone whatever the length of the lists.
+        self.duplicates = (
+            f"SELECT {_columns(Lead, 'l')}, {_columns(User, 'o')} FROM {t[Lead]} l"  # noqa: S608
+            f" LEFT JOIN {t[User]} o ON o.id = l.owner_id WHERE l.team_id = %s AND l.stage = ANY(%s)"
+            " AND ((l.email = ANY(%s) AND l.email <> '') OR (l.phone = ANY(%s) AND l.phone <> ''))"
+            " ORDER BY l.arrived_at, l.id FOR UPDATE OF l"
+        )
+        reps = (
+            f" FROM {t[User]} u JOIN {membership} m ON m.user_id = u.id AND m.team_id = %s"
+            f" LEFT JOIN {prefs} p ON p.user_id = u.id AND p.kind = %s"
+            # available_reps_q(): an active rep who is not away (away_until before today, or none).
+            " WHERE u.role = %s AND u.is_active AND (u.away_until IS NULL OR u.away_until < %s) ORDER BY u.id"
+        )
+        self.reps = f"SELECT {_columns(User, 'u')}, p.id, p.email, p.sms, p.chat" + reps
+        untouched = (
+            f"(SELECT count(*) FROM {t[Lead]} l WHERE l.owner_id = u.id AND l.stage = ANY(%s)"  # noqa: S608
+            " AND l.first_contacted_at IS NULL)"
+        )
+        self.reps_with_load = f"SELECT {_columns(User, 'u')}, p.id, p.email, p.sms, p.chat, {untouched}" + reps
+
+
+def _insert_sql(objs: list, *, returning: bool = False) -> tuple[str, list]:
+    """INSERT of model instances (their pk too when set), its statement built from the model's fields
+    and its values prepared as Django prepares them (defaults, auto_now, JSON)."""
+    model = type(objs[0])
+    with_pk = objs[0].pk is not None
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)})"  # noqa: S608
+        f" VALUES {', '.join([row] * len(objs))}" + (f" RETURNING {model._meta.pk.column}" if returning else "")
+    )
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+
+
+def _write_together(*, first: list[list], update: tuple[str, list] | None, last: list) -> None:
+    """One statement for the intake path's writes: the INSERTs of `first` (lists of instances whose
+    ids are known) and `update` as data-modifying CTEs, then the INSERT of `last`, whose ids it
+    returns. Django's foreign keys are deferred, so the order of the parts does not matter."""
+    parts, params = [], []
+    for objs in first:
+        if objs:
+            sql, values = _insert_sql(objs)
+            parts.append(sql)
+            params += values
+    if update is not None:
+        parts.append(update[0])
+        params += update[1]
+    sql, values = _insert_sql(last, returning=True)
+    if parts:
+        sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, part in enumerate(parts)) + " " + sql
+    for obj, (pk,) in zip(last, _fetch_all(sql, params + values), strict=True):
+        obj.pk = pk
+    for obj in [*last, *(obj for objs in first for obj in objs)]:
+        obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
+
+
+def _columns(model, alias: str) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+def _hydrate(model, row, start: int = 0):
+    """The model instance in row[start:], and where the next one starts (columns as _columns gives)."""
+    fields = model._meta.concrete_fields
+    end = start + len(fields)
+    return model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], row[start:end]), end
+
+
+def _fetch_one(sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _fetch_all(sql: str, params: list) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _RoundRobin:
+    """The team's rule applied to leads one after the other, in memory: next rep after the pointer
+    (by id, wrapping) below the cap, as _next_round_robin() picks them one request at a time."""
+
+    def __init__(self, rule: TeamIntakeSettings):
+        self.rule = rule
+        self.pointer = rule.last_assigned_id
+        self.reps = _reps_for_round_robin(rule) if rule.mode == TeamIntakeSettings.Mode.ROUND_ROBIN else []
+        self.load = {rep.pk: getattr(rep, "load", 0) for rep in self.reps}
+
+    def next(self) -> User | None:
+        cap = self.rule.max_open_untouched
+        reps = [r for r in self.reps if cap is None or self.load[r.pk] < cap]
+        if not reps:
+            return None
+        pointer = self.pointer or 0
+        owner = next((r for r in reps if r.pk > pointer), reps[0])
+        self.pointer = owner.pk
+        self.load[owner.pk] += 1
+        return owner
+
+
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _leads_intake_portable(source: IntakeSource, items: list[IntakeItem]) -> list[IntakeAnswer]:
+    """The same answers through lead_create(), one lead after the other, with the ORM only: for a
+    database other than PostgreSQL (make run's no-setup SQLite), where the SQL below does not run."""
+    answers = []
+    for item in items:
+        if item.key:
+            prior = IdempotencyKey.objects.filter(source=source, key=item.key).first()
+            if prior is not None:
+                answers.append(_replayed(item, prior.fingerprint, prior.status_code, prior.response))
+                continue
+        result = lead_create(actor=None, team=source.team, source=source, channel=Lead.Channel.API, **item.data)
+        body = _api_body(result.lead, duplicate=result.duplicate)
+        if item.key:
+            IdempotencyKey.objects.create(
+                source=source, key=item.key, fingerprint=item.fingerprint, lead=result.lead, status_code=201,
+                response=body,
+            )  # fmt: skip
+        answers.append(IntakeAnswer(201, body))
+    return answers
+
+
+def _leads_intake(source: IntakeSource, items: list[IntakeItem], *, keys_looked_up: bool) -> list[IntakeAnswer]:
+    if not _on_postgresql():
+        return _leads_intake_portable(source, items)
+    team = source.team
+    now = timezone.now()
+    # One lock per team: fair round-robin, no duplicate created by two racing requests, keys read fresh.
+    rule = _locked_rule(team, with_lead_id=len(items) == 1)
+    stored = _stored_answers(source, items, keys_looked_up=keys_looked_up)
+
+    answers: list[IntakeAnswer | None] = [None] * len(items)
+    first_of_key: dict[str, int] = {}  # key -> the item that used it first in this batch
+    todo: list[int] = []
+    for i, item in enumerate(items):
+        if item.key in stored:
+            answers[i] = _replayed(item, *stored[item.key])
+        elif item.key and item.key in first_of_key:
+            pass  # answered below, once the first item with this key has its answer
+        else:
+            if item.key:
+                first_of_key[item.key] = i
+            todo.append(i)
+
+    by_email: dict[str, Lead] = {}
+    by_phone: dict[str, Lead] = {}
+    for lead in reversed(_open_duplicates(team, [items[i] for i in todo]) if todo else []):
+        by_email[lead.email] = by_phone[lead.phone] = lead  # oldest wins: set last
+    by_email.pop("", None)
+    by_phone.pop("", None)
+
+    round_robin: _RoundRobin | None = None
+    new_leads: list[Lead] = []
+    joins: list[tuple[int, Lead]] = []  # (item, the open lead it duplicates)
+    outcome: dict[int, tuple[Lead, bool]] = {}
+    rank: dict[int, int] = {}
+    for i in todo:
+        data = items[i].data
+        matches = [m for m in (by_email.get(data.get("email")), by_phone.get(data.get("phone"))) if m is not None]
+        if matches:
+            existing = min(matches, key=lambda lead: (lead.arrived_at, lead.pk or rank[id(lead)]))
+            joins.append((i, existing))
+            outcome[i] = (existing, True)
+            continue
+        if round_robin is None:
+            round_robin = _RoundRobin(rule)
+        owner = round_robin.next()
+        lead = Lead(team=team, source=source, channel=Lead.Channel.API, arrived_at=now, stage=Lead.Stage.NEW)
+        for field in ("name", "company", "email", "phone", "value", "notes"):
+            setattr(lead, field, data.get(field, "") if field != "value" else data.get("value", 0))
+        lead.owner = owner
+        if owner is not None:
+            lead.received_by = owner
+            lead.assigned_at = now
+        new_leads.append(lead)
+        rank[id(lead)] = 2**63 + len(new_leads)  # after every stored lead, in the order sent
+        outcome[i] = (lead, False)
+        if lead.email:
+            by_email[lead.email] = lead
+        if lead.phone:
+            by_phone[lead.phone] = lead
+
+    for lead, pk in zip(new_leads, _new_lead_ids(rule, len(new_leads)) if new_leads else [], strict=True):
+        lead.pk = lead.id = pk
+    pointer = None
+    if round_robin is not None and round_robin.pointer != rule.last_assigned_id:
+        pointer = (_IntakeSql.get().move_pointer, [round_robin.pointer, now, rule.pk])
+
+    entries, drafts = [], []
+    queue_reason = "Waiting in the team's unassigned queue" + (
+        " (every rep is away or at the cap)" if rule.mode == TeamIntakeSettings.Mode.ROUND_ROBIN else ""
+    )
+    for lead in new_leads:
+        entries.append(
+            Activity(
+                lead=lead,
+                kind=Activity.Kind.ARRIVED,
+                occurred_at=now,
+                data={"channel": Lead.Channel.API, "source": source.name},
+            )
+        )
+        how = "round_robin" if lead.owner is not None else "queue"
+        reason = "Round-robin" if lead.owner is not None else queue_reason
+        entries.append(
+            Activity(
+                lead=lead,
+                kind=Activity.Kind.ASSIGNED,
+                body=reason,
+                data={
+                    "from_owner": None,
+                    "from_owner_name": "",
+                    "to_owner": lead.owner_id,
+                    "to_owner_name": str(lead.owner) if lead.owner else "",
+                    "reason": reason,
+                    "how": how,
+                },
+            )
+        )
+    inquiries = []
+    for i, existing in joins:
+        cleaned = {field: items[i].data.get(field, "") for field in (*_INQUIRY_FIELDS, "notes")}
+        differs = _inquiry_differences(existing, cleaned)
+        inquiry = Activity(
+            lead=existing,
+            kind=Activity.Kind.INQUIRY,
+            body=cleaned["notes"].strip(),
+            occurred_at=now,
+            data={
+                **{field: cleaned[field] for field in _INQUIRY_FIELDS},
+                "channel": Lead.Channel.API,
+                "source": source.name,
+                "differs": differs,
+            },
+        )
+        entries.append(inquiry)
+        inquiries.append((inquiry, existing, cleaned["notes"], differs))
+
+    keys = []
+    for i, (lead, duplicate) in outcome.items():
+        answers[i] = IntakeAnswer(201, _api_body(lead, duplicate=duplicate))
+        item = items[i]
+        if item.key:
+            keys.append(
+                IdempotencyKey(
+                    source=source,
+                    key=item.key,
+                    fingerprint=item.fingerprint,
+                    lead=lead,
+                    status_code=201,
+                    response=answers[i].body,
+                )
+            )
+    # Leads, key rows, the pointer and the timeline entries: one statement.
+    if entries:  # none when every item was a replayed key
+        _write_together(first=[new_leads, keys], update=pointer, last=entries)
+
+    known_prefs = {}
+    for lead in new_leads:
+        if lead.owner is not None:
+            drafts.append(
+                NotificationDraft(
+                    recipient=lead.owner,
+                    kind=notices.LEAD_ASSIGNED,
+                    title=f"New lead: {lead}",
+                    key=f"lead-assigned:{lead.pk}:{lead.owner_id}:{lead.assigned_at}",
+                    body=f"{lead.name}{' · ' + lead.company if lead.company else ''}",
+                    url=_lead_url(lead),
+                )
+            )
+            known_prefs[(lead.owner_id, notices.LEAD_ASSIGNED.code)] = lead.owner.assigned_pref
+    for inquiry, existing, notes, differs in inquiries:
+        recipient = existing.owner or team.manager
+        if recipient is not None:
+            drafts.append(
+                NotificationDraft(
+                    recipient=recipient,
+                    kind=notices.LEAD_INQUIRY,
+                    title=f"{existing.name} got in touch again",
+                    key=f"lead-inquiry:{inquiry.pk}",
+                    body=_inquiry_notice_body(channel=Lead.Channel.API, source=source, notes=notes, differs=differs),
+                    url=_lead_url(existing),
+                )
+            )
+    notifications_create_many(drafts, preferences=known_prefs)
+    for i, item in enumerate(items):
+        if answers[i] is None:  # a key used again later in the same batch
+            first = first_of_key[item.key]
+            same = items[first].fingerprint == item.fingerprint
+            answers[i] = answers[first] if same else IntakeAnswer(409, {"detail": KEY_REUSED})
+    return answers
 
 
 @transaction.atomic

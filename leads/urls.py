@@ -31,6 +31,7 @@ urlpatterns: list = [
     path("intake/<slug:slug>/thanks/", intake_views.intake_thanks, name="intake-thanks"),
     path("intake-sources/", intake_views.intake_source_list, name="intake-source-list"),
     path("intake-sources/new/", intake_views.intake_source_create_view, name="intake-source-create"),
+    path("intake-sources/<int:pk>/api/", intake_views.intake_source_api, name="intake-source-api"),
     path("intake-sources/<int:pk>/rotate/", intake_views.intake_source_rotate, name="intake-source-rotate"),
     path("intake-sources/<int:pk>/toggle/", intake_views.intake_source_toggle, name="intake-source-toggle"),
     path(

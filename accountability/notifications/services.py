@@ -157,14 +157,19 @@ class NotificationDraft:
 SEND_BATCH = 50
 
 
-def notifications_create_many(drafts: list[NotificationDraft]) -> list[Notification]:
+def notifications_create_many(
+    drafts: list[NotificationDraft], *, preferences: dict[tuple[int, str], NotificationPreference | None] | None = None
+) -> list[Notification]:
     """Record many in-app notices at once, for a burst (the SLA sweep's Monday-morning wave): one
     INSERT for the notices, one query for the recipients' channel preferences, one INSERT for their
     email/SMS deliveries, sent on commit by one task per SEND_BATCH deliveries (one connection).
 
     Call it inside the caller's transaction, for notices that do not exist yet (each draft's key is
     new, e.g. that of a notice row the caller has locked): a duplicate raises IntegrityError and the
-    caller's transaction rolls back, so the caller falls back to notification_create one at a time."""
+    caller's transaction rolls back, so the caller falls back to notification_create one at a time.
+
+    `preferences`: the recipients' preference rows the caller already read, by (user id, kind code)
+    (None: that person has none for the kind); only the pairs missing from it are queried."""
     if not drafts:
         return []
     notifications = Notification.objects.bulk_create(
@@ -180,12 +185,15 @@ def notifications_create_many(drafts: list[NotificationDraft]) -> list[Notificat
             for d in drafts
         ]
     )
-    prefs = {
-        (p.user_id, p.kind): p
-        for p in NotificationPreference.objects.filter(
-            user_id__in={d.recipient.pk for d in drafts}, kind__in={d.kind.code for d in drafts}
+    prefs = dict(preferences or {})
+    unknown = [d for d in drafts if (d.recipient.pk, d.kind.code) not in prefs]
+    if unknown:
+        prefs.update(
+            ((p.user_id, p.kind), p)
+            for p in NotificationPreference.objects.filter(
+                user_id__in={d.recipient.pk for d in unknown}, kind__in={d.kind.code for d in unknown}
+            )
         )
-    }
     chat_users = {user_id for (user_id, _kind), p in prefs.items() if p.chat}
     hooks = (
         {h.user_id: h for h in ChatWebhook.objects.filter(user_id__in=chat_users).select_related("user")}
