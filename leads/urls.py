@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.urls import path
 
-from leads import intake_views, views
+from leads import bench_views, intake_views, views
 from leads.reports.urls import urlpatterns as report_urlpatterns
 
 app_name = "leads"
@@ -36,3 +37,7 @@ urlpatterns: list = [
     path("assignment/<int:team_id>/", intake_views.intake_settings_edit, name="intake-settings-edit"),
     *report_urlpatterns,
 ]
+
+if settings.BENCH_PAGES:
+    # The ceiling page of `manage.py bench_load` (leads/bench_views.py): mounted for the benchmark only.
+    urlpatterns.append(path("bench/ceiling/", bench_views.ceiling, name="bench-ceiling"))
