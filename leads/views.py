@@ -9,12 +9,12 @@ activates it for every request (accountability/timezones.py has the rule).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accountability.pagination import CappedPaginator
 from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids
 from leads.forms import (
     ActivityEditForm,
@@ -50,6 +50,11 @@ from leads.services import (
 )
 
 PAGE_SIZE = 25
+# The lead list counts up to this many leads; beyond, it says "more than 1,000: filter to narrow
+# the list" and pages up to there. Counting a head of sales' 100,000 leads cost more than the rest
+# of the page (40 ms), a manager's 10,000 about 5-30 ms; up to the cap it is an index read that does
+# not grow with the organisation (issue 16).
+LIST_COUNT_CAP = 1_000
 # --- My day ------------------------------------------------------------------------------------
 
 
@@ -86,7 +91,8 @@ def _filtered(request):
 @require_GET
 def lead_list(request):
     form, qs = _filtered(request)
-    page = Paginator(qs.select_related("owner", "team", "source"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = qs.select_related("owner", "team", "source")
+    page = CappedPaginator(rows, PAGE_SIZE, cap=LIST_COUNT_CAP).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -31,6 +31,12 @@ def channel_label(value: str) -> str:
         return value
 
 
+@register.filter
+def select_options(field) -> str:
+    """The <option>s of one of the lead list's filter selects (LeadFilterForm.select_options)."""
+    return field.form.select_options(field.name)
+
+
 @register.inclusion_tag("leads/includes/my_day_panel.html", takes_context=True)
 def rep_leads_panel(context):
     """My day on the rep's home page: the same sections and one-click logging (3 queries)."""

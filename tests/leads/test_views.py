@@ -4,6 +4,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads.models import Activity, FollowUp, Lead, TeamIntakeSettings
@@ -153,10 +155,49 @@ def test_list_query_count_is_constant(org, login, django_assert_num_queries, row
         LeadFactory(owner=org["alice"], source=IntakeSourceFactory(team=org["north"]))
     c = login(org["maria"])
     # session, user, unread-count (navbar), managed teams + team tree (scoping), user time zone,
-    # count, page of leads (owner/team/source joined), owner/first-assigned/team/source filter
-    # choices (team tree again for each visible-set helper that is not cached), expectations
-    # banner (1): constant whatever the rows.
-    _count_queries(django_assert_num_queries, c, "/leads/", 14)
+    # count, page of leads (owner/team/source joined), people (one query for both the owner and
+    # the first-assigned select), team and source filter choices (team tree again for each
+    # visible-set helper that is not cached), expectations banner (1): constant whatever the rows.
+    _count_queries(django_assert_num_queries, c, "/leads/", 13)
+
+
+def test_list_count_stops_at_the_cap_and_says_more(org, login, monkeypatch):
+    monkeypatch.setattr("leads.views.LIST_COUNT_CAP", 30)
+    for i in range(32):
+        LeadFactory(owner=org["alice"], name=f"Lead {i:02d}")
+    c = login(org["alice"])
+    response = c.get("/leads/")
+    body = response.content.decode()
+    assert "More than 30 leads: filter to narrow the list" in body
+    assert "Page 1 of 2+" in body
+    # the pages stop at the cap: the second page holds leads 26 to 30 of the newest first
+    second = c.get("/leads/?page=2").context["page"]
+    assert len(second.object_list) == 5 and not second.has_next()
+    # under the cap the count is exact
+    narrowed = c.get("/leads/?q=Lead 0").content.decode()
+    assert "10 leads" in narrowed and "More than" not in narrowed
+
+
+def test_list_filter_selects_keep_the_choice_and_list_the_visible_people(org, login):
+    LeadFactory(owner=org["alice"])
+    body = login(org["maria"]).get(f"/leads/?owner={org['bob'].pk}&sort=name").content.decode()
+    owner_select = re.search(r'<select name="owner".*?</select>', body, re.S).group(0)
+    received_select = re.search(r'<select name="received_by".*?</select>', body, re.S).group(0)
+    assert f'<option value="{org["bob"].pk}" selected>Bob' in owner_select
+    assert '<option value="" selected>Anyone</option>' in received_select
+    for select in (owner_select, received_select):
+        assert "Alice" in select and "Bob" in select and "Charlie" not in select  # maria sees North only
+    assert '<option value="name" selected>Name</option>' in body
+
+
+def test_list_default_order_is_served_by_the_arrival_index(org, login):
+    """Newest first as a plain ORDER BY arrived_at DESC, id DESC, which the lead_arrived index reads
+    backwards; NULLS LAST on this non-null column made PostgreSQL sort every visible lead."""
+    LeadFactory(owner=org["alice"])
+    with CaptureQueriesContext(connection) as queries:
+        login(org["helen"]).get("/leads/")
+    page_query = next(q["sql"] for q in queries.captured_queries if 'FROM "leads_lead" LEFT OUTER JOIN' in q["sql"])
+    assert 'ORDER BY "leads_lead"."arrived_at" DESC, "leads_lead"."id" DESC LIMIT' in page_query
 
 
 # --- My day ----------------------------------------------------------------------------------------
