@@ -99,4 +99,13 @@ def my_day_context(user: User, **extra) -> dict:
     rep's zone (UserTimeZoneMiddleware); "today" is computed in the same zone."""
     tz = user_time_zone(user)
     day = my_day(user, tz=tz)
-    return {"day": day, "day_tz": tz, "now": timezone.now(), "section_cap": MY_DAY_SECTION_CAP, **extra}
+    # error_lead_id is always set (None: no row has a refused form): each row compares it, and a
+    # variable missing from the context costs an exception in the template engine, twice a row.
+    return {
+        "day": day,
+        "day_tz": tz,
+        "now": timezone.now(),
+        "section_cap": MY_DAY_SECTION_CAP,
+        "error_lead_id": None,
+        **extra,
+    }
