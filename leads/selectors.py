@@ -11,7 +11,7 @@ from django.utils import timezone
 from accountability.models import User
 from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids, scope_queryset
 from accountability.timezones import user_time_zone  # the one rule, used by my_day below
-from leads.models import Activity, Lead
+from leads.models import Activity, FollowUp, Lead
 
 NOT_WRITABLE = "Only the lead's owner or their manager can do this."
 
@@ -35,6 +35,14 @@ def lead_get_for_user(user: User, pk, *, for_write: bool = False) -> Lead:
     if for_write and not lead_writable_by(user, lead):
         raise PermissionDenied(NOT_WRITABLE)
     return lead
+
+
+def lead_open_follow_up(lead: Lead) -> FollowUp | None:
+    """The lead's open follow-up (at most one), read once per lead object: the lead page and its
+    SLA panel both show it (it was fetched twice a page). Views re-read the lead after a change."""
+    if not hasattr(lead, "_open_follow_up"):
+        lead._open_follow_up = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first()
+    return lead._open_follow_up
 
 
 def activities_visible_to(user: User) -> QuerySet[Activity]:

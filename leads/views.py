@@ -28,11 +28,12 @@ from leads.forms import (
     add_service_errors,
 )
 from leads.importing import export_rows
-from leads.models import Activity, FollowUp, Lead
+from leads.models import Activity, Lead
 from leads.selectors import (
     activities_visible_to,
     lead_get_claimable,
     lead_get_for_user,
+    lead_open_follow_up,
     lead_writable_by,
     leads_visible_to,
     my_day_context,
@@ -199,7 +200,7 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
     return {
         "lead": lead,
         "timeline": timeline,
-        "follow_up": FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first(),
+        "follow_up": lead_open_follow_up(lead),
         "can_edit": lead_writable_by(user, lead),
         "can_claim": lead.owner_id is None and lead.is_open and lead.team_id in member_team_ids(user),
         "can_manage": can_manage,

@@ -479,8 +479,19 @@ def test_detail_query_count_is_constant(org, login, django_assert_num_queries, e
     # session, user, unread count, user time zone, lead (+owner/team/source), managed teams
     # + team tree (can_manage), timeline (+actor, corrects), corrections prefetch, open follow-up,
     # reassign choices (members of the team); + 5 for the SLA panel (policies, teams, open SLA clock,
-    # open follow-up for the live due time, SLA notices); + 1 expectations banner.
+    # holidays for the live due time, SLA notices); + 1 expectations banner.
     _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 17)
+
+
+def test_detail_reads_the_open_follow_up_once(org, login, django_assert_num_queries):
+    """A contacted lead with an open follow-up: the page and its SLA panel (the live due time) share
+    one read of the follow-up (it was read twice, 17 queries)."""
+    lead = overdue_lead(org["alice"], org["north"], name="Late one")
+    c = login(org["maria"])
+    with django_assert_num_queries(16) as captured:
+        body = c.get(f"/leads/{lead.pk}/").content.decode()
+    assert sum('FROM "leads_followup"' in q["sql"] for q in captured.captured_queries) == 1
+    assert "Late one" in body
 
 
 # --- create and edit --------------------------------------------------------------------------------
