@@ -342,6 +342,18 @@ def test_claim_from_my_day_queue(org, login):
     assert login(org["charlie"]).post(f"/leads/{lead2.pk}/claim/").status_code == 404
 
 
+def test_my_day_queue_shows_the_oldest_25_and_says_how_many_wait(org, login):
+    now = timezone.now()
+    for i in range(30):
+        lead = LeadFactory(owner=None, team=org["north"], name=f"Q{i:02d}")
+        Lead.objects.filter(pk=lead.pk).update(arrived_at=now - timedelta(minutes=100 - i))
+    for url in ("/leads/my-day/", "/"):
+        body = login(org["alice"]).get(url).content.decode()
+        assert body.count('data-testid="queue-row"') == 25
+        assert "Q00" in body and "Q24" in body and "Q25" not in body  # the ones that waited longest
+        assert "Showing the 25 that waited longest of 30: claim these first." in body
+
+
 def test_rep_home_shows_my_day(org, login):
     overdue_lead(org["alice"], org["north"], name="Late one")
     body = login(org["alice"]).get("/").content.decode()
