@@ -4,6 +4,7 @@ widgets: attributes, options, labels (escaped), the selected ones and option gro
 import re
 from html.parser import HTMLParser
 
+import pytest
 from django import forms
 
 from accountability.forms import PythonSelect, PythonSelectMultiple
@@ -55,3 +56,22 @@ def test_multiple_select_as_django():
 
 def test_option_groups_as_django():
     _same(False, GROUPED, {"pick": "goal:3"})
+
+
+@pytest.mark.django_db
+def test_plain_model_choice_iterator_gives_the_same_choices_in_one_plain_query(org, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accountability.forms import PlainModelChoiceIterator
+    from accountability.models import User
+
+    class PlainField(forms.ModelMultipleChoiceField):
+        iterator = PlainModelChoiceIterator
+
+    people = User.objects.filter(role="rep").order_by("first_name")
+    with CaptureQueriesContext(connection) as queries:
+        plain = [(str(v), label) for v, label in PlainField(queryset=people).choices]
+    assert len(queries.captured_queries) == 1 and "DECLARE" not in queries.captured_queries[0]["sql"]
+    assert plain == [(str(v), label) for v, label in forms.ModelMultipleChoiceField(queryset=people).choices]
+    assert [label.split()[0] for _, label in plain] == ["Alice", "Bob", "Charlie"]
