@@ -85,7 +85,7 @@ class Command(BaseCommand):
         work = Path(settings.VAR_DIR) / "bench_load"
         work.mkdir(parents=True, exist_ok=True)
         self.server = Server(work, workers=options["workers"], stdout=self.stdout)
-        previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
             self.server.start()
             self.run_benchmark(options)
