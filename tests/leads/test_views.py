@@ -347,11 +347,24 @@ def test_my_day_queue_shows_the_oldest_25_and_says_how_many_wait(org, login):
     for i in range(30):
         lead = LeadFactory(owner=None, team=org["north"], name=f"Q{i:02d}")
         Lead.objects.filter(pk=lead.pk).update(arrived_at=now - timedelta(minutes=100 - i))
-    for url in ("/leads/my-day/", "/"):
-        body = login(org["alice"]).get(url).content.decode()
-        assert body.count('data-testid="queue-row"') == 25
-        assert "Q00" in body and "Q24" in body and "Q25" not in body  # the ones that waited longest
-        assert "Showing the 25 that waited longest of 30: claim these first." in body
+    body = login(org["alice"]).get("/leads/my-day/").content.decode()
+    assert body.count('data-testid="queue-row"') == 25
+    assert "Q00" in body and "Q24" in body and "Q25" not in body  # the ones that waited longest
+    assert "Showing the 25 that waited longest of 30: claim these first." in body
+    # the rep's home shows the 10 most urgent of each section
+    home = login(org["alice"]).get("/").content.decode()
+    assert home.count('data-testid="queue-row"') == 10 and "Q09" in home and "Q10" not in home
+    assert "Showing the 10 that waited longest of 30: claim these first." in home
+
+
+def test_rep_home_shows_the_10_most_urgent_of_each_section_and_my_day_25(org, login):
+    for i in range(12):
+        overdue_lead(org["alice"], org["north"], name=f"Late {i:02d}")
+    home = login(org["alice"]).get("/").content.decode()
+    assert home.count('data-testid="day-row"') == 10
+    assert "Showing the 10 most urgent of 12." in home
+    my_day = login(org["alice"]).get("/leads/my-day/").content.decode()
+    assert my_day.count('data-testid="day-row"') == 12 and 'data-testid="section-more"' not in my_day
 
 
 def test_rep_home_shows_my_day(org, login):
