@@ -6,10 +6,60 @@ from dataclasses import dataclass
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from accountability.models import Team, User
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+
+
+# --- Selects with many options ---------------------------------------------------------------------
+class _PythonOptionsMixin:
+    """A select written in Python from Django's own widget context (same attributes, values, labels
+    and selected options) instead of one template render per <option>: the recipients and evidence
+    selects of the kudos form (140 options on a rep's recognition feed) rendered in 7 ms that way,
+    more than the rest of the page (issue 16)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            parts.extend(
+                format_html(
+                    '<option value="{}"{}>{}</option>', option["value"], flatatt(option["attrs"]), option["label"]
+                )
+                for option in options
+            )
+            if group_name:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("\n".join(parts))  # noqa: S308 - every part is built with format_html
+
+
+class PlainModelChoiceIterator(forms.models.ModelChoiceIterator):
+    """A model field's choices read with one plain query. Django's reads them with
+    queryset.iterator(), which on PostgreSQL is a server-side cursor (DECLARE ... WITH HOLD, FETCH,
+    CLOSE: three round trips, and the result materialised at commit) for a dozen rows. Set as
+    `iterator` on a ModelChoiceField or ModelMultipleChoiceField subclass."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+class PythonSelect(_PythonOptionsMixin, forms.Select):
+    pass
+
+
+class PythonSelectMultiple(_PythonOptionsMixin, forms.SelectMultiple):
+    pass
+
 
 # --- Dates a person types ---------------------------------------------------------------------
 # Every date typed into a form (filters, periods, goals, follow-ups, leave) is kept within these

@@ -419,6 +419,10 @@ LEADS_JOB_SLICE_SECONDS = env_int("LEADS_JOB_SLICE_SECONDS", 20)
 # the client's address; empty: REMOTE_ADDR. Used by per-IP rate limits.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 
+# BENCH_PAGES=1 mounts the ceiling page of `manage.py bench_load` (leads/bench_views.py), which starts
+# its gunicorn with it; off everywhere else.
+BENCH_PAGES = env_bool("BENCH_PAGES", False)
+
 # Logs: one JSON object a line in production (LOG_FORMAT=json, the default with DEBUG off), with
 # request_id, user_id and duration_ms on request and task lines (accountability/logging.py).
 LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")

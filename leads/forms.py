@@ -3,6 +3,8 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
 from accountability.forms import (
@@ -245,6 +247,30 @@ class LeadFilterForm(forms.Form):
         self.fields["team"].queryset = teams_visible_to(user)
         self.fields["source"].queryset = IntakeSource.objects.filter(team__in=teams_visible_to(user))
 
+    # The selects the lead list renders: their <option>s are written here in one pass (`select_options`)
+    # instead of a template loop over each field's subwidgets, which ran the people query twice
+    # (owner, first assigned to) and cost a template round per option: 250 options for a head of
+    # sales of 100 reps (issue 16).
+    def select_options(self, name: str) -> str:
+        field = self.fields[name]
+        if isinstance(field, forms.ModelChoiceField):
+            if name in ("owner", "received_by"):
+                if not hasattr(self, "_people"):
+                    self._people = [(p.pk, str(p)) for p in self.fields["owner"].queryset]
+                rows = self._people
+            else:
+                rows = [(obj.pk, field.label_from_instance(obj)) for obj in field.queryset]
+            choices = [("", field.empty_label), *rows] if field.empty_label is not None else rows
+        else:
+            choices = list(field.choices)
+        value = self[name].value()
+        selected = "" if value is None else str(value)
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, mark_safe(" selected") if str(v) == selected else "", label) for v, label in choices),
+        )
+
     def filter(self, qs, *, now, tz):
         if not self.is_valid():
             return qs.order_by("-arrived_at", "-id")
@@ -279,6 +305,10 @@ class LeadFilterForm(forms.Form):
             qs = qs.filter(pk__in=rows.values("lead_id"))
         order = self.SORTS.get(d.get("sort") or "-arrived", "-arrived_at")
         field = order.lstrip("-")
+        if not Lead._meta.get_field(field).null:
+            # A plain ORDER BY, which the indexes on (arrived_at DESC, id DESC) serve: NULLS LAST on
+            # a column without NULLs changes nothing but makes PostgreSQL sort every row instead.
+            return qs.order_by(order, "-id")
         expr = F(field).desc(nulls_last=True) if order.startswith("-") else F(field).asc(nulls_last=True)
         return qs.order_by(expr, "-id")
 

@@ -187,6 +187,10 @@ class Lead(models.Model):
                 condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
                 name="lead_team_open",
             ),
+            # The newest leads of many teams (a manager's or head of sales' list: owner = X OR team IN
+            # (...), newest first): read backwards until a page is full, instead of sorting every
+            # lead of the teams (113 ms for a head of 100 reps on 100,000 leads; issue 16).
+            models.Index(fields=["-arrived_at", "-id"], name="lead_arrived"),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
         ]

@@ -37,6 +37,14 @@ def lead_get_for_user(user: User, pk, *, for_write: bool = False) -> Lead:
     return lead
 
 
+def lead_open_follow_up(lead: Lead) -> FollowUp | None:
+    """The lead's open follow-up (at most one), read once per lead object: the lead page and its
+    SLA panel both show it (it was fetched twice a page). Views re-read the lead after a change."""
+    if not hasattr(lead, "_open_follow_up"):
+        lead._open_follow_up = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first()
+    return lead._open_follow_up
+
+
 def activities_visible_to(user: User) -> QuerySet[Activity]:
     return Activity.objects.filter(lead__in=leads_visible_to(user))
 
@@ -55,6 +63,9 @@ def lead_get_claimable(user: User, pk) -> Lead:
 # My day shows at most this many rows per section, most urgent first; the rest are one click
 # away in the lead list (the section's count and link say how many).
 MY_DAY_SECTION_CAP = 25
+# The team's unassigned queue: up to this many counted, the section cap shown (oldest first), each
+# with its Claim form; rendering 50 claim rows was a fifth of the page's time (issue 16).
+MY_DAY_QUEUE_CAP = 50
 
 
 @dataclass
@@ -90,7 +101,7 @@ def my_day(user: User, *, now: datetime | None = None, tz: zoneinfo.ZoneInfo | N
     rest = [lead for lead in rows if lead.first_contacted_at is not None and lead.next_follow_up_at is not None]
     overdue = sorted((x for x in rest if x.next_follow_up_at < now), key=lambda x: x.next_follow_up_at)
     due_today = sorted((x for x in rest if x.next_follow_up_at >= now), key=lambda x: x.next_follow_up_at)
-    queue = list(lead_queue_for(user).order_by("arrived_at", "id")[:50])
+    queue = list(lead_queue_for(user).order_by("arrived_at", "id")[:MY_DAY_QUEUE_CAP])
     return MyDay(untouched=untouched, overdue=overdue, due_today=due_today, queue=queue)
 
 
@@ -99,7 +110,17 @@ def my_day_context(user: User, **extra) -> dict:
     rep's zone (UserTimeZoneMiddleware); "today" is computed in the same zone."""
     tz = user_time_zone(user)
     day = my_day(user, tz=tz)
-    return {"day": day, "day_tz": tz, "now": timezone.now(), "section_cap": MY_DAY_SECTION_CAP, **extra}
+    # error_lead_id is always set (None: no row has a refused form): each row compares it, and a
+    # variable missing from the context costs an exception in the template engine, twice a row.
+    return {
+        "day": day,
+        "day_tz": tz,
+        "now": timezone.now(),
+        "section_cap": MY_DAY_SECTION_CAP,
+        "queue_cap": MY_DAY_QUEUE_CAP,
+        "error_lead_id": None,
+        **extra,
+    }
 
 
 def follow_ups_open_for(user: User) -> QuerySet[FollowUp]:

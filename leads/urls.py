@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.urls import path
 
-from leads import board_views, bulk_views, intake_views, views
+from leads import bench_views, board_views, bulk_views, intake_views, views
 from leads.jobs.urls import urlpatterns as jobs_urlpatterns
 from leads.reports.urls import urlpatterns as report_urlpatterns
 
@@ -42,3 +43,7 @@ urlpatterns: list = [
     *report_urlpatterns,
     *jobs_urlpatterns,
 ]
+
+if settings.BENCH_PAGES:
+    # The ceiling page of `manage.py bench_load` (leads/bench_views.py): mounted for the benchmark only.
+    urlpatterns.append(path("bench/ceiling/", bench_views.ceiling, name="bench-ceiling"))

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.notifications.views import etag_matches, live_response
+from accountability.pagination import CappedPaginator
 from accountability.scoping import can_manage_team, get_visible_or_404, member_team_ids
 from accountability.templatetags.formatting import moment
 from leads.forms import (
@@ -32,11 +32,12 @@ from leads.forms import (
     add_service_errors,
 )
 from leads.importing import export_rows
-from leads.models import Activity, FollowUp, Lead
+from leads.models import Activity, Lead
 from leads.selectors import (
     activities_visible_to,
     lead_get_claimable,
     lead_get_for_user,
+    lead_open_follow_up,
     lead_writable_by,
     leads_visible_to,
     my_day_context,
@@ -55,6 +56,11 @@ from leads.services import (
 )
 
 PAGE_SIZE = 25
+# The lead list counts up to this many leads; beyond, it says "more than 1,000: filter to narrow
+# the list" and pages up to there. Counting a head of sales' 100,000 leads cost more than the rest
+# of the page (40 ms), a manager's 10,000 about 5-30 ms; up to the cap it is an index read that does
+# not grow with the organisation (issue 16).
+LIST_COUNT_CAP = 1_000
 # --- My day ------------------------------------------------------------------------------------
 
 
@@ -106,7 +112,8 @@ def _filtered(request):
 @require_GET
 def lead_list(request):
     form, qs = _filtered(request)
-    page = Paginator(qs.select_related("owner", "team", "source"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = qs.select_related("owner", "team", "source")
+    page = CappedPaginator(rows, PAGE_SIZE, cap=LIST_COUNT_CAP).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -218,7 +225,7 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
     return {
         "lead": lead,
         "timeline": timeline,
-        "follow_up": FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first(),
+        "follow_up": lead_open_follow_up(lead),
         "can_edit": lead_writable_by(user, lead),
         "can_claim": lead.owner_id is None and lead.is_open and lead.team_id in member_team_ids(user),
         "can_manage": can_manage,

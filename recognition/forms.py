@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from accountability.forms import PlainModelChoiceIterator, PythonSelect, PythonSelectMultiple
 from accountability.models import User
 from recognition.awards import LEADERBOARD_METRICS
 from recognition.models import CompanyValue, Kudos, RecognitionSettings
@@ -9,8 +10,14 @@ from recognition.selectors import active_values, recipient_choices, settings_get
 
 
 class PersonChoiceField(forms.ModelMultipleChoiceField):
+    iterator = PlainModelChoiceIterator  # one query, not a server-side cursor
+
     def label_from_instance(self, obj):
         return str(obj)
+
+
+class ValueChoiceField(forms.ModelMultipleChoiceField):
+    iterator = PlainModelChoiceIterator  # one query, not a server-side cursor
 
 
 class KudosForm(forms.Form):
@@ -23,10 +30,10 @@ class KudosForm(forms.Form):
             "invalid_choice": "Choose colleagues you work with.",
             "required": "Choose who you are recognising.",
         },
-        widget=forms.SelectMultiple(attrs={"size": 5}),
+        widget=PythonSelectMultiple(attrs={"size": 5}),
     )
     message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, strip=True)
-    values = forms.ModelMultipleChoiceField(
+    values = ValueChoiceField(
         queryset=CompanyValue.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={
@@ -34,7 +41,7 @@ class KudosForm(forms.Form):
             "required": "Choose at least one company value this shows.",
         },
     )
-    evidence = forms.ChoiceField(required=False, label="Evidence (optional)")
+    evidence = forms.ChoiceField(required=False, label="Evidence (optional)", widget=PythonSelect)
 
     def __init__(self, *args, user: User, evidence_choices: list[tuple[str, str]], org_feed=None, **kwargs):
         super().__init__(*args, **kwargs)

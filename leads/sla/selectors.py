@@ -10,6 +10,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from accountability.models import Membership, Team, User, available_reps_q
 from accountability.scoping import managed_team_ids, member_team_ids
 from leads.models import FollowUp, Lead
+from leads.selectors import lead_open_follow_up
 from leads.sla.business_time import Calendar, add_business_minutes, business_minutes_between
 from leads.sla.models import BusinessHours, Holiday, SlaClock, SlaNotice, SlaPolicy
 from leads.sla.wording import FALLBACK_HOURS, duration_text, hours_summary, local_text
@@ -329,7 +330,7 @@ def current_plan(book: PolicyBook, lead: Lead) -> ClockPlan | None:
         return None
     if lead.first_contacted_at is None:
         return plan_clock(book, lead=lead, kind=SlaClock.Kind.FIRST_CONTACT, anchor_at=lead.arrived_at)
-    follow_up = FollowUp.objects.filter(lead=lead, state=FollowUp.State.OPEN).first()
+    follow_up = lead_open_follow_up(lead)
     if follow_up is not None:
         return plan_clock(
             book,

@@ -4,6 +4,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads.models import Activity, FollowUp, Lead, TeamIntakeSettings
@@ -153,11 +155,50 @@ def test_list_query_count_is_constant(org, login, django_assert_num_queries, row
         LeadFactory(owner=org["alice"], source=IntakeSourceFactory(team=org["north"]))
     c = login(org["maria"])
     # session, user, unread-count (navbar), managed teams + team tree (scoping), user time zone,
-    # count, page of leads (owner/team/source joined), owner/first-assigned/team/source filter
-    # choices (team tree again for each visible-set helper that is not cached), expectations
-    # banner (1): constant whatever the rows. +1: the action bar's "New owner" choices (the
-    # people a manager may give the selected leads to).
-    _count_queries(django_assert_num_queries, c, "/leads/", 15)
+    # count, page of leads (owner/team/source joined), people (one query for both the owner and
+    # the first-assigned select), team and source filter choices (team tree again for each
+    # visible-set helper that is not cached), expectations banner (1): constant whatever the rows.
+    # +1: the action bar's "New owner" choices (the people a manager may give the selected leads to).
+    _count_queries(django_assert_num_queries, c, "/leads/", 14)
+
+
+def test_list_count_stops_at_the_cap_and_says_more(org, login, monkeypatch):
+    monkeypatch.setattr("leads.views.LIST_COUNT_CAP", 30)
+    for i in range(32):
+        LeadFactory(owner=org["alice"], name=f"Lead {i:02d}")
+    c = login(org["alice"])
+    response = c.get("/leads/")
+    body = response.content.decode()
+    assert "More than 30 leads: filter to narrow the list" in body
+    assert "Page 1 of 2+" in body
+    # the pages stop at the cap: the second page holds leads 26 to 30 of the newest first
+    second = c.get("/leads/?page=2").context["page"]
+    assert len(second.object_list) == 5 and not second.has_next()
+    # under the cap the count is exact
+    narrowed = c.get("/leads/?q=Lead 0").content.decode()
+    assert "10 leads" in narrowed and "More than" not in narrowed
+
+
+def test_list_filter_selects_keep_the_choice_and_list_the_visible_people(org, login):
+    LeadFactory(owner=org["alice"])
+    body = login(org["maria"]).get(f"/leads/?owner={org['bob'].pk}&sort=name").content.decode()
+    owner_select = re.search(r'<select name="owner".*?</select>', body, re.S).group(0)
+    received_select = re.search(r'<select name="received_by".*?</select>', body, re.S).group(0)
+    assert f'<option value="{org["bob"].pk}" selected>Bob' in owner_select
+    assert '<option value="" selected>Anyone</option>' in received_select
+    for select in (owner_select, received_select):
+        assert "Alice" in select and "Bob" in select and "Charlie" not in select  # maria sees North only
+    assert '<option value="name" selected>Name</option>' in body
+
+
+def test_list_default_order_is_served_by_the_arrival_index(org, login):
+    """Newest first as a plain ORDER BY arrived_at DESC, id DESC, which the lead_arrived index reads
+    backwards; NULLS LAST on this non-null column made PostgreSQL sort every visible lead."""
+    LeadFactory(owner=org["alice"])
+    with CaptureQueriesContext(connection) as queries:
+        login(org["helen"]).get("/leads/")
+    page_query = next(q["sql"] for q in queries.captured_queries if 'FROM "leads_lead" LEFT OUTER JOIN' in q["sql"])
+    assert 'ORDER BY "leads_lead"."arrived_at" DESC, "leads_lead"."id" DESC LIMIT' in page_query
 
 
 # --- My day ----------------------------------------------------------------------------------------
@@ -302,6 +343,31 @@ def test_claim_from_my_day_queue(org, login):
     assert login(org["charlie"]).post(f"/leads/{lead2.pk}/claim/").status_code == 404
 
 
+def test_my_day_queue_shows_the_oldest_25_and_says_how_many_wait(org, login):
+    now = timezone.now()
+    for i in range(30):
+        lead = LeadFactory(owner=None, team=org["north"], name=f"Q{i:02d}")
+        Lead.objects.filter(pk=lead.pk).update(arrived_at=now - timedelta(minutes=100 - i))
+    body = login(org["alice"]).get("/leads/my-day/").content.decode()
+    assert body.count('data-testid="queue-row"') == 25
+    assert "Q00" in body and "Q24" in body and "Q25" not in body  # the ones that waited longest
+    assert "Showing the 25 that waited longest of 30: claim these first." in body
+    # the rep's home shows the 10 most urgent of each section
+    home = login(org["alice"]).get("/").content.decode()
+    assert home.count('data-testid="queue-row"') == 10 and "Q09" in home and "Q10" not in home
+    assert "Showing the 10 that waited longest of 30: claim these first." in home
+
+
+def test_rep_home_shows_the_10_most_urgent_of_each_section_and_my_day_25(org, login):
+    for i in range(12):
+        overdue_lead(org["alice"], org["north"], name=f"Late {i:02d}")
+    home = login(org["alice"]).get("/").content.decode()
+    assert home.count('data-testid="day-row"') == 10
+    assert "Showing the 10 most urgent of 12." in home
+    my_day = login(org["alice"]).get("/leads/my-day/").content.decode()
+    assert my_day.count('data-testid="day-row"') == 12 and 'data-testid="section-more"' not in my_day
+
+
 def test_rep_home_shows_my_day(org, login):
     overdue_lead(org["alice"], org["north"], name="Late one")
     body = login(org["alice"]).get("/").content.decode()
@@ -439,8 +505,19 @@ def test_detail_query_count_is_constant(org, login, django_assert_num_queries, e
     # session, user, unread count, user time zone, lead (+owner/team/source), managed teams
     # + team tree (can_manage), timeline (+actor, corrects), corrections prefetch, open follow-up,
     # reassign choices (members of the team); + 5 for the SLA panel (policies, teams, open SLA clock,
-    # open follow-up for the live due time, SLA notices); + 1 expectations banner.
+    # holidays for the live due time, SLA notices); + 1 expectations banner.
     _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 17)
+
+
+def test_detail_reads_the_open_follow_up_once(org, login, django_assert_num_queries):
+    """A contacted lead with an open follow-up: the page and its SLA panel (the live due time) share
+    one read of the follow-up (it was read twice, 17 queries)."""
+    lead = overdue_lead(org["alice"], org["north"], name="Late one")
+    c = login(org["maria"])
+    with django_assert_num_queries(16) as captured:
+        body = c.get(f"/leads/{lead.pk}/").content.decode()
+    assert sum('FROM "leads_followup"' in q["sql"] for q in captured.captured_queries) == 1
+    assert "Late one" in body
 
 
 # --- create and edit --------------------------------------------------------------------------------
