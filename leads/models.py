@@ -181,11 +181,20 @@ class Lead(models.Model):
             # Deals closed in a short range (the part of a period the daily rollup does not cover:
             # today), for reps and teams alike.
             models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="lead_closed_at"),
-            # A team's open leads (its neglected count) without visiting its closed ones.
+            # A team's and a rep's open leads with what "neglected" reads (leads.metrics.neglect)
+            # INCLUDEd: the neglected counts of the dashboards are index-only scans, without
+            # visiting a heap page per open lead (it was most of a department dashboard's SQL).
             models.Index(
                 fields=["team"],
+                include=["owner", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
                 condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
-                name="lead_team_open",
+                name="lead_team_open_neglect",
+            ),
+            models.Index(
+                fields=["owner"],
+                include=["team", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
+                condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
+                name="lead_owner_open_neglect",
             ),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
