@@ -196,6 +196,20 @@ class Lead(models.Model):
                 condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
                 name="lead_owner_open_neglect",
             ),
+            # Deals a rep's or a team's leads closed in a short range (today, beside the rollup):
+            # closed leads only, so writes to open leads never touch them.
+            models.Index(
+                fields=["owner", "closed_at"],
+                include=["stage", "value"],
+                condition=Q(closed_at__isnull=False),
+                name="lead_owner_closed",
+            ),
+            models.Index(
+                fields=["team", "closed_at"],
+                include=["stage", "value"],
+                condition=Q(closed_at__isnull=False),
+                name="lead_team_closed",
+            ),
             models.Index(fields=["email"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["phone"], condition=~Q(phone=""), name="lead_phone"),
         ]
@@ -320,7 +334,9 @@ class FollowUp(models.Model):
         ]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(state="open"), name="follow_up_open_due"),
-            models.Index(fields=["owner", "due_at"], name="follow_up_owner_due"),
+            # A rep's follow-ups due in a range (their compliance today, on the dashboards):
+            # state and done_at INCLUDEd for an index-only count.
+            models.Index(fields=["owner", "due_at"], include=["state", "done_at"], name="follow_up_owner_due_state"),
         ]
 
     def __str__(self) -> str:

@@ -490,8 +490,8 @@ def team_totals_grouped(period: Period, now: datetime, groups: dict, member_card
             .order_by()
             .values("team_id")
             .annotate(
-                won=Count("id", filter=won),
-                lost=Count("id", filter=Q(stage=Lead.Stage.LOST)),
+                won=Count("closed_at", filter=won),
+                lost=Count("closed_at", filter=Q(stage=Lead.Stage.LOST)),
                 value=Coalesce(Sum("value", filter=won), Decimal("0.00")),
             )
         )
