@@ -229,6 +229,8 @@ class RepRow:
     flags: list = field(default_factory=list)
     series: list = field(default_factory=list)  # one Scorecard per trend bucket
     figures: list = field(default_factory=list)  # the rep page: every figure, with its trend
+    page_url: str = ""  # set by link_cells
+    kudos_url: str = ""
 
     def sort_value(self, key: str):
         if key.startswith("kpi:"):
@@ -305,12 +307,16 @@ def _cells(columns: list[Column], card: Scorecard, period: Period, series=None, 
     return cells
 
 
-def drill_url(metric: str, *, rep_id: int | None = None, team_id: int | None = None, date_from, date_to) -> str:
+def drill_url(
+    metric: str, *, rep_id: int | None = None, team_id: int | None = None, date_from, date_to, bases=None
+) -> str:
     """The existing page listing the rows behind a figure: the lead list filtered like the
-    figure (received: first assigned to the rep, arrived in the period), or the neglected report."""
+    figure (received: first assigned to the rep, arrived in the period), or the neglected report.
+    `bases` (from `drill_bases()`) saves reversing the two URLs for each of a page's cells."""
+    bases = bases or drill_bases()
     who = {"team": team_id} if rep_id is None else {}
     if metric == Metric.NEGLECTED:
-        return reverse("leads:neglected") + "?" + urlencode({"owner": rep_id} if rep_id else who)
+        return bases["neglected"] + "?" + urlencode({"owner": rep_id} if rep_id else who)
     dates = {"arrived_from": date_from.isoformat(), "arrived_to": date_to.isoformat()}
     if metric in (
         Metric.LEADS_RECEIVED,
@@ -325,19 +331,30 @@ def drill_url(metric: str, *, rep_id: int | None = None, team_id: int | None = N
         query = {**({"owner": rep_id} if rep_id else who), "sort": "follow_up"}
     else:
         query = {**({"owner": rep_id} if rep_id else who), "sort": "-last_activity"}
-    return reverse("leads:lead-list") + "?" + urlencode(query)
+    return bases["lead_list"] + "?" + urlencode(query)
+
+
+def drill_bases() -> dict[str, str]:
+    return {"neglected": reverse("leads:neglected"), "lead_list": reverse("leads:lead-list")}
 
 
 def link_cells(dashboard: Dashboard, *, date_from: date, date_to: date) -> None:
-    """Every figure opens its evidence."""
+    """Every figure opens its evidence; a rep's name their page, their last recognition their kudos."""
+    bases = drill_bases()
+    rep_page = reverse("reviews:rep-page", args=[0])[:-2]  # ".../people/0/" -> ".../people/"
+    kudos = reverse("recognition:person-kudos", args=[0])
     for row in dashboard.rows:
+        row.page_url = f"{rep_page}{row.rep.pk}/"
+        row.kudos_url = kudos.replace("/0/", f"/{row.rep.pk}/", 1)
         for cell in row.cells:
-            cell.href = drill_url(cell.metric, rep_id=row.rep.pk, date_from=date_from, date_to=date_to)
+            cell.href = drill_url(cell.metric, rep_id=row.rep.pk, date_from=date_from, date_to=date_to, bases=bases)
     for team_row in [dashboard.total, *dashboard.team_rows]:
         if team_row is None or team_row.team is None:
             continue
         for cell in team_row.cells:
-            cell.href = drill_url(cell.metric, team_id=team_row.team.pk, date_from=date_from, date_to=date_to)
+            cell.href = drill_url(
+                cell.metric, team_id=team_row.team.pk, date_from=date_from, date_to=date_to, bases=bases
+            )
 
 
 def month_mondays(today: date) -> tuple[date, date]:
