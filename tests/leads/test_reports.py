@@ -107,6 +107,33 @@ def test_head_of_sales_defaults_to_the_whole_department(org, login):
     assert set(rows_by_rep(response)) == {"alice", "bob", "charlie"}
 
 
+def test_head_of_sales_sees_each_reps_team_and_a_subtotal_per_team(org, login):
+    from leads.metrics import total_scorecard
+
+    for rep, days in ((org["alice"], 1), (org["bob"], 2), (org["charlie"], 3)):
+        received_lead(rep, arrived_at=ago(days=days), contacted_after=timedelta(minutes=10 * days))
+    response = login(org["helen"]).get(DASHBOARD)
+    body = response.content.decode()
+    assert response.context["by_team"]
+    # Each rep's row names their team, and each team ends with its subtotal, then the department.
+    north_at, south_at = body.index("North subtotal"), body.index("South subtotal")
+    assert body.index('data-rep="alice"') < body.index('data-rep="bob"') < north_at
+    assert north_at < body.index('data-rep="charlie"') < south_at < body.index("Team total")
+    assert "<td>North</td>" in body and "<td>South</td>" in body
+    period = response.context["period"]
+    for team in (org["north"], org["south"]):
+        expected = total_scorecard(period=period, team=team)
+        at = body.index(f"{team.name} subtotal")
+        row = body[body.rindex("<tr", 0, at) : body.index("</tr>", at)]
+        received = row.split('data-figure="leads_received"')[1].split("</td>")[0]
+        assert expected.leads_received > 0 and f">{expected.leads_received}</a>" in received
+        # A subtotal's figures open that team's rows.
+        assert f"team={team.pk}" in row
+    # A manager of one team (no sub-teams) gets neither the column nor subtotals.
+    maria = login(org["maria"]).get(DASHBOARD)
+    assert not maria.context["by_team"] and "subtotal" not in maria.content.decode()
+
+
 def test_manager_gets_404_for_another_managers_team_and_admin_may_pick_any(org, login):
     assert login(org["maria"]).get(DASHBOARD, {"team": org["south"].pk}).status_code == 404
     assert login(org["maria"]).get(DASHBOARD, {"team": "nope"}).status_code == 404
