@@ -182,17 +182,18 @@ class Lead(models.Model):
             # today), for reps and teams alike.
             models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="lead_closed_at"),
             # A team's and a rep's open leads with what "neglected" reads (leads.metrics.neglect)
-            # INCLUDEd: the neglected counts of the dashboards are index-only scans, without
-            # visiting a heap page per open lead (it was most of a department dashboard's SQL).
+            # INCLUDEd: the neglected counts of the dashboards, and the order of the neglected
+            # report's page (its ids), are index-only scans, without visiting a heap page per open
+            # lead (it was most of a department dashboard's SQL).
             models.Index(
                 fields=["team"],
-                include=["owner", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
+                include=["id", "owner", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
                 condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
                 name="lead_team_open_neglect",
             ),
             models.Index(
                 fields=["owner"],
-                include=["team", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
+                include=["id", "team", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
                 condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
                 name="lead_owner_open_neglect",
             ),

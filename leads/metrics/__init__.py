@@ -104,7 +104,11 @@ Daily rollup (leads.models.RepDay / TeamDay, built nightly by leads.rollup): on 
 function reads the closed days of a period from the rollup and the rest (today, the edges of a
 period cut in another zone, days not rolled up yet) from the raw rows, with identical results
 (leads.metrics.rollup; one extra query finds what the rollup covers). The rows keep each day's
-business and wall-clock minute values, so all four speed-to-lead percentiles stay exact. The raw
+business and wall-clock minute values, so all four speed-to-lead percentiles stay exact. What the
+rollup alone says about a period (sums, covered interval, the ranked minutes around each
+percentile's rank) and the trends are cached per rollup version (leads.metrics.closedcache;
+leads.rollup bumps it on every build), so a warm request reads only today's raw rows and merges
+their minutes into the cached ranks, exactly. The raw
 remainder is read through the same conditions (leads.metrics.rows) with a Window, per person or
 team, in place of the Period. `rep_trends` gives weekly or
 monthly series from the rollup alone (two queries for any number of people and weeks), and
@@ -237,7 +241,10 @@ def team_scorecards(
     """
     now = now or timezone.now()
     cards = _compute(
-        _Scope(user_ids=_user_ids(users)), period, groups=["cohort", "follow_ups", "activities", "closed", "saved"], now=now
+        _Scope(user_ids=_user_ids(users)),
+        period,
+        groups=["cohort", "follow_ups", "activities", "closed", "saved"],
+        now=now,
     )
     scope = _Scope(team_ids=set(team_ids))
     total = Scorecard()

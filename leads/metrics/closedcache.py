@@ -94,7 +94,7 @@ def cached(
     token, built = version()
     marker = cutoff.isoformat() if cutoff is not None and built is not None and cutoff < built else "all"
     end = period_end.isoformat() if period_end is not None else ""
-    digest = hashlib.sha1(repr((FORMAT, kind, tuple(parts), end, marker)).encode()).hexdigest()
+    digest = hashlib.sha256(repr((FORMAT, kind, tuple(parts), end, marker)).encode()).hexdigest()
     key = f"leads:rollup:{token}:{kind}:{digest}"
     entry = cache.get(key)
     if entry is None:

@@ -251,9 +251,7 @@ def _speeds(
                 figures += [closedcache.union_percentile(rank, values, f) for f in closedcache.FRACTIONS]
             out[k] = (received, contacted, {n: _round(v) for n, v in zip(SPEED_FIGURES, figures, strict=True)})
     except closedcache.Miss:
-        return _speed_union(
-            table, key_column, covered, period, now, window, lead_key, per_key=per_key, groups=groups
-        )
+        return _speed_union(table, key_column, covered, period, now, window, lead_key, per_key=per_key, groups=groups)
     return out
 
 
@@ -425,9 +423,7 @@ def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> 
             total["deals_lost"] += sums["lost"]
             total["value_won"] += sums["value_won"] or 0
     if "cohort" in groups:
-        speeds = _speeds(
-            "leads_teamday", "team_id", covered, ranked, period, now, window, "team_id", per_key=False
-        )
+        speeds = _speeds("leads_teamday", "team_id", covered, ranked, period, now, window, "team_id", per_key=False)
         received, contacted, figures = speeds.get(None, NO_SPEED)
         total["leads_received"] += received
         total["leads_contacted"] += contacted

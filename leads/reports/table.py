@@ -47,9 +47,16 @@ class RowWriter:
         )
 
     def total_row(
-        self, card: Scorecard, *, label: str, team_id: int, drill_query: str | None = None, team_cell: str | None = None,
-        testid: str = "scorecard-row", css: str = "table-light fw-semibold",
-    ) -> SafeString:  # fmt: skip
+        self,
+        card: Scorecard,
+        *,
+        label: str,
+        team_id: int,
+        drill_query: str | None = None,
+        team_cell: str | None = None,
+        testid: str = "scorecard-row",
+        css: str = "table-light fw-semibold",
+    ) -> SafeString:
         """A team's row (the total, or a sub-team's subtotal): its figures open the team's rows."""
         return self._row(
             card,
@@ -74,17 +81,20 @@ class RowWriter:
         cells = [
             f'<tr data-testid="{testid}"{attrs}><th scope="row">{heading}</th>',
             "" if team_cell is None else f"<td>{team_cell}</td>",
-            f'<td data-figure="leads_received"><a href="{urls["received"]}" {OPEN}>{figure(card.leads_received)}</a></td>',
-            f'<td data-figure="leads_contacted"><a href="{urls["contacted"]}" {OPEN}>{figure(card.leads_contacted)}</a>'
-            f"{not_link}</td>",
+            f'<td data-figure="leads_received"><a href="{urls["received"]}" {OPEN}>'
+            f"{figure(card.leads_received)}</a></td>",
+            f'<td data-figure="leads_contacted"><a href="{urls["contacted"]}" {OPEN}>'
+            f"{figure(card.leads_contacted)}</a>{not_link}</td>",
             f'<td><span data-figure="speed_to_lead_median" title="Business time"><a href="{speed}" {OPEN}>'
             f"{duration(card.speed_to_lead_median)}</a></span> "
             f'<span class="text-muted small" data-figure="speed_to_lead_wall_median" title="Wall-clock time">/ '
-            f'<a class="link-secondary" href="{speed}" {OPEN}>{duration(card.speed_to_lead_wall_median)}</a></span></td>',
+            f'<a class="link-secondary" href="{speed}" {OPEN}>'
+            f"{duration(card.speed_to_lead_wall_median)}</a></span></td>",
             f'<td><span data-figure="speed_to_lead_p90" title="Business time"><a href="{speed}" {OPEN}>'
             f"{duration(card.speed_to_lead_p90)}</a></span> "
             f'<span class="text-muted small" data-figure="speed_to_lead_wall_p90" title="Wall-clock time">/ '
-            f'<a class="link-secondary" href="{speed}" {OPEN}>{duration(card.speed_to_lead_wall_p90)}</a></span></td>',
+            f'<a class="link-secondary" href="{speed}" {OPEN}>'
+            f"{duration(card.speed_to_lead_wall_p90)}</a></span></td>",
             f'<td data-figure="follow_up_compliance" title="{card.follow_ups_on_time} on time of '
             f'{card.follow_ups_decided} due"><a href="{urls["follow_ups"]}" {OPEN}>'
             f"{percent(card.follow_up_compliance)} "
