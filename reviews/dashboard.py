@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 from django.db.models import Count, Max, Min
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import acknowledgement_status
@@ -160,6 +162,32 @@ class Cell:
     @property
     def series_csv(self) -> str:
         return ",".join("null" if v is None else str(v) for v in self.series)
+
+    @property
+    def td(self) -> SafeString:
+        """The cell's markup, written here rather than by an included template: a 100-rep table
+        has 500 of these (the review dashboard, its team rows and the rep page use it)."""
+        if not self.applies:
+            inner = '<span class="text-muted" title="No expectations document of theirs sets this KPI">—</span>'
+        else:
+            inner = (
+                f'<a href="{escape(self.href)}" class="kpi-value" title="The rows behind this figure">'
+                f"{escape(self.display)}</a>"
+            )
+            if self.target is not None:
+                title = "Target for this period" + (f": {self.kpi.line()}" if self.kpi else "")
+                target = escape(self.target_display)
+                inner += f' <span class="small text-muted" title="{escape(title)}">/ {target}</span>'
+            if self.series:
+                inner += (
+                    f'<canvas class="sparkline d-block" width="90" height="22" role="img" '
+                    f'aria-label="Trend of {escape(self.label)}" data-values="{escape(self.series_csv)}"></canvas>'
+                )
+        pacing, metric = escape(self.pacing), escape(self.metric)
+        # Every interpolated text is escaped above.
+        return mark_safe(  # noqa: S308
+            f'<td class="kpi-cell pacing-{pacing}" data-figure="{metric}" data-pacing="{pacing}">{inner}</td>'
+        )
 
 
 def _format(value, unit: str, *, target: bool = False) -> str:
