@@ -207,3 +207,17 @@ def test_rep_page_queries_do_not_grow_with_weeks(org, login, django_assert_num_q
     assert response.status_code == 200
     with django_assert_num_queries(29):
         client.get(reverse("reviews:rep-page", args=[org["alice"].pk]), {"trend": trend})
+
+
+def test_kpi_cells_show_the_target_pacing_and_trend(org, login):
+    from tests.expectations.factories import published
+
+    published(org["admin"], kpis=2)
+    body = login(org["maria"]).get(reverse(DASHBOARD)).content.decode()
+    # Each rep's KPI cell: the figure linking to its rows, the target pro-rated to the period with
+    # the KPI in words, the pacing as a class and attribute, and the trend's values for the chart.
+    cell = body[body.index('data-figure="activities" data-pacing=') :].split("</td>")[0]
+    assert 'class="kpi-value"' in cell and "/ " in cell
+    assert 'title="Target for this period: Activities logged at least 21, monthly"' in cell
+    assert 'data-pacing="behind"' in cell or 'data-pacing="at_risk"' in cell or 'data-pacing="on_track"' in cell
+    assert 'class="sparkline d-block"' in cell and 'data-values="' in cell
