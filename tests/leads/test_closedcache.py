@@ -37,7 +37,7 @@ def test_percentiles_from_cached_ranks_equal_percentile_cont_over_everything(see
                 got = closedcache.union_percentile(ranked, today, fraction)
             except closedcache.Miss:
                 # Only when today's values outnumber the cached window: the caller asks SQL.
-                assert m > max(closedcache.MIN_WINDOW, n // 8)
+                assert m > closedcache.window_width(n)
                 continue
             decided += 1
             assert got == expected, (n, m, where, fraction)
