@@ -184,16 +184,18 @@ class Lead(models.Model):
             # A team's and a rep's open leads with what "neglected" reads (leads.metrics.neglect)
             # INCLUDEd: the neglected counts of the dashboards, and the order of the neglected
             # report's page (its ids), are index-only scans, without visiting a heap page per open
-            # lead (it was most of a department dashboard's SQL).
+            # lead (it was most of a department dashboard's SQL). Neither INCLUDEs the other's key:
+            # "owner = me OR team IN (...)" (a manager's visible leads) then combines the two
+            # (BitmapOr) instead of scanning either whole index, which grows with the organisation.
             models.Index(
                 fields=["team"],
-                include=["id", "owner", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
+                include=["id", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
                 condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
                 name="lead_team_open_neglect",
             ),
             models.Index(
                 fields=["owner"],
-                include=["id", "team", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
+                include=["id", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
                 condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
                 name="lead_owner_open_neglect",
             ),
