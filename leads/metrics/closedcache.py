@@ -15,9 +15,9 @@ only for a period that ends before it, by that end.
 
 Percentiles stay exact. A median or 90th percentile over the closed days' values plus today's is
 an order statistic of the union of two sorted lists; the cache keeps, per key, the count of the
-closed days' values and the ranked values around each percentile's rank (`window_width`: a
-quarter of them, 64 to 20,000 ranks each side), which decide it as long as the remainder holds
-fewer values than the window is wide. `union_percentile` raises `Miss` otherwise, and the caller reads the exact
+closed days' values and the ranked values around each percentile's rank (`window_width`: three
+days' worth, 64 to 20,000 ranks each side), which decide it as long as the remainder holds fewer
+values than the window is wide. `union_percentile` raises `Miss` otherwise, and the caller reads the exact
 figure from SQL instead (leads.metrics.rollup._speed_union).
 """
 
@@ -37,19 +37,20 @@ from django.db import connection
 
 VERSION_KEY = "leads:rollup:version"
 # Bump when the shape of a cached entry changes (a deploy then never reads an older shape).
-FORMAT = 1
+FORMAT = 2
 # Entries outlive a night's build by a margin; the version makes older ones unreachable anyway.
 TIMEOUT = 36 * 3600
 FRACTIONS = (0.5, 0.9)
-# Ranks kept each side of a percentile's: a quarter of the closed days' values (a 7-day view keeps
-# more than a day's worth, what today can add), at least 64, at most 20,000 (a day of a large
-# department; beyond, the figure is read from SQL).
+# Ranks kept each side of a percentile's: three days' worth of the closed days' values (what
+# today, and a period's edges, can add), at least 64, at most 20,000 (beyond, SQL answers).
 MIN_WINDOW = 64
 MAX_WINDOW = 20_000
+DAYS_OF_MARGIN = 3
 
 
-def window_width(n: int) -> int:
-    return min(max(MIN_WINDOW, n // 4), MAX_WINDOW)
+def window_width(n: int, days: int = 4) -> int:
+    """Ranks kept each side for `n` values over `days` closed days."""
+    return min(max(MIN_WINDOW, math.ceil(DAYS_OF_MARGIN * n / max(days, 1))), MAX_WINDOW)
 
 
 class Miss(Exception):
@@ -123,10 +124,11 @@ class Ranked:
     parts: list[tuple[int, array]]
 
     @classmethod
-    def of(cls, ordered: Sequence[float]) -> Ranked:
+    def of(cls, ordered: Sequence[float], days: int = 4) -> Ranked:
+        """The windows of `ordered` (sorted) values of `days` closed days."""
         n = len(ordered)
         spans: list[list[int]] = []
-        width = window_width(n)
+        width = window_width(n, days)
         for fraction in FRACTIONS:
             position = fraction * (n - 1) if n else 0
             lo, hi = max(0, math.floor(position) - width), min(n, math.ceil(position) + width + 1)

@@ -189,11 +189,15 @@ def _ranked_minutes(table: str, key_column: str, per_key: bool, groups, covered:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    days = max(1, (cutoff - period.start).days)
     out = {}
     for k, business, wall in rows:
         if groups and k is None:
             continue
-        out[_group_name(groups, k)] = (closedcache.Ranked.of(business or []), closedcache.Ranked.of(wall or []))
+        out[_group_name(groups, k)] = (
+            closedcache.Ranked.of(business or [], days),
+            closedcache.Ranked.of(wall or [], days),
+        )
     return out
 
 

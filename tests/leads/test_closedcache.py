@@ -37,7 +37,7 @@ def test_percentiles_from_cached_ranks_equal_percentile_cont_over_everything(see
                 got = closedcache.union_percentile(ranked, today, fraction)
             except closedcache.Miss:
                 # Only when today's values outnumber the cached window: the caller asks SQL.
-                assert m > closedcache.window_width(n)
+                assert m > closedcache.window_width(n)  # 4 days: Ranked.of's default
                 continue
             decided += 1
             assert got == expected, (n, m, where, fraction)
@@ -74,3 +74,29 @@ def test_a_lost_version_is_found_again_from_the_rows(org):
     token, built = closedcache.version()
     assert built == NOW and token
     assert closedcache.version() == (token, built)
+
+
+def test_when_the_cached_ranks_cannot_decide_sql_answers_the_same(org, monkeypatch):
+    alice = org["alice"]
+    for i in range(30):
+        # Closed days, and today (NOW's day) with more values than a window of one rank.
+        arrived = NOW - timedelta(days=i % 10, minutes=7 * i) if i % 3 else NOW - timedelta(hours=1 + i % 5)
+        received_lead(alice, arrived_at=arrived, contacted_after=timedelta(minutes=3 + 11 * i % 97))
+    period = Period.last_days(30, tz="UTC", now=NOW)
+    raw = rep_scorecards(period=period, users=[alice], now=NOW)
+    rollup_build(start=date(2026, 10, 1), end=date(2026, 11, 30), now=NOW)
+    monkeypatch.setattr(closedcache, "MIN_WINDOW", 0)
+    monkeypatch.setattr(closedcache, "DAYS_OF_MARGIN", 0)
+    misses = []
+    real = closedcache.union_percentile
+
+    def spy(*args):
+        try:
+            return real(*args)
+        except closedcache.Miss:
+            misses.append(args)
+            raise
+
+    monkeypatch.setattr(closedcache, "union_percentile", spy)
+    assert rep_scorecards(period=period, users=[alice], now=NOW) == raw
+    assert misses  # the figures came from the SQL fallback
