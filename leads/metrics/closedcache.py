@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -67,14 +68,23 @@ def _latest_build() -> datetime | None:
         return cursor.fetchone()[0]
 
 
+def _process_local() -> bool:
+    """A cache only this process sees (make run without Redis): a build in another process (the
+    worker) cannot bump it, so the version is read from the rows again every minute."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return "locmem" in backend or "dummy" in backend
+
+
 def version() -> tuple[str, datetime | None]:
     """(token, built): the current rollup version and the latest moment a row was built at.
-    One cache read; when the cache lost it, two small queries find `built` again."""
+    One cache read; when the cache lost it, one small query finds it again from the rows (the
+    same token while no build ran since, so entries cached meanwhile stay valid)."""
     current = cache.get(VERSION_KEY)
     if current is None:
-        current = (uuid.uuid4().hex, _latest_build())
+        built = _latest_build()
+        current = (f"rows-{built.isoformat() if built else 'none'}", built)
         # add(): never overwrite a version a concurrent build has just set.
-        if not cache.add(VERSION_KEY, current, None):
+        if not cache.add(VERSION_KEY, current, 60 if _process_local() else None):
             current = cache.get(VERSION_KEY) or current
     return current
 
@@ -84,7 +94,7 @@ def bump(built: datetime) -> None:
     previous = cache.get(VERSION_KEY)
     if previous is not None and previous[1] is not None and previous[1] > built:
         built = previous[1]
-    cache.set(VERSION_KEY, (uuid.uuid4().hex, built), None)
+    cache.set(VERSION_KEY, (uuid.uuid4().hex, built), 60 if _process_local() else None)
 
 
 def cached(
