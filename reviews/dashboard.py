@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import acknowledgement_status
-from accountability.models import Membership, Team, User
+from accountability.models import Team, User
 from accountability.scoping import descendant_team_ids
 from accountability.templatetags import formatting
 from goals.selectors import commitments_kept_by_owner, goals_at_risk_by_owner
@@ -40,7 +40,7 @@ from leads.metrics import (
     team_scorecards,
     team_totals,
 )
-from leads.reports.selectors import team_reps
+from leads.reports.selectors import sub_team_groups, team_reps
 from leads.sla.selectors import open_escalations_by_owner
 from recognition.selectors import last_kudos_received_at
 from reviews.drift import open_flags_by_rep as drift_open_flags_by_rep
@@ -403,16 +403,13 @@ def build_dashboard(
     cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
     dashboard = _rows(reps, cards, period=period, trend_kind=trend_kind, now=now)
     dashboard.total = TeamRow(team, f"{team.name} total", total, _cells(dashboard.columns, total, period))
-    children = list(Team.objects.filter(parent=team).order_by("name"))
-    if children:
-        # One row per sub-team (with its own sub-teams): team_totals answers them all at once.
-        trees = {child.pk: descendant_team_ids([child.pk]) for child in children}
-        members: dict[int, set[int]] = {child.pk: set() for child in children}
-        team_of = {t: child for child, tree in trees.items() for t in tree}
-        for user_id, team_id in Membership.objects.filter(team_id__in=team_of).values_list("user_id", "team_id"):
-            members[team_of[team_id]].add(user_id)
-        totals = team_totals(period=period, teams=trees, members=members, member_cards=cards, now=now)
-        for child in children:
+    # One row per sub-team (with its own sub-teams): their trees and members from the department's
+    # teams and memberships in two queries (a tree query per sub-team grew with their number),
+    # and team_totals answers them all at once.
+    groups = sub_team_groups(team, team_ids, reps)
+    if groups is not None and groups.sub_teams:
+        totals = team_totals(period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now)
+        for child in groups.sub_teams:
             card = totals[child.pk]
             dashboard.team_rows.append(TeamRow(child, child.name, card, _cells(dashboard.columns, card, period)))
     return dashboard

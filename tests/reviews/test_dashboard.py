@@ -167,11 +167,12 @@ def test_dashboard_queries_do_not_grow_with_reps_or_weeks(org, login, django_ass
     # recognition (5): 34, whatever the number of reps and of weeks.
     # Cold: +1 for the rollup's version (leads.metrics.closedcache) and +1 for the rollup's
     # ranked minutes beside its coverage, per side. Warm: the closed days and trends come from the cache.
+    # A team without sub-teams no longer looks them up (-1).
     cache.clear()
-    with django_assert_num_queries(37):
+    with django_assert_num_queries(36):
         response = client.get(reverse(DASHBOARD), {"trend": trend})
     assert len(response.context["rows"]) == reps + 2
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(29):
         client.get(reverse(DASHBOARD), {"trend": trend})
 
 
@@ -182,11 +183,13 @@ def test_head_of_sales_view_queries_do_not_grow(org, login, django_assert_num_qu
     client = login(org["helen"])
     # As a manager's page, plus one row per team through the rollup: the sub-teams, their tree and
     # members (3), TeamDay coverage, the grouped speed UNION, one pass over the teams' leads (3).
+    # The sub-teams' trees and members: the department's teams and memberships (2 queries, not a
+    # tree query per sub-team).
     cache.clear()
-    with django_assert_num_queries(45):
+    with django_assert_num_queries(43):
         response = client.get(reverse(DASHBOARD), {"trend": trend})
     assert len(response.context["rows"]) == reps + 3
-    with django_assert_num_queries(36):
+    with django_assert_num_queries(34):
         client.get(reverse(DASHBOARD), {"trend": trend})
     assert [t.label for t in response.context["dashboard"].team_rows] == ["North", "South"]
 
@@ -221,3 +224,26 @@ def test_kpi_cells_show_the_target_pacing_and_trend(org, login):
     assert 'title="Target for this period: Activities logged at least 21, monthly"' in cell
     assert 'data-pacing="behind"' in cell or 'data-pacing="at_risk"' in cell or 'data-pacing="on_track"' in cell
     assert 'class="sparkline d-block"' in cell and 'data-values="' in cell
+
+
+def test_head_of_sales_view_queries_do_not_grow_with_sub_teams(org, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accountability.models import Team
+
+    client = login(org["helen"])
+    counts = []
+    for extra in (0, 3):
+        for i in range(extra):
+            team = Team.objects.create(name=f"Extra {i}", parent=org["sales"], manager=org["maria"])
+            MembershipFactory(user=UserFactory(username=f"extra{i}"), team=team)
+        # Rolled up, as every night: the sub-teams' rows come from one grouped read (without the
+        # rollup, team_totals reads each team raw).
+        rollup_build(start=date.today() - timedelta(days=40), end=date.today())
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse(DASHBOARD))
+        counts.append(len(captured.captured_queries))
+        assert len(response.context["dashboard"].team_rows) == 2 + extra
+    assert counts[0] == counts[1], counts
