@@ -181,11 +181,37 @@ class Lead(models.Model):
             # Deals closed in a short range (the part of a period the daily rollup does not cover:
             # today), for reps and teams alike.
             models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="lead_closed_at"),
-            # A team's open leads (its neglected count) without visiting its closed ones.
+            # A team's and a rep's open leads with what "neglected" reads (leads.metrics.neglect)
+            # INCLUDEd: the neglected counts of the dashboards, and the order of the neglected
+            # report's page (its ids), are index-only scans, without visiting a heap page per open
+            # lead (it was most of a department dashboard's SQL). Neither INCLUDEs the other's key:
+            # "owner = me OR team IN (...)" (a manager's visible leads) then combines the two
+            # (BitmapOr) instead of scanning either whole index, which grows with the organisation.
             models.Index(
                 fields=["team"],
+                include=["id", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
                 condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
-                name="lead_team_open",
+                name="lead_team_open_neglect",
+            ),
+            models.Index(
+                fields=["owner"],
+                include=["id", "arrived_at", "first_contacted_at", "next_follow_up_at", "last_activity_at"],
+                condition=Q(stage__in=["new", "contacted", "qualified", "proposal"]),
+                name="lead_owner_open_neglect",
+            ),
+            # Deals a rep's or a team's leads closed in a short range (today, beside the rollup):
+            # closed leads only, so writes to open leads never touch them.
+            models.Index(
+                fields=["owner", "closed_at"],
+                include=["stage", "value"],
+                condition=Q(closed_at__isnull=False),
+                name="lead_owner_closed",
+            ),
+            models.Index(
+                fields=["team", "closed_at"],
+                include=["stage", "value"],
+                condition=Q(closed_at__isnull=False),
+                name="lead_team_closed",
             ),
             # The newest leads of many teams (a manager's or head of sales' list: owner = X OR team IN
             # (...), newest first): read backwards until a page is full, instead of sorting every
@@ -315,7 +341,9 @@ class FollowUp(models.Model):
         ]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(state="open"), name="follow_up_open_due"),
-            models.Index(fields=["owner", "due_at"], name="follow_up_owner_due"),
+            # A rep's follow-ups due in a range (their compliance today, on the dashboards):
+            # state and done_at INCLUDEd for an index-only count.
+            models.Index(fields=["owner", "due_at"], include=["state", "done_at"], name="follow_up_owner_due_state"),
         ]
 
     def __str__(self) -> str:

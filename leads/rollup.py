@@ -29,7 +29,7 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from accountability.models import Membership, Team, User
-from leads.metrics import LOGGABLE_KINDS, first_contact_minutes
+from leads.metrics import LOGGABLE_KINDS, closedcache, first_contact_minutes
 from leads.metrics.queries import first_contact_wall_minutes
 from leads.models import Activity, FollowUp, Lead, RepDay, RollupState, TeamDay
 from leads.sla.models import SlaNotice
@@ -136,6 +136,10 @@ def rollup_build(*, start: date, end: date, now: datetime | None = None) -> Buil
                 result.rep_rows += _build_people(people_by_zone[name], zone, name, start, last, now)
             if teams_by_zone.get(name):
                 result.team_rows += _build_teams(teams_by_zone[name], zone, name, start, last, now)
+    # New rows: what leads.metrics cached from the old ones is unreachable from now on. Again once
+    # committed, so a reader that cached the old rows meanwhile is not kept either.
+    closedcache.bump(now)
+    transaction.on_commit(lambda: closedcache.bump(now))
     return result
 
 

@@ -18,10 +18,12 @@ from urllib.parse import urlencode
 from django.db.models import Count, Max, Min
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import acknowledgement_status
-from accountability.models import Membership, Team, User
+from accountability.models import Team, User
 from accountability.scoping import descendant_team_ids
 from accountability.templatetags import formatting
 from goals.selectors import commitments_kept_by_owner, goals_at_risk_by_owner
@@ -38,7 +40,7 @@ from leads.metrics import (
     team_scorecards,
     team_totals,
 )
-from leads.reports.selectors import team_reps
+from leads.reports.selectors import sub_team_groups, team_reps
 from leads.sla.selectors import open_escalations_by_owner
 from recognition.selectors import last_kudos_received_at
 from reviews.drift import open_flags_by_rep as drift_open_flags_by_rep
@@ -161,6 +163,32 @@ class Cell:
     def series_csv(self) -> str:
         return ",".join("null" if v is None else str(v) for v in self.series)
 
+    @property
+    def td(self) -> SafeString:
+        """The cell's markup, written here rather than by an included template: a 100-rep table
+        has 500 of these (the review dashboard, its team rows and the rep page use it)."""
+        if not self.applies:
+            inner = '<span class="text-muted" title="No expectations document of theirs sets this KPI">—</span>'
+        else:
+            inner = (
+                f'<a href="{escape(self.href)}" class="kpi-value" title="The rows behind this figure">'
+                f"{escape(self.display)}</a>"
+            )
+            if self.target is not None:
+                title = "Target for this period" + (f": {self.kpi.line()}" if self.kpi else "")
+                target = escape(self.target_display)
+                inner += f' <span class="small text-muted" title="{escape(title)}">/ {target}</span>'
+            if self.series:
+                inner += (
+                    f'<canvas class="sparkline d-block" width="90" height="22" role="img" '
+                    f'aria-label="Trend of {escape(self.label)}" data-values="{escape(self.series_csv)}"></canvas>'
+                )
+        pacing, metric = escape(self.pacing), escape(self.metric)
+        # Every interpolated text is escaped above.
+        return mark_safe(  # noqa: S308
+            f'<td class="kpi-cell pacing-{pacing}" data-figure="{metric}" data-pacing="{pacing}">{inner}</td>'
+        )
+
 
 def _format(value, unit: str, *, target: bool = False) -> str:
     """The one way figures are written (accountability.templatetags.formatting)."""
@@ -229,6 +257,8 @@ class RepRow:
     flags: list = field(default_factory=list)
     series: list = field(default_factory=list)  # one Scorecard per trend bucket
     figures: list = field(default_factory=list)  # the rep page: every figure, with its trend
+    page_url: str = ""  # set by link_cells
+    kudos_url: str = ""
 
     def sort_value(self, key: str):
         if key.startswith("kpi:"):
@@ -305,12 +335,16 @@ def _cells(columns: list[Column], card: Scorecard, period: Period, series=None, 
     return cells
 
 
-def drill_url(metric: str, *, rep_id: int | None = None, team_id: int | None = None, date_from, date_to) -> str:
+def drill_url(
+    metric: str, *, rep_id: int | None = None, team_id: int | None = None, date_from, date_to, bases=None
+) -> str:
     """The existing page listing the rows behind a figure: the lead list filtered like the
-    figure (received: first assigned to the rep, arrived in the period), or the neglected report."""
+    figure (received: first assigned to the rep, arrived in the period), or the neglected report.
+    `bases` (from `drill_bases()`) saves reversing the two URLs for each of a page's cells."""
+    bases = bases or drill_bases()
     who = {"team": team_id} if rep_id is None else {}
     if metric == Metric.NEGLECTED:
-        return reverse("leads:neglected") + "?" + urlencode({"owner": rep_id} if rep_id else who)
+        return bases["neglected"] + "?" + urlencode({"owner": rep_id} if rep_id else who)
     dates = {"arrived_from": date_from.isoformat(), "arrived_to": date_to.isoformat()}
     if metric in (
         Metric.LEADS_RECEIVED,
@@ -325,19 +359,30 @@ def drill_url(metric: str, *, rep_id: int | None = None, team_id: int | None = N
         query = {**({"owner": rep_id} if rep_id else who), "sort": "follow_up"}
     else:
         query = {**({"owner": rep_id} if rep_id else who), "sort": "-last_activity"}
-    return reverse("leads:lead-list") + "?" + urlencode(query)
+    return bases["lead_list"] + "?" + urlencode(query)
+
+
+def drill_bases() -> dict[str, str]:
+    return {"neglected": reverse("leads:neglected"), "lead_list": reverse("leads:lead-list")}
 
 
 def link_cells(dashboard: Dashboard, *, date_from: date, date_to: date) -> None:
-    """Every figure opens its evidence."""
+    """Every figure opens its evidence; a rep's name their page, their last recognition their kudos."""
+    bases = drill_bases()
+    rep_page = reverse("reviews:rep-page", args=[0])[:-2]  # ".../people/0/" -> ".../people/"
+    kudos = reverse("recognition:person-kudos", args=[0])
     for row in dashboard.rows:
+        row.page_url = f"{rep_page}{row.rep.pk}/"
+        row.kudos_url = kudos.replace("/0/", f"/{row.rep.pk}/", 1)
         for cell in row.cells:
-            cell.href = drill_url(cell.metric, rep_id=row.rep.pk, date_from=date_from, date_to=date_to)
+            cell.href = drill_url(cell.metric, rep_id=row.rep.pk, date_from=date_from, date_to=date_to, bases=bases)
     for team_row in [dashboard.total, *dashboard.team_rows]:
         if team_row is None or team_row.team is None:
             continue
         for cell in team_row.cells:
-            cell.href = drill_url(cell.metric, team_id=team_row.team.pk, date_from=date_from, date_to=date_to)
+            cell.href = drill_url(
+                cell.metric, team_id=team_row.team.pk, date_from=date_from, date_to=date_to, bases=bases
+            )
 
 
 def month_mondays(today: date) -> tuple[date, date]:
@@ -358,16 +403,13 @@ def build_dashboard(
     cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
     dashboard = _rows(reps, cards, period=period, trend_kind=trend_kind, now=now)
     dashboard.total = TeamRow(team, f"{team.name} total", total, _cells(dashboard.columns, total, period))
-    children = list(Team.objects.filter(parent=team).order_by("name"))
-    if children:
-        # One row per sub-team (with its own sub-teams): team_totals answers them all at once.
-        trees = {child.pk: descendant_team_ids([child.pk]) for child in children}
-        members: dict[int, set[int]] = {child.pk: set() for child in children}
-        team_of = {t: child for child, tree in trees.items() for t in tree}
-        for user_id, team_id in Membership.objects.filter(team_id__in=team_of).values_list("user_id", "team_id"):
-            members[team_of[team_id]].add(user_id)
-        totals = team_totals(period=period, teams=trees, members=members, member_cards=cards, now=now)
-        for child in children:
+    # One row per sub-team (with its own sub-teams): their trees and members from the department's
+    # teams and memberships in two queries (a tree query per sub-team grew with their number),
+    # and team_totals answers them all at once.
+    groups = sub_team_groups(team, team_ids, reps)
+    if groups is not None and groups.sub_teams:
+        totals = team_totals(period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now)
+        for child in groups.sub_teams:
             card = totals[child.pk]
             dashboard.team_rows.append(TeamRow(child, child.name, card, _cells(dashboard.columns, card, period)))
     return dashboard

@@ -87,6 +87,15 @@ def review_dashboard(request):
             "period_from": period_from,
             "period_to": period_to,
             "today": now.astimezone(tz).date(),
+            # Reversed once for the page, not once per row.
+            "urls": {
+                "escalations": reverse("sla:escalation-list"),
+                "lead_list": reverse("leads:lead-list"),
+                "commitments": reverse("goals:commitment-list"),
+                "acknowledgements": reverse("expectations:acknowledgement-status"),
+                "action_items": reverse("reviews:action-item-list"),
+                "one_on_ones": reverse("reviews:one-on-one-list"),
+            },
         },
     )
 

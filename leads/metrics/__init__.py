@@ -24,7 +24,7 @@ CONTRACT (implemented by the metrics work; other apps code against these names):
         The same figures for a team (with its sub-teams) or, with no team, everyone.
 
     team_scorecards(*, period, team_ids, users) -> (dict[user_id, Scorecard], Scorecard)
-        A team dashboard (rows of its members and the team total) in 7 queries.
+        A team dashboard (rows of its members and the team total) in a constant number of queries.
 
     neglect_condition(now=None, *, untouched_hours=None, silent_days=None) -> Q
         The filter "this lead is neglected" on Lead, for the neglected report and counts.
@@ -104,7 +104,11 @@ Daily rollup (leads.models.RepDay / TeamDay, built nightly by leads.rollup): on 
 function reads the closed days of a period from the rollup and the rest (today, the edges of a
 period cut in another zone, days not rolled up yet) from the raw rows, with identical results
 (leads.metrics.rollup; one extra query finds what the rollup covers). The rows keep each day's
-business and wall-clock minute values, so all four speed-to-lead percentiles stay exact. The raw
+business and wall-clock minute values, so all four speed-to-lead percentiles stay exact. What the
+rollup alone says about a period (sums, covered interval, the ranked minutes around each
+percentile's rank) and the trends are cached per rollup version (leads.metrics.closedcache;
+leads.rollup bumps it on every build), so a warm request reads only today's raw rows and merges
+their minutes into the cached ranks, exactly. The raw
 remainder is read through the same conditions (leads.metrics.rows) with a Window, per person or
 team, in place of the Period. `rep_trends` gives weekly or
 monthly series from the rollup alone (two queries for any number of people and weeks), and
@@ -153,6 +157,7 @@ from leads.metrics.queries import (
     _Scope,
     _user_ids,
     first_contact_minutes,
+    neglected_counts,
     percentile,
 )
 from leads.metrics.rows import (
@@ -227,7 +232,7 @@ def total_scorecard(
 def team_scorecards(
     *, period: Period, team_ids: set[int], users, now: datetime | None = None
 ) -> tuple[dict[int, Scorecard], Scorecard]:
-    """A team dashboard: one row per member and the team total, in 7 queries.
+    """A team dashboard: one row per member and the team total, in a constant number of queries.
 
     `users` must be every member of the teams in `team_ids` (a team and its sub-teams). The
     total's follow-up, activity and saved figures count the members' own, so they are the sums
@@ -235,11 +240,21 @@ def team_scorecards(
     team's leads. Equal to total_scorecard(team_ids=team_ids), with four queries fewer.
     """
     now = now or timezone.now()
-    cards = rep_scorecards(period=period, users=users, now=now)
+    cards = _compute(
+        _Scope(user_ids=_user_ids(users)),
+        period,
+        groups=["cohort", "follow_ups", "activities", "closed", "saved"],
+        now=now,
+    )
     scope = _Scope(team_ids=set(team_ids))
     total = Scorecard()
-    for name, value in team_lead_totals(scope, period, now, {"cohort", "closed", "neglected"})[None].items():
+    for name, value in team_lead_totals(scope, period, now, {"cohort", "closed"})[None].items():
         setattr(total, name, value)
+    # Neglected now: the reps' and the team's counts in one query (two index-only scans).
+    by_owner, by_team = neglected_counts(now, user_ids=list(cards), team_ids=team_ids)
+    for key, card in cards.items():
+        card.neglected = by_owner.get(key, 0)
+    total.neglected = sum(by_team.values())
     for card in cards.values():
         total.saved += card.saved
         total.follow_ups_on_time += card.follow_ups_on_time

@@ -7,8 +7,15 @@ team totals), the rows used must be contiguous; a key whose rows have a gap (a d
 zone changed) is read raw for the whole period, so a gap never changes an answer.
 
 Speed to lead: each row keeps its cohort's minute values, business (first_contact_minutes) and
-wall-clock (first_contact_wall_minutes), as float8[], so each median and 90th percentile is one
-percentile_cont over the rows' values and the raw remainder's, in SQL (one UNION ALL for the four).
+wall-clock (first_contact_wall_minutes), as float8[], so each median and 90th percentile is exact
+over the rows' values and the raw remainder's.
+
+What comes from rollup rows alone (each key's sums and covered interval, and the ranked minute
+values around the percentiles' ranks) is cached per rollup version (leads.metrics.closedcache):
+a request reads only the raw remainder (today) and merges its values into the cached ranks,
+exactly. When the cache cannot decide a percentile (a remainder larger than the cached window),
+one percentile_cont over the rows' values and the remainder's answers it in SQL (one UNION ALL
+for the four), as before the cache.
 
 PostgreSQL only (arrays, percentile_cont); on SQLite leads.metrics reads raw rows.
 """
@@ -23,8 +30,8 @@ from django.db.models import Count, DurationField, F, FloatField, IntegerField, 
 from django.db.models.functions import Cast, Coalesce
 
 from accountability.models import Team
+from leads.metrics import closedcache
 from leads.metrics.catalogue import Scorecard, _round
-from leads.metrics.neglect import neglect_condition
 from leads.metrics.period import Period, Window
 from leads.metrics.queries import (
     SPEED_FIGURES,
@@ -37,6 +44,7 @@ from leads.metrics.queries import (
     _Scope,
     first_contact_minutes,
     first_contact_wall_minutes,
+    neglected_counts,
 )
 from leads.metrics.rows import closed_q, received_q
 from leads.models import Lead, RepDay, TeamDay
@@ -104,6 +112,151 @@ def _coverage(model, key_field: str, keys, period: Period, now: datetime, sums) 
     for key in keys:
         intervals.setdefault(key, [(period.start, period.end)])
     return covered, intervals
+
+
+def _closed_days(
+    model, key_field: str, keys, period: Period, now: datetime, sums, *, speed: tuple | None = None
+) -> tuple[dict, dict, dict]:
+    """_coverage and, with `speed` = (table, key column, per_key, groups), the ranked minute
+    values of the covered rows per key (or all together under None, or per group): what the
+    rollup alone says about this period, cached per rollup version (leads.metrics.closedcache).
+    Returns (covered, intervals, ranked), ranked = {key: (business Ranked, wall-clock Ranked)}."""
+    cutoff = min(period.end, now)
+    if cutoff <= period.start or not keys:
+        return {}, {}, {}
+
+    def fill():
+        covered, intervals = _coverage(model, key_field, keys, period, now, sums)
+        ranked = _ranked_minutes(*speed, covered, period, cutoff) if speed and covered else {}
+        return covered, intervals, ranked
+
+    speed_spec = None
+    if speed:
+        table, key_column, per_key, groups = speed
+        speed_spec = (table, key_column, per_key, _groups_spec(groups))
+    return closedcache.cached(
+        "closed-days",
+        (model._meta.label, tuple(sorted(keys)), tuple(sums), period.start.isoformat(), speed_spec),
+        fill,
+        period_end=period.end,
+        cutoff=cutoff,
+    )
+
+
+def _groups_spec(groups: dict | None):
+    if not groups:
+        return None
+    return tuple((repr(key), tuple(sorted(ids))) for key, ids in groups.items())
+
+
+def _key_sql(per_key: bool, groups: dict | None, column: str) -> tuple[str, str, list]:
+    """The SELECT key, GROUP BY and parameters of a per key / all together / per group query."""
+    if groups:
+        branches = []
+        params: list = []
+        for index, keys in enumerate(groups.values()):
+            branches.append(f"WHEN {column} = ANY(%s) THEN {index}")
+            params.append(list(keys))
+        return f"CASE {' '.join(branches)} END", " GROUP BY 1", params
+    if per_key:
+        return column, " GROUP BY 1", []
+    return "NULL", "", []
+
+
+def _group_name(groups: dict | None, k):
+    return list(groups)[k] if groups and k is not None else k
+
+
+def _ranked_minutes(table: str, key_column: str, per_key: bool, groups, covered: dict, period: Period, cutoff):
+    """{key: (Ranked business minutes, Ranked wall-clock minutes)} of the covered rollup rows."""
+    key, group_by, key_params = _key_sql(per_key, groups, f"r.{key_column}")
+    # table and key_column are constants of this module (never input); values go in as parameters.
+    sql = (
+        f"SELECT {key}, array_agg(e.b ORDER BY e.b) FILTER (WHERE e.b IS NOT NULL), "  # noqa: S608
+        "array_agg(e.w ORDER BY e.w) FILTER (WHERE e.w IS NOT NULL) "
+        f"FROM {table} r CROSS JOIN LATERAL unnest(r.first_contact_minutes, r.first_contact_wall_minutes) AS e(b, w) "
+        f"WHERE r.{key_column} = ANY(%s) AND r.day >= %s AND r.day <= %s AND r.starts_at >= %s AND r.ends_at <= %s"
+        f"{group_by}"
+    )
+    params = [
+        *key_params,
+        list(covered),
+        period.start.date() - timedelta(days=1),
+        cutoff.date() + timedelta(days=1),
+        period.start,
+        cutoff,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    days = max(1, (cutoff - period.start).days)
+    out = {}
+    for k, business, wall in rows:
+        if groups and k is None:
+            continue
+        out[_group_name(groups, k)] = (
+            closedcache.Ranked.of(business or [], days),
+            closedcache.Ranked.of(wall or [], days),
+        )
+    return out
+
+
+def _speeds(
+    table: str,
+    key_column: str,
+    covered: dict,
+    ranked: dict,
+    period: Period,
+    now: datetime,
+    window: Window,
+    lead_key,
+    *,
+    per_key=True,
+    groups: dict | None = None,
+) -> dict:
+    """What _speed_union returns, from the cached ranks of the rollup rows and one query on the
+    raw remainder (its counts and sorted minute values); exact. Falls back to _speed_union when
+    the cached ranks do not decide a percentile."""
+    remainder: dict = {}
+    if not window.is_empty:
+        raw = (
+            Lead.objects.filter(received_q(window, key=lead_key))
+            .annotate(
+                k=F(lead_key),
+                b=Cast(first_contact_minutes(), FloatField()),
+                w=Cast(first_contact_wall_minutes(), FloatField()),
+            )
+            .order_by()
+            .values_list("k", "b", "w")
+        )
+        raw_sql, raw_params = raw.query.sql_with_params()
+        key, group_by, key_params = _key_sql(per_key, groups, "u.k")
+        # Built from this module's constants and Django-compiled SQL; every value is a parameter.
+        sql = (
+            f"SELECT {key}, COUNT(*), COUNT(u.w), array_agg(u.b ORDER BY u.b) FILTER (WHERE u.b IS NOT NULL), "  # noqa: S608
+            f"array_agg(u.w ORDER BY u.w) FILTER (WHERE u.w IS NOT NULL) FROM ({raw_sql}) u{group_by}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*key_params, *raw_params])
+            for k, received, contacted, business, wall in cursor.fetchall():
+                if groups and k is None:
+                    continue
+                remainder[_group_name(groups, k)] = (received, contacted, business or [], wall or [])
+    keys = set(ranked) | set(remainder)
+    if not per_key and not groups:
+        keys = {None}
+    out = {}
+    try:
+        for k in keys:
+            received, contacted, business, wall = remainder.get(k, (0, 0, [], []))
+            ranks = ranked.get(k, (None, None))
+            figures = []
+            for values, rank in ((business, ranks[0]), (wall, ranks[1])):
+                figures += [closedcache.union_percentile(rank, values, f) for f in closedcache.FRACTIONS]
+            out[k] = (received, contacted, {n: _round(v) for n, v in zip(SPEED_FIGURES, figures, strict=True)})
+    except closedcache.Miss:
+        return _speed_union(table, key_column, covered, period, now, window, lead_key, per_key=per_key, groups=groups)
+    return out
 
 
 def _speed_union(
@@ -212,7 +365,8 @@ def rep_cards(scope, period: Period, *, groups: set[str], now: datetime) -> dict
     """Per-person cards from the rollup and the raw remainder; None when the rollup covers none
     of these people in this period (the caller reads raw rows)."""
     keys = scope.user_ids
-    covered, intervals = _coverage(_rep_model(), "user_id", keys, period, now, REP_SUMS)
+    speed = ("leads_repday", "user_id", True, None) if "cohort" in groups else None
+    covered, intervals, ranked = _closed_days(_rep_model(), "user_id", keys, period, now, REP_SUMS, speed=speed)
     if not covered:
         return None
     window = Window(period, intervals)
@@ -226,7 +380,7 @@ def rep_cards(scope, period: Period, *, groups: set[str], now: datetime) -> dict
         card.value_won = sums["value_won"] or Decimal("0.00")
         card.saved = sums["saved"]
     if "cohort" in groups:
-        speeds = _speed_union("leads_repday", "user_id", covered, period, now, window, "received_by_id")
+        speeds = _speeds("leads_repday", "user_id", covered, ranked, period, now, window, "received_by_id")
         for key, (received, contacted, figures) in speeds.items():
             if key in cards:
                 cards[key].leads_received += received
@@ -257,7 +411,8 @@ def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> 
     team_ids = scope.team_ids
     if team_ids is None:
         team_ids = set(Team.objects.values_list("id", flat=True))
-    covered, intervals = _coverage(_team_model(), "team_id", team_ids, period, now, TEAM_SUMS)
+    speed = ("leads_teamday", "team_id", False, None) if "cohort" in groups else None
+    covered, intervals, ranked = _closed_days(_team_model(), "team_id", team_ids, period, now, TEAM_SUMS, speed=speed)
     if not covered:
         return None
     window = Window(period, intervals)
@@ -272,7 +427,7 @@ def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> 
             total["deals_lost"] += sums["lost"]
             total["value_won"] += sums["value_won"] or 0
     if "cohort" in groups:
-        speeds = _speed_union("leads_teamday", "team_id", covered, period, now, window, "team_id", per_key=False)
+        speeds = _speeds("leads_teamday", "team_id", covered, ranked, period, now, window, "team_id", per_key=False)
         received, contacted, figures = speeds.get(None, NO_SPEED)
         total["leads_received"] += received
         total["leads_contacted"] += contacted
@@ -280,13 +435,13 @@ def team_lead_totals(scope, period: Period, now: datetime, groups: set[str]) -> 
     else:
         total.pop("leads_received")
         total.pop("leads_contacted")
-    raw_groups = {g for g in groups if g in ("closed", "neglected")}
-    if "closed" in raw_groups and window.is_empty:
-        raw_groups.discard("closed")
-    if raw_groups:
-        raw = _lead_totals(_Scope(team_ids=set(team_ids)), window, now, raw_groups)[None]
+    if "closed" in groups and not window.is_empty:
+        # Deals closed in the remainder (today): through lead_closed_at.
+        raw = _lead_totals(_Scope(team_ids=set(team_ids)), window, now, {"closed"})[None]
         for name, value in raw.items():
-            total[name] = value if name == "neglected" else total[name] + value
+            total[name] += value
+    if "neglected" in groups:
+        total["neglected"] = sum(neglected_counts(now, team_ids=team_ids)[1].values())
     return {None: total}
 
 
@@ -306,7 +461,8 @@ def team_totals_grouped(period: Period, now: datetime, groups: dict, member_card
     sums of those, as in team_scorecards). None when the rollup covers none of the teams."""
     team_to_group = {team_id: key for key, team_ids in groups.items() for team_id in team_ids}
     all_teams = set(team_to_group)
-    covered, intervals = _coverage(_team_model(), "team_id", all_teams, period, now, TEAM_SUMS)
+    speed = ("leads_teamday", "team_id", False, groups)
+    covered, intervals, ranked = _closed_days(_team_model(), "team_id", all_teams, period, now, TEAM_SUMS, speed=speed)
     if not covered:
         return None
     window = Window(period, intervals)
@@ -318,34 +474,34 @@ def team_totals_grouped(period: Period, now: datetime, groups: dict, member_card
         card.deals_won += sums["won"]
         card.deals_lost += sums["lost"]
         card.value_won += sums["value_won"] or 0
-    speeds = _speed_union(
-        "leads_teamday", "team_id", covered, period, now, window, "team_id", per_key=False, groups=groups
+    speeds = _speeds(
+        "leads_teamday", "team_id", covered, ranked, period, now, window, "team_id", per_key=False, groups=groups
     )
     for key, (received, contacted, figures) in speeds.items():
         cards[key].leads_received += received
         cards[key].leads_contacted += contacted
         for name, value in figures.items():
             setattr(cards[key], name, value)
-    closed = closed_q(window, key="team_id")
-    won = closed & Q(stage=Lead.Stage.WON)
-    rows = (
-        Lead.objects.filter(team_id__in=all_teams)
-        .filter(Q(stage__in=Lead.OPEN_STAGES) | closed)
-        .order_by()
-        .values("team_id")
-        .annotate(
-            won=Count("id", filter=won),
-            lost=Count("id", filter=closed & Q(stage=Lead.Stage.LOST)),
-            value=Coalesce(Sum("value", filter=won), Decimal("0.00")),
-            neglected=Count("id", filter=neglect_condition(now)),
+    if not window.is_empty:
+        # Deals closed in the remainder (today), through lead_closed_at.
+        won = Q(stage=Lead.Stage.WON)
+        rows = (
+            Lead.objects.filter(closed_q(window, key="team_id"))
+            .order_by()
+            .values("team_id")
+            .annotate(
+                won=Count("closed_at", filter=won),
+                lost=Count("closed_at", filter=Q(stage=Lead.Stage.LOST)),
+                value=Coalesce(Sum("value", filter=won), Decimal("0.00")),
+            )
         )
-    )
-    for r in rows:
-        card = cards[team_to_group[r["team_id"]]]
-        card.deals_won += r["won"]
-        card.deals_lost += r["lost"]
-        card.value_won += r["value"]
-        card.neglected += r["neglected"]
+        for r in rows:
+            card = cards[team_to_group[r["team_id"]]]
+            card.deals_won += r["won"]
+            card.deals_lost += r["lost"]
+            card.value_won += r["value"]
+    for team_id, n in neglected_counts(now, team_ids=all_teams)[1].items():
+        cards[team_to_group[team_id]].neglected += n
     for key, card in cards.items():
         for member in member_cards.get(key, []):
             card.saved += member.saved

@@ -18,6 +18,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from leads.metrics import closedcache
 from leads.metrics.catalogue import Scorecard, _round
 from leads.metrics.period import Period
 from leads.models import RepDay
@@ -60,9 +61,19 @@ def rep_trends(
     today = today or timezone.localdate()
     buckets = trend_buckets(kind, today=today)
     user_ids = [u if isinstance(u, int) else u.pk for u in users]
-    series = {uid: [Scorecard() for _ in buckets] for uid in user_ids}
     if not user_ids:
+        return buckets, {}
+    if connection.vendor == "postgresql":
+        # Rollup rows only: cached per rollup version (leads.metrics.closedcache).
+        series = closedcache.cached(
+            "trends", (kind, today.isoformat(), tuple(user_ids)), lambda: _series(buckets, kind, user_ids)
+        )
         return buckets, series
+    return buckets, _series(buckets, kind, user_ids)
+
+
+def _series(buckets: list[Bucket], kind: str, user_ids: list[int]) -> dict[int, list[Scorecard]]:
+    series = {uid: [Scorecard() for _ in buckets] for uid in user_ids}
     index = {b.start: i for i, b in enumerate(buckets)}
     trunc = TruncMonth("day") if kind == MONTHS else TruncWeek("day")
     rows = (
@@ -117,7 +128,7 @@ def rep_trends(
                 if i is not None:
                     series[user_id][i].speed_to_lead_median = _round(median)
                     series[user_id][i].speed_to_lead_p90 = _round(p90)
-    return buckets, series
+    return series
 
 
 def _as_date(value) -> date:

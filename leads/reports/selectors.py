@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from django.db.models import BooleanField, Case, DateTimeField, ExpressionWrapper, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Least
 
-from accountability.models import Membership, User
+from accountability.models import Membership, Team, User
 from leads.metrics import neglect_condition, overdue_q, silent_q, untouched_q
 from leads.models import Lead
 from leads.selectors import leads_visible_to
@@ -18,6 +18,57 @@ def team_reps(team_ids: set[int]) -> QuerySet[User]:
     return User.objects.filter(id__in=Membership.objects.filter(team_id__in=team_ids).values("user_id")).order_by(
         "first_name", "last_name", "username"
     )
+
+
+class SubTeamGroups:
+    """A team's members grouped by its direct sub-teams (a head of sales' department by team):
+    each sub-team's tree and members, and each rep's own team (their first in the tree)."""
+
+    def __init__(self, team: Team, team_ids: set[int], reps: list[User]):
+        teams = {t.pk: t for t in Team.objects.filter(pk__in=team_ids).order_by("name")}
+        self.sub_teams = [t for t in teams.values() if t.parent_id == team.pk]
+        top: dict[int, int | None] = {}
+        for team_id, t in teams.items():
+            # The sub-team of the chosen team this team lies under (None: the chosen team itself).
+            node, seen = t, set()
+            while node is not None and node.parent_id != team.pk and node.pk != team.pk and node.pk not in seen:
+                seen.add(node.pk)
+                node = teams.get(node.parent_id)
+            top[team_id] = node.pk if node is not None and node.pk != team.pk else None
+        self.trees = {sub.pk: {t for t, root in top.items() if root == sub.pk} for sub in self.sub_teams}
+        self.own_team: dict[int, Team] = {}
+        self.members: dict[int, set[int]] = {sub.pk: set() for sub in self.sub_teams}
+        memberships = Membership.objects.filter(team_id__in=team_ids).order_by("id").values_list("user_id", "team_id")
+        for user_id, team_id in memberships:
+            self.own_team.setdefault(user_id, teams[team_id])
+            if top.get(team_id) is not None:
+                # Every member of a sub-team's tree (as total_scorecard counts them), whatever
+                # team they are listed under.
+                self.members[top[team_id]].add(user_id)
+        self._grouped: dict[int | None, list[User]] = {}
+        for rep in reps:
+            own = self.own_team.get(rep.pk)
+            group = top.get(own.pk) if own is not None else None
+            self._grouped.setdefault(group, []).append(rep)
+
+    def rows(self):
+        """(sub-team or None, its reps in name order): the chosen team's own members first."""
+        if self._grouped.get(None):
+            yield None, self._grouped[None]
+        for sub in self.sub_teams:
+            yield sub, self._grouped.get(sub.pk, [])
+
+    def team_name(self, rep: User) -> str:
+        own = self.own_team.get(rep.pk)
+        return own.name if own is not None else ""
+
+
+def sub_team_groups(team: Team, team_ids: set[int], reps: list[User]) -> SubTeamGroups | None:
+    """Two queries (the tree's teams and their memberships); None, and none, for a team without
+    sub-teams."""
+    if len(team_ids) <= 1:
+        return None
+    return SubTeamGroups(team, team_ids, reps)
 
 
 def neglected_leads(

@@ -32,10 +32,12 @@ from leads.metrics import (
     neglect_untouched_hours,
     rep_scorecards,
     team_scorecards,
+    team_totals,
 )
 from leads.metrics.rows import follow_up_on_time_q
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
-from leads.reports.selectors import neglected_leads, team_reps
+from leads.reports.selectors import neglected_leads, sub_team_groups, team_reps
+from leads.reports.table import RowWriter
 
 PAGE_SIZE = 50
 
@@ -64,13 +66,52 @@ def dashboard(request):
     tz = figures_time_zone(user, team)
     period = form.to_period(tz) if form.is_bound and form.is_valid() else PeriodForm().to_period(tz)
     now = timezone.now()
+    drill_query = _drill_query(form, team)
+    writer = RowWriter(drill_query)
+    by_team = False
     if team is not None:
         team_ids = descendant_team_ids([team.pk])
         reps = list(team_reps(team_ids))
         cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
-        rows = [(rep, cards[rep.pk]) for rep in reps]
+        groups = sub_team_groups(team, team_ids, reps)
+        by_team = groups is not None and bool(groups.sub_teams)
+        rows, table_rows = [], []
+        if by_team:
+            # A head of sales: each rep with their team, then a subtotal per sub-team (#15).
+            subtotals = team_totals(
+                period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now
+            )
+            for sub_team, members in groups.rows():
+                for rep in members:
+                    rows.append((rep, cards[rep.pk]))
+                    table_rows.append(writer.rep_row(rep, cards[rep.pk], team_name=groups.team_name(rep)))
+                if sub_team is not None:
+                    table_rows.append(
+                        writer.total_row(
+                            subtotals[sub_team.pk],
+                            label=f"{sub_team.name} subtotal",
+                            team_id=sub_team.pk,
+                            drill_query=_drill_query(form, sub_team),
+                            team_cell="",
+                            testid="team-subtotal",
+                            css="table-light",
+                        )
+                    )
+        else:
+            for rep in reps:
+                rows.append((rep, cards[rep.pk]))
+                table_rows.append(writer.rep_row(rep, cards[rep.pk]))
+        table_rows.append(
+            writer.total_row(
+                total,
+                label="Team total (each lead once, queue included)",
+                team_id=team.pk,
+                team_cell="" if by_team else None,
+            )
+        )
     else:
         rows = [(user, rep_scorecards(period=period, users=[user], now=now)[user.pk])]
+        table_rows = [writer.rep_row(user, rows[0][1])]
         total = None
     return render(
         request,
@@ -81,6 +122,8 @@ def dashboard(request):
             "team": team,
             "period": period,
             "rows": rows,
+            "table_rows": table_rows,
+            "by_team": by_team,
             "total": total,
             "my_numbers": team is None,
             # For links to the lead list behind a figure (its arrived_from / arrived_to filters).
@@ -90,7 +133,7 @@ def dashboard(request):
             "period_to": (period.end - timedelta(microseconds=1)).astimezone(period.start.tzinfo).date().isoformat(),
             "untouched_hours": neglect_untouched_hours(),
             "silent_days": neglect_silent_days(),
-            "drill_query": _drill_query(form, team),
+            "drill_query": drill_query,
         },
     )
 
@@ -238,7 +281,13 @@ def neglected(request):
     page = None
     if valid:
         qs = neglected_leads(user, now=now, hours=hours, days=days, **filters)
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        # The page's ids first: ordering thousands of neglected leads by how long reads only the
+        # covering index of open leads (lead_team_open_neglect / lead_owner_open_neglect INCLUDE
+        # every column the order needs), then the page's 50 leads with their owner and team.
+        page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+        ids = list(page.object_list)
+        leads = {lead.pk: lead for lead in qs.filter(pk__in=ids)}
+        page.object_list = [leads[pk] for pk in ids if pk in leads]
     params = request.GET.copy()
     params.pop("page", None)
     return render(

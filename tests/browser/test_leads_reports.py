@@ -66,3 +66,22 @@ def test_manager_changes_the_dashboard_period(page, browser_login, org):
     expect(page.get_by_test_id("figure-rows-summary")).to_contain_text("2 rows")
     # Business minutes, then wall clock (the same here: the factory's lead has no business hours).
     expect(page.get_by_test_id("time-to-first-contact")).to_have_text(["20 min / 20 min", "4 min / 4 min"])
+
+
+def test_head_of_sales_sees_each_team_with_its_subtotal_and_opens_its_rows(page, browser_login, org):
+    now = timezone.now()
+    received_lead(org["alice"], arrived_at=now - timedelta(days=2), contacted_after=timedelta(minutes=4))
+    received_lead(org["bob"], arrived_at=now - timedelta(days=3), contacted_after=timedelta(minutes=8))
+    received_lead(org["charlie"], arrived_at=now - timedelta(days=4), contacted_after=timedelta(minutes=6))
+
+    browser_login(org["helen"])
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("[data-rep=alice] td").first).to_have_text("North")
+    subtotals = page.get_by_test_id("team-subtotal")
+    expect(subtotals).to_have_count(2)
+    north = subtotals.filter(has_text="North subtotal")
+    expect(north.locator("[data-figure=leads_received]")).to_have_text("2")
+    # A subtotal's figure opens that team's rows.
+    north.locator("[data-figure=leads_received] a").click()
+    expect(page.get_by_test_id("figure-rows-heading")).to_contain_text("Received")
+    expect(page.get_by_test_id("figure-rows-summary")).to_contain_text("2 rows")

@@ -74,7 +74,8 @@ def test_bound_scorecard_queries_do_not_grow_with_reps(org, login, bound, extra,
     # 17 for the page (see test_scorecard.py), 1 speed-to-lead metrics query, and the SLA policy
     # book once per team on the page (policies, teams, business hours: 3), and the daily rollup's
     # coverage query for the metrics call (leads.metrics.rollup): 22 for any number of reps.
-    with django_assert_num_queries(22):
+    # +1: the rollup's version, read once while the cache is cold (leads.metrics.closedcache).
+    with django_assert_num_queries(23):
         body = client.get("/expectations/scorecard/").content.decode()
     assert body.count("/ 30") == extra + 2
 

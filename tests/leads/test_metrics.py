@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from leads.metrics import (
@@ -362,26 +363,41 @@ def test_scorecards_run_a_constant_number_of_queries(org, django_assert_num_quer
     # SQLite has no percentile_cont: one more query fetches the ordered minutes (documented fallback);
     # it never reads the rollup (one query fewer each).
     fallback = 0 if connection.vendor == "postgresql" else 1
-    rollup = 1 if connection.vendor == "postgresql" else 0
-    # What the daily rollup covers (one query), then 6 aggregates: cohort (with the rolled-up
-    # minutes in one UNION when rolled up), follow-ups, activities, closed deals, neglected, saved.
-    with django_assert_num_queries(rollup + 6 + fallback):
+    pg = connection.vendor == "postgresql"
+    # Cold (nothing cached): the rollup version (1), what the rollup covers with, rolled up, its
+    # ranked minutes (1 + 1); then the raw remainder: cohort, follow-ups, activities, closed
+    # deals, saved (5) and neglected (1). Warm: the closed days come from the cache
+    # (leads.metrics.closedcache), only the remainder and the neglected count are read.
+    cache.clear()
+    with django_assert_num_queries((2 + rolled_up if pg else 0) + 6 + fallback):
         cards = rep_scorecards(period=PERIOD, users=reps, now=NOW)
     assert all(cards[r.pk].leads_received == 1 and cards[r.pk].activities == 2 for r in reps)
-    # One query per figure for many reps (and the rollup's coverage).
-    with django_assert_num_queries(rollup + 1 + fallback):
+    with django_assert_num_queries(6 + fallback):
+        assert rep_scorecards(period=PERIOD, users=reps, now=NOW) == cards
+    # One query per figure for many reps (and, cold, the rollup's coverage and ranks).
+    cache.clear()
+    with django_assert_num_queries((2 + rolled_up if pg else 0) + 1 + fallback):
+        metric_values_by_user(Metric.SPEED_TO_LEAD_P90, period=PERIOD, users=reps, now=NOW)
+    with django_assert_num_queries(1 + fallback):
         metric_values_by_user(Metric.SPEED_TO_LEAD_P90, period=PERIOD, users=reps, now=NOW)
     # The team total: its team tree, the team rollup's coverage, one pass over its leads for the
-    # lead figures (rolled up: the speed UNION and one pass for closed deals and neglected), its
-    # members, and their follow-ups, activities and saves (rolled up: through their cards).
-    with django_assert_num_queries((6 + rollup + fallback) if not rolled_up else 9):
+    # lead figures (rolled up: the cached ranks plus the remainder's minutes, closed deals and
+    # neglected), its members, and their follow-ups, activities and saves (rolled up: through
+    # their cards).
+    cache.clear()
+    with django_assert_num_queries((6 + 2 + fallback) if not rolled_up else 12):
         total = total_scorecard(period=PERIOD, team=org["north"], now=NOW)
     assert total.leads_received == n
-    # The dashboard's combined call gives the same total in fewer queries.
-    with django_assert_num_queries((7 + 2 * rollup + 2 * fallback) if not rolled_up else 10):
+    # The dashboard's combined call gives the same total in fewer queries; warm, fewer still.
+    cache.clear()
+    with django_assert_num_queries((6 + 2 * 2 + 2 * fallback) if not rolled_up else 13):
         cards, same_total = team_scorecards(
             period=PERIOD, team_ids={org["north"].pk}, users=[*reps, org["alice"], org["bob"]], now=NOW
         )
+    with django_assert_num_queries(7 + 2 * fallback if not rolled_up else 8):
+        assert team_scorecards(
+            period=PERIOD, team_ids={org["north"].pk}, users=[*reps, org["alice"], org["bob"]], now=NOW
+        ) == (cards, same_total)
     assert same_total == total
     assert len(cards) == n + 2
 
