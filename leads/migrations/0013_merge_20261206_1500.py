@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0012_perfdash_covering_indexes'),
-        ('leads', '0012_perfpages_lead_arrived'),
+        ("leads", "0012_perfdash_covering_indexes"),
+        ("leads", "0012_perfpages_lead_arrived"),
     ]
 
-    operations = [
-    ]
+    operations = []
