@@ -5,8 +5,7 @@ import datetime as dt
 import re
 
 import pytest
-from django.core import mail
-from django.core import signing
+from django.core import mail, signing
 from django.utils import timezone
 
 from accountability import services
