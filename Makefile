@@ -32,6 +32,7 @@ run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  Accountability is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, workers and beat)"
+	@echo "  Links in emails and SMS: $(SITE_URL)"
 	@echo ""
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho -f Procfile.dev start
 
