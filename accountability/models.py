@@ -2,6 +2,7 @@
 
 import zoneinfo
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -21,10 +22,14 @@ def available_reps_q(prefix: str = "") -> Q:
 
     The one rule for round-robin assignment, escalation reassignment and reassign menus;
     `prefix` reaches the user through a relation, e.g. "user__" from Membership.
-    Time away is away_from..away_until, both days included; no away_from: from now.
+    Time away is away_from..away_until, both days included; no away_from: from now. A person
+    invited who has not set their password yet cannot log in, so gets no lead either.
     """
     today = timezone.localdate()
-    return Q(**{f"{prefix}role": User.Role.REP, f"{prefix}is_active": True}) & (
+    return (
+        Q(**{f"{prefix}role": User.Role.REP, f"{prefix}is_active": True})
+        & ~Q(**{f"{prefix}password__startswith": UNUSABLE_PASSWORD_PREFIX})
+    ) & (
         Q(**{f"{prefix}away_until__isnull": True})
         | Q(**{f"{prefix}away_until__lt": today})
         | Q(**{f"{prefix}away_from__gt": today})

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accountability.models import Invitation, Membership, Team, User
 from accountability.scoping import managed_team_ids
-
-# Django marks a password that cannot be used (an invited person who has not set theirs) so.
-UNUSABLE_PASSWORD_PREFIX = "!"
 
 
 def away_today_q() -> Q:
@@ -30,7 +28,7 @@ def people_for_admin(*, q: str = "", team: Team | None = None, role: str = "", s
         people = people.filter(Q(memberships__team=team) | Q(managed_teams=team)).distinct()
     if role:
         people = people.filter(role=role)
-    invited = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    invited = Q(password__startswith=UNUSABLE_PASSWORD_PREFIX)  # invited, no password set yet
     if status == "active":
         people = people.filter(is_active=True).exclude(invited)
     elif status == "invited":

@@ -464,3 +464,13 @@ def test_membership_is_kept_in_join_order(org):
         "North",
         "South",
     ]
+
+
+def test_an_invited_rep_gets_leads_only_once_they_can_log_in(org):
+    invitation = services.person_invite(
+        actor=org["admin"], first_name="Priya", email="priya@example.com", role="rep", teams=[org["north"]]
+    )
+    priya = invitation.user
+    assert priya not in eligible_reps(org["north"])
+    services.invitation_accept(token=services.invitation_token(invitation), password="a-long-new-pass-42")
+    assert priya in eligible_reps(org["north"])

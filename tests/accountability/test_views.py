@@ -154,7 +154,9 @@ def test_seed_demo_is_deterministic_and_safe_to_run_twice(capsys):
     out = capsys.readouterr().out
     assert "helen" in out and "demo-pass-2026" in out
     assert Team.objects.get(name="Inbound East").parent.name == "Sales"
-    assert User.objects.filter(role="rep").count() == 8
+    assert User.objects.filter(role="rep").exclude(password__startswith="!").count() == 8
+    ivy = User.objects.get(username="ivy@demo.example")  # invited, her password not set yet
+    assert not ivy.has_usable_password() and ivy.invitations.get().is_pending
 
 
 def _grow_org(org, rows):

@@ -22,7 +22,9 @@ def eager():
     app.conf.task_always_eager = False
 
 
-def test_admin_invites_a_person_who_sets_a_password_and_logs_in(page, browser_login, org, eager, _chromium, live_server):
+def test_admin_invites_a_person_who_sets_a_password_and_logs_in(
+    page, browser_login, org, eager, _chromium, live_server
+):
     browser_login(org["admin"])
     page.get_by_role("button", name="Configure").click()  # the menu links to the people pages
     page.get_by_role("link", name="People", exact=True).click()
@@ -73,7 +75,9 @@ def test_admin_deactivates_a_rep_and_sees_their_leads_moved(page, browser_login,
     expect(preview.get_by_test_id("lead-count")).to_contain_text("2 open leads will move")
     expect(preview.get_by_test_id("team-move")).to_contain_text(f"2 to {org['bob']}")
     page.get_by_test_id("confirm-deactivate").click()
-    expect(page.get_by_role("alert")).to_contain_text("deactivated and can no longer log in. 2 open leads: 2 reassigned")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "deactivated and can no longer log in. 2 open leads: 2 reassigned"
+    )
     expect(page.get_by_test_id("reactivate")).to_be_visible()
     page.goto(f"/leads/{leads[0].pk}/")
     expect(page.get_by_test_id("timeline-entry").filter(has_text="Owner deactivated")).to_contain_text(
