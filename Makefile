@@ -4,6 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# Links in emails and SMS point at the port served on. Set here for every process of Procfile.dev:
+# honcho gives the workers and beat PORT+100, +200... so they cannot derive it from PORT themselves.
+SITE_URL ?= http://127.0.0.1:$(PORT)
+export SITE_URL
 
 .PHONY: run test install install-dev lint format bench clean
 
@@ -28,6 +32,7 @@ run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  Accountability is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, workers and beat)"
+	@echo "  Links in emails and SMS: $(SITE_URL)"
 	@echo ""
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho -f Procfile.dev start
 

@@ -7,11 +7,11 @@ and safe to run twice.
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from accountability.models import Membership, Team, User
+from accountability.models import Invitation, Membership, Team, User
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -75,3 +75,31 @@ def seed_org() -> DemoContext:
         for username in members:
             Membership.objects.get_or_create(team=team, user=users[username])
     return DemoContext(users=users, teams=teams, now=timezone.now())
+
+
+def seed_people(ctx: DemoContext) -> None:
+    """The people admin's story: Ivy, a new rep of Inbound West invited by Ada and yet to set her
+    password (no lead goes to her until she has), and Henry's time away planned for next week
+    (he still gets leads until then). Seeded before the apps' seeders, so a second run finds
+    the same people."""
+    ivy, created = User.objects.get_or_create(
+        username="ivy@demo.example",
+        defaults={"first_name": "Ivy", "last_name": "Chen", "email": "ivy@demo.example", "role": User.Role.REP},
+    )
+    if created:
+        ivy.set_unusable_password()
+        ivy.save(update_fields=["password"])
+        Membership.objects.get_or_create(team=ctx.teams["Inbound West"], user=ivy)
+        Invitation.objects.create(
+            user=ivy,
+            invited_by=ctx.users["admin"],
+            created_at=ctx.now,
+            sent_at=ctx.now,
+            expires_at=ctx.now + timedelta(days=7),
+        )
+        ctx.created.append("Ivy Chen invited to Inbound West (no password yet): Configure > People")
+    henry = ctx.users["henry"]
+    if henry.away_until is None:
+        start = timezone.localdate(ctx.now) + timedelta(days=7)
+        henry.away_from, henry.away_until = start, start + timedelta(days=4)
+        henry.save(update_fields=["away_from", "away_until"])

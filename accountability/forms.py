@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -188,20 +189,101 @@ class TeamForm(forms.Form):
         return name
 
 
-class PersonForm(forms.Form):
-    role = forms.ChoiceField(choices=User.Role.choices)
-    phone = forms.CharField(max_length=30, required=False, help_text="Used for SMS notices, e.g. +1 415 555 2671.")
+class TimeAwayForm(forms.Form):
+    """Time away (leave, holiday): from the first day to the last, both included. Empty: not away."""
+
+    away_from = TypedDateField(
+        required=False,
+        label="Away from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The first day away. Empty: from today.",
+    )
     away_until = TypedDateField(
         required=False,
+        label="Away until",
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Away (leave, holiday) up to and including this day: no new leads are assigned.",
+        help_text="The last day away (included). While away, a rep gets no new leads.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("away_from"), cleaned.get("away_until")
+        if start and not end and "away_until" not in self.errors:
+            self.add_error("away_until", "Say until when they are away (the last day away).")
+        elif start and end and end < start:
+            self.add_error("away_until", "The last day away comes before the first: check the dates.")
+        return cleaned
+
+
+class PersonForm(TimeAwayForm):
+    """An admin's form for a person: the invitation and the edit page."""
+
+    field_order = [
+        "first_name", "last_name", "email", "role", "teams", "manages", "phone", "time_zone", "away_from", "away_until",
+    ]  # fmt: skip
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(
+        max_length=254, help_text="Their username for logging in; the invitation and their notices go here."
+    )
+    role = forms.ChoiceField(choices=User.Role.choices)
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple, label="Member of"
+    )
+    manages = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Manager of",
+        help_text="The teams they are accountable for (managers and admins). Their reps report to them; "
+        "a team's previous manager is replaced.",
+    )
+    phone = forms.CharField(
+        max_length=30, required=False, label="Mobile number", help_text="Used for SMS notices, e.g. +1 415 555 2671."
     )
     time_zone = forms.ChoiceField(
         choices=[("", "Their team's time zone"), *TIME_ZONE_CHOICES],
         required=False,
         help_text="Pages and typed dates are in this zone. Empty: their (first) team's zone.",
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args, person: User | None = None, **kwargs):
+        self.person = person
+        super().__init__(*args, **kwargs)
 
     def clean_phone(self):
         return normalise_phone(self.cleaned_data["phone"])
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        clash = User.objects.filter(models.Q(email__iexact=email) | models.Q(username__iexact=email))
+        if self.person is not None:
+            clash = clash.exclude(pk=self.person.pk)
+        if clash.exists():
+            raise forms.ValidationError("Someone already has this email address.")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == User.Role.REP and cleaned.get("manages"):
+            self.add_error("manages", "A sales rep manages no team: make them a manager, or leave this empty.")
+        return cleaned
+
+
+class PeopleFilterForm(forms.Form):
+    """The people list's filters (GET). A value that is not a choice is ignored, with its error shown."""
+
+    STATUS_CHOICES = [
+        ("", "Active and invited"),
+        ("active", "Active"),
+        ("invited", "Invited, no password yet"),
+        ("away", "Away today"),
+        ("inactive", "Deactivated"),
+        ("all", "Everyone"),
+    ]
+
+    q = forms.CharField(required=False, max_length=100, label="Name or email")
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="Any team")
+    role = forms.ChoiceField(choices=[("", "Any role"), *User.Role.choices], required=False)
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)

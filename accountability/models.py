@@ -2,6 +2,7 @@
 
 import zoneinfo
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -21,10 +22,17 @@ def available_reps_q(prefix: str = "") -> Q:
 
     The one rule for round-robin assignment, escalation reassignment and reassign menus;
     `prefix` reaches the user through a relation, e.g. "user__" from Membership.
+    Time away is away_from..away_until, both days included; no away_from: from now. A person
+    invited who has not set their password yet cannot log in, so gets no lead either.
     """
     today = timezone.localdate()
-    return Q(**{f"{prefix}role": User.Role.REP, f"{prefix}is_active": True}) & (
-        Q(**{f"{prefix}away_until__isnull": True}) | Q(**{f"{prefix}away_until__lt": today})
+    return (
+        Q(**{f"{prefix}role": User.Role.REP, f"{prefix}is_active": True})
+        & ~Q(**{f"{prefix}password__startswith": UNUSABLE_PASSWORD_PREFIX})
+    ) & (
+        Q(**{f"{prefix}away_until__isnull": True})
+        | Q(**{f"{prefix}away_until__lt": today})
+        | Q(**{f"{prefix}away_from__gt": today})
     )
 
 
@@ -37,11 +45,19 @@ class User(AbstractUser):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.REP)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, for SMS notices.")
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
-    # A rep away (leave, holiday) up to and including this date gets no new leads.
+    # A rep away (leave, holiday) from away_from (empty: now) up to and including away_until gets
+    # no new leads (available_reps_q).
+    away_from = models.DateField(null=True, blank=True)
     away_until = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(away_from__isnull=True) | Q(away_until__gte=models.F("away_from")),
+                name="user_away_ends_after_it_starts",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -69,7 +85,17 @@ class User(AbstractUser):
 
     @property
     def is_away(self) -> bool:
-        return self.away_until is not None and self.away_until >= timezone.localdate()
+        today = timezone.localdate()
+        return (
+            self.away_until is not None
+            and self.away_until >= today
+            and (self.away_from is None or self.away_from <= today)
+        )
+
+    @property
+    def away_planned(self) -> bool:
+        """Time away set for later (not away yet)."""
+        return self.away_until is not None and self.away_from is not None and self.away_from > timezone.localdate()
 
 
 class Team(models.Model):
@@ -130,3 +156,29 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class Invitation(models.Model):
+    """An invitation to set a password and log in, sent by email to a new person.
+
+    The link carries a signed, timestamped token (django.core.signing) naming this row; it works
+    until `expires_at`, once (accepted_at), and only for the person's latest invitation: inviting
+    them again revokes the older ones. Nothing secret is stored here."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.user}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

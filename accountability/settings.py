@@ -34,8 +34,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # be in touch"), unless an intake source has a public name of its own. Empty: "our team".
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "")
 
-# Public base URL used in emails and SMS so each message links straight to its page.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Public base URL used in emails and SMS so each message links straight to its page. Unset: the
+# local server on PORT (8000). `make run` sets it from its PORT for every process it starts,
+# because honcho gives each process after the web its own PORT (PORT+100, +200...).
+SITE_URL = (env_str("SITE_URL") or f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -169,6 +171,8 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
 PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 5)  # an hour
 PASSWORD_RESETS_PER_EMAIL = env_int("PASSWORD_RESETS_PER_EMAIL", 3)  # an hour
+# How long the link in an invitation to set a password works (settings/people/invite/).
+INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 7)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -340,6 +344,7 @@ CELERY_TASK_ROUTES = {
     "leads.sla.tasks.notice_deliver_task": {"queue": "notices"},
     "accountability.notifications.tasks.delivery_send": {"queue": "outbound"},
     "accountability.notifications.tasks.deliveries_send": {"queue": "outbound"},
+    "accountability.tasks.invitation_send": {"queue": "outbound"},
 }
 
 # Every periodic schedule, in one place: accountability/schedules.py.

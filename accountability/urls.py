@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accountability import auth_views, views
+from leads import people_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,7 +14,14 @@ urlpatterns = [
     path("settings/teams/new/", views.team_edit, name="team-create"),
     path("settings/teams/<int:pk>/", views.team_edit, name="team-edit"),
     path("settings/people/", views.people_list, name="people-list"),
+    path("settings/people/invite/", views.person_invite, name="person-invite"),
     path("settings/people/<int:pk>/", views.person_edit, name="person-edit"),
+    path("settings/people/<int:pk>/resend/", views.person_invitation_resend, name="person-invitation-resend"),
+    path("settings/people/<int:pk>/reactivate/", views.person_reactivate, name="person-reactivate"),
+    path("settings/people/<int:pk>/deactivate/", people_views.person_deactivate_view, name="person-deactivate"),
+    path("people/<int:pk>/", views.person_page, name="person-page"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("invitation/<str:token>/renew/", views.invitation_renew, name="invitation-renew"),
     path("notifications/", include("accountability.notifications.urls")),
     path("expectations/", include("accountability.expectations.urls")),
     path("leads/", include("leads.urls")),

@@ -3,23 +3,34 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Prefetch
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
 from django_celery_beat.models import PeriodicTask
 from kombu import Connection
 
+from accountability import ratelimit, services
 from accountability.expectations.views import first_view_redirect
-from accountability.forms import PersonForm, TeamForm, add_service_errors
+from accountability.forms import PeopleFilterForm, PersonForm, TeamForm, TimeAwayForm, add_service_errors
 from accountability.models import Heartbeat, Membership, Team, User
-from accountability.scoping import admin_required, managed_team_ids, member_team_ids
-from accountability.services import person_update, team_save
+from accountability.scoping import (
+    admin_required,
+    get_visible_or_404,
+    managed_team_ids,
+    member_team_ids,
+    role_required,
+)
+from accountability.selectors import people_for_admin, people_managed_by, person_for_admin, reports_to
+from accountability.services import team_save
 
 logger = logging.getLogger(__name__)
 
@@ -148,33 +159,193 @@ def team_edit(request, pk: int | None = None):
     return render(request, "accountability/team_form.html", {"form": form, "team": team})
 
 
+# --- people -------------------------------------------------------------------------------
+
+
 @admin_required
 def people_list(request):
-    people = User.objects.prefetch_related("teams", "managed_teams").order_by("role", "first_name")
-    return render(request, "accountability/people_list.html", {"people": people})
+    filters = PeopleFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    people = people_for_admin(
+        q=(chosen.get("q") or "").strip(),
+        team=chosen.get("team"),
+        role=chosen.get("role") or "",
+        status=chosen.get("status") or "",
+    )
+    return render(request, "accountability/people_list.html", {"people": people, "filters": filters})
+
+
+def _person_initial(person: User) -> dict:
+    return {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": person.email,
+        "role": person.role,
+        "teams": list(person.teams.all()),
+        "manages": list(person.managed_teams.all()),
+        "phone": person.phone,
+        "time_zone": person.time_zone,
+        "away_from": person.away_from,
+        "away_until": person.away_until,
+    }
 
 
 @admin_required
-def person_edit(request, pk: int):
-    person = get_object_or_404(User, pk=pk)
+def person_invite(request):
     if request.method == "POST":
         form = PersonForm(request.POST)
         if form.is_valid():
             try:
-                person_update(actor=request.user, person=person, **form.cleaned_data)
+                invitation = services.person_invite(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                person = invitation.user
+                messages.success(
+                    request,
+                    f"Invitation sent to {person.email}: the link to set a password works for "
+                    f"{settings.INVITATION_VALID_DAYS} days.",
+                )
+                return redirect("person-edit", pk=person.pk)
+    else:
+        form = PersonForm(initial={"role": User.Role.REP})
+    return render(
+        request, "accountability/person_invite.html", {"form": form, "valid_days": settings.INVITATION_VALID_DAYS}
+    )
+
+
+@admin_required
+def person_edit(request, pk: int):
+    person = person_for_admin(pk)
+    if person is None:
+        raise Http404("No such person.")
+    if request.method == "POST":
+        form = PersonForm(request.POST, person=person)
+        if form.is_valid():
+            try:
+                services.person_update(actor=request.user, person=person, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
                 messages.success(request, f"{person} updated.")
                 return redirect("people-list")
     else:
-        form = PersonForm(
-            initial={
-                "role": person.role,
-                "phone": person.phone,
-                "away_until": person.away_until,
-                "time_zone": person.time_zone,
-                "is_active": person.is_active,
-            }
+        form = PersonForm(initial=_person_initial(person), person=person)
+    invitation = person.invitation_list[0] if person.invitation_list else None
+    context = {
+        "form": form,
+        "person": person,
+        "invitation": invitation,
+        "invited_no_password": not person.has_usable_password(),
+        "reports_to": reports_to(person),
+    }
+    return render(request, "accountability/person_form.html", context)
+
+
+@admin_required
+@require_POST
+def person_invitation_resend(request, pk: int):
+    person = get_object_or_404(User, pk=pk)
+    try:
+        services.invitation_resend(actor=request.user, person=person)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"A new link was sent to {person.email}; the previous one no longer works.")
+    return redirect("person-edit", pk=person.pk)
+
+
+@admin_required
+@require_POST
+def person_reactivate(request, pk: int):
+    person = get_object_or_404(User, pk=pk)
+    try:
+        services.person_reactivate(actor=request.user, person=person)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"{person} is active again and can log in. Their former leads stay with their new owners."
         )
-    return render(request, "accountability/person_form.html", {"form": form, "person": person})
+    return redirect("person-edit", pk=person.pk)
+
+
+@role_required(User.Role.MANAGER)
+def person_page(request, pk: int):
+    """A manager's page for one of their reps: teams, whom they report to, contact, time away
+    (which they set here). Another team's person: 404."""
+    person = get_visible_or_404(people_managed_by(request.user).prefetch_related("teams"), pk=pk)
+    if request.method == "POST":
+        form = TimeAwayForm(request.POST)
+        if form.is_valid():
+            try:
+                services.time_away_set(actor=request.user, person=person, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                if form.cleaned_data["away_until"]:
+                    messages.success(request, f"Time away saved for {person}.")
+                else:
+                    messages.success(request, f"{person} is no longer marked away.")
+                return redirect("person-page", pk=person.pk)
+    else:
+        form = TimeAwayForm(initial={"away_from": person.away_from, "away_until": person.away_until})
+    return render(
+        request,
+        "accountability/person_page.html",
+        {"person": person, "form": form, "reports_to": reports_to(person)},
+    )
+
+
+# --- the invitation link (no log-in) ---------------------------------------------------------
+
+RENEW_WINDOW = 3600
+RENEWS_PER_HOUR = 3
+
+
+@never_cache
+@sensitive_post_parameters()
+def invitation_accept(request, token: str):
+    """The invitee sets their password, then is logged in. A link that no longer works says why,
+    and offers a new one when it was genuine (expired, or replaced by a newer invitation)."""
+    check = services.invitation_check(token)
+    if check.problem:
+        status = 404 if check.problem == "invalid" else 410
+        return render(
+            request, "accountability/invitation_invalid.html", {"check": check, "token": token}, status=status
+        )
+    person = check.invitation.user
+    if request.method == "POST":
+        form = SetPasswordForm(person, request.POST)
+        if form.is_valid():
+            try:
+                person = services.invitation_accept(token=token, password=form.cleaned_data["new_password1"])
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                auth_login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"Welcome, {person.first_name}: your password is set.")
+                return redirect("home")
+    else:
+        form = SetPasswordForm(person)
+    return render(request, "accountability/invitation_accept.html", {"form": form, "person": person})
+
+
+@never_cache
+@require_POST
+def invitation_renew(request, token: str):
+    """Ask for a fresh link from a stale one: it goes to the address on the account."""
+    check = services.invitation_check(token)
+    if not check.renewable:
+        return render(request, "accountability/invitation_invalid.html", {"check": check, "token": token}, status=410)
+    allowed, retry_after = ratelimit.hit(
+        "invite-renew", str(check.invitation.user_id), limit=RENEWS_PER_HOUR, window=RENEW_WINDOW
+    )
+    if not allowed:
+        response = render(
+            request, "registration/locked_out.html", {"what": "reset", "retry_after": retry_after}, status=429
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+    services.invitation_renew(token=token)
+    return render(request, "accountability/invitation_renewed.html", {"person": check.invitation.user})

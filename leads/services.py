@@ -22,6 +22,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, transaction
@@ -915,6 +916,8 @@ def _reps_for_round_robin(rule: TeamIntakeSettings) -> list[User]:
             rule.team_id,
             notices.LEAD_ASSIGNED.code,
             str(User.Role.REP),
+            UNUSABLE_PASSWORD_PREFIX.replace("%", r"\%").replace("_", r"\_") + "%",
+            timezone.localdate(),
             timezone.localdate(),
         ],
     )
@@ -999,8 +1002,10 @@ class _IntakeSql:
         reps = (
             f" FROM {t[User]} u JOIN {membership} m ON m.user_id = u.id AND m.team_id = %s"
             f" LEFT JOIN {prefs} p ON p.user_id = u.id AND p.kind = %s"
-            # available_reps_q(): an active rep who is not away (away_until before today, or none).
-            " WHERE u.role = %s AND u.is_active AND (u.away_until IS NULL OR u.away_until < %s) ORDER BY u.id"
+            # available_reps_q(): an active rep with a usable password (not an invitation still
+            # pending), not away today (no time away, or it ended before today or starts after it).
+            " WHERE u.role = %s AND u.is_active AND u.password NOT LIKE %s"
+            " AND (u.away_until IS NULL OR u.away_until < %s OR u.away_from > %s) ORDER BY u.id"
         )
         self.reps = f"SELECT {_columns(User, 'u')}, p.id, p.email, p.sms, p.chat" + reps
         untouched = (

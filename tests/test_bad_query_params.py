@@ -106,6 +106,7 @@ def world(org):
         "expectations/": {"pk": document.pk, "number": version.number},
         "settings/teams/": {"pk": org["north"].pk},
         "settings/people/": {"pk": org["alice"].pk},
+        "people/": {"pk": org["alice"].pk},
         "slug": source.slug,
     }
 

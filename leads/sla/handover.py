@@ -16,6 +16,9 @@ escalated lead, a claim from the queue), with the lead row locked:
   first-contact clock (also when the sweep had not timed it yet), a stopped follow-up or
   no-follow-up clock a replacement; each gets the policy's first-contact time.
 - One timeline entry says what stopped, what was cancelled and what is now due.
+- `to_owner=None` is a hand-over to the team's unassigned queue (the owner was deactivated and
+  nobody can take the lead): the same, with every reminder of the old owner cancelled and the new
+  clocks for the queue (their reminders skip, their escalations reach the team's manager).
 
 This module writes clocks and notices but never calls leads.services (which calls it).
 """
@@ -33,6 +36,7 @@ from leads.sla.selectors import PolicyBook, clock_is_pending, plan_clock
 from leads.sla.wording import local_text
 
 RUNNING = [SlaClock.State.ACTIVE, SlaClock.State.DONE]
+QUEUE_NAME = "the team's unassigned queue"
 
 
 def sla_clocks_hand_over(
@@ -40,7 +44,7 @@ def sla_clocks_hand_over(
     lead: Lead,
     actor: User | None,
     from_owner: User | None,
-    to_owner: User,
+    to_owner: User | None,
     at: dt.datetime,
     book: PolicyBook | None = None,
 ) -> list[SlaClock]:
@@ -55,13 +59,12 @@ def sla_clocks_hand_over(
     )
     stop = [c for c in clocks if c.kind == SlaClock.Kind.FIRST_CONTACT or c.due_at <= at]
     stop_ids = [c.pk for c in stop]
-    reason = f"the lead was handed over to {to_owner}"[:200]
+    to_name = str(to_owner) if to_owner is not None else QUEUE_NAME
+    reason = f"the lead was handed over to {to_name}"[:200]
+    not_new_owner = ~Q(recipient_id=to_owner.pk) if to_owner is not None else Q()
     cancelled = SlaNotice.objects.filter(lead=lead, state=SlaNotice.State.PENDING).filter(
         Q(clock_id__in=stop_ids)
-        | (
-            Q(step__in=[SlaNotice.Step.REMINDER, SlaNotice.Step.OVERDUE], recipient__isnull=False)
-            & ~Q(recipient_id=to_owner.pk)
-        )
+        | (Q(step__in=[SlaNotice.Step.REMINDER, SlaNotice.Step.OVERDUE], recipient__isnull=False) & not_new_owner)
     )
     cancelled_count = cancelled.update(state=SlaNotice.State.CANCELLED, finished_at=at, reason=reason)
     if stop_ids:
@@ -92,8 +95,9 @@ def sla_clocks_hand_over(
     return started
 
 
-def _start(book: PolicyBook, *, lead: Lead, kind: str, follow_up_id: int | None, to_owner: User, at) -> SlaClock:
-    plan = plan_clock(book, lead=lead, kind=kind, anchor_at=at, follow_up_id=follow_up_id, handed_over_to=str(to_owner))
+def _start(book: PolicyBook, *, lead: Lead, kind: str, follow_up_id: int | None, to_owner: User | None, at) -> SlaClock:
+    to_name = str(to_owner) if to_owner is not None else QUEUE_NAME
+    plan = plan_clock(book, lead=lead, kind=kind, anchor_at=at, follow_up_id=follow_up_id, handed_over_to=to_name)
     step, step_at = plan.steps()[0]
     return SlaClock.objects.create(
         lead=lead,
@@ -136,7 +140,7 @@ def _write_timeline(*, lead, actor, from_owner, to_owner, at, stopped, cancelled
         body=" ".join(parts),
         data={
             "from_owner": from_owner.pk if from_owner else None,
-            "to_owner": to_owner.pk,
+            "to_owner": to_owner.pk if to_owner is not None else None,
             "stopped": [c.pk for c in stopped],
             "cancelled_notices": cancelled,
             "started": [c.pk for c in started],

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accountability.models import User
 from accountability.timezones import user_time_zone
 from leads.models import Lead
+from tests.accountability.people_forms import person_post_data
 from tests.factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,10 +67,10 @@ def test_admin_sets_a_persons_time_zone(org, login):
     client = login(org["admin"])
     url = f"/settings/people/{org['bob'].pk}/"
     assert 'value="America/New_York"' in client.get(url).content.decode()
-    response = client.post(url, {"role": "rep", "time_zone": "America/New_York", "is_active": "on"})
+    response = client.post(url, person_post_data(org["bob"], time_zone="America/New_York"))
     assert response.status_code == 302
     assert User.objects.get(pk=org["bob"].pk).time_zone == "America/New_York"
-    client.post(url, {"role": "rep", "time_zone": "", "is_active": "on"})  # back to the team's zone
+    client.post(url, person_post_data(org["bob"], time_zone=""))  # back to the team's zone
     assert User.objects.get(pk=org["bob"].pk).time_zone == ""
 
 
@@ -77,7 +78,7 @@ def test_a_bad_time_zone_is_refused_and_nothing_changes(org, login):
     client = login(org["admin"])
     response = client.post(
         f"/settings/people/{org['bob'].pk}/",
-        {"role": "manager", "phone": "+1 415 555 2671", "time_zone": "Mars/Olympus", "is_active": "on"},
+        person_post_data(org["bob"], role="manager", phone="+1 415 555 2671", time_zone="Mars/Olympus"),
     )
     assert response.status_code == 200
     body = response.content.decode()

@@ -309,18 +309,24 @@ def test_the_intake_sql_picks_the_reps_eligible_reps_picks(org):
         "back_today": {"away_until": today - timedelta(days=1)},
         "inactive": {"is_active": False},
         "manager": {"role": "manager"},
+        "away_from_tomorrow": {"away_from": today + timedelta(days=1), "away_until": today + timedelta(days=5)},
+        "away_from_today": {"away_from": today, "away_until": today + timedelta(days=5)},
+        "invited": {"invited": True},  # an invitation still pending: no usable password yet
     }
     for username, fields in people.items():
-        Membership.objects.create(
-            user=UserFactory(username=username, role=fields.pop("role", "rep"), **fields), team=north
-        )
+        invited = fields.pop("invited", False)
+        user = UserFactory(username=username, role=fields.pop("role", "rep"), **fields)
+        if invited:
+            user.set_unusable_password()
+            user.save()
+        Membership.objects.create(user=user, team=north)
     rule = TeamIntakeSettings.objects.create(team=north, max_open_untouched=5)
     LeadFactory(owner=org["alice"], team=north)
     LeadFactory(owner=org["alice"], team=north, first_contacted_at=timezone.now())  # contacted: not counted
     reps = _reps_for_round_robin(rule)
     assert [r.pk for r in reps] == [r.pk for r in eligible_reps(north)]
-    assert {r.username for r in reps} == {"alice", "bob", "back_today"}
-    assert {r.username: r.load for r in reps} == {"alice": 1, "bob": 0, "back_today": 0}
+    assert {r.username for r in reps} == {"alice", "bob", "back_today", "away_from_tomorrow"}
+    assert {r.username: r.load for r in reps} == {"alice": 1, "bob": 0, "back_today": 0, "away_from_tomorrow": 0}
 
 
 def test_without_postgresql_the_api_answers_the_same_through_lead_create(token, org, monkeypatch):

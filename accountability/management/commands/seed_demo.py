@@ -4,7 +4,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accountability.demo import DEMO_PASSWORD, PEOPLE, seed_org
+from accountability.demo import DEMO_PASSWORD, PEOPLE, seed_org, seed_people
 from accountability.models import User
 
 
@@ -20,6 +20,7 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 ctx = seed_org()
+                seed_people(ctx)
                 for config in apps.get_app_configs():
                     if config.name == "accountability":
                         continue
