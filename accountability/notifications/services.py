@@ -194,7 +194,7 @@ def notifications_create_many(
                 user_id__in={d.recipient.pk for d in unknown}, kind__in={d.kind.code for d in unknown}
             )
         )
-    chat_users = {user_id for (user_id, _kind), p in prefs.items() if p.chat}
+    chat_users = {user_id for (user_id, _kind), p in prefs.items() if p is not None and p.chat}
     hooks = (
         {h.user_id: h for h in ChatWebhook.objects.filter(user_id__in=chat_users).select_related("user")}
         if chat_users

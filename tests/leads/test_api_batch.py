@@ -384,3 +384,24 @@ def test_leads_posted_at_once_one_by_one_are_shared_fairly(token, org):
     assert not errors, errors
     assert Counter(owners) == {org["alice"].pk: 4, org["bob"].pk: 4}
     assert Lead.objects.count() == 8
+
+
+@pytest.mark.parametrize("path", ["/api/v1/leads/", "/api/v1/leads/batch/"])
+def test_api_leads_reach_the_assignees_chat_webhook(token, org, path):
+    """The intake path reads reps' preferences in its own query: a rep who chose chat for new
+    leads gets a chat delivery for an API lead as for any other (and one without any preference
+    row gets none: the preference read is None)."""
+    from accountability.notifications.services import chat_webhook_save
+
+    chat_webhook_save(
+        actor=org["alice"], user=org["alice"], service="slack", url="https://hooks.slack.com/services/T/B/abcdefgh"
+    )
+    NotificationPreference.objects.create(user=org["alice"], kind="lead_assigned", chat=True)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}", "content_type": "application/json"}
+    body = {"leads": [lead(1), lead(2)]} if path.endswith("batch/") else lead(1)
+    assert Client().post(path, data=json.dumps(body), **auth).status_code in (200, 201, 207)
+    if not path.endswith("batch/"):
+        Client().post(path, data=json.dumps(lead(2)), **auth)
+    chats = Delivery.objects.filter(channel="chat")
+    assert [d.notification.recipient_id for d in chats] == [org["alice"].pk]
+    assert not Delivery.objects.filter(notification__recipient=org["bob"]).exists()
