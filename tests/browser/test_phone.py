@@ -2,6 +2,7 @@
 behind one button, the dashboards a card per rep, the bell and each row's action one tap away."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -73,6 +74,9 @@ def test_lead_list_filters_fold_behind_one_button(phone, browser_login, org, dat
     expect(phone.get_by_test_id("lead-row")).to_have_count(2)
     phone.get_by_test_id("filters-toggle").click()
     expect(filters).to_be_visible()
+    # Bootstrap's collapse animates the form open: click inside it once it has settled ("show"),
+    # not while it is still growing under the pointer (a loaded machine stretches the animation).
+    expect(filters).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     filters.get_by_label("Search").fill("Priya")
     filters.get_by_role("button", name="Filter").click()
     phone.wait_for_url("**/leads/?q=Priya*")
