@@ -34,6 +34,7 @@ from leads.metrics import (
     Metric,
     Period,
     Scorecard,
+    pagecache,
     rep_scorecards,
     rep_trends,
     sla_counts_by_user,
@@ -400,15 +401,27 @@ def build_dashboard(
     for a team with sub-teams one row per sub-team."""
     team_ids = descendant_team_ids([team.pk])
     reps = reps if reps is not None else list(team_reps(team_ids))
-    cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
+    groups = sub_team_groups(team, team_ids, reps)
+    by_team = groups is not None and bool(groups.sub_teams)
+
+    def compute():
+        cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
+        totals = {}
+        if by_team:
+            totals = team_totals(period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now)
+        return cards, total, totals
+
+    # The same cached entry as the team dashboard's (leads.metrics.pagecache): one computation of
+    # a team's figures per data version and minute, whichever page asks first.
+    cards, total, totals = pagecache.team_figures(
+        period=period, team_ids=team_ids, reps=reps, groups=groups if by_team else None, compute=compute
+    )
     dashboard = _rows(reps, cards, period=period, trend_kind=trend_kind, now=now)
     dashboard.total = TeamRow(team, f"{team.name} total", total, _cells(dashboard.columns, total, period))
     # One row per sub-team (with its own sub-teams): their trees and members from the department's
     # teams and memberships in two queries (a tree query per sub-team grew with their number),
     # and team_totals answers them all at once.
-    groups = sub_team_groups(team, team_ids, reps)
-    if groups is not None and groups.sub_teams:
-        totals = team_totals(period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now)
+    if by_team:
         for child in groups.sub_teams:
             card = totals[child.pk]
             dashboard.team_rows.append(TeamRow(child, child.name, card, _cells(dashboard.columns, card, period)))

@@ -31,12 +31,12 @@ from leads.metrics import (
     figure_rows,
     neglect_silent_days,
     neglect_untouched_hours,
+    pagecache,
     rep_scorecards,
     team_scorecards,
     team_totals,
 )
 from leads.metrics.rows import follow_up_on_time_q
-from leads.reports import pagecache
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
 from leads.reports.selectors import neglected_leads, sub_team_groups, team_reps
 from leads.reports.table import RowWriter
@@ -125,13 +125,29 @@ def dashboard(request):
     )
 
 
+def _figures(team_ids, reps, groups, by_team, period, now):
+    """(cards, total, subtotals) of a team: shared with the review dashboard through the cache."""
+
+    def compute():
+        cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
+        subtotals = {}
+        if by_team:
+            subtotals = team_totals(
+                period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now
+            )
+        return cards, total, subtotals
+
+    return pagecache.team_figures(
+        period=period, team_ids=team_ids, reps=reps, groups=groups if by_team else None, compute=compute
+    )
+
+
 def _team_figures(form, team, team_ids, reps, groups, by_team, period, writer, now):
     """(cards by rep id, team total, the table's written rows) of a team's dashboard."""
-    cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
+    cards, total, subtotals = _figures(team_ids, reps, groups, by_team, period, now)
     table_rows = []
     if by_team:
         # A head of sales: each rep with their team, then a subtotal per sub-team (#15).
-        subtotals = team_totals(period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now)
         for sub_team, members in groups.rows():
             for rep in members:
                 table_rows.append(writer.rep_row(rep, cards[rep.pk], team_name=groups.team_name(rep)))

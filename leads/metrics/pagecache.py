@@ -1,10 +1,12 @@
-"""A cache of a team dashboard's computed figures and rows, shared by every reader of the team.
+"""A cache of a team's computed figures (and a page's rows), shared by every reader of the team.
 
 The department dashboard (100 reps) costs about 80 ms of SQL and Python per request even with the
 closed days cached (leads.metrics.closedcache): today's raw figures, the neglected counts and 100
 rows to write. Its figures depend only on the team set, the period, the zone and the data, never
 on who reads them (a rep's manager and the head of sales see the same numbers). So the page's
-figures and its written rows are kept in Django's cache (Redis, shared by the web processes) under
+figures (`team_figures`: the rep cards, the team total and the sub-teams' totals, the same entry
+for the team dashboard and the review dashboard) and the dashboard's written rows are kept in
+Django's cache (Redis, shared by the web processes) under
 a key of:
 
 - the team set, its reps (id, name, team: the rows' labels) and the period and zone;
@@ -31,6 +33,7 @@ from django.db import connection
 from django.utils import timezone
 
 from leads.metrics import closedcache
+from leads.metrics.neglect import neglect_silent_days, neglect_untouched_hours
 
 FORMAT = 1
 TIMEOUT = 120  # an entry is keyed by its minute: it is never read after the next one
@@ -60,3 +63,26 @@ def cached(kind: str, parts, fill):
         entry = fill()
         cache.set(key, entry, TIMEOUT)
     return entry
+
+
+def team_figures(*, period, team_ids, reps, groups, compute) -> tuple:
+    """(cards by rep id, team total, totals by sub-team id or {}) of a team, cached: `compute()`
+    returns them. `groups` (leads.reports.selectors.SubTeamGroups or None) gives the sub-teams'
+    trees and members. Keyed by everything they depend on besides the data."""
+    sub = ()
+    if groups is not None and groups.sub_teams:
+        sub = tuple(
+            (child.pk, tuple(sorted(groups.trees[child.pk])), tuple(sorted(groups.members[child.pk])))
+            for child in groups.sub_teams
+        )
+    parts = (
+        tuple(sorted(team_ids)),
+        tuple(r.pk for r in reps),
+        period.start.isoformat(),
+        period.end.isoformat(),
+        str(period.start.tzinfo),
+        sub,
+        neglect_untouched_hours(),
+        neglect_silent_days(),
+    )
+    return cached("team_figures", parts, compute)
