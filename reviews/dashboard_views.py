@@ -14,6 +14,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.scoping import get_visible_or_404, managed_teams, users_visible_to
@@ -25,6 +27,43 @@ from reviews import drift
 from reviews.models import DriftFlag
 
 TREND_CHOICES = [(data.WEEKS, "Last 8 weeks"), (data.MONTHS, "Last 6 months")]
+# The header cells after the KPIs: (sort key, label, title).
+OTHER_HEADERS = [
+    ("goals", "Goals at risk", "Running goals at risk or behind"),
+    ("open_escalations", "Open escalations", "Escalated and not handled yet"),
+    ("breaches", "Breaches", "Follow-ups or first contacts that went overdue in the period"),
+    ("commitments", "Commitments", "Commitments kept this month (done / made)"),
+    ("acknowledged", "Expectations read", "Current expectations documents acknowledged"),
+    ("action_items", "Action items", "Open (overdue) action items"),
+    ("last_one_on_one", "Last 1:1", ""),
+    ("next_one_on_one", "Next 1:1", ""),
+    ("last_recognition", "Last recognition", ""),
+    ("flags", "Flags", "Open early flags of drift"),
+]
+
+
+def sort_headers(columns, *, sort: str, query_base: str) -> SafeString:
+    """The table's header cells, each a link sorting by its column (again: the other way)."""
+    prefix = f"{query_base}&" if query_base else ""
+    cells = [("name", "Rep", "")]
+    cells += [(c.key, c.label, c.kpi.line() if c.kpi else "") for c in columns]
+    cells += OTHER_HEADERS
+    return format_html_join(
+        "",
+        '<th scope="col"{}><a class="text-reset text-decoration-none" data-sort="{}" href="?{}sort={}{}">{}{}</a></th>',
+        (
+            (
+                format_html(' title="{}"', title) if title else "",
+                key,
+                prefix,
+                "-" if sort == key else "",
+                key,
+                label,
+                " ▲" if sort == key else (" ▼" if sort == f"-{key}" else ""),
+            )
+            for key, label, title in cells
+        ),
+    )
 
 
 def _period_and_trend(request, tz):
@@ -82,6 +121,7 @@ def review_dashboard(request):
             "rows": rows,
             "sort": sort,
             "query_base": params.urlencode(),
+            "sort_headers": sort_headers(dashboard.columns, sort=sort, query_base=params.urlencode()),
             "trend": trend,
             "trend_choices": TREND_CHOICES,
             "period_from": period_from,

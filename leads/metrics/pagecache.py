@@ -27,6 +27,7 @@ commits after a later one has been read (the version moved past it): both show a
 from __future__ import annotations
 
 import hashlib
+from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.db import connection
@@ -50,17 +51,27 @@ def data_version() -> tuple:
         return tuple(cursor.fetchone())
 
 
+# The version read by the entry being filled: an entry filled inside another (the dashboard's rows
+# around the team's figures) is keyed by the same reading, without a second query.
+_filling: ContextVar[tuple | None] = ContextVar("pagecache_filling", default=None)
+
+
 def cached(kind: str, parts, fill):
     """The entry for `kind` and `parts` at the current data, rollup version and minute; computed
     by `fill()` at most once per such key."""
-    minute = timezone.now().replace(second=0, microsecond=0)
-    token, _ = closedcache.version()
-    key_parts = (FORMAT, kind, parts, data_version(), token, minute.isoformat())
-    digest = hashlib.sha256(repr(key_parts).encode()).hexdigest()
+    current = _filling.get()
+    if current is None:
+        minute = timezone.now().replace(second=0, microsecond=0)
+        current = (data_version(), closedcache.version()[0], minute.isoformat())
+    digest = hashlib.sha256(repr((FORMAT, kind, parts, current)).encode()).hexdigest()
     key = f"leads:page:{kind}:{digest}"
     entry = cache.get(key)
     if entry is None:
-        entry = fill()
+        reset = _filling.set(current)
+        try:
+            entry = fill()
+        finally:
+            _filling.reset(reset)
         cache.set(key, entry, TIMEOUT)
     return entry
 

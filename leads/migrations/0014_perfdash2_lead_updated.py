@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accountability', '0003_feeds_calendar_token'),
-        ('leads', '0013_merge_20261206_1500'),
+        ("accountability", "0003_feeds_calendar_token"),
+        ("leads", "0013_merge_20261206_1500"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['updated_at'], name='lead_updated'),
+            model_name="lead",
+            index=models.Index(fields=["updated_at"], name="lead_updated"),
         ),
     ]

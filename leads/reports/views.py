@@ -39,7 +39,7 @@ from leads.metrics import (
 from leads.metrics.rows import follow_up_on_time_q
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
 from leads.reports.selectors import neglected_leads, sub_team_groups, team_reps
-from leads.reports.table import RowWriter
+from leads.reports.table import RowWriter, neglected_rows
 
 PAGE_SIZE = 50
 
@@ -337,6 +337,7 @@ def neglected(request):
             "owners": owners,
             "is_rep_view": is_rep_view,
             "page": page,
+            "rows": neglected_rows(page.object_list, now=now) if page is not None else [],
             "now": now,
             "hours": hours,
             "days": days,

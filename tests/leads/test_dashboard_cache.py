@@ -84,3 +84,15 @@ def test_a_renamed_rep_and_a_new_member_show_on_the_next_request(org, login):
     MembershipFactory(user=newcomer, team=org["north"])
     body = client.get(DASHBOARD).content.decode()
     assert "Roberto" in body and "Nia" in body
+
+
+def test_the_review_dashboard_reads_the_same_cached_figures_and_sees_a_new_lead(org, login):
+    received_lead(org["alice"], arrived_at=ago(days=1))
+    client = login(org["maria"])
+    leads_card = cards(client.get(DASHBOARD))["alice"]  # fills the team's figures
+    review = client.get(reverse("reviews:dashboard"))
+    review_card = {row.rep.username: row.card for row in review.context["rows"]}["alice"]
+    assert review_card == leads_card
+    received_lead(org["alice"], arrived_at=ago(minutes=2))
+    review = client.get(reverse("reviews:dashboard"))
+    assert {row.rep.username: row.card for row in review.context["rows"]}["alice"].leads_received == 2
