@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -34,6 +34,7 @@ from leads.metrics import (
     Metric,
     Period,
     Scorecard,
+    pagecache,
     rep_scorecards,
     rep_trends,
     sla_counts_by_user,
@@ -50,49 +51,42 @@ from reviews.models import ActionItem, Meeting
 # Each takes the reps' ids and returns {user_id: value}; a missing id shows as "—".
 
 
-def open_action_items_by_rep(user_ids) -> dict[int, int]:
-    """Open action items about each rep (whoever owns them: the rep or their manager). One query."""
+def action_items_by_rep(user_ids, *, today: date) -> tuple[dict[int, int], dict[int, int]]:
+    """Open action items about each rep (whoever owns them: the rep or their manager), and those of
+    them past their due date: ({rep: open}, {rep: overdue}), a rep with none left out. One query."""
     rows = (
         ActionItem.objects.filter(rep_id__in=list(user_ids), status=ActionItem.Status.OPEN)
         .values("rep_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), overdue=Count("id", filter=Q(due_date__lt=today)))
     )
-    return {row["rep_id"]: row["n"] for row in rows}
+    rows = list(rows)
+    return {r["rep_id"]: r["n"] for r in rows}, {r["rep_id"]: r["overdue"] for r in rows if r["overdue"]}
 
 
-def overdue_action_items_by_rep(user_ids, *, today: date) -> dict[int, int]:
-    """Open action items about each rep past their due date. One query."""
-    rows = (
-        ActionItem.objects.filter(rep_id__in=list(user_ids), status=ActionItem.Status.OPEN, due_date__lt=today)
-        .values("rep_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["rep_id"]: row["n"] for row in rows}
-
-
-def last_one_on_one_by_rep(user_ids) -> dict[int, date]:
-    """The day of each rep's last 1:1 held (in the site's active zone). One query."""
-    rows = (
-        Meeting.objects.filter(series__rep_id__in=list(user_ids), state=Meeting.State.HELD)
-        .values("series__rep_id")
-        .annotate(last=Max("scheduled_at"))
-    )
-    return {row["series__rep_id"]: timezone.localdate(row["last"]) for row in rows}
-
-
-def next_one_on_one_by_rep(user_ids, *, now: datetime | None = None) -> dict[int, date]:
-    """The day of each rep's next scheduled 1:1 (an active series). One query."""
+def one_on_ones_by_rep(user_ids, *, now: datetime | None = None) -> tuple[dict[int, date], dict[int, date]]:
+    """The day of each rep's last 1:1 held, and of their next one scheduled in an active series (in
+    the site's active zone): ({rep: last}, {rep: next}). One query."""
+    now = now or timezone.now()
     rows = (
         Meeting.objects.filter(
-            series__rep_id__in=list(user_ids),
-            series__is_active=True,
-            state=Meeting.State.SCHEDULED,
-            scheduled_at__gte=now or timezone.now(),
+            series__rep_id__in=list(user_ids), state__in=[Meeting.State.HELD, Meeting.State.SCHEDULED]
         )
         .values("series__rep_id")
-        .annotate(next=Min("scheduled_at"))
+        .annotate(
+            last=Max("scheduled_at", filter=Q(state=Meeting.State.HELD)),
+            next=Min(
+                "scheduled_at",
+                filter=Q(state=Meeting.State.SCHEDULED, series__is_active=True, scheduled_at__gte=now),
+            ),
+        )
     )
-    return {row["series__rep_id"]: timezone.localdate(row["next"]) for row in rows}
+    last, upcoming = {}, {}
+    for row in rows:
+        if row["last"] is not None:
+            last[row["series__rep_id"]] = timezone.localdate(row["last"])
+        if row["next"] is not None:
+            upcoming[row["series__rep_id"]] = timezone.localdate(row["next"])
+    return last, upcoming
 
 
 def last_recognition_by_rep(user_ids) -> dict[int, date]:
@@ -400,15 +394,27 @@ def build_dashboard(
     for a team with sub-teams one row per sub-team."""
     team_ids = descendant_team_ids([team.pk])
     reps = reps if reps is not None else list(team_reps(team_ids))
-    cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
+    groups = sub_team_groups(team, team_ids, reps)
+    by_team = groups is not None and bool(groups.sub_teams)
+
+    def compute():
+        cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
+        totals = {}
+        if by_team:
+            totals = team_totals(period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now)
+        return cards, total, totals
+
+    # The same cached entry as the team dashboard's (leads.metrics.pagecache): one computation of
+    # a team's figures per data version and minute, whichever page asks first.
+    cards, total, totals = pagecache.team_figures(
+        period=period, team_ids=team_ids, reps=reps, groups=groups if by_team else None, compute=compute
+    )
     dashboard = _rows(reps, cards, period=period, trend_kind=trend_kind, now=now)
     dashboard.total = TeamRow(team, f"{team.name} total", total, _cells(dashboard.columns, total, period))
     # One row per sub-team (with its own sub-teams): their trees and members from the department's
     # teams and memberships in two queries (a tree query per sub-team grew with their number),
     # and team_totals answers them all at once.
-    groups = sub_team_groups(team, team_ids, reps)
-    if groups is not None and groups.sub_teams:
-        totals = team_totals(period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now)
+    if by_team:
         for child in groups.sub_teams:
             card = totals[child.pk]
             dashboard.team_rows.append(TeamRow(child, child.name, card, _cells(dashboard.columns, card, period)))
@@ -439,10 +445,8 @@ def _rows(reps, cards, *, period: Period, trend_kind: str, now: datetime) -> Das
     open_escalations = open_escalations_by_owner(ids)
     sla = sla_counts_by_user(period=period, users=ids)
     flags = open_flags_by_rep(ids)
-    action_items = open_action_items_by_rep(ids)
-    overdue_items = overdue_action_items_by_rep(ids, today=today)
-    last_1on1 = last_one_on_one_by_rep(ids)
-    next_1on1 = next_one_on_one_by_rep(ids, now=now)
+    action_items, overdue_items = action_items_by_rep(ids, today=today)
+    last_1on1, next_1on1 = one_on_ones_by_rep(ids, now=now)
     recognition = last_recognition_by_rep(ids)
     rows = []
     for rep in reps:

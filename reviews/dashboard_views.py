@@ -14,9 +14,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.scoping import get_visible_or_404, managed_teams, users_visible_to
+from accountability.templatetags.formatting import day, timesince
 from accountability.timezones import figures_time_zone
 from goals.selectors import goals_for_rep_page
 from leads.reports.forms import PeriodForm
@@ -25,6 +28,130 @@ from reviews import drift
 from reviews.models import DriftFlag
 
 TREND_CHOICES = [(data.WEEKS, "Last 8 weeks"), (data.MONTHS, "Last 6 months")]
+# The header cells after the KPIs: (sort key, label, title).
+OTHER_HEADERS = [
+    ("goals", "Goals at risk", "Running goals at risk or behind"),
+    ("open_escalations", "Open escalations", "Escalated and not handled yet"),
+    ("breaches", "Breaches", "Follow-ups or first contacts that went overdue in the period"),
+    ("commitments", "Commitments", "Commitments kept this month (done / made)"),
+    ("acknowledged", "Expectations read", "Current expectations documents acknowledged"),
+    ("action_items", "Action items", "Open (overdue) action items"),
+    ("last_one_on_one", "Last 1:1", ""),
+    ("next_one_on_one", "Next 1:1", ""),
+    ("last_recognition", "Last recognition", ""),
+    ("flags", "Flags", "Open early flags of drift"),
+]
+
+
+def _goal_badges(goals, goal_url: str) -> str:
+    if not goals:
+        return '<span class="text-muted">—</span>'
+    return "".join(
+        f'<a href="{escape(goal_url.format(goal.pk))}" class="badge '
+        f'{"text-bg-danger" if goal.pacing == "behind" else "text-bg-warning"} text-decoration-none" '
+        f'title="{escape(goal.title)}">{escape(goal.get_pacing_display())}</a> '
+        for goal in goals
+    )
+
+
+def row_html(row, *, urls: dict, goal_url: str, today) -> SafeString:
+    """One rep's row, written in Python: the same markup the page's template wrote (about 0.4 ms a
+    row through its tags and filters; the manager's page was twice the ceiling page's cost)."""
+    rep_pk = int(row.rep.pk)
+    breaches = (
+        f'<a href="{escape(urls["lead_list"])}?owner={rep_pk}&amp;overdue=on">{int(row.breaches)}</a>'
+        if row.breaches
+        else "0"
+    )
+    if row.escalations:
+        breaches += f' <span class="small text-danger">({int(row.escalations)} esc.)</span>'
+    done, made = row.commitments
+    commitments = (
+        f'<a href="{escape(urls["commitments"])}">{escape(done)}/{escape(made)}</a>'
+        if made
+        else '<span class="text-muted">—</span>'
+    )
+    if row.acknowledged is None:
+        acknowledged = '<span class="text-muted">—</span>'
+    elif row.acknowledged:
+        acknowledged = '<span class="text-success">Yes</span>'
+    else:
+        versions = "".join(f"{escape(v)} " for v in row.unacknowledged)
+        acknowledged = (
+            f'<a class="text-danger" href="{escape(urls["acknowledgements"])}" title="{versions}">'
+            f"No ({len(row.unacknowledged)})</a>"
+        )
+    if row.open_action_items:
+        items = f'<a href="{escape(urls["action_items"])}?rep={rep_pk}">{escape(row.open_action_items)}</a>'
+        if row.overdue_action_items:
+            items += f' <span class="text-danger small">({escape(row.overdue_action_items)} overdue)</span>'
+    else:
+        items = "—"
+    last_1on1 = (
+        f'<a href="{escape(urls["one_on_ones"])}">{escape(timesince(row.last_one_on_one, today))} ago</a>'
+        if row.last_one_on_one
+        else "—"
+    )
+    next_1on1 = escape(day(row.next_one_on_one)) if row.next_one_on_one else "—"
+    recognition = (
+        f'<a href="{escape(row.kudos_url)}">{escape(timesince(row.last_recognition, today))} ago</a>'
+        if row.last_recognition
+        else "—"
+    )
+    flags = (
+        "".join(
+            f'<a href="{escape(row.page_url)}#flag-{int(flag.pk)}" class="badge text-bg-warning text-decoration-none" '
+            f'data-testid="flag-badge" title="{escape(flag.reason)}">{escape(flag.get_rule_display())}</a> '
+            for flag in row.flags
+        )
+        or '<span class="text-muted">—</span>'
+    )
+    escalations = (
+        f'<a href="{escape(urls["escalations"])}" class="text-danger">{escape(row.open_escalations)}</a>'
+        if row.open_escalations
+        else "0"
+    )
+    return mark_safe(  # noqa: S308 - every value is escaped above or written here
+        f'<tr data-testid="review-row" data-rep="{escape(row.rep.username)}">\n'
+        f'  <th scope="row"><a href="{escape(row.page_url)}" data-testid="rep-link">{escape(row.rep)}</a></th>\n'
+        f"  {''.join(str(cell.td) for cell in row.cells)}\n"
+        f'  <td data-figure="goals">{_goal_badges(row.goals_at_risk, goal_url)}</td>\n'
+        f'  <td data-figure="open_escalations">{escalations}</td>\n'
+        f'  <td data-figure="breaches" title="Overdue notices in the period (escalated: {escape(row.escalations)})">'
+        f"{breaches}</td>\n"
+        f'  <td data-figure="commitments">{commitments}</td>\n'
+        f'  <td data-figure="acknowledged">{acknowledged}</td>\n'
+        f'  <td data-figure="action_items">{items}</td>\n'
+        f'  <td data-figure="last_one_on_one">{last_1on1}</td>\n'
+        f'  <td data-figure="next_one_on_one">{next_1on1}</td>\n'
+        f'  <td data-figure="last_recognition">{recognition}</td>\n'
+        f'  <td data-figure="flags">{flags}</td>\n'
+        "</tr>"
+    )
+
+
+def sort_headers(columns, *, sort: str, query_base: str) -> SafeString:
+    """The table's header cells, each a link sorting by its column (again: the other way)."""
+    prefix = f"{query_base}&" if query_base else ""
+    cells = [("name", "Rep", "")]
+    cells += [(c.key, c.label, c.kpi.line() if c.kpi else "") for c in columns]
+    cells += OTHER_HEADERS
+    return format_html_join(
+        "",
+        '<th scope="col"{}><a class="text-reset text-decoration-none" data-sort="{}" href="?{}sort={}{}">{}{}</a></th>',
+        (
+            (
+                format_html(' title="{}"', title) if title else "",
+                key,
+                prefix,
+                "-" if sort == key else "",
+                key,
+                label,
+                " ▲" if sort == key else (" ▼" if sort == f"-{key}" else ""),
+            )
+            for key, label, title in cells
+        ),
+    )
 
 
 def _period_and_trend(request, tz):
@@ -71,6 +198,16 @@ def review_dashboard(request):
     params.pop("sort", None)
     period_from, period_to = _period_dates(period)
     data.link_cells(dashboard, date_from=period_from, date_to=period_to)
+    urls = {
+        "escalations": reverse("sla:escalation-list"),
+        "lead_list": reverse("leads:lead-list"),
+        "commitments": reverse("goals:commitment-list"),
+        "acknowledgements": reverse("expectations:acknowledgement-status"),
+        "action_items": reverse("reviews:action-item-list"),
+        "one_on_ones": reverse("reviews:one-on-one-list"),
+    }
+    today = now.astimezone(tz).date()
+    goal_url = reverse("goals:goal-detail", args=[2_147_483_647]).replace("2147483647", "{}")
     return render(
         request,
         "reviews/dashboard.html",
@@ -82,20 +219,15 @@ def review_dashboard(request):
             "rows": rows,
             "sort": sort,
             "query_base": params.urlencode(),
+            "sort_headers": sort_headers(dashboard.columns, sort=sort, query_base=params.urlencode()),
             "trend": trend,
             "trend_choices": TREND_CHOICES,
             "period_from": period_from,
             "period_to": period_to,
-            "today": now.astimezone(tz).date(),
+            "today": today,
             # Reversed once for the page, not once per row.
-            "urls": {
-                "escalations": reverse("sla:escalation-list"),
-                "lead_list": reverse("leads:lead-list"),
-                "commitments": reverse("goals:commitment-list"),
-                "acknowledgements": reverse("expectations:acknowledgement-status"),
-                "action_items": reverse("reviews:action-item-list"),
-                "one_on_ones": reverse("reviews:one-on-one-list"),
-            },
+            "urls": urls,
+            "row_html": [row_html(row, urls=urls, goal_url=goal_url, today=today) for row in rows],
         },
     )
 

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accountability.scoping import (
@@ -30,6 +31,7 @@ from leads.metrics import (
     figure_rows,
     neglect_silent_days,
     neglect_untouched_hours,
+    pagecache,
     rep_scorecards,
     team_scorecards,
     team_totals,
@@ -37,7 +39,7 @@ from leads.metrics import (
 from leads.metrics.rows import follow_up_on_time_q
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
 from leads.reports.selectors import neglected_leads, sub_team_groups, team_reps
-from leads.reports.table import RowWriter
+from leads.reports.table import RowWriter, neglected_rows
 
 PAGE_SIZE = 50
 
@@ -72,43 +74,28 @@ def dashboard(request):
     if team is not None:
         team_ids = descendant_team_ids([team.pk])
         reps = list(team_reps(team_ids))
-        cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
         groups = sub_team_groups(team, team_ids, reps)
         by_team = groups is not None and bool(groups.sub_teams)
-        rows, table_rows = [], []
-        if by_team:
-            # A head of sales: each rep with their team, then a subtotal per sub-team (#15).
-            subtotals = team_totals(
-                period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now
-            )
-            for sub_team, members in groups.rows():
-                for rep in members:
-                    rows.append((rep, cards[rep.pk]))
-                    table_rows.append(writer.rep_row(rep, cards[rep.pk], team_name=groups.team_name(rep)))
-                if sub_team is not None:
-                    table_rows.append(
-                        writer.total_row(
-                            subtotals[sub_team.pk],
-                            label=f"{sub_team.name} subtotal",
-                            team_id=sub_team.pk,
-                            drill_query=_drill_query(form, sub_team),
-                            team_cell="",
-                            testid="team-subtotal",
-                            css="table-light",
-                        )
-                    )
-        else:
-            for rep in reps:
-                rows.append((rep, cards[rep.pk]))
-                table_rows.append(writer.rep_row(rep, cards[rep.pk]))
-        table_rows.append(
-            writer.total_row(
-                total,
-                label="Team total (each lead once, queue included)",
-                team_id=team.pk,
-                team_cell="" if by_team else None,
-            )
+        # The figures and written rows are the same for every reader of this team set and period:
+        # cached under the data version and the minute (leads.reports.pagecache).
+        key = (
+            team.pk,
+            tuple(sorted(team_ids)),
+            tuple((r.pk, r.first_name, r.last_name, r.username, groups.team_name(r) if by_team else "") for r in reps),
+            period.start.isoformat(),
+            period.end.isoformat(),
+            str(period.start.tzinfo),
+            drill_query,
+            neglect_untouched_hours(),
+            neglect_silent_days(),
         )
+        cards, total, table_rows = pagecache.cached(
+            "dashboard",
+            key,
+            lambda: _team_figures(form, team, team_ids, reps, groups, by_team, period, writer, timezone.now()),
+        )
+        rows = [(rep, cards[rep.pk]) for rep in reps]
+        table_rows = [mark_safe(row) for row in table_rows]  # noqa: S308 - written escaped by RowWriter
     else:
         rows = [(user, rep_scorecards(period=period, users=[user], now=now)[user.pk])]
         table_rows = [writer.rep_row(user, rows[0][1])]
@@ -136,6 +123,57 @@ def dashboard(request):
             "drill_query": drill_query,
         },
     )
+
+
+def _figures(team_ids, reps, groups, by_team, period, now):
+    """(cards, total, subtotals) of a team: shared with the review dashboard through the cache."""
+
+    def compute():
+        cards, total = team_scorecards(period=period, team_ids=team_ids, users=reps, now=now)
+        subtotals = {}
+        if by_team:
+            subtotals = team_totals(
+                period=period, teams=groups.trees, members=groups.members, member_cards=cards, now=now
+            )
+        return cards, total, subtotals
+
+    return pagecache.team_figures(
+        period=period, team_ids=team_ids, reps=reps, groups=groups if by_team else None, compute=compute
+    )
+
+
+def _team_figures(form, team, team_ids, reps, groups, by_team, period, writer, now):
+    """(cards by rep id, team total, the table's written rows) of a team's dashboard."""
+    cards, total, subtotals = _figures(team_ids, reps, groups, by_team, period, now)
+    table_rows = []
+    if by_team:
+        # A head of sales: each rep with their team, then a subtotal per sub-team (#15).
+        for sub_team, members in groups.rows():
+            for rep in members:
+                table_rows.append(writer.rep_row(rep, cards[rep.pk], team_name=groups.team_name(rep)))
+            if sub_team is not None:
+                table_rows.append(
+                    writer.total_row(
+                        subtotals[sub_team.pk],
+                        label=f"{sub_team.name} subtotal",
+                        team_id=sub_team.pk,
+                        drill_query=_drill_query(form, sub_team),
+                        team_cell="",
+                        testid="team-subtotal",
+                        css="table-light",
+                    )
+                )
+    else:
+        table_rows = [writer.rep_row(rep, cards[rep.pk]) for rep in reps]
+    table_rows.append(
+        writer.total_row(
+            total,
+            label="Team total (each lead once, queue included)",
+            team_id=team.pk,
+            team_cell="" if by_team else None,
+        )
+    )
+    return cards, total, [str(row) for row in table_rows]  # plain strings in the cache
 
 
 def _drill_query(form: PeriodForm, team) -> str:
@@ -299,6 +337,7 @@ def neglected(request):
             "owners": owners,
             "is_rep_view": is_rep_view,
             "page": page,
+            "rows": neglected_rows(page.object_list, now=now) if page is not None else [],
             "now": now,
             "hours": hours,
             "days": days,

@@ -13,11 +13,14 @@ It deletes and rebuilds every lead, so it refuses to run on a database whose nam
 contain "bench". `--reuse` skips the build when the bench data is already there.
 """
 
+import contextlib
 import logging
 import os
 import statistics
 import time
+import uuid
 from datetime import timedelta
+from unittest import mock
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -29,7 +32,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accountability.models import Membership, Team, User
-from leads.metrics import Metric, Period, closedcache, metric_value, rep_scorecards, total_scorecard
+from leads.metrics import Metric, Period, closedcache, metric_value, pagecache, rep_scorecards, total_scorecard
 from leads.models import Lead, RepDay
 from leads.rollup import rollup_build
 
@@ -364,7 +367,7 @@ class Command(BaseCommand):
         team = Team.objects.get(name="Bench Team 00")
         results: list[tuple[str, list[float]]] = []
 
-        def page(label, user, url_name, query="", cold=False):
+        def page(label, user, url_name, query="", cold=False, written=False):
             if only not in label or (cold and "cold" not in only and only):
                 return
             try:
@@ -378,7 +381,8 @@ class Command(BaseCommand):
             def call():
                 if cold:
                     closedcache.bump(timezone.now())
-                response = client.get(url + query)
+                with _after_a_write(written):
+                    response = client.get(url + query)
                 if response.status_code != 200:
                     raise CommandError(f"{label}: HTTP {response.status_code}")
 
@@ -393,6 +397,18 @@ class Command(BaseCommand):
         page("Team dashboard, 30 days (head of sales, 100 reps)", head, "leads:dashboard")
         if vp is not None and User.objects.filter(username__startswith=f"{PREFIX}rep").count() > 100:
             page("Team dashboard, 90 days (head of 500 reps)", vp, "leads:dashboard", "?period=90")
+        # Every request above after the first reads the team's figures from the page cache
+        # (leads.metrics.pagecache); after any write (a lead, an activity, a follow-up) the next
+        # request computes them again, the closed days still from the rollup's cache:
+        page("Team dashboard, 30 days (head of sales, 100 reps), after a write", head, "leads:dashboard", written=True)
+        if vp is not None and User.objects.filter(username__startswith=f"{PREFIX}rep").count() > 100:
+            page(
+                "Team dashboard, 90 days (head of 500 reps), after a write",
+                vp,
+                "leads:dashboard",
+                "?period=90",
+                written=True,
+            )
         # The first request after a rollup build reads the closed days from the rollup and caches
         # them (leads.metrics.closedcache); every request above is a warm one. A new version per
         # request: what the first visitor after the nightly build waits.
@@ -456,6 +472,11 @@ class Command(BaseCommand):
             ),
             ("Review dashboard, 90 days, 8 weeks (head of 500 reps)", f"{PREFIX}vp", "?period=90&trend=weeks"),
         ]
+        cases += [
+            (f"{label}, after a write", username, query)
+            for label, username, query in cases
+            if "(manager" in label or "30 days, 8 weeks (head" in label
+        ]
         for label, username, query in cases:
             user = User.objects.filter(username=username).first()
             if user is None or only not in label:
@@ -464,7 +485,8 @@ class Command(BaseCommand):
             client.force_login(user)
 
             def call(client=client, query=query, label=label):
-                response = client.get(url + query)
+                with _after_a_write(label.endswith("after a write")):
+                    response = client.get(url + query)
                 if response.status_code != 200:
                     raise CommandError(f"{label}: HTTP {response.status_code}")
 
@@ -496,3 +518,15 @@ class Command(BaseCommand):
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+@contextlib.contextmanager
+def _after_a_write(written: bool):
+    """As if a lead, an activity or a follow-up had just been written: the page cache's data
+    version (leads.metrics.pagecache) is new for this request, so the figures are computed."""
+    if not written:
+        yield
+        return
+    original = pagecache.data_version
+    with mock.patch.object(pagecache, "data_version", lambda: (*original(), uuid.uuid4().hex)):
+        yield
