@@ -30,11 +30,13 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 VERSION_KEY = "leads:rollup:version"
 # Bump when the shape of a cached entry changes (a deploy then never reads an older shape).
@@ -60,12 +62,19 @@ class Miss(Exception):
 
 def _latest_build() -> datetime | None:
     """The latest moment any rollup row was built at (one query, only when the cache lost the
-    version). PostgreSQL only, like the rollup's readers."""
+    version). Portable SQL (no GREATEST): `make run`'s SQLite reads it too, as a string there."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT GREATEST((SELECT MAX(computed_at) FROM leads_repday), (SELECT MAX(computed_at) FROM leads_teamday))"
+            "SELECT (SELECT MAX(computed_at) FROM leads_repday), (SELECT MAX(computed_at) FROM leads_teamday)"
         )
-        return cursor.fetchone()[0]
+        built = [_aware(value) for value in cursor.fetchone() if value is not None]
+    return max(built, default=None)
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):  # SQLite's raw cursor returns the stored text
+        value = parse_datetime(value)
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
 
 
 def _process_local() -> bool:
