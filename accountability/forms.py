@@ -43,7 +43,9 @@ class _PythonOptionsMixin:
                 selected = (not has_selected or self.allow_multiple_selected) and str(sub_value) in values
                 has_selected |= selected
                 parts.append(
-                    format_html('<option value="{}"{}>{}</option>', sub_value, " selected" if selected else "", sub_label)
+                    format_html(
+                        '<option value="{}"{}>{}</option>', sub_value, " selected" if selected else "", sub_label
+                    )
                 )
             if grouped and option_value:
                 parts.append("</optgroup>")

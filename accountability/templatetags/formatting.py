@@ -172,10 +172,10 @@ def moment(value, style="") -> str:
     value = _local(value)
     fmt = MOMENT_FORMATS.get(style, MOMENT_FORMATS[""])
     if isinstance(value, dt.datetime) and fmt.endswith("H:i"):
-        # Every format ends with the time: the date part written once per date, the time here.
-        date_fmt = fmt[:-3]
-        date_part = _written_date(value.date(), date_fmt.rstrip()) + date_fmt[len(date_fmt.rstrip()) :] if date_fmt else ""
-        return f"{date_part}{value.hour:02d}:{value.minute:02d}"
+        # Every format is a date part, a space and the time: the date written once per date.
+        time = f"{value.hour:02d}:{value.minute:02d}"
+        date_fmt = fmt[:-3].rstrip()  # "j M Y" of "j M Y H:i"; "" for the time alone
+        return f"{_written_date(value.date(), date_fmt)} {time}" if date_fmt else time
     return date_filter(value, fmt)
 
 

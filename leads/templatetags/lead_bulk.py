@@ -23,4 +23,9 @@ def bulk_bar(context, form=None):
         owner_options += [
             (str(person.pk), field.label_from_instance(person), chosen == str(person.pk)) for person in field.queryset
         ]
-    return {"bulk_form": form, "owner_options": owner_options, "csrf_token": context.get("csrf_token"), "request": request}
+    return {
+        "bulk_form": form,
+        "owner_options": owner_options,
+        "csrf_token": context.get("csrf_token"),
+        "request": request,
+    }
