@@ -24,18 +24,30 @@ class _PythonOptionsMixin:
     more than the rest of the page (issue 16)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html('<optgroup label="{}">', group_name))
-            parts.extend(
-                format_html(
-                    '<option value="{}"{}>{}</option>', option["value"], flatatt(option["attrs"]), option["label"]
+        # What get_context gives the template (the select's attributes, its values as strings),
+        # without building an option dict per choice (ChoiceWidget.optgroups/create_option, most of
+        # the cost once the template is gone); the choices are walked by the same rules: a group is
+        # (name, [choices]), one option selected unless the select is multiple, None written "".
+        attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            attrs["multiple"] = True
+        values = self.format_value(value)
+        parts = [format_html('<select name="{}"{}>', name, flatatt(attrs))]
+        has_selected = False
+        for option_value, option_label in self.choices:
+            grouped = isinstance(option_label, (list, tuple))
+            if grouped and option_value:
+                parts.append(format_html('<optgroup label="{}">', option_value))
+            for sub_value, sub_label in option_label if grouped else [(option_value, option_label)]:
+                sub_value = "" if sub_value is None else sub_value
+                selected = (not has_selected or self.allow_multiple_selected) and str(sub_value) in values
+                has_selected |= selected
+                parts.append(
+                    format_html(
+                        '<option value="{}"{}>{}</option>', sub_value, " selected" if selected else "", sub_label
+                    )
                 )
-                for option in options
-            )
-            if group_name:
+            if grouped and option_value:
                 parts.append("</optgroup>")
         parts.append("</select>")
         return mark_safe("\n".join(parts))  # noqa: S308 - every part is built with format_html

@@ -135,12 +135,33 @@ def _local(value):
     return value
 
 
+# The written dates, once per (language, format, date): Django's date filter parses the format and
+# translates the day and month names on every call, and a page of 50 rows writes 150 moments
+# (issue 16). Bounded: cleared when it grows past _DATES_MAX.
+_dates: dict[tuple, str] = {}
+_DATES_MAX = 4096
+
+
+def _written_date(value: dt.date, fmt: str) -> str:
+    key = (get_language(), fmt, value)
+    text = _dates.get(key)
+    if text is None:
+        if len(_dates) >= _DATES_MAX:
+            _dates.clear()
+        text = _dates[key] = date_filter(value, fmt)
+    return text
+
+
 @register.filter(expects_localtime=True)
 def day(value, style="") -> str:
     """A date (or the date of a datetime, in the active zone): 1 Dec 2026."""
     if value in (None, ""):
         return ""
-    return date_filter(_local(value), DAY_FORMATS.get(style, DAY_FORMATS[""]))
+    value = _local(value)
+    fmt = DAY_FORMATS.get(style, DAY_FORMATS[""])
+    if isinstance(value, dt.date):
+        return _written_date(value.date() if isinstance(value, dt.datetime) else value, fmt)
+    return date_filter(value, fmt)
 
 
 @register.filter(expects_localtime=True)
@@ -148,7 +169,14 @@ def moment(value, style="") -> str:
     """A date and time in the reader's active time zone: 1 Dec 2026 14:05."""
     if value in (None, ""):
         return ""
-    return date_filter(_local(value), MOMENT_FORMATS.get(style, MOMENT_FORMATS[""]))
+    value = _local(value)
+    fmt = MOMENT_FORMATS.get(style, MOMENT_FORMATS[""])
+    if isinstance(value, dt.datetime) and fmt.endswith("H:i"):
+        # Every format is a date part, a space and the time: the date written once per date.
+        time = f"{value.hour:02d}:{value.minute:02d}"
+        date_fmt = fmt[:-3].rstrip()  # "j M Y" of "j M Y H:i"; "" for the time alone
+        return f"{_written_date(value.date(), date_fmt)} {time}" if date_fmt else time
+    return date_filter(value, fmt)
 
 
 # --- timesince -------------------------------------------------------------------------------------

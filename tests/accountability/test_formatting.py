@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accountability.templatetags.formatting import day, duration, figure, measure, moment, money, percent
 
@@ -88,3 +88,19 @@ def test_the_filters_load_in_a_template():
         Context({"n": 80500, "m": 64000, "p": Decimal("12.34")})
     )
     assert out == "80,500 $64,000 12.3%"
+
+
+def test_dates_written_once_per_day_still_follow_the_zone_and_the_language():
+    """moment and day keep each date's words once written (issue 16): the same instant read in
+    another zone falls on another day, and in another language in its words."""
+    late = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
+    with timezone.override(ZoneInfo("UTC")):
+        assert moment(late) == "31 Dec 2026 23:30"
+        assert moment(late, "time") == "23:30"
+    with timezone.override(ZoneInfo("Asia/Tokyo")):
+        assert moment(late) == "1 Jan 2027 08:30"
+        assert moment(late, "weekday-short") == "Fri 1 Jan 08:30"
+        assert day(late) == "1 Jan 2027"
+    with timezone.override(ZoneInfo("UTC")), translation.override("de"):
+        assert moment(late) == "31 Dez 2026 23:30"
+        assert day(late, "weekday") == "Do 31 Dez 2026"

@@ -74,7 +74,11 @@ class Command(BaseCommand):
         parser.add_argument("--connections", type=int, default=10, help="Concurrent connections (default 10).")
         parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2).")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2).")
-        parser.add_argument("--only", default="", help="Measure only the pages whose label contains this text.")
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Measure only the pages whose label contains this text (several: a|b).",
+        )
         parser.add_argument("--rep", default="bench_rep000")
         parser.add_argument("--manager", default="bench_mgr00")
         parser.add_argument("--head", default="bench_head")
@@ -150,8 +154,9 @@ class Command(BaseCommand):
             ("recognition feed, rep", "rep", "recognition:feed", ""),
         ]
         pages = []
+        wanted = [part.strip().lower() for part in options["only"].split("|")]
         for label, persona, url_name, extra in candidates:
-            if options["only"].lower() not in label.lower():
+            if not any(part in label.lower() for part in wanted):
                 continue
             path = reverse(url_name, args=[extra]) if isinstance(extra, int) else reverse(url_name) + extra
             pages.append(Page(label, persona, path))
