@@ -1,7 +1,7 @@
 """The team dashboard's table rows, written in Python.
 
 A department dashboard is 100 to 500 rows of 16 linked figures. Rendered through a template
-include per row and a `{% figure_url %}` tag per cell it cost about 1 ms a row (most of the page's
+include per row and a URL tag per cell it cost about 1 ms a row (most of the page's
 time once its figures were cached); here a row is one format string: the figures written by the
 shared filters (accountability.templatetags.formatting), each URL reversed once per page, every
 name and attribute escaped. The page's template (leads/reports/dashboard.html) keeps the table's

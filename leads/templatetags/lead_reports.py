@@ -1,5 +1,4 @@
 from django import template
-from django.urls import reverse
 
 from accountability.templatetags import formatting
 
@@ -25,14 +24,3 @@ def since_display(delta) -> str:
 @register.simple_tag
 def subtract(a, b):
     return a - b
-
-
-@register.simple_tag(takes_context=True)
-def figure_url(context, figure: str, rep=None) -> str:
-    """The page of the rows behind a dashboard figure: the dashboard's team and period, and the rep
-    of the row (none for the team total)."""
-    query = context.get("drill_query", "")
-    if rep is not None:
-        query = f"{query}&rep={rep.pk}" if query else f"rep={rep.pk}"
-    url = reverse("leads:dashboard-rows", args=[figure])
-    return f"{url}?{query}" if query else url
