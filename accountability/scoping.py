@@ -17,7 +17,6 @@ from typing import TypeVar
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accountability.models import Membership, Team, User
@@ -56,22 +55,6 @@ def ancestor_team_ids(team_ids: Iterable[int], parents: dict[int, int | None] | 
             seen.add(team_id)
             team_id = parents.get(team_id)
     return seen
-
-
-def member_lineage_subquery(user: User) -> RawSQL:
-    """`ancestor_team_ids(member_team_ids(user))` as one recursive SQL subquery, for a query that
-    must stay one query (the expectations banner on every page)."""
-    team = Team._meta.db_table
-    membership = Membership._meta.db_table
-    # Table names come from the models; the user id is a query parameter.
-    return RawSQL(  # noqa: S611
-        f"""WITH RECURSIVE lineage(id, parent_id) AS (
-                SELECT t.id, t.parent_id FROM {team} t JOIN {membership} m ON m.team_id = t.id WHERE m.user_id = %s
-                UNION
-                SELECT t.id, t.parent_id FROM {team} t JOIN lineage l ON t.id = l.parent_id
-            ) SELECT id FROM lineage""",  # noqa: S608
-        (user.pk,),
-    )
 
 
 def team_parents(user: User | None = None) -> dict[int, int | None]:

@@ -41,6 +41,20 @@ def _team_queryset():
     )
 
 
+# What a home page's team card shows of each person (home/includes_team_card.html): the user rows
+# without their password, permissions and preferences (half of the cards' time, issue 16).
+_CARD_PERSON = ("first_name", "last_name", "username", "is_active", "away_from", "away_until")
+
+
+def _home_team_queryset():
+    members = Membership.objects.select_related("user").only(*(f"user__{f}" for f in _CARD_PERSON), "team_id")
+    return (
+        Team.objects.select_related("manager", "parent")
+        .only("name", "time_zone", "parent__name", *(f"manager__{f}" for f in _CARD_PERSON))
+        .prefetch_related(Prefetch("memberships", queryset=members.order_by("user__first_name")))
+    )
+
+
 @login_required
 def home(request):
     user = request.user
@@ -51,9 +65,9 @@ def home(request):
         teams = _team_queryset()
         return render(request, "home/admin.html", {"teams": teams, "people_count": User.objects.count()})
     if user.is_manager:
-        teams = _team_queryset().filter(id__in=managed_team_ids(user))
+        teams = _home_team_queryset().filter(id__in=managed_team_ids(user))
         return render(request, "home/manager.html", {"teams": teams})
-    teams = _team_queryset().filter(id__in=member_team_ids(user))
+    teams = _home_team_queryset().filter(id__in=member_team_ids(user))
     return render(request, "home/rep.html", {"teams": teams})
 
 

@@ -47,3 +47,4 @@ urlpatterns: list = [
 if settings.BENCH_PAGES:
     # The ceiling page of `manage.py bench_load` (leads/bench_views.py): mounted for the benchmark only.
     urlpatterns.append(path("bench/ceiling/", bench_views.ceiling, name="bench-ceiling"))
+    urlpatterns.append(path("bench/shell/", bench_views.shell, name="bench-shell"))

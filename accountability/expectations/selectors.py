@@ -8,8 +8,10 @@ Who must acknowledge what:
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db import connections, router
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accountability.expectations.models import Acknowledgement, Document, DocumentVersion, Kpi
@@ -19,7 +21,6 @@ from accountability.scoping import (
     ancestor_team_ids,
     descendant_team_ids,
     managed_team_ids,
-    member_lineage_subquery,
     member_team_ids,
     team_parents,
 )
@@ -37,20 +38,61 @@ def is_signer(user: User) -> bool:
 
 def pending_versions_for(user: User) -> list[DocumentVersion]:
     """Current versions this user must acknowledge and has not: ONE query, cached on the user object
-    (so the banner, the home redirect and the rep panel share it within a request)."""
+    (so the banner, the home redirect and the rep panel share it within a request).
+
+    Every page asks (the banner), so the query is written once in SQL (`_pending_sql`) instead of
+    being built by the ORM on each request: Django spent 1.2 of its 1.6 ms compiling the
+    filter, the recursive team lineage and the NOT EXISTS (issue 16). The versions come back with
+    their document and its team attached and only the fields these readers use (id, document,
+    number; the document's title and team; the team's name): any other field loads on access.
+    `tests/expectations/test_services.py` compares it with the ORM's formulation case by case."""
     if not is_signer(user):
         return []
     cached = getattr(user, "_expectations_pending", None)
     if cached is None:
-        cached = list(
-            DocumentVersion.objects.filter(is_current=True)
-            .filter(Q(document__team__isnull=True) | Q(document__team_id__in=member_lineage_subquery(user)))
-            .exclude(Exists(Acknowledgement.objects.filter(version=OuterRef("pk"), user=user)))
-            .select_related("document__team")
-            .order_by(F("document__team__name").asc(nulls_first=True))
-        )
+        db = router.db_for_read(DocumentVersion)
+        with connections[db].cursor() as cursor:
+            cursor.execute(_pending_sql(), [user.pk, True, user.pk])
+            rows = cursor.fetchall()
+        cached = [_pending_version(db, row) for row in rows]
         user._expectations_pending = cached
     return cached
+
+
+@cache
+def _pending_sql() -> str:
+    """Organisation-wide documents and those of the user's teams and every team above them; the
+    current version, not acknowledged by the user; the organisation's first, then by team name.
+    Parameters: the user's id, True, the user's id. Portable (PostgreSQL and make run's SQLite)."""
+    version, document, team = DocumentVersion._meta.db_table, Document._meta.db_table, Team._meta.db_table
+    membership, ack = Membership._meta.db_table, Acknowledgement._meta.db_table
+    # Table names come from the models; the values are query parameters.
+    return f"""WITH RECURSIVE lineage(id, parent_id) AS (
+            SELECT t.id, t.parent_id FROM {team} t JOIN {membership} m ON m.team_id = t.id WHERE m.user_id = %s
+            UNION
+            SELECT t.id, t.parent_id FROM {team} t JOIN lineage l ON t.id = l.parent_id
+        )
+        SELECT v.id, v.document_id, v.number, d.title, d.team_id, t.name
+        FROM {version} v JOIN {document} d ON d.id = v.document_id LEFT JOIN {team} t ON t.id = d.team_id
+        WHERE v.is_current = %s
+          AND (d.team_id IS NULL OR d.team_id IN (SELECT id FROM lineage))
+          AND NOT EXISTS (SELECT 1 FROM {ack} a WHERE a.version_id = v.id AND a.user_id = %s)
+        ORDER BY CASE WHEN t.name IS NULL THEN 0 ELSE 1 END, t.name, v.id"""  # noqa: S608
+
+
+def _pending_version(db: str, row) -> DocumentVersion:
+    version_id, document_id, number, title, team_id, team_name = row
+    document = _loaded(Document, db, id=document_id, title=title, team_id=team_id)
+    document.team = None if team_id is None else _loaded(Team, db, id=team_id, name=team_name)
+    version = _loaded(DocumentVersion, db, id=version_id, document_id=document_id, number=number)
+    version.document = document
+    return version
+
+
+def _loaded(model, db: str, **values):
+    """An instance as the ORM loads one with only() these fields: the others load on access."""
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, fields, [values[name] for name in fields])
 
 
 def forget_pending(user: User) -> None:

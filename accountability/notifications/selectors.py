@@ -1,6 +1,8 @@
 from dataclasses import dataclass
+from functools import cache
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db import connections, router
+from django.db.models import QuerySet
 
 from accountability.models import Team, User
 from accountability.notifications.kinds import KINDS
@@ -34,13 +36,20 @@ class BellState:
 
 def bell_state(user: User) -> BellState:
     """The bell in one query, on every page and on every poll: the newest notice's id (the
-    recipient index) and the unread count (the partial index of unread notices)."""
-    row = (
-        Notification.objects.filter(recipient=user)
-        .order_by()
-        .aggregate(last=Max("id"), unread=Count("id", filter=Q(read_at__isnull=True)))
-    )
-    return BellState(user_id=user.pk, last_id=row["last"] or 0, unread=row["unread"])
+    recipient index) and the unread count (the partial index of unread notices). Written once
+    in SQL: the ORM spent more time building this aggregate than PostgreSQL answering it."""
+    db = router.db_for_read(Notification)
+    with connections[db].cursor() as cursor:
+        cursor.execute(_bell_sql(), [user.pk])
+        last, unread = cursor.fetchone()
+    return BellState(user_id=user.pk, last_id=last or 0, unread=unread or 0)
+
+
+@cache
+def _bell_sql() -> str:
+    # The table name comes from the model; the user's id is a query parameter.
+    table = Notification._meta.db_table
+    return f"SELECT MAX(id), COUNT(CASE WHEN read_at IS NULL THEN 1 END) FROM {table} WHERE recipient_id = %s"  # noqa: S608
 
 
 # A poll shows at most this many toasts: a burst of notices is summed up by the bell's count.

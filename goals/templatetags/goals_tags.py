@@ -7,7 +7,6 @@ from accountability.scoping import managed_team_ids
 from goals.models import Commitment, Goal, Pacing
 from goals.progress import goals_progress
 from goals.selectors import (
-    commitments_visible_to,
     current_goals,
     goals_for_rep_page,
     in_teams,
@@ -24,10 +23,9 @@ def rep_goals_panel(context):
     progress = goals_progress(goals)
     for goal in goals:
         goal.progress = progress[goal.pk]
-    counts = (
-        commitments_visible_to(user)
-        .filter(owner=user, week_start=week_start())
-        .aggregate(total=Count("pk"), done=Count("pk", filter=Q(status=Commitment.Status.DONE)))
+    # One's own commitments are always visible to oneself: no visibility subquery needed.
+    counts = Commitment.objects.filter(owner=user, week_start=week_start()).aggregate(
+        total=Count("pk"), done=Count("pk", filter=Q(status=Commitment.Status.DONE))
     )
     return {"goals": goals, "commitments": counts}
 

@@ -1,8 +1,10 @@
 from django import template
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.html import escape
 
 from accountability.scoping import managed_team_ids
+from leads.day_rows import day_rows, queue_rows
 from leads.models import Lead
 from leads.selectors import my_day_context
 from leads.services import OUTCOME_LABELS
@@ -68,3 +70,35 @@ def manager_leads_panel(context):
         open=Count("id"),
     )
     return {"counts": counts}
+
+
+@register.simple_tag(takes_context=True)
+def my_day_rows(context, leads, key):
+    """One My day section's rows, up to the page's cap (leads.day_rows): written in Python."""
+    error_lead_id = context.get("error_lead_id")
+
+    def quick_log_form(lead):
+        template = context.template.engine.get_template("leads/includes/quick_log_form.html")
+        with context.push(lead=lead, log_form=context.get("error_form")):
+            return template.render(context)
+
+    return day_rows(
+        leads[: context["section_cap"]],
+        key,
+        now=context["now"],
+        error_lead_id=error_lead_id,
+        error_form=context.get("error_form"),
+        quick_log_form=quick_log_form,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def my_day_queue_rows(context, leads):
+    """The team queue's rows, up to the page's cap, each with its Claim form."""
+    token = context.get("csrf_token")
+    csrf_input = (
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(str(token))}">'
+        if token and token != "NOTPROVIDED"
+        else ""
+    )
+    return queue_rows(leads[: context["section_cap"]], now=context["now"], csrf_input=csrf_input)

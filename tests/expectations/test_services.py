@@ -176,6 +176,49 @@ def test_pending_versions_follow_the_team_tree_in_one_query(org, django_assert_n
     assert pending_versions_for(org["admin"]) == []
 
 
+def _pending_by_the_orm(user):
+    """The rule as the ORM wrote it before pending_versions_for became one SQL statement."""
+    from django.db.models import Exists, F, OuterRef, Q
+
+    from accountability.scoping import ancestor_team_ids, member_team_ids, team_parents
+
+    lineage = ancestor_team_ids(member_team_ids(user), team_parents())
+    return list(
+        DocumentVersion.objects.filter(is_current=True)
+        .filter(Q(document__team__isnull=True) | Q(document__team_id__in=lineage))
+        .exclude(Exists(Acknowledgement.objects.filter(version=OuterRef("pk"), user=user)))
+        .order_by(F("document__team__name").asc(nulls_first=True), "pk")
+    )
+
+
+def test_pending_versions_are_what_the_orm_rule_gives_in_every_case(org, django_assert_num_queries):
+    """Acknowledged, superseded by a new version, a grand-parent team's document, another branch's,
+    a person on two teams, a person on none: the SQL and the ORM's rule agree, with the fields the
+    banner, the home redirect and the 1:1 suggestions read (no query to read them)."""
+    org_doc = published(org["admin"])
+    published(org["admin"], team=org["sales"], title="Sales <b>extras</b>")
+    north_doc = published(org["admin"], team=org["north"], title="North extras")
+    south = TeamFactory(name="South", parent=org["sales"])
+    published(org["admin"], team=south, title="South extras")
+    services.acknowledgement_create(actor=org["alice"], version=north_doc)
+    newer = published(org["admin"], team=org["north"], title="North extras")  # v2: asks again
+    services.acknowledgement_create(actor=org["bob"], version=org_doc)
+    both = UserFactory(username="both")
+    MembershipFactory(user=both, team=org["north"])
+    MembershipFactory(user=both, team=south)
+    nobody = UserFactory(username="teamless")
+    people = [org["alice"], org["bob"], org["charlie"], org["maria"], both, nobody]
+    for person in people:
+        expected = _pending_by_the_orm(person)
+        with django_assert_num_queries(1):
+            got = pending_versions_for(person)
+            shown = [(v.pk, v.document_id, v.number, v.document.title, v.document.team_id) for v in got]
+            _ = [v.document.team.name for v in got if v.document.team_id]
+        assert shown == [(v.pk, v.document_id, v.number, v.document.title, v.document.team_id) for v in expected]
+    assert newer.pk in [v.pk for v in pending_versions_for(org["alice"])]
+    assert [v.document.title for v in pending_versions_for(nobody)] == [org_doc.document.title]
+
+
 def test_reminders_wait_the_set_number_of_days_and_are_sent_once(org):
     v1 = published(org["admin"])
     services.acknowledgement_create(actor=org["alice"], version=v1)

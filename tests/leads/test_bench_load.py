@@ -66,3 +66,24 @@ def test_the_ceiling_page_needs_a_login(bench_pages, client):
 def test_bench_load_refuses_a_database_that_is_not_a_bench_database(org):
     with pytest.raises(CommandError, match=r"Refusing to run on database|needs PostgreSQL"):
         call_command("bench_load", "--rounds", "1")
+
+
+def test_the_page_shell_is_the_navigation_alone_behind_the_login(bench_pages, org, login, django_assert_num_queries):
+    from leads.management.commands.bench_load import SHELL_PATH
+
+    assert reverse("leads:bench-shell") == SHELL_PATH
+    LeadFactory(owner=org["alice"], name="Not on the shell")
+    client = login(org["alice"])
+    # session, user, user time zone (middleware), the bell, the expectations banner
+    with django_assert_num_queries(5):
+        response = client.get(SHELL_PATH)
+    body = response.content.decode()
+    assert response.status_code == 200 and 'aria-label="Main"' in body and "Not on the shell" not in body
+
+
+def test_the_page_shell_is_not_mounted_without_bench_pages(org, login):
+    from leads.management.commands.bench_load import SHELL_PATH
+
+    with pytest.raises(NoReverseMatch):
+        reverse("leads:bench-shell")
+    assert login(org["alice"]).get(SHELL_PATH).status_code == 404

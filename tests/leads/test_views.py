@@ -587,6 +587,29 @@ def test_script_names_render_as_text_everywhere(org, login):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
 
 
+def test_my_day_rows_escape_contact_details_and_queue_claims_carry_the_csrf_token(org, login):
+    """My day's rows are written in Python (leads.day_rows): phone and email are escaped inside
+    their href too, and each queued lead's Claim form works with CSRF checks on."""
+    from django.test import Client
+
+    evil_phone, evil_email = '+1 "><b>x</b>', 'a"b@example.com'
+    overdue_lead(org["alice"], org["north"], name="Late & loud", phone=evil_phone, email=evil_email)
+    TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
+    queued = lead_create(actor=None, team=org["north"], name="Queued <i>", email="q@example.com").lead
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(org["alice"])
+    body = strict.get("/leads/my-day/").content.decode()
+    assert "Late &amp; loud" in body and "Queued &lt;i&gt;" in body
+    assert 'href="tel:+1 &quot;&gt;&lt;b&gt;x&lt;/b&gt;"' in body and "<b>x</b>" not in body
+    assert 'href="mailto:a&quot;b@example.com"' in body
+    row = body[body.index('data-testid="queue-row"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', row).group(1)
+    claim = strict.post(f"/leads/{queued.pk}/claim/", {"csrfmiddlewaretoken": token})
+    assert claim.status_code == 302
+    queued.refresh_from_db()
+    assert queued.owner == org["alice"]
+
+
 # --- manager home panel -----------------------------------------------------------------------------
 
 

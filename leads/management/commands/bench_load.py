@@ -51,6 +51,7 @@ from leads.bench_views import CEILING_ROWS
 from leads.models import Lead
 
 CEILING_PATH = "/leads/bench/ceiling/"  # leads/urls.py, when BENCH_PAGES is on
+SHELL_PATH = "/leads/bench/shell/"  # the product's page shell with no content, for reference
 PASSWORD = "bench-pass-123"  # bench_leads' password for every bench user
 TARGET_SHARE = 0.5  # issue 16: every main page at half the ceiling or better
 PROXY_HEADER = "X-Forwarded-Proto: https"
@@ -152,13 +153,21 @@ class Command(BaseCommand):
             ("goals board, manager", "manager", "goals:board", ""),
             ("review dashboard, manager", "manager", "reviews:dashboard", ""),
             ("recognition feed, rep", "rep", "recognition:feed", ""),
+            # Not a page of the product: what every page pays before its content (navigation,
+            # bell, expectations banner, footer), to read the pages' shares against.
+            ("page shell, rep (no content)", "rep", None, SHELL_PATH),
         ]
         pages = []
         wanted = [part.strip().lower() for part in options["only"].split("|")]
         for label, persona, url_name, extra in candidates:
             if not any(part in label.lower() for part in wanted):
                 continue
-            path = reverse(url_name, args=[extra]) if isinstance(extra, int) else reverse(url_name) + extra
+            if url_name is None:
+                path = extra
+            elif isinstance(extra, int):
+                path = reverse(url_name, args=[extra])
+            else:
+                path = reverse(url_name) + extra
             pages.append(Page(label, persona, path))
         if not pages:
             raise CommandError(f"No page matches --only {options['only']!r}.")
