@@ -40,6 +40,13 @@ QUEUE_ROW = (
 )
 
 
+def log_button(lead) -> SafeString:
+    """A row's "Log" button: it fetches the quick-log form (leads:quick-log-form) and is replaced by
+    it; without JavaScript the link opens the lead page's log form. Cancel puts it back."""
+    detail, form = row_url("leads:lead-detail", lead.pk), row_url("leads:quick-log-form", lead.pk)
+    return mark_safe(LOG_BUTTON.format(url=detail, form_url=form))  # noqa: S308 - two addresses of ours
+
+
 def _company(lead) -> str:
     return f' <span class="text-muted">· {escape(lead.company)}</span>' if lead.company else ""
 
@@ -83,7 +90,7 @@ def day_rows(
                 f'data-testid="quick-log-errors">{messages}</div>'
             )
         else:
-            action = LOG_BUTTON.format(url=detail, form_url=row_url("leads:quick-log-form", pk))
+            action = log_button(lead)
         out.append(
             ROW.format(
                 pk=pk,

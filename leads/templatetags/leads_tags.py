@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accountability.scoping import managed_team_ids
-from leads.day_rows import day_rows, queue_rows
+from leads.day_rows import day_rows, log_button, queue_rows
 from leads.models import Lead
 from leads.selectors import my_day_context
 from leads.services import OUTCOME_LABELS
@@ -102,3 +102,9 @@ def my_day_queue_rows(context, leads):
         else ""
     )
     return queue_rows(leads[: context["section_cap"]], now=context["now"], csrf_input=csrf_input)
+
+
+@register.simple_tag
+def quick_log_button(lead):
+    """The "Log" button of a My day row (what Cancel on an open quick log puts back)."""
+    return log_button(lead)
