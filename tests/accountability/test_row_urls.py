@@ -17,3 +17,13 @@ def test_row_url_follows_the_script_prefix():
     finally:
         clear_script_prefix()
     assert TEMPLATE.render(Context({"pks": [7]})) == "/leads/7/ "
+
+
+def test_fixed_url_is_the_address_url_gives_with_its_script_prefix():
+    fixed = Template("{% load row_urls %}{% fixed_url 'leads:my-day' %} {% fixed_url 'home' as home %}[{{ home }}]")
+    assert fixed.render(Context({})) == f"{reverse('leads:my-day')} [/]"
+    set_script_prefix("/crm/")
+    try:
+        assert fixed.render(Context({})) == "/crm/leads/my-day/ [/crm/]"
+    finally:
+        clear_script_prefix()
