@@ -211,6 +211,9 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
     edit_form, correction_form = forms.get("edit_form"), forms.get("correction_form")
     for entry in timeline:
         entry.editable = activity_editable_by(entry, user, now=now)
+        # Set on every entry: the template engine answers a missing attribute with an exception
+        # and a dir() of the instance (three per entry: 1.5 ms of a lead page of 11 entries).
+        entry.correction_form, entry.correction_errors = None, ()
         if edit_form is not None and edit_form.activity.pk == entry.pk:
             if entry.editable:
                 entry.edit_form = edit_form
