@@ -87,3 +87,25 @@ def test_the_page_shell_is_not_mounted_without_bench_pages(org, login):
     with pytest.raises(NoReverseMatch):
         reverse("leads:bench-shell")
     assert login(org["alice"]).get(SHELL_PATH).status_code == 404
+
+
+def test_bench_pages_needs_the_ceiling_page_and_a_bench_database(org):
+    with pytest.raises(CommandError, match="BENCH_PAGES=1"):
+        call_command("bench_pages")
+    with override_settings(BENCH_PAGES=True), pytest.raises(CommandError, match="Refusing to run on database"):
+        call_command("bench_pages")
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_bench_pages_measures_a_page_with_its_queries_and_a_profile(bench_pages, org, rows):
+    from leads.management.commands.bench_pages import client_for, measure, profile
+
+    for i in range(rows):
+        LeadFactory(owner=org["alice"], name=f"Mine {i:02d}")
+    client = client_for(org["alice"])
+    cost = measure("ceiling", client, CEILING_PATH, requests=3)
+    assert cost.queries == 5 and len(cost.sql) == 5 and "leads_lead" in cost.sql[-1]
+    assert cost.cpu_ms > 0 and cost.wall_ms >= cost.cpu_ms * 0.5 and cost.size > 1000
+    assert "bench_views.py" in profile(client, CEILING_PATH, requests=2)
+    with pytest.raises(CommandError, match="answered 404"):
+        measure("missing", client, "/leads/999999999/", requests=1)
