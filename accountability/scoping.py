@@ -11,12 +11,13 @@ app's `<noun>s_visible_to(user)` selector) and `get_visible_or_404`.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
@@ -32,9 +33,10 @@ def _team_tree() -> dict[int, list[int]]:
     return children
 
 
-def descendant_team_ids(root_ids: Iterable[int]) -> set[int]:
-    """The given teams and every team below them, in one query whatever the depth."""
-    children = _team_tree()
+def descendant_team_ids(root_ids: Iterable[int], children: dict[int, list[int]] | None = None) -> set[int]:
+    """The given teams and every team below them, in one query whatever the depth (none when
+    `children` is given: parent id -> child ids, from `TeamScope.children`)."""
+    children = _team_tree() if children is None else children
     seen: set[int] = set()
     stack = list(root_ids)
     while stack:
@@ -115,6 +117,46 @@ def member_team_ids(user: User) -> set[int]:
         cached = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
         user._member_team_ids = cached
     return cached
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    """What `team_scope` read: the teams the user may see as (id, name) in name order, the team
+    tree (parent id -> child ids) and every team's manager (team id -> user id or None)."""
+
+    teams: list[tuple[int, str]]
+    children: dict[int | None, list[int]]
+    managers: dict[int, int | None]
+
+
+def team_scope(user: User) -> TeamScope:
+    """`teams_visible_to(user)` in name order, from one query of every team (id, parent, manager,
+    name, whether the user is a member) that also fills this request's caches of
+    `managed_team_ids`, `member_team_ids` and `team_parents`: the four queries a page asked
+    for them (managed roots, team tree, memberships, teams) in one."""
+    if not user.is_authenticated:
+        return TeamScope([], {}, {})
+    rows = list(
+        Team.objects.annotate(is_member=Exists(Membership.objects.filter(user=user, team=OuterRef("pk"))))
+        .order_by("name", "id")
+        .values_list("id", "parent_id", "manager_id", "name", "is_member")
+    )
+    children: dict[int | None, list[int]] = {}
+    for team_id, parent_id, *_ in rows:
+        children.setdefault(parent_id, []).append(team_id)
+    if getattr(user, "_managed_team_ids", None) is None:
+        roots = [team_id for team_id, _parent, manager_id, *_ in rows if manager_id == user.pk]
+        user._managed_team_ids = descendant_team_ids(roots, children)
+    if getattr(user, "_member_team_ids", None) is None:
+        user._member_team_ids = {team_id for team_id, *_, is_member in rows if is_member}
+    if getattr(user, "_team_parents", None) is None:
+        user._team_parents = {team_id: parent_id for team_id, parent_id, *_ in rows}
+    if user.is_admin:
+        visible = [(team_id, name) for team_id, _parent, _manager, name, _member in rows]
+    else:
+        ids = user._managed_team_ids | user._member_team_ids
+        visible = [(team_id, name) for team_id, _parent, _manager, name, _member in rows if team_id in ids]
+    return TeamScope(visible, children, {team_id: manager_id for team_id, _parent, manager_id, *_ in rows})
 
 
 def managed_teams(user: User) -> QuerySet[Team]:

@@ -1,11 +1,27 @@
 """Reads behind the reports, always starting from leads_visible_to / the scoping module."""
 
 from datetime import UTC, datetime
+from itertools import groupby
 
-from django.db.models import BooleanField, Case, DateTimeField, ExpressionWrapper, F, QuerySet, Value, When
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, Least
 
-from accountability.models import Membership, Team, User
+from accountability.models import Membership, Team, User, person_name
+from accountability.scoping import TeamScope, managed_team_ids
+from leads.bulk_selectors import can_reassign
 from leads.metrics import neglect_condition, overdue_q, silent_q, untouched_q
 from leads.models import Lead
 from leads.selectors import leads_visible_to
@@ -98,20 +114,114 @@ def neglected_leads(
         qs = qs.filter(owner_id=owner_id)
     if reason:
         qs = qs.filter({"untouched": untouched, "overdue": overdue, "silent": silent}[reason])
+    return qs.annotate(**_why(now, hours, days)).select_related("owner", "team").order_by("neglected_since", "id")
+
+
+def _why(now: datetime, hours: int, days: int) -> dict:
+    untouched, overdue, silent = untouched_q(now, hours), overdue_q(now), silent_q(now, days)
     far = Value(FAR_FUTURE, output_field=DateTimeField())
-    return (
-        qs.annotate(
-            why_untouched=ExpressionWrapper(untouched, output_field=BooleanField()),
-            why_overdue=ExpressionWrapper(overdue, output_field=BooleanField()),
-            why_silent=ExpressionWrapper(silent, output_field=BooleanField()),
-            # SQLite's MIN() is NULL if any argument is: hence a far-future default for each part.
-            neglected_since=Least(
-                Case(When(untouched, then=F("arrived_at")), default=far),
-                Case(When(overdue, then=F("next_follow_up_at")), default=far),
-                Case(When(silent, then=Coalesce("last_activity_at", "arrived_at")), default=far),
-                output_field=DateTimeField(),
-            ),
-        )
-        .select_related("owner", "team")
-        .order_by("neglected_since", "id")
+    return {
+        "why_untouched": ExpressionWrapper(untouched, output_field=BooleanField()),
+        "why_overdue": ExpressionWrapper(overdue, output_field=BooleanField()),
+        "why_silent": ExpressionWrapper(silent, output_field=BooleanField()),
+        # SQLite's MIN() is NULL if any argument is: hence a far-future default for each part.
+        "neglected_since": Least(
+            Case(When(untouched, then=F("arrived_at")), default=far),
+            Case(When(overdue, then=F("next_follow_up_at")), default=far),
+            Case(When(silent, then=Coalesce("last_activity_at", "arrived_at")), default=far),
+            output_field=DateTimeField(),
+        ),
+    }
+
+
+Choice = tuple[int, str]
+
+# The columns the report's rows show (leads.reports.table.neglected_rows).
+NEGLECTED_ROW_FIELDS = (
+    "pk",
+    "name",
+    "company",
+    "owner_id",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "team__name",
+    "arrived_at",
+    "next_follow_up_at",
+    "last_activity_at",
+    "why_untouched",
+    "why_overdue",
+    "why_silent",
+    "neglected_since",
+)
+
+
+def neglected_page(qs: QuerySet[Lead], raw_number, *, per_page: int) -> Page:
+    """A page of `neglected_leads(...)` as Paginator.get_page(raw_number) gives it (not a number:
+    the first page; past the last or below the first: the last), each row a dict of
+    NEGLECTED_ROW_FIELDS, in one query: the page's leads with their owner's and team's names and
+    the count of all (a window over the rows the order reads anyway). It was three (the count,
+    the page's ids, their leads as models), each compiling the neglect conditions. A page past
+    the end (a stale link) asks the count, then the last page: two more."""
+    try:
+        number = int(raw_number)
+    except (TypeError, ValueError):
+        number = 1
+    if number >= 1:
+        rows = _neglected_rows(qs, number, per_page)
+        if rows or number == 1:
+            return _page(rows, number, rows[0]["total"] if rows else 0, per_page)
+    total = qs.count()
+    last = max(1, -(-total // per_page))
+    return _page(_neglected_rows(qs, last, per_page), last, total, per_page)
+
+
+def _neglected_rows(qs: QuerySet[Lead], number: int, per_page: int) -> list[dict]:
+    start = (number - 1) * per_page
+    return list(qs.annotate(total=Window(Count("pk"))).values(*NEGLECTED_ROW_FIELDS, "total")[start : start + per_page])
+
+
+def _page(rows: list[dict], number: int, total: int, per_page: int) -> Page:
+    paginator = Paginator([], per_page)
+    paginator.count = total  # a cached_property: set, it is not counted again
+    return Page(rows, number, paginator)
+
+
+def neglected_people(
+    user: User, scope: TeamScope, *, owners: bool
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The report's "Owner" filter choices (`users_visible_to(user)`, when `owners`) and the action
+    bar's "Give them to" choices (`leads.bulk_selectors.assignable_owners(user)`), each as
+    (id, name) in its own order, from one query (they were two, of whole users): the people
+    with their memberships, of the managed teams (admin: of any team), beside the user and the
+    managed teams' managers (`scope`: accountability.scoping.team_scope)."""
+    managed = managed_team_ids(user)
+    reassign = can_reassign(user)
+    if not owners and not reassign:
+        return [], []
+    people = User.objects.all()
+    if not user.is_admin:
+        # users_visible_to: themselves, the members of the teams they manage and those teams' managers.
+        ids = {user.pk} | {scope.managers[team_id] for team_id in managed if scope.managers.get(team_id)}
+        people = people.filter(Q(pk__in=ids) | Q(memberships__team_id__in=managed))
+    # A row per (person, membership), the memberships outside `managed` left out unless the
+    # person is there for another reason; users_visible_to's order (and assignable_owners' below).
+    rows = people.order_by("first_name", "last_name", "username", "id").values_list(
+        "id", "first_name", "last_name", "username", "is_active", "memberships__team_id"
     )
+    names: dict[int, tuple[str, str, str]] = {}
+    assignable: set[int] = set()
+    for pk, first, last, username, is_active, team_id in rows:
+        names.setdefault(pk, (first, last, username))
+        if is_active and team_id is not None and (user.is_admin or team_id in managed):
+            assignable.add(pk)
+    owner_choices = [(pk, person_name(*name)) for pk, name in names.items()] if owners else []
+    give_to = []
+    if reassign:
+        chosen = [(pk, name) for pk, name in names.items() if pk in assignable]
+        for _name, group in groupby(chosen, key=lambda row: row[1][:2]):
+            # assignable_owners orders by (first name, last name, id): the same first and last
+            # name sort together in both orders (a deterministic collation is equal only when
+            # the bytes are), and within them by id.
+            give_to += [(pk, person_name(*name)) for pk, name in sorted(group)]
+    return owner_choices, give_to
