@@ -122,11 +122,13 @@ def member_team_ids(user: User) -> set[int]:
 @dataclass(frozen=True)
 class TeamScope:
     """What `team_scope` read: the teams the user may see as (id, name) in name order, the team
-    tree (parent id -> child ids) and every team's manager (team id -> user id or None)."""
+    tree (parent id -> child ids), every team's manager (team id -> user id or None) and every
+    team's name."""
 
     teams: list[tuple[int, str]]
     children: dict[int | None, list[int]]
     managers: dict[int, int | None]
+    names: dict[int, str]
 
 
 def team_scope(user: User) -> TeamScope:
@@ -135,7 +137,7 @@ def team_scope(user: User) -> TeamScope:
     `managed_team_ids`, `member_team_ids` and `team_parents`: the four queries a page asked
     for them (managed roots, team tree, memberships, teams) in one."""
     if not user.is_authenticated:
-        return TeamScope([], {}, {})
+        return TeamScope([], {}, {}, {})
     rows = list(
         Team.objects.annotate(is_member=Exists(Membership.objects.filter(user=user, team=OuterRef("pk"))))
         .order_by("name", "id")
@@ -156,7 +158,12 @@ def team_scope(user: User) -> TeamScope:
     else:
         ids = user._managed_team_ids | user._member_team_ids
         visible = [(team_id, name) for team_id, _parent, _manager, name, _member in rows if team_id in ids]
-    return TeamScope(visible, children, {team_id: manager_id for team_id, _parent, manager_id, *_ in rows})
+    return TeamScope(
+        visible,
+        children,
+        {team_id: manager_id for team_id, _parent, manager_id, *_ in rows},
+        {team_id: name for team_id, _parent, _manager, name, _member in rows},
+    )
 
 
 def managed_teams(user: User) -> QuerySet[Team]:
@@ -205,6 +212,16 @@ def users_visible_to(user: User) -> QuerySet[User]:
 def teammates_of(user: User) -> QuerySet[User]:
     """People who share a team with this user (for things teammates see of each other)."""
     return User.objects.filter(memberships__team_id__in=member_team_ids(user), is_active=True).distinct()
+
+
+def scope_key(user: User) -> tuple:
+    """Everything `scope_queryset`'s condition depends on besides the data: two users with the
+    same key see the same records (a key for a cache of a scoped read)."""
+    if not user.is_authenticated:
+        return ("none",)
+    if user.is_admin:
+        return ("admin",)
+    return (user.pk, tuple(sorted(managed_team_ids(user))) if user.is_manager else ())
 
 
 def scope_queryset(

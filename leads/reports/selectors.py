@@ -20,9 +20,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 
 from accountability.models import Membership, Team, User, person_name
-from accountability.scoping import TeamScope, managed_team_ids
+from accountability.scoping import TeamScope, managed_team_ids, scope_key
 from leads.bulk_selectors import can_reassign
-from leads.metrics import neglect_condition, overdue_q, silent_q, untouched_q
+from leads.metrics import neglect_condition, overdue_q, pagecache, silent_q, untouched_q
 from leads.models import Lead
 from leads.selectors import leads_visible_to
 
@@ -136,16 +136,15 @@ def _why(now: datetime, hours: int, days: int) -> dict:
 
 Choice = tuple[int, str]
 
-# The columns the report's rows show (leads.reports.table.neglected_rows).
+# The columns of the report's rows (leads.reports.table.neglected_rows): the owner's and team's
+# names are looked up per request (`owner_names`, accountability.scoping.TeamScope.names), so a
+# cached page never shows an old name.
 NEGLECTED_ROW_FIELDS = (
     "pk",
     "name",
     "company",
     "owner_id",
-    "owner__first_name",
-    "owner__last_name",
-    "owner__username",
-    "team__name",
+    "team_id",
     "arrived_at",
     "next_follow_up_at",
     "last_activity_at",
@@ -156,24 +155,69 @@ NEGLECTED_ROW_FIELDS = (
 )
 
 
-def neglected_page(qs: QuerySet[Lead], raw_number, *, per_page: int) -> Page:
+def neglected_page(
+    user: User,
+    raw_number,
+    *,
+    per_page: int,
+    now: datetime,
+    hours: int,
+    days: int,
+    team_ids: set[int] | None = None,
+    owner_id: int | None = None,
+    queue: bool = False,
+    reason: str = "",
+) -> Page:
     """A page of `neglected_leads(...)` as Paginator.get_page(raw_number) gives it (not a number:
     the first page; past the last or below the first: the last), each row a dict of
-    NEGLECTED_ROW_FIELDS, in one query: the page's leads with their owner's and team's names and
-    the count of all (a window over the rows the order reads anyway). It was three (the count,
-    the page's ids, their leads as models), each compiling the neglect conditions. A page past
-    the end (a stale link) asks the count, then the last page: two more."""
+    NEGLECTED_ROW_FIELDS.
+
+    Cached (leads.metrics.pagecache, without the rollup version: no rollup row is read) per
+    scope (accountability.scoping.scope_key), filters and page at the leads' data version and
+    the minute: every write through the services (a lead's stage, owner, team, name, first
+    contact, follow-up, activity) shows on the next request, what time alone changes (a lead
+    becoming neglected, a follow-up falling overdue) at the next minute. A repeated view costs
+    the data-version query instead of compiling and running the page's."""
     try:
         number = int(raw_number)
     except (TypeError, ValueError):
         number = 1
+    parts = (
+        scope_key(user),
+        per_page,
+        number,
+        hours,
+        days,
+        None if team_ids is None else tuple(sorted(team_ids)),
+        owner_id,
+        queue,
+        reason,
+    )
+
+    def fill():
+        qs = neglected_leads(
+            user, now=now, hours=hours, days=days, team_ids=team_ids, owner_id=owner_id, queue=queue, reason=reason
+        )
+        return _neglected_page(qs, number, per_page)
+
+    rows, number, total = pagecache.cached("neglected", parts, fill, rollup=False)
+    paginator = Paginator([], per_page)
+    paginator.count = total  # a cached_property: set, it is not counted again
+    return Page(rows, number, paginator)
+
+
+def _neglected_page(qs: QuerySet[Lead], number: int, per_page: int) -> tuple[list[dict], int, int]:
+    """(rows, page number, count of all) in one query: the page's leads and the count of all (a
+    window over the rows the order reads anyway). It was three (the count, the page's ids,
+    their leads as models), each compiling the neglect conditions. A page past the end (a stale
+    link) asks the count, then the last page: two more."""
     if number >= 1:
         rows = _neglected_rows(qs, number, per_page)
         if rows or number == 1:
-            return _page(rows, number, rows[0]["total"] if rows else 0, per_page)
+            return rows, number, rows[0]["total"] if rows else 0
     total = qs.count()
     last = max(1, -(-total // per_page))
-    return _page(_neglected_rows(qs, last, per_page), last, total, per_page)
+    return _neglected_rows(qs, last, per_page), last, total
 
 
 def _neglected_rows(qs: QuerySet[Lead], number: int, per_page: int) -> list[dict]:
@@ -181,10 +225,14 @@ def _neglected_rows(qs: QuerySet[Lead], number: int, per_page: int) -> list[dict
     return list(qs.annotate(total=Window(Count("pk"))).values(*NEGLECTED_ROW_FIELDS, "total")[start : start + per_page])
 
 
-def _page(rows: list[dict], number: int, total: int, per_page: int) -> Page:
-    paginator = Paginator([], per_page)
-    paginator.count = total  # a cached_property: set, it is not counted again
-    return Page(rows, number, paginator)
+def owner_names(rows: list[dict], known: dict[int, str]) -> dict[int, str]:
+    """Names of the rows' owners: `known` (the people the page read already), and one query for
+    those it lacks (a lead of the team still owned by someone who left it)."""
+    missing = {row["owner_id"] for row in rows if row["owner_id"] is not None} - known.keys()
+    if not missing:
+        return known
+    found = User.objects.filter(pk__in=missing).values_list("id", "first_name", "last_name", "username")
+    return {**known, **{pk: person_name(first, last, username) for pk, first, last, username in found}}
 
 
 def neglected_people(

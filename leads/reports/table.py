@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from accountability.models import person_name
 from accountability.templatetags.formatting import duration, figure, moment, money, percent
 from leads.metrics import Scorecard
 from leads.templatetags.lead_reports import since_display
@@ -135,10 +134,11 @@ NEGLECTED_ROW = (
 )
 
 
-def neglected_rows(rows, *, now) -> list[SafeString]:
+def neglected_rows(rows, *, now, owners: dict[int, str], teams: dict[int, str]) -> list[SafeString]:
     """The neglected report's rows (dicts of leads.reports.selectors.NEGLECTED_ROW_FIELDS), one
     format string each: 50 rows through the template's tags and filters were most of the page's
-    time (issue 16). The lead page's URL is reversed once."""
+    time (issue 16). The lead page's URL is reversed once; `owners` and `teams` name the rows'
+    owner and team ids."""
     marker = 2_147_483_647
     detail = reverse("leads:lead-detail", args=[marker]).replace(str(marker), "{}")
     written = []
@@ -151,11 +151,7 @@ def neglected_rows(rows, *, now) -> list[SafeString]:
         if row["why_silent"]:
             why += '<span class="badge text-bg-secondary">Silent</span>'
         pk, company = int(row["pk"]), row["company"]
-        owner = (
-            escape(person_name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]))
-            if row["owner_id"] is not None
-            else "Unassigned queue"
-        )
+        owner = escape(owners[row["owner_id"]]) if row["owner_id"] is not None else "Unassigned queue"
         written.append(
             mark_safe(  # noqa: S308 - every value below is escaped or written here
                 NEGLECTED_ROW.format(
@@ -164,7 +160,7 @@ def neglected_rows(rows, *, now) -> list[SafeString]:
                     url=escape(detail.format(pk)),
                     company=f' <span class="text-muted small">{escape(company)}</span>' if company else "",
                     owner=owner,
-                    team=escape(row["team__name"]),
+                    team=escape(teams[row["team_id"]]),
                     why=why,
                     waited=escape(since_display(now - row["neglected_since"])),
                     arrived=escape(moment(row["arrived_at"])),

@@ -38,7 +38,7 @@ from leads.metrics import (
 )
 from leads.metrics.rows import follow_up_on_time_q
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
-from leads.reports.selectors import neglected_leads, neglected_page, neglected_people, sub_team_groups, team_reps
+from leads.reports.selectors import neglected_page, neglected_people, owner_names, sub_team_groups, team_reps
 from leads.reports.table import RowWriter, neglected_rows, select_options
 
 PAGE_SIZE = 50
@@ -320,9 +320,13 @@ def neglected(request):
     valid = not form.is_bound or form.is_valid()
     now = timezone.now()
     page = None
+    rows = []
     if valid:
-        qs = neglected_leads(user, now=now, hours=hours, days=days, **filters)
-        page = neglected_page(qs, request.GET.get("page"), per_page=PAGE_SIZE)
+        page = neglected_page(
+            user, request.GET.get("page"), per_page=PAGE_SIZE, now=now, hours=hours, days=days, **filters
+        )
+        names = owner_names(page.object_list, {user.pk: str(user), **dict(owners)})
+        rows = neglected_rows(page.object_list, now=now, owners=names, teams=scope.names)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -335,7 +339,7 @@ def neglected(request):
             "give_to": give_to,
             "is_rep_view": is_rep_view,
             "page": page,
-            "rows": neglected_rows(page.object_list, now=now) if page is not None else [],
+            "rows": rows,
             "now": now,
             "hours": hours,
             "days": days,

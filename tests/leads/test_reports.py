@@ -312,9 +312,10 @@ def test_neglected_runs_a_constant_number_of_queries(org, login, django_assert_n
     # session + user (2), the user's time zone (1, UserTimeZoneMiddleware: they have none of
     # their own), unread notices (1), the expectations banner (1): every page's.
     # The report's: every team with the user's managed and member teams (1), the people of the
-    # owner filter and of the action bar's "Give them to" (1), the page of leads with their
-    # owner's and team's names and the count of all (1).
-    with django_assert_num_queries(8):
+    # owner filter and of the action bar's "Give them to" (1), the leads' data version (1: the
+    # page cache, tests/leads/test_neglected_cache.py) and the page of leads with the count of
+    # all (1).
+    with django_assert_num_queries(9):
         response = client.get(NEGLECTED)
     assert len(listed(response)) == n
 
@@ -335,9 +336,9 @@ def test_neglected_pages_like_django_paginator(org, login, django_assert_num_que
         response = client.get(NEGLECTED, {"page": stale})
         assert listed(response) == listed(second), stale
         assert response.context["page"].number == 2 and "53 neglected leads" in response.content.decode()
-    # A page past the end: 8 as every page (test_neglected_runs_a_constant_number_of_queries),
+    # A page past the end: 9 as every page (test_neglected_runs_a_constant_number_of_queries),
     # then the count and the last page.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get(NEGLECTED, {"page": 5})
 
 
