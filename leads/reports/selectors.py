@@ -18,6 +18,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
 
 from accountability.models import Membership, Team, User, person_name
 from accountability.scoping import TeamScope, managed_team_ids, scope_key
@@ -160,7 +161,6 @@ def neglected_page(
     raw_number,
     *,
     per_page: int,
-    now: datetime,
     hours: int,
     days: int,
     team_ids: set[int] | None = None,
@@ -195,8 +195,16 @@ def neglected_page(
     )
 
     def fill():
+        # Read now, after the key's minute: an entry of a minute never predates it.
         qs = neglected_leads(
-            user, now=now, hours=hours, days=days, team_ids=team_ids, owner_id=owner_id, queue=queue, reason=reason
+            user,
+            now=timezone.now(),
+            hours=hours,
+            days=days,
+            team_ids=team_ids,
+            owner_id=owner_id,
+            queue=queue,
+            reason=reason,
         )
         return _neglected_page(qs, number, per_page)
 

@@ -318,13 +318,12 @@ def neglected(request):
                 raise Http404("No such person.")
             filters["owner_id"] = owner_id
     valid = not form.is_bound or form.is_valid()
-    now = timezone.now()
     page = None
     rows = []
     if valid:
-        page = neglected_page(
-            user, request.GET.get("page"), per_page=PAGE_SIZE, now=now, hours=hours, days=days, **filters
-        )
+        page = neglected_page(user, request.GET.get("page"), per_page=PAGE_SIZE, hours=hours, days=days, **filters)
+        # After the page's rows were read (now or earlier in the minute): how long each waited.
+        now = timezone.now()
         names = owner_names(page.object_list, {user.pk: str(user), **dict(owners)})
         rows = neglected_rows(page.object_list, now=now, owners=names, teams=scope.names)
     params = request.GET.copy()
@@ -340,7 +339,6 @@ def neglected(request):
             "is_rep_view": is_rep_view,
             "page": page,
             "rows": rows,
-            "now": now,
             "hours": hours,
             "days": days,
             "selected": {
