@@ -135,7 +135,7 @@ def _why(now: datetime, hours: int, days: int) -> dict:
     }
 
 
-Choice = tuple[int, str]
+Choice = tuple[int, str]  # (id, name) of a select's option
 
 # The columns of the report's rows (leads.reports.table.neglected_rows): the owner's and team's
 # names are looked up per request (`owner_names`, accountability.scoping.TeamScope.names), so a
@@ -243,9 +243,7 @@ def owner_names(rows: list[dict], known: dict[int, str]) -> dict[int, str]:
     return {**known, **{pk: person_name(first, last, username) for pk, first, last, username in found}}
 
 
-def neglected_people(
-    user: User, scope: TeamScope, *, owners: bool
-) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def neglected_people(user: User, scope: TeamScope, *, owners: bool) -> tuple[list[Choice], list[Choice]]:
     """The report's "Owner" filter choices (`users_visible_to(user)`, when `owners`) and the action
     bar's "Give them to" choices (`leads.bulk_selectors.assignable_owners(user)`), each as
     (id, name) in its own order, from one query (they were two, of whole users): the people
