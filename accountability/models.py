@@ -36,6 +36,12 @@ def available_reps_q(prefix: str = "") -> Q:
     )
 
 
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """How a person is named on a page: `str(user)` (AbstractUser.get_full_name, else the
+    username) from the three columns, for pages that read them with values()."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         REP = "rep", "Sales rep"

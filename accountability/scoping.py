@@ -11,12 +11,13 @@ app's `<noun>s_visible_to(user)` selector) and `get_visible_or_404`.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accountability.models import Membership, Team, User
@@ -31,9 +32,10 @@ def _team_tree() -> dict[int, list[int]]:
     return children
 
 
-def descendant_team_ids(root_ids: Iterable[int]) -> set[int]:
-    """The given teams and every team below them, in one query whatever the depth."""
-    children = _team_tree()
+def descendant_team_ids(root_ids: Iterable[int], children: dict[int, list[int]] | None = None) -> set[int]:
+    """The given teams and every team below them, in one query whatever the depth (none when
+    `children` is given: parent id -> child ids, from `TeamScope.children`)."""
+    children = _team_tree() if children is None else children
     seen: set[int] = set()
     stack = list(root_ids)
     while stack:
@@ -100,6 +102,53 @@ def member_team_ids(user: User) -> set[int]:
     return cached
 
 
+@dataclass(frozen=True)
+class TeamScope:
+    """What `team_scope` read: the teams the user may see as (id, name) in name order, the team
+    tree (parent id -> child ids), every team's manager (team id -> user id or None) and every
+    team's name."""
+
+    teams: list[tuple[int, str]]
+    children: dict[int | None, list[int]]
+    managers: dict[int, int | None]
+    names: dict[int, str]
+
+
+def team_scope(user: User) -> TeamScope:
+    """`teams_visible_to(user)` in name order, from one query of every team (id, parent, manager,
+    name, whether the user is a member) that also fills this request's caches of
+    `managed_team_ids`, `member_team_ids` and `team_parents`: the four queries a page asked
+    for them (managed roots, team tree, memberships, teams) in one."""
+    if not user.is_authenticated:
+        return TeamScope([], {}, {}, {})
+    rows = list(
+        Team.objects.annotate(is_member=Exists(Membership.objects.filter(user=user, team=OuterRef("pk"))))
+        .order_by("name", "id")
+        .values_list("id", "parent_id", "manager_id", "name", "is_member")
+    )
+    children: dict[int | None, list[int]] = {}
+    for team_id, parent_id, *_ in rows:
+        children.setdefault(parent_id, []).append(team_id)
+    if getattr(user, "_managed_team_ids", None) is None:
+        roots = [team_id for team_id, _parent, manager_id, *_ in rows if manager_id == user.pk]
+        user._managed_team_ids = descendant_team_ids(roots, children)
+    if getattr(user, "_member_team_ids", None) is None:
+        user._member_team_ids = {team_id for team_id, *_, is_member in rows if is_member}
+    if getattr(user, "_team_parents", None) is None:
+        user._team_parents = {team_id: parent_id for team_id, parent_id, *_ in rows}
+    if user.is_admin:
+        visible = [(team_id, name) for team_id, _parent, _manager, name, _member in rows]
+    else:
+        ids = user._managed_team_ids | user._member_team_ids
+        visible = [(team_id, name) for team_id, _parent, _manager, name, _member in rows if team_id in ids]
+    return TeamScope(
+        visible,
+        children,
+        {team_id: manager_id for team_id, _parent, manager_id, *_ in rows},
+        {team_id: name for team_id, _parent, _manager, name, _member in rows},
+    )
+
+
 def managed_teams(user: User) -> QuerySet[Team]:
     """Teams I manage, sub-teams included (admin: all): what a dashboard, board or status page
     may be opened for."""
@@ -146,6 +195,16 @@ def users_visible_to(user: User) -> QuerySet[User]:
 def teammates_of(user: User) -> QuerySet[User]:
     """People who share a team with this user (for things teammates see of each other)."""
     return User.objects.filter(memberships__team_id__in=member_team_ids(user), is_active=True).distinct()
+
+
+def scope_key(user: User) -> tuple:
+    """Everything `scope_queryset`'s condition depends on besides the data: two users with the
+    same key see the same records (a key for a cache of a scoped read)."""
+    if not user.is_authenticated:
+        return ("none",)
+    if user.is_admin:
+        return ("admin",)
+    return (user.pk, tuple(sorted(managed_team_ids(user))) if user.is_manager else ())
 
 
 def scope_queryset(

@@ -56,13 +56,14 @@ def data_version() -> tuple:
 _filling: ContextVar[tuple | None] = ContextVar("pagecache_filling", default=None)
 
 
-def cached(kind: str, parts, fill):
+def cached(kind: str, parts, fill, *, rollup: bool = True):
     """The entry for `kind` and `parts` at the current data, rollup version and minute; computed
-    by `fill()` at most once per such key."""
+    by `fill()` at most once per such key. `rollup=False`: an entry that reads no rollup row (the
+    neglected report) is keyed without the rollup version (one cache read less)."""
     current = _filling.get()
     if current is None:
         minute = timezone.now().replace(second=0, microsecond=0)
-        current = (data_version(), closedcache.version()[0], minute.isoformat())
+        current = (data_version(), closedcache.version()[0] if rollup else None, minute.isoformat())
     digest = hashlib.sha256(repr((FORMAT, kind, parts, current)).encode()).hexdigest()
     key = f"leads:page:{kind}:{digest}"
     entry = cache.get(key)

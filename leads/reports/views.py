@@ -22,7 +22,7 @@ from accountability.scoping import (
     get_visible_or_404,
     managed_teams,
     team_picked,
-    teams_visible_to,
+    team_scope,
     users_visible_to,
 )
 from accountability.timezones import figures_time_zone
@@ -38,8 +38,8 @@ from leads.metrics import (
 )
 from leads.metrics.rows import follow_up_on_time_q
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
-from leads.reports.selectors import neglected_leads, sub_team_groups, team_reps
-from leads.reports.table import RowWriter, neglected_rows
+from leads.reports.selectors import neglected_page, neglected_people, owner_names, sub_team_groups, team_reps
+from leads.reports.table import RowWriter, neglected_rows, select_options
 
 PAGE_SIZE = 50
 
@@ -294,8 +294,11 @@ def neglected(request):
     user = request.user
     form = NeglectedFilterForm(request.GET or None)
     is_rep_view = not (user.is_admin or user.is_manager)
-    teams = [] if is_rep_view else list(teams_visible_to(user).order_by("name"))
-    owners = [] if is_rep_view else list(users_visible_to(user).order_by("first_name", "last_name", "username"))
+    # One query for the teams (and the scoping caches every read below uses), one for the people
+    # of the owner filter and of the action bar's "Give them to".
+    scope = team_scope(user)
+    teams = [] if is_rep_view else scope.teams
+    owners, give_to = neglected_people(user, scope, owners=not is_rep_view)
     hours, days = neglect_untouched_hours(), neglect_silent_days()
     filters: dict = {}
     if form.is_bound and form.is_valid():
@@ -304,28 +307,25 @@ def neglected(request):
         days = data["days"] or days
         filters["reason"] = data["reason"]
         if data["team"] is not None:
-            if data["team"] not in {t.pk for t in teams}:
+            if data["team"] not in {team_id for team_id, _name in teams}:
                 raise Http404("No such team.")
-            filters["team_ids"] = descendant_team_ids([data["team"]])
+            filters["team_ids"] = descendant_team_ids([data["team"]], scope.children)
         if data["owner"] == "queue":
             filters["queue"] = True
         elif data["owner"]:
             owner_id = int(data["owner"])
-            if owner_id != user.pk and owner_id not in {o.pk for o in owners}:
+            if owner_id != user.pk and owner_id not in {pk for pk, _name in owners}:
                 raise Http404("No such person.")
             filters["owner_id"] = owner_id
     valid = not form.is_bound or form.is_valid()
-    now = timezone.now()
     page = None
+    rows = []
     if valid:
-        qs = neglected_leads(user, now=now, hours=hours, days=days, **filters)
-        # The page's ids first: ordering thousands of neglected leads by how long reads only the
-        # covering index of open leads (lead_team_open_neglect / lead_owner_open_neglect INCLUDE
-        # every column the order needs), then the page's 50 leads with their owner and team.
-        page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
-        ids = list(page.object_list)
-        leads = {lead.pk: lead for lead in qs.filter(pk__in=ids)}
-        page.object_list = [leads[pk] for pk in ids if pk in leads]
+        page = neglected_page(user, request.GET.get("page"), per_page=PAGE_SIZE, hours=hours, days=days, **filters)
+        # After the page's rows were read (now or earlier in the minute): how long each waited.
+        now = timezone.now()
+        names = owner_names(page.object_list, {user.pk: str(user), **dict(owners)})
+        rows = neglected_rows(page.object_list, now=now, owners=names, teams=scope.names)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -333,16 +333,15 @@ def neglected(request):
         "leads/reports/neglected.html",
         {
             "form": form,
-            "teams": teams,
-            "owners": owners,
+            "team_options": select_options(teams, request.GET.get("team", "")),
+            "owner_options": select_options(owners, request.GET.get("owner", "")),
+            "give_to": give_to,
             "is_rep_view": is_rep_view,
             "page": page,
-            "rows": neglected_rows(page.object_list, now=now) if page is not None else [],
-            "now": now,
+            "rows": rows,
             "hours": hours,
             "days": days,
             "selected": {
-                "team": request.GET.get("team", ""),
                 "owner": request.GET.get("owner", ""),
                 "reason": request.GET.get("reason", ""),
             },

@@ -3,9 +3,12 @@ from django.http import Http404
 
 from accountability.models import Team, User
 from accountability.scoping import (
+    descendant_team_ids,
     get_visible_or_404,
     managed_team_ids,
+    member_team_ids,
     scope_queryset,
+    team_scope,
     teammates_of,
     teams_visible_to,
     users_visible_to,
@@ -100,3 +103,21 @@ def test_scoping_is_one_query_per_request_whatever_the_depth(org, django_assert_
         managed_team_ids(fresh)
     with django_assert_num_queries(0):  # cached on the user for the rest of the request
         managed_team_ids(fresh)
+
+
+@pytest.mark.parametrize("persona", ["alice", "maria", "helen", "sam", "admin"])
+def test_team_scope_reads_in_one_query_what_the_scoping_selectors_read(org, persona, django_assert_num_queries):
+    """The neglected report asks team_scope once and the scoping caches it fills are the ones the
+    selectors would have filled: the same teams visible, managed and joined."""
+    TeamFactory(name="West", parent=org["south"])
+    MembershipFactory(user=org["maria"], team=org["south"])  # a manager who is also a member elsewhere
+    user = User.objects.get(pk=org[persona].pk)
+    with django_assert_num_queries(1):
+        scope = team_scope(user)
+        managed, member = managed_team_ids(user), member_team_ids(user)
+    fresh = User.objects.get(pk=user.pk)
+    assert scope.teams == [(t.pk, t.name) for t in teams_visible_to(fresh).order_by("name", "id")]
+    assert managed == managed_team_ids(fresh)
+    assert member == member_team_ids(fresh)
+    assert scope.managers == dict(Team.objects.values_list("id", "manager_id"))
+    assert descendant_team_ids([org["sales"].pk], scope.children) == descendant_team_ids([org["sales"].pk])

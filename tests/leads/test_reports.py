@@ -8,6 +8,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from accountability.models import User
+from accountability.scoping import team_scope, users_visible_to
+from leads.bulk_selectors import assignable_owners
+from leads.reports.selectors import neglected_people
 from tests.factories import LeadFactory, MembershipFactory, UserFactory
 from tests.leads.factories_metrics import received_lead
 
@@ -220,7 +224,7 @@ def neglected_for(owner, hours_ago, **kwargs):
 
 
 def listed(response):
-    return [lead.name for lead in response.context["page"]]
+    return [row["name"] for row in response.context["page"]]
 
 
 def test_manager_sees_their_teams_neglected_leads_longest_first(org, login):
@@ -305,12 +309,72 @@ def test_neglected_runs_a_constant_number_of_queries(org, login, django_assert_n
     for i in range(n):
         neglected_for(org["alice"] if i % 2 else org["bob"], 30 + i)
     client = login(org["maria"])
-    # session + user (2), unread notices (1), teams visible (managed ids 1 + team tree 1 +
-    # member ids 1 + teams 1), people visible (1), the page count (1) and the page of
-    # leads with owner and team joined (1), the expectations banner (1).
-    # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
-    # +1: the action bar's "New owner" choices (the people a manager may give selected leads to).
-    # +1: the page's ids (an index-only order), then its leads.
-    with django_assert_num_queries(14):
+    # session + user (2), the user's time zone (1, UserTimeZoneMiddleware: they have none of
+    # their own), unread notices (1), the expectations banner (1): every page's.
+    # The report's: every team with the user's managed and member teams (1), the people of the
+    # owner filter and of the action bar's "Give them to" (1), the leads' data version (1: the
+    # page cache, tests/leads/test_neglected_cache.py) and the page of leads with the count of
+    # all (1).
+    with django_assert_num_queries(9):
         response = client.get(NEGLECTED)
     assert len(listed(response)) == n
+
+
+def test_neglected_pages_like_django_paginator(org, login, django_assert_num_queries):
+    for i in range(53):
+        neglected_for(org["alice"], 30 + i, name=f"Lead {i:02d}")
+    client = login(org["maria"])
+    first = client.get(NEGLECTED)
+    assert listed(first)[:2] == ["Lead 52", "Lead 51"] and len(listed(first)) == 50
+    assert "53 neglected leads" in first.content.decode()
+    second = client.get(NEGLECTED, {"page": 2})
+    assert listed(second) == ["Lead 02", "Lead 01", "Lead 00"]
+    assert "Page 2 of 2" in second.content.decode()
+    # Not a number: the first page; past the last or below the first: the last (Paginator.get_page).
+    assert listed(client.get(NEGLECTED, {"page": "abc"})) == listed(first)
+    for stale in ("3", "99", "0", "-1"):
+        response = client.get(NEGLECTED, {"page": stale})
+        assert listed(response) == listed(second), stale
+        assert response.context["page"].number == 2 and "53 neglected leads" in response.content.decode()
+    # A page past the end: 9 as every page (test_neglected_runs_a_constant_number_of_queries),
+    # then the count and the last page.
+    with django_assert_num_queries(11):
+        client.get(NEGLECTED, {"page": 5})
+
+
+def test_nothing_neglected_is_one_empty_page(org, login):
+    for page in ("", "1", "2", "x"):
+        response = login(org["maria"]).get(NEGLECTED, {"page": page} if page else {})
+        assert response.context["page"].number == 1 and listed(response) == []
+        body = response.content.decode()
+        assert "0 neglected leads" in body and 'data-testid="neglected-empty"' in body
+
+
+@pytest.mark.parametrize("persona", ["alice", "maria", "helen", "sam", "admin"])
+def test_owner_filter_and_give_to_choices_are_the_selectors_choices(org, persona):
+    """One query gives the owner filter (users_visible_to) and the action bar's "Give them to"
+    (assignable_owners), each in its own order."""
+    MembershipFactory(user=UserFactory(username="gone", first_name="Ann", last_name="Lee", is_active=False),
+                      team=org["north"])  # fmt: skip
+    # The same name twice: users_visible_to breaks the tie by username, assignable_owners by id.
+    MembershipFactory(user=UserFactory(username="zed", first_name="Ann", last_name="Lee"), team=org["north"])
+    MembershipFactory(user=UserFactory(username="abe", first_name="Ann", last_name="Lee"), team=org["north"])
+    MembershipFactory(user=UserFactory(username="far", first_name="Far"), team=org["south"])
+    UserFactory(username="loner", first_name="Lone")  # on no team
+    user = User.objects.get(pk=org[persona].pk)
+    owners_wanted = persona != "alice"
+    owners, give_to = neglected_people(user, team_scope(user), owners=owners_wanted)
+    expected_owners = users_visible_to(user).order_by("first_name", "last_name", "username")
+    assert owners == ([(u.pk, str(u)) for u in expected_owners] if owners_wanted else [])
+    assert give_to == [(u.pk, str(u)) for u in assignable_owners(user)]
+    if persona == "maria":
+        assert [name for _pk, name in give_to].count("Ann Lee") == 2  # not the inactive one
+        assert [name for _pk, name in owners].count("Ann Lee") == 3
+
+
+def test_owner_filter_and_give_to_options_keep_the_choice(org, login):
+    body = login(org["maria"]).get(NEGLECTED, {"owner": org["bob"].pk, "team": org["north"].pk}).content.decode()
+    assert f'<option value="{org["bob"].pk}" selected>{org["bob"]}</option>' in body
+    assert f'<option value="{org["north"].pk}" selected>North</option>' in body
+    assert '<option value="" selected>Choose…</option>' in body  # "Give them to": nobody chosen yet
+    assert f'<option value="{org["alice"].pk}">{org["alice"]}</option>' in body
