@@ -17,10 +17,11 @@ transaction (see where `track()` is called).
 Each write moves the counter twice: at once (a request of the same transaction, or a test inside
 one, sees the change) and after the commit (`transaction.on_commit`): a page computed between the
 write and the commit read the old rows under the new counter; the second move retires that entry.
-A rolled-back write only moves it once, which costs one recomputation. Raw SQL, `manage.py
-dbshell` and a cache flush are not seen by the counters: after a flush every counter reads None,
-then starts again from the clock (`time_ns`), so it never returns to a value an old entry was
-keyed by.
+A rolled-back write only moves it once, which costs one recomputation. Raw SQL and `manage.py
+dbshell` are not seen by the counters, nor, with a per-process cache (DEBUG without a shared
+cache), another process's writes: a page keyed by them should also be keyed by the minute
+(leads.metrics.pagecache is). After a cache flush every counter reads None, then starts again from
+the clock (`time_ns`), so it never returns to a value an old entry was keyed by.
 """
 
 from __future__ import annotations
