@@ -47,10 +47,23 @@ def _incr(key: str) -> None:
 
 
 def bump(model) -> None:
-    """The model's rows changed: move its counter now and once more after the commit."""
+    """The model's rows changed: move its counter now and once more after the commit (once per
+    transaction and model: a sweep saving a thousand notices registers one callback)."""
     key = _key(model)
     _incr(key)
-    transaction.on_commit(lambda: _incr(key))
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _incr(key)  # already committed
+        return
+    # A callback of a rolled-back savepoint is dropped from this list, so the next write registers again.
+    if any(getattr(func, "dataversion_key", None) == key for _, func, _ in connection.run_on_commit):
+        return
+
+    def after_commit():
+        _incr(key)
+
+    after_commit.dataversion_key = key
+    transaction.on_commit(after_commit)
 
 
 def versions(labels) -> tuple:
