@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accountability.dataversion import TrackedManager
+
 
 def validate_time_zone(value: str) -> None:
     try:
@@ -113,6 +115,9 @@ class Team(models.Model):
     members = models.ManyToManyField(User, through="Membership", related_name="teams")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -127,6 +132,9 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     joined_at = models.DateTimeField(default=timezone.now)
+
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "team"], name="membership_unique")]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from accountability.dataversion import TrackedManager
 from accountability.models import Team
 from accountability.pacing import Pacing  # shared with the KPIs of the expectations scorecard
 from leads.metrics import Metric
@@ -104,6 +105,9 @@ class Goal(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
 
     class Meta:
         ordering = ["end_date", "id"]
@@ -246,6 +250,9 @@ class Commitment(models.Model):
     )  # one-to-one: carrying a commitment over twice is impossible
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
 
     class Meta:
         ordering = ["week_start", "created_at", "id"]

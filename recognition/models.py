@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accountability.dataversion import TrackedManager
 from accountability.models import Team
 
 USER = settings.AUTH_USER_MODEL
@@ -122,6 +123,9 @@ class Kudos(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
 
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
+
     class Meta:
         verbose_name_plural = "kudos"
         ordering = ["-created_at", "-id"]
@@ -168,6 +172,9 @@ class KudosRecipient(models.Model):
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     # Copied from the kudos so "received in a period" and the daily cap read one index.
     created_at = models.DateTimeField()
+
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kudos", "user"], name="kudos_recipient_once")]

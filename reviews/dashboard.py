@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from accountability import dataversion
 from accountability.expectations.models import Kpi
 from accountability.expectations.selectors import acknowledgement_status
 from accountability.models import Team, User
@@ -41,6 +42,7 @@ from leads.metrics import (
     team_scorecards,
     team_totals,
 )
+from leads.metrics.neglect import neglect_silent_days, neglect_untouched_hours
 from leads.reports.selectors import sub_team_groups, team_reps
 from leads.sla.selectors import open_escalations_by_owner
 from recognition.selectors import last_kudos_received_at
@@ -388,13 +390,21 @@ def month_mondays(today: date) -> tuple[date, date]:
 
 
 def build_dashboard(
-    *, team: Team, period: Period, trend_kind: str = WEEKS, now: datetime, reps: list[User] | None = None
+    *,
+    team: Team,
+    period: Period,
+    trend_kind: str = WEEKS,
+    now: datetime,
+    reps: list[User] | None = None,
+    team_ids: set[int] | None = None,
+    groups=False,
 ) -> Dashboard:
     """The review dashboard of a team (with its sub-teams): a row per rep, the team total, and
-    for a team with sub-teams one row per sub-team."""
-    team_ids = descendant_team_ids([team.pk])
+    for a team with sub-teams one row per sub-team. `team_ids`, `reps` and `groups` (from
+    `sub_team_groups`), when the caller has them already, save their queries."""
+    team_ids = team_ids if team_ids is not None else descendant_team_ids([team.pk])
     reps = reps if reps is not None else list(team_reps(team_ids))
-    groups = sub_team_groups(team, team_ids, reps)
+    groups = groups if groups is not False else sub_team_groups(team, team_ids, reps)
     by_team = groups is not None and bool(groups.sub_teams)
 
     def compute():
@@ -419,6 +429,84 @@ def build_dashboard(
             card = totals[child.pk]
             dashboard.team_rows.append(TeamRow(child, child.name, card, _cells(dashboard.columns, card, period)))
     return dashboard
+
+
+# What the rows read besides the leads and the rollup (whose versions leads.metrics.pagecache
+# keys every entry by): a write to any of these moves its counter (accountability.dataversion).
+# Follow-ups (whether an escalated one is still pending) change with a lead or an activity written
+# by the leads' services, which the leads' data version sees, as for the team's figures.
+ROW_MODELS = (
+    "goals.goal",  # goals at risk
+    "goals.commitment",  # commitments kept
+    "sla.slaclock",  # open escalations
+    "sla.slanotice",  # breaches and escalations in the period
+    "reviews.driftflag",  # flags
+    "reviews.actionitem",  # open (overdue) action items
+    "reviews.oneononeseries",  # last and next 1:1 (an active series)
+    "reviews.meeting",
+    "recognition.kudos",  # last recognition (a visible kudos)
+    "recognition.kudosrecipient",
+    "accountability.team",  # who an expectations document covers (the team tree)
+    "accountability.membership",
+    "expectations.document",  # acknowledged: the current versions covering each rep, their KPIs
+    "expectations.documentversion",
+    "expectations.kpi",
+    "expectations.acknowledgement",
+)
+# Tracked by their signals alone (accountability.expectations keeps its plain managers): its queryset
+# writes go with a save() in the same transaction (publishing saves the new version after
+# un-marking the old one; a draft's KPIs, bulk-created, show only once it is published and saved).
+SIGNAL_TRACKED = tuple(label for label in ROW_MODELS if label.startswith("expectations."))
+
+
+def track_row_models() -> None:
+    """Connect the counters of the models that cannot take a TrackedManager (reviews' ready())."""
+    from django.apps import apps
+
+    for label in SIGNAL_TRACKED:
+        dataversion.track(apps.get_model(label))
+
+
+def cached_dashboard(
+    *, team: Team, period: Period, trend_kind: str, now: datetime, finish, team_ids: set[int] | None = None
+):
+    """(build_dashboard's answer, finish(dashboard)) for the team, cached per team, reps, period,
+    trend, data version and minute (leads.metrics.pagecache) and the counters of ROW_MODELS: a
+    repeated view costs the team's and reps' queries, the data version and two cache reads.
+    `finish` writes what the page shows of it (the rows' HTML), so that is cached too. `team_ids`:
+    the team and its sub-teams, when the caller has them."""
+    team_ids = team_ids if team_ids is not None else descendant_team_ids([team.pk])
+    reps = list(team_reps(team_ids))
+    groups = sub_team_groups(team, team_ids, reps)
+    sub = ()
+    if groups is not None:
+        sub = tuple(
+            (child.pk, child.name, tuple(sorted(groups.trees[child.pk])), tuple(sorted(groups.members[child.pk])))
+            for child in groups.sub_teams
+        )
+    parts = (
+        team.pk,
+        team.name,
+        tuple(sorted(team_ids)),
+        # What the rows show of each rep, and what decides whether a document covers them.
+        tuple((r.pk, r.username, r.first_name, r.last_name, r.is_active, r.is_superuser, r.role) for r in reps),
+        sub,
+        period.start.isoformat(),
+        period.end.isoformat(),
+        str(period.start.tzinfo),
+        trend_kind,
+        neglect_untouched_hours(),
+        neglect_silent_days(),
+        dataversion.versions(ROW_MODELS),
+    )
+
+    def fill():
+        dashboard = build_dashboard(
+            team=team, period=period, trend_kind=trend_kind, now=now, reps=reps, team_ids=team_ids, groups=groups
+        )
+        return dashboard, finish(dashboard)
+
+    return pagecache.cached("review_rows", parts, fill)
 
 
 def build_rep_dashboard(*, rep: User, period: Period, trend_kind: str = WEEKS, now: datetime) -> Dashboard:

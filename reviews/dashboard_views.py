@@ -165,6 +165,21 @@ def _period_dates(period):
     return period.start.date(), (period.end - timedelta(microseconds=1)).astimezone(period.start.tzinfo).date()
 
 
+def _team_and_below(team, teams) -> set[int]:
+    """The team and its sub-teams, from the user's managed teams (they hold every sub-team of each
+    team they hold): the team tree is not read a second time."""
+    children: dict[int | None, list[int]] = {}
+    for t in teams:
+        children.setdefault(t.parent_id, []).append(t.pk)
+    seen, stack = set(), [team.pk]
+    while stack:
+        team_id = stack.pop()
+        if team_id not in seen:
+            seen.add(team_id)
+            stack.extend(children.get(team_id, []))
+    return seen
+
+
 @login_required
 @require_GET
 def review_dashboard(request):
@@ -189,15 +204,7 @@ def review_dashboard(request):
     tz = figures_time_zone(user, team)
     form, period, trend = _period_and_trend(request, tz)
     now = timezone.now()
-    dashboard = data.build_dashboard(team=team, period=period, trend_kind=trend, now=now)
-    sort = request.GET.get("sort", "name")
-    if sort.lstrip("-") not in data.SORT_KEYS and not sort.lstrip("-").startswith("kpi:"):
-        sort = "name"
-    rows = data.sort_rows(dashboard.rows, sort)
-    params = request.GET.copy()
-    params.pop("sort", None)
     period_from, period_to = _period_dates(period)
-    data.link_cells(dashboard, date_from=period_from, date_to=period_to)
     urls = {
         "escalations": reverse("sla:escalation-list"),
         "lead_list": reverse("leads:lead-list"),
@@ -208,6 +215,21 @@ def review_dashboard(request):
     }
     today = now.astimezone(tz).date()
     goal_url = reverse("goals:goal-detail", args=[2_147_483_647]).replace("2147483647", "{}")
+
+    def finish(dashboard):
+        # Each rep's row written once per cached entry, not once per view.
+        data.link_cells(dashboard, date_from=period_from, date_to=period_to)
+        return {row.rep.pk: row_html(row, urls=urls, goal_url=goal_url, today=today) for row in dashboard.rows}
+
+    dashboard, written = data.cached_dashboard(
+        team=team, period=period, trend_kind=trend, now=now, finish=finish, team_ids=_team_and_below(team, teams)
+    )
+    sort = request.GET.get("sort", "name")
+    if sort.lstrip("-") not in data.SORT_KEYS and not sort.lstrip("-").startswith("kpi:"):
+        sort = "name"
+    rows = data.sort_rows(dashboard.rows, sort)
+    params = request.GET.copy()
+    params.pop("sort", None)
     return render(
         request,
         "reviews/dashboard.html",
@@ -227,7 +249,7 @@ def review_dashboard(request):
             "today": today,
             # Reversed once for the page, not once per row.
             "urls": urls,
-            "row_html": [row_html(row, urls=urls, goal_url=goal_url, today=today) for row in rows],
+            "row_html": [written[row.rep.pk] for row in rows],
         },
     )
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from accountability.dataversion import TrackedManager
 from accountability.models import Team
 
 # --- Templates ------------------------------------------------------------------------------
@@ -323,6 +324,9 @@ class OneOnOneSeries(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
+
     class Meta:
         verbose_name_plural = "1:1 series"
         ordering = ["rep__first_name", "id"]
@@ -354,6 +358,9 @@ class Meeting(models.Model):
     since = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
 
     class Meta:
         ordering = ["-scheduled_at"]
@@ -421,6 +428,9 @@ class ActionItem(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -550,6 +560,9 @@ class DriftFlag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     dismissal_reason = models.CharField(max_length=300, blank=True)
+
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
 
     class Meta:
         ordering = ["-raised_at", "-id"]

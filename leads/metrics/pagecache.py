@@ -18,6 +18,9 @@ a key of:
 - the current minute, so that what time alone changes (a follow-up falling overdue, a lead
   becoming neglected, today's running period) rolls over at the next minute at the latest.
 
+The review dashboard keeps its whole row set here too (reviews.dashboard.cached_dashboard), also
+keyed by the write counters of the tables its rows read (accountability.dataversion).
+
 A repeated view costs the data-version query, the team and reps queries it already ran and one
 cache read. What this does not see within the minute: a write that changes none of the three
 (an activity's text edited; a queryset `update()` outside the services), and a transaction that

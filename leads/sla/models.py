@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from accountability.dataversion import TrackedManager
 from accountability.models import Team
 from leads.sla.business_time import format_minutes
 from leads.sla.wording import FALLBACK_HOURS, describe_values, hours_summary
@@ -181,6 +182,9 @@ class SlaClock(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     handled_at = models.DateTimeField(null=True, blank=True)
 
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
+
     class Meta:
         ordering = ["-due_at", "-id"]
         constraints = [
@@ -236,6 +240,9 @@ class SlaNotice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Its writes move its counter (accountability.dataversion): the review dashboard's cache.
+    objects = TrackedManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
