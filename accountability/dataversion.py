@@ -26,6 +26,7 @@ the clock (`time_ns`), so it never returns to a value an old entry was keyed by.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.cache import cache
@@ -33,6 +34,7 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 
 PREFIX = "dataversion:"
+logger = logging.getLogger(__name__)
 
 
 def _key(model) -> str:
@@ -41,9 +43,15 @@ def _key(model) -> str:
 
 def _incr(key: str) -> None:
     try:
-        cache.incr(key)
-    except ValueError:  # no counter yet (or flushed): start from the clock, never from a reused value
-        cache.add(key, time.time_ns(), timeout=None)
+        try:
+            cache.incr(key)
+        except ValueError:  # no counter yet (or flushed): start from the clock, never from a reused value
+            cache.add(key, time.time_ns(), timeout=None)
+    except Exception:
+        # The cache is unreachable (Redis restarting): the write itself must not fail for it. The
+        # pages keyed by this counter are keyed by the minute too, so they catch up at the next one
+        # (and a restarted Redis without persistence has lost the old entries anyway).
+        logger.warning("Could not move the write counter %s: the cache is unreachable", key, exc_info=True)
 
 
 def bump(model) -> None:

@@ -245,3 +245,20 @@ def test_the_counter_moves_again_at_the_commit_once_per_transaction(org, django_
         assert at_write != before
     assert len(callbacks) == 1
     assert dataversion.versions(label) != at_write
+
+
+def test_a_write_succeeds_when_the_cache_is_unreachable(org, monkeypatch, caplog):
+    """The write counters live in Redis: a Redis restart must not fail a goal, a kudos or an
+    SLA notice being saved. The write goes through; the counter is left (the minute in every
+    key catches the pages up)."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setattr(dataversion.cache, "incr", down)
+    monkeypatch.setattr(dataversion.cache, "add", down)
+    goal = GoalFactory(owner=org["alice"], title="Saved anyway")
+    ActionItem.objects.filter(pk__in=[]).update(text="nothing")  # no row: no write, no counter
+    assert type(goal).objects.filter(pk=goal.pk, title="Saved anyway").exists()
+    assert "cache is unreachable" in caplog.text
