@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +22,7 @@ from accountability.scoping import admin_required, get_visible_or_404, manager_r
 from accountability.timezones import site_time_zone
 from leads.metrics import Period
 from recognition import auto, awards, services
+from recognition.cards import CardWriter
 from recognition.forms import AwardChooseForm, CommentForm, HideForm, KudosEditForm, KudosForm, SettingsForm
 from recognition.models import Award, AwardWinner, KudosComment
 from recognition.selectors import (
@@ -46,8 +48,8 @@ def _tabs() -> dict:
     return {"org_feed": settings_get().org_feed_enabled}
 
 
-def _card_context(request, kudos) -> dict:
-    return {"k": kudos, "viewer": request.user, "now": timezone.now()}
+def _writer(request) -> CardWriter:
+    return CardWriter(viewer=request.user, now=timezone.now(), csrf_token=get_token(request))
 
 
 def _give_form(request, data=None, *, initial=None, org_feed=None) -> KudosForm:
@@ -86,8 +88,7 @@ def feed(request):
             "scope": scope,
             "org_feed": config.org_feed_enabled,
             "form": _give_form(request, org_feed=config.org_feed_enabled),
-            "viewer": request.user,
-            "now": timezone.now(),
+            "cards": _writer(request).cards(page),
         },
     )
 
@@ -132,7 +133,7 @@ def kudos_give(request):
         return render(
             request,
             "recognition/includes/give_success.html",
-            {"form": _give_form(request), "given": kudos, **_card_context(request, kudos)},
+            {"form": _give_form(request), "given": kudos, "card": _writer(request).card(kudos)},
         )
     messages.success(request, "Kudos given.")
     return redirect("recognition:feed")
@@ -142,12 +143,12 @@ def kudos_give(request):
 @require_GET
 def kudos_detail(request, pk: int):
     kudos = kudos_get_for_user(request.user, pk)
-    return render(request, "recognition/kudos_detail.html", _card_context(request, kudos))
+    return render(request, "recognition/kudos_detail.html", {"card": _writer(request).card(kudos)})
 
 
 def _render_card(request, kudos, **extra):
     kudos = kudos_get_for_user(request.user, kudos.pk)
-    return render(request, "recognition/includes/kudos_card.html", {**_card_context(request, kudos), **extra})
+    return HttpResponse(_writer(request).card(kudos, **extra))
 
 
 @login_required
@@ -230,7 +231,7 @@ def reaction_toggle(request, pk: int):
     services.reaction_toggle(actor=request.user, kudos=kudos)
     if request.htmx:
         kudos = kudos_get_for_user(request.user, pk)
-        return render(request, "recognition/includes/kudos_reactions.html", {"k": kudos})
+        return HttpResponse(_writer(request).reactions(kudos))
     return redirect("recognition:kudos-detail", pk=kudos.pk)
 
 
@@ -249,15 +250,10 @@ def comment_create(request, pk: int):
         error = " ".join(m for errors in form.errors.values() for m in errors)
     if request.htmx:
         comments = KudosComment.objects.filter(kudos=kudos).select_related("author")
-        return render(
-            request,
-            "recognition/includes/kudos_comments.html",
-            {
-                "k": kudos,
-                "comments": comments,
-                "comment_error": error,
-                "comment_body": request.POST.get("body", "") if error else "",
-            },
+        return HttpResponse(
+            _writer(request).comments(
+                kudos, comments, comment_error=error, comment_body=request.POST.get("body", "") if error else ""
+            )
         )
     if error:
         messages.error(request, error)
@@ -280,8 +276,7 @@ def person_kudos(request, pk: int):
             "person": person,
             "page": page,
             "won": won,
-            "viewer": request.user,
-            "now": timezone.now(),
+            "cards": _writer(request).cards(page),
             "org_feed": org_feed,
         },
     )
