@@ -114,14 +114,15 @@ class CardWriter:
         kind = k.evidence_kind
         if not kind:
             return ""
-        if not k.evidence_visible:
+        name = k.evidence_name  # None: not the viewer's to open (recognition.selectors.feed_queryset)
+        if name is None:
             shown = f"a {escape(kind)} (not yours to open)\n        "
         elif k.lead_id:
-            shown = f'<a href="{self.lead_url.format(int(k.lead_id))}">lead {escape(k.lead.name)}</a>\n        '
+            shown = f'<a href="{self.lead_url.format(int(k.lead_id))}">lead {escape(name)}</a>\n        '
         elif k.goal_id:
-            shown = f'<a href="{self.goal_url.format(int(k.goal_id))}">goal “{escape(k.goal.title)}”</a>\n        '
+            shown = f'<a href="{self.goal_url.format(int(k.goal_id))}">goal “{escape(name)}”</a>\n        '
         else:
-            shown = f'<a href="{self.commitments_url}">commitment “{escape(k.commitment.text)}”</a>'
+            shown = f'<a href="{self.commitments_url}">commitment “{escape(name)}”</a>'
         return f'\n      <p class="small mb-2" data-testid="kudos-evidence">Evidence:\n        {shown}</p>\n    '
 
     def _own_buttons(self, k, url) -> str:

@@ -9,7 +9,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -30,7 +29,7 @@ from recognition.selectors import (
     cosign_queue,
     evidence_choices,
     evidence_resolve,
-    feed_queryset,
+    feed_page,
     kudos_get_for_user,
     kudos_visible_to,
     people_visible_to,
@@ -70,8 +69,7 @@ def _feed_page(request, scope: str):
     qs = kudos_visible_to(request.user, org_feed=config.org_feed_enabled)
     if scope == "team" and not request.user.is_admin:
         qs = qs.filter(team_feed_q(request.user))
-    paginator = Paginator(feed_queryset(request.user, qs), PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page")), config
+    return feed_page(request.user, qs, request.GET.get("page"), per_page=PAGE_SIZE), config
 
 
 @login_required
@@ -267,7 +265,7 @@ def person_kudos(request, pk: int):
     org_feed = settings_get().org_feed_enabled
     person = get_visible_or_404(people_visible_to(request.user, org_feed=org_feed), pk=pk)
     qs = kudos_visible_to(request.user, org_feed=org_feed).filter(recipient_rows__user=person)
-    page = Paginator(feed_queryset(request.user, qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = feed_page(request.user, qs, request.GET.get("page"), per_page=PAGE_SIZE)
     won = AwardWinner.objects.filter(user=person).select_related("award")[:20]
     return render(
         request,

@@ -13,9 +13,11 @@ import pytest
 from django.template import Context, Engine
 from django.utils import timezone
 
+from goals.selectors import commitments_visible_to, goals_visible_to
+from leads.selectors import leads_visible_to
 from recognition.cards import CardWriter
 from recognition.models import AutoRule, Kudos, KudosComment, KudosReaction
-from recognition.selectors import feed_queryset, kudos_visible_to
+from recognition.selectors import can_moderate_q, feed_queryset, kudos_visible_to
 from recognition.services import kudos_hide
 from tests.factories import LeadFactory, MembershipFactory, UserFactory
 from tests.goals.factories import CommitmentFactory, GoalFactory
@@ -26,8 +28,14 @@ REFERENCE = Engine(dirs=[Path(__file__).with_name("reference")], app_dirs=False)
 TOKEN = "tok3n<&>"  # escaped like any value
 
 
-def reference(name: str, **context) -> str:
-    return REFERENCE.get_template(f"recognition/includes/{name}.html").render(Context({"csrf_token": TOKEN, **context}))
+def reference(name: str, k, **context) -> str:
+    # The template read the evidence's visibility as `evidence_visible` and its name through
+    # the relation; the writer reads the name feed_queryset gives only when it is visible
+    # (test_evidence_is_named_only_to_who_may_open_it checks that rule).
+    k.evidence_visible = k.evidence_name is not None
+    return REFERENCE.get_template(f"recognition/includes/{name}.html").render(
+        Context({"csrf_token": TOKEN, "k": k, **context})
+    )
 
 
 @pytest.fixture
@@ -69,13 +77,13 @@ def test_every_card_is_the_templates_html(org, cards, viewer):
     shown = list(feed_queryset(user, kudos_visible_to(user, org_feed=True)))
     assert shown
     for k in shown:
-        assert writer.card(k) == reference("kudos_card", k=k, viewer=user, now=now)
-        assert writer.reactions(k) == reference("kudos_reactions", k=k)
+        assert writer.card(k) == reference("kudos_card", k, viewer=user, now=now)
+        assert writer.reactions(k) == reference("kudos_reactions", k)
     # Ten minutes later the giver's "Edit" is gone, here as there.
     later = now + dt.timedelta(minutes=11)
     writer = CardWriter(viewer=user, now=later, csrf_token=TOKEN)
     for k in shown:
-        assert writer.card(k) == reference("kudos_card", k=k, viewer=user, now=later)
+        assert writer.card(k) == reference("kudos_card", k, viewer=user, now=later)
 
 
 def test_the_hide_form_keeps_its_error_and_reason_and_the_comment_form_its_text(org, cards):
@@ -84,11 +92,11 @@ def test_the_hide_form_keeps_its_error_and_reason_and_the_comment_form_its_text(
     writer = CardWriter(viewer=maria, now=now, csrf_token=TOKEN)
     k = feed_queryset(maria, kudos_visible_to(maria)).get(pk=cards[0].pk)
     extra = {"hide_error": "Say why <in> a few words.", "hide_reason": '"<b>"'}
-    assert writer.card(k, **extra) == reference("kudos_card", k=k, viewer=maria, now=now, **extra)
+    assert writer.card(k, **extra) == reference("kudos_card", k, viewer=maria, now=now, **extra)
     comments = k.comments.all()
     extra = {"comment_error": "Too <long> & rude", "comment_body": "'<i>' \"x\""}
-    assert writer.comments(k, comments, **extra) == reference("kudos_comments", k=k, comments=comments, **extra)
-    assert writer.comments(k, []) == reference("kudos_comments", k=k, comments=[])
+    assert writer.comments(k, comments, **extra) == reference("kudos_comments", k, comments=comments, **extra)
+    assert writer.comments(k, []) == reference("kudos_comments", k, comments=[])
 
 
 def test_what_people_typed_is_escaped(org, cards):
@@ -107,3 +115,28 @@ def test_without_a_csrf_token_the_forms_have_none(org, cards):
     k = feed_queryset(alice, kudos_visible_to(alice)).get(pk=cards[0].pk)
     html = CardWriter(viewer=alice, now=timezone.now(), csrf_token="").card(k)
     assert "csrfmiddlewaretoken" not in html
+
+
+@pytest.mark.parametrize("viewer", ["alice", "bob", "maria", "helen", "admin", "charlie"])
+def test_evidence_is_named_only_to_who_may_open_it(org, cards, viewer):
+    user = org[viewer]
+    sources = {"lead": leads_visible_to, "goal": goals_visible_to, "commitment": commitments_visible_to}
+    for k in feed_queryset(user, kudos_visible_to(user, org_feed=True)):
+        if not k.evidence_kind:
+            assert k.evidence_name is None
+            continue
+        evidence = getattr(k, k.evidence_kind)
+        visible = sources[k.evidence_kind](user).filter(pk=evidence.pk).exists()
+        name = {"lead": "name", "goal": "title", "commitment": "text"}[k.evidence_kind]
+        assert k.evidence_name == (getattr(evidence, name) if visible else None), (viewer, k.evidence_kind)
+
+
+def test_the_figures_are_each_cards_own(org, cards):
+    """Reactions counted and "mine" per viewer, moderation per role, as the services decide."""
+    reactions = {k.pk: k.reactions.count() for k in Kudos.objects.all()}
+    for viewer in ("alice", "bob", "maria", "sam", "helen", "admin", "charlie"):
+        user = org[viewer]
+        for k in feed_queryset(user, kudos_visible_to(user, org_feed=True)):
+            assert k.reaction_count == reactions[k.pk]
+            assert k.reacted == KudosReaction.objects.filter(kudos=k, user=user).exists()
+            assert k.can_moderate == Kudos.objects.filter(can_moderate_q(user), pk=k.pk).exists(), (viewer, k.pk)

@@ -54,22 +54,42 @@ def test_hidden_kudos_only_to_giver_recipient_their_managers_and_admins(org, kud
         assert login(org[name]).get(url("feed") + "?scope=org").context["page"].paginator.count == 0
 
 
-def test_feed_runs_a_constant_number_of_queries(org, own_it, login, django_assert_num_queries):
-    client = login(org["bob"])
-    make_kudos(org["alice"], [org["bob"]], values=[own_it])
+@pytest.mark.parametrize(
+    "viewer, expected",
+    [
+        # session, user, time zone, settings, bob's teams, count, the page's ids, their kudos + 3
+        # prefetches (recipients, values, comments), give form: evidence (leads, goals,
+        # commitments), recipients, values; nav: unread count, expectations banner
+        ("bob", 18),
+        # maria: + the teams she manages and their sub-teams (the evidence she may open, whom she
+        # may hide for, whom she may recognise)
+        ("maria", 20),
+    ],
+)
+def test_feed_runs_a_constant_number_of_queries(org, own_it, login, django_assert_num_queries, viewer, expected):
+    client = login(org[viewer])
+    make_kudos(org["alice"], [org["bob"]], values=[own_it], lead=LeadFactory(owner=org["alice"]))
     client.get(url("feed"))  # warm the settings row
-    # session, user, time zone, settings, bob's teams, count, page + 3 prefetches (recipients, values,
-    # comments), give form: evidence (leads, goals, commitments), recipients, values; nav: unread
-    # count, expectations banner
-    with django_assert_num_queries(17) as small:
+    with django_assert_num_queries(expected) as small:
         client.get(url("feed"))
     for _ in range(30):
         kudos = make_kudos(org["alice"], [org["bob"], org["charlie"]], values=[own_it])
         KudosComment.objects.create(kudos=kudos, author=org["charlie"], body="Nice")
         KudosReaction.objects.create(kudos=kudos, user=org["charlie"])
+    make_kudos(org["bob"], [org["alice"]], lead=LeadFactory(owner=org["bob"]))
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(url("feed"))
     assert len(response.context["page"]) == 20
+
+
+def test_an_empty_feed_reads_no_kudos_after_counting_none(org, login, django_assert_num_queries):
+    client = login(org["charlie"])
+    client.get(url("feed"))  # warm the settings row
+    # session, user, time zone, settings, charlie's teams, the count (0: no page to read), give
+    # form: evidence (leads, goals, commitments), recipients, values; nav: unread count, banner
+    with django_assert_num_queries(13):
+        response = client.get(url("feed"))
+    assert 'data-testid="feed-empty"' in response.content.decode()
 
 
 # --- Giving -------------------------------------------------------------------------------------
@@ -308,9 +328,10 @@ def test_person_page_runs_a_constant_number_of_queries(org, own_it, login, djang
     client = login(org["alice"])
     make_kudos(org["charlie"], [org["bob"]], values=[own_it])
     client.get(url("person-kudos", org["bob"].pk))
-    # session, user, time zone, settings, person, alice's teams (evidence check), count, page + 3 prefetches
-    # (recipients, values, comments), awards won, nav: unread count, expectations banner
-    with django_assert_num_queries(14) as small:
+    # session, user, time zone, settings, person, alice's teams (evidence check), count, the page's
+    # ids, their kudos + 3 prefetches (recipients, values, comments), awards won, nav: unread count,
+    # expectations banner
+    with django_assert_num_queries(15) as small:
         client.get(url("person-kudos", org["bob"].pk))
     for _ in range(25):
         make_kudos(org["alice"], [org["bob"], org["charlie"]], values=[own_it])
