@@ -3,7 +3,7 @@ returns a card, its reactions or its comments.
 
 A feed page is 20 cards of three forms, six URLs and a comment thread each; through a template
 and two includes per card they cost about 1.3 ms a card, twice the rest of the page (issue 16).
-Here a card is a few joined strings: the URLs reversed once per writer, the CSRF token read once,
+Here a card is a few joined strings: the URLs reversed once per process, the CSRF token read once,
 every name, message and reason escaped. The HTML is the templates' it replaced, character for
 character (tests/recognition/test_cards.py renders those templates beside this writer).
 """
@@ -11,20 +11,41 @@ character (tests/recognition/test_cards.py renders those templates beside this w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 
 _MARKER = 2_147_483_647
+CARD_URLS = (
+    "person-kudos",
+    "kudos-detail",
+    "kudos-edit",
+    "kudos-delete",
+    "kudos-hide",
+    "kudos-unhide",
+    "reaction-toggle",
+    "comment-create",
+)
 
 
 def _pattern(name: str) -> str:
     """A URL with its pk left as {} (escaped once: the pk is a number)."""
     return escape(reverse(name, args=[_MARKER])).replace(str(_MARKER), "{}")
+
+
+@functools.cache
+def _urls(script_prefix: str) -> dict[str, str]:
+    """The cards' URLs, reversed once per process (and prefix, as reverse() reads it)."""
+    urls = {name: _pattern(f"recognition:{name}") for name in CARD_URLS}
+    urls["lead"] = _pattern("leads:lead-detail")
+    urls["goal"] = _pattern("goals:goal-detail")
+    urls["commitments"] = escape(reverse("goals:commitment-list"))
+    return urls
 
 
 class CardWriter:
@@ -38,22 +59,9 @@ class CardWriter:
             if csrf_token and csrf_token != "NOTPROVIDED"
             else ""
         )
-        self.url = {
-            name: _pattern(f"recognition:{name}")
-            for name in (
-                "person-kudos",
-                "kudos-detail",
-                "kudos-edit",
-                "kudos-delete",
-                "kudos-hide",
-                "kudos-unhide",
-                "reaction-toggle",
-                "comment-create",
-            )
-        }
-        self.lead_url = _pattern("leads:lead-detail")
-        self.goal_url = _pattern("goals:goal-detail")
-        self.commitments_url = escape(reverse("goals:commitment-list"))
+        urls = _urls(get_script_prefix())
+        self.url = {name: urls[name] for name in CARD_URLS}
+        self.lead_url, self.goal_url, self.commitments_url = urls["lead"], urls["goal"], urls["commitments"]
 
     def cards(self, page) -> list[SafeString]:
         return [self.card(k) for k in page]

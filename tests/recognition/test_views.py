@@ -1,11 +1,13 @@
 """Recognition pages per role, htmx endpoints included, bad input kept, constant query counts."""
 
 import pytest
+from django import forms
 from django.urls import reverse
 
+from recognition.forms import KudosForm
 from recognition.models import Kudos, KudosComment, KudosReaction, RecognitionSettings
 from recognition.services import kudos_hide
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, MembershipFactory, UserFactory
 from tests.recognition.factories import make_kudos
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +95,24 @@ def test_an_empty_feed_reads_no_kudos_after_counting_none(org, login, django_ass
 
 
 # --- Giving -------------------------------------------------------------------------------------
+
+
+def test_the_give_form_names_each_colleague_as_everywhere_else(org, login):
+    """The recipients are read with a values query (recognition.forms): the same options and
+    names as Django's own choices of the same people, and a chosen one stays chosen."""
+    MembershipFactory(user=UserFactory(username="nameless", first_name="", last_name=""), team=org["north"])
+    MembershipFactory(user=UserFactory(username="firstonly", first_name="Zoë <Z>", last_name=""), team=org["north"])
+    MembershipFactory(user=UserFactory(username="lastonly", first_name="", last_name="O'Neil"), team=org["north"])
+    bob = org["bob"]
+    form = KudosForm({"recipients": [str(bob.pk)]}, user=org["alice"], evidence_choices=[], org_feed=False)
+    people = form.fields["recipients"].queryset
+    django_choices = forms.ModelMultipleChoiceField(queryset=people).choices
+    assert [(str(v), label) for v, label in form.fields["recipients"].choices] == [
+        (str(v), label) for v, label in django_choices
+    ]
+    assert {"nameless", "Zoë <Z>", "O'Neil"} <= {label for _, label in form.fields["recipients"].choices}
+    html = str(form["recipients"])
+    assert f'<option value="{bob.pk}" selected>{bob}</option>' in html and "Zoë &lt;Z&gt;" in html
 
 
 def test_giving_with_htmx_returns_a_fresh_form_and_the_new_card(org, own_it, login):
