@@ -67,7 +67,7 @@ class CardWriter:
         return [self.card(k) for k in page]
 
     def card(self, k, *, hide_error: str = "", hide_reason: str = "") -> SafeString:
-        """One kudos from recognition.selectors.feed_queryset (its annotations and prefetches)."""
+        """One kudos from recognition.selectors.kudos_cards (its figures, people, values and comments)."""
         pk = int(k.pk)
         url = {name: pattern.format(pk) for name, pattern in self.url.items()}
         if k.giver_id:
@@ -78,7 +78,7 @@ class CardWriter:
             )
         people = ",".join(
             f'<a href="{self.url["person-kudos"].format(int(r.pk))}" data-testid="kudos-recipient">{escape(r)}</a>'
-            for r in k.recipients.all()
+            for r in k.card_recipients
         )
         created = escape(date_filter(template_localtime(k.created_at), "j M Y, H:i"))
         hidden = (
@@ -90,7 +90,7 @@ class CardWriter:
         values = "".join(
             f'<span class="badge me-1 kudos-value" style="background-color: {escape(v.colour)}" '
             f'data-testid="kudos-value">{f"{escape(v.icon)} " if v.icon else ""}{escape(v.name)}</span>'
-            for v in k.values.all()
+            for v in k.card_values
         )
         parts = [
             f'<article class="card mb-3{" border-warning" if k.hidden else ""}" id="kudos-{pk}" data-testid="kudos">\n'
@@ -111,7 +111,7 @@ class CardWriter:
             f"      {self._own_buttons(k, url)}\n"
             f"      {self._moderation(k, url, hide_error=hide_error, hide_reason=hide_reason)}\n"
             "    </div>\n"
-            f"    {self.comments(k, k.comments.all())}\n"
+            f"    {self.comments(k, k.card_comments)}\n"
             "  </div>\n"
             "</article>\n"
         ]

@@ -6,7 +6,7 @@ from accountability.forms import PlainModelChoiceIterator, PythonSelect, PythonS
 from accountability.models import User
 from recognition.awards import LEADERBOARD_METRICS
 from recognition.models import CompanyValue, Kudos, RecognitionSettings
-from recognition.selectors import active_values, recipient_choices, settings_get
+from recognition.selectors import active_values, person_name, recipient_choices, settings_get
 
 
 class _PeopleChoiceIterator(PlainModelChoiceIterator):
@@ -17,7 +17,7 @@ class _PeopleChoiceIterator(PlainModelChoiceIterator):
     def __iter__(self):
         rows = self.queryset.values_list("pk", "first_name", "last_name", "username")
         for pk, first_name, last_name, username in rows:
-            yield (pk, f"{first_name} {last_name}".strip() or username)
+            yield (pk, person_name(first_name, last_name, username))
 
 
 class PersonChoiceField(forms.ModelMultipleChoiceField):

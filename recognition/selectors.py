@@ -11,15 +11,17 @@ Other apps read recognition only through `kudos_received` and `last_kudos_receiv
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 
 from accountability.models import Membership, User
-from accountability.scoping import get_visible_or_404, managed_team_ids, member_team_ids
+from accountability.scoping import managed_team_ids, member_team_ids
 from goals.selectors import commitments_visible_to, goals_visible_to
 from leads.selectors import leads_visible_to
 from recognition.models import (
@@ -94,8 +96,8 @@ def can_moderate_q(user: User) -> Q:
 
 
 def feed_queryset(user: User, qs: QuerySet[Kudos]) -> QuerySet[Kudos]:
-    """Kudos with everything their card shows (recognition.cards), in a constant number of
-    queries: the kudos, then recipients, values and comments (one prefetch each).
+    """Kudos with the figures their card shows (recognition.cards); kudos_cards adds the people,
+    values and comments.
 
     Each figure is a small correlated subquery rather than a join: with the reactions counted
     through a join and GROUP BY and the evidence joined, PostgreSQL spent 5-8 ms planning a page
@@ -103,11 +105,6 @@ def feed_queryset(user: User, qs: QuerySet[Kudos]) -> QuerySet[Kudos]:
     there (`evidence_name`) only when they may open it."""
     return (
         qs.select_related("giver", "rule", "hidden_by")
-        .prefetch_related(
-            Prefetch("recipients", queryset=User.objects.only("id", "first_name", "last_name", "username")),
-            "values",
-            Prefetch("comments", queryset=KudosComment.objects.select_related("author")),
-        )
         .annotate(
             reaction_count=Coalesce(
                 Subquery(
@@ -137,8 +134,79 @@ def feed_page(user: User, qs: QuerySet[Kudos], number, *, per_page: int) -> Page
     figures are computed for the page's kudos only, and not at all on an empty page."""
     page = Paginator(qs.order_by("-created_at", "-id").values_list("pk", flat=True), per_page).get_page(number)
     ids = list(page.object_list)
-    page.object_list = list(feed_queryset(user, Kudos.objects.filter(pk__in=ids))) if ids else []
+    page.object_list = kudos_cards(user, Kudos.objects.filter(pk__in=ids)) if ids else []
     return page
+
+
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """User.__str__ from its columns: the full name, else the username."""
+    return f"{first_name} {last_name}".strip() or username
+
+
+@dataclass(frozen=True, slots=True)
+class CardPerson:
+    pk: int
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class CardValue:
+    pk: int
+    name: str
+    colour: str
+    icon: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardComment:
+    author: str
+    body: str
+    created_at: dt.datetime
+
+
+def kudos_cards(user: User, qs: QuerySet[Kudos]) -> list[Kudos]:
+    """The kudos of `qs` as their cards show them (feed_queryset), each with `card_recipients`,
+    `card_values` and `card_comments` in the order of the relations (recipients and values by
+    their model's ordering, comments oldest first): three values queries for any number of
+    kudos. Three prefetch_related levels built and matched model objects for the same rows in
+    about 5 ms a page of 20 (issue 16)."""
+    kudos = list(feed_queryset(user, qs))
+    ids = [k.pk for k in kudos]
+    people: dict[int, list[CardPerson]] = {pk: [] for pk in ids}
+    values: dict[int, list[CardValue]] = {pk: [] for pk in ids}
+    comments: dict[int, list[CardComment]] = {pk: [] for pk in ids}
+    if ids:
+        rows = (
+            KudosRecipient.objects.filter(kudos_id__in=ids)
+            .order_by("user__first_name", "user__last_name", "user__username")
+            .values_list("kudos_id", "user_id", "user__first_name", "user__last_name", "user__username")
+        )
+        for kudos_id, pk, first_name, last_name, username in rows:
+            people[kudos_id].append(CardPerson(pk, person_name(first_name, last_name, username)))
+        rows = (
+            Kudos.values.through.objects.filter(kudos_id__in=ids)
+            .order_by("companyvalue__position", "companyvalue__name")
+            .values_list(
+                "kudos_id", "companyvalue_id", "companyvalue__name", "companyvalue__colour", "companyvalue__icon"
+            )
+        )
+        for kudos_id, pk, name, colour, icon in rows:
+            values[kudos_id].append(CardValue(pk, name, colour, icon))
+        rows = (
+            KudosComment.objects.filter(kudos_id__in=ids)
+            .order_by("created_at", "id")
+            .values_list(
+                "kudos_id", "author__first_name", "author__last_name", "author__username", "body", "created_at"
+            )
+        )
+        for kudos_id, first_name, last_name, username, body, created_at in rows:
+            comments[kudos_id].append(CardComment(person_name(first_name, last_name, username), body, created_at))
+    for k in kudos:
+        k.card_recipients, k.card_values, k.card_comments = people[k.pk], values[k.pk], comments[k.pk]
+    return kudos
 
 
 def _can_moderate(user: User):
@@ -152,8 +220,15 @@ def _can_moderate(user: User):
 
 
 def kudos_get_for_user(user: User, pk) -> Kudos:
-    """One kudos, 404 when it does not exist or the user may not see it."""
-    return get_visible_or_404(feed_queryset(user, kudos_visible_to(user)), pk=pk)
+    """One kudos as its card shows it (kudos_cards), 404 when it does not exist or the user may
+    not see it."""
+    try:
+        found = kudos_cards(user, kudos_visible_to(user).filter(pk=pk))
+    except (ValueError, TypeError):
+        found = []
+    if not found:
+        raise Http404("No kudos matches the given query.")
+    return found[0]
 
 
 def can_edit(user: User, kudos: Kudos, *, now: dt.datetime | None = None) -> bool:

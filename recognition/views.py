@@ -175,7 +175,7 @@ def kudos_edit(request, pk: int):
         if not can_edit(request.user, kudos):
             raise PermissionDenied
         form = KudosEditForm(
-            initial={"message": kudos.message, "values": [v.pk for v in kudos.values.all()]}, kudos=kudos
+            initial={"message": kudos.message, "values": [v.pk for v in kudos.card_values]}, kudos=kudos
         )
     return render(request, "recognition/includes/kudos_edit_form.html", {"k": kudos, "form": form})
 

@@ -17,7 +17,7 @@ from goals.selectors import commitments_visible_to, goals_visible_to
 from leads.selectors import leads_visible_to
 from recognition.cards import CardWriter
 from recognition.models import AutoRule, Kudos, KudosComment, KudosReaction
-from recognition.selectors import can_moderate_q, feed_queryset, kudos_visible_to
+from recognition.selectors import can_moderate_q, feed_queryset, kudos_cards, kudos_visible_to
 from recognition.services import kudos_hide
 from tests.factories import LeadFactory, MembershipFactory, UserFactory
 from tests.goals.factories import CommitmentFactory, GoalFactory
@@ -74,7 +74,7 @@ def test_every_card_is_the_templates_html(org, cards, viewer):
     user = org[viewer]
     now = timezone.now()
     writer = CardWriter(viewer=user, now=now, csrf_token=TOKEN)
-    shown = list(feed_queryset(user, kudos_visible_to(user, org_feed=True)))
+    shown = kudos_cards(user, kudos_visible_to(user, org_feed=True))
     assert shown
     for k in shown:
         assert writer.card(k) == reference("kudos_card", k, viewer=user, now=now)
@@ -90,7 +90,7 @@ def test_the_hide_form_keeps_its_error_and_reason_and_the_comment_form_its_text(
     maria = org["maria"]
     now = timezone.now()
     writer = CardWriter(viewer=maria, now=now, csrf_token=TOKEN)
-    k = feed_queryset(maria, kudos_visible_to(maria)).get(pk=cards[0].pk)
+    (k,) = kudos_cards(maria, kudos_visible_to(maria).filter(pk=cards[0].pk))
     extra = {"hide_error": "Say why <in> a few words.", "hide_reason": '"<b>"'}
     assert writer.card(k, **extra) == reference("kudos_card", k, viewer=maria, now=now, **extra)
     comments = k.comments.all()
@@ -102,7 +102,7 @@ def test_the_hide_form_keeps_its_error_and_reason_and_the_comment_form_its_text(
 def test_what_people_typed_is_escaped(org, cards):
     maria = org["maria"]
     writer = CardWriter(viewer=maria, now=timezone.now(), csrf_token=TOKEN)
-    html = "".join(writer.cards(feed_queryset(maria, kudos_visible_to(maria))))
+    html = "".join(writer.cards(kudos_cards(maria, kudos_visible_to(maria))))
     for raw in ("<script>", "<b>", "<it>", "<Acme", "<customer>", "<five>", "<now>", "<10 demos>", "tok3n<"):
         assert raw not in html, raw
     for escaped in ("&lt;script&gt;", "&lt;b&gt;&quot;Eve&quot;&lt;/b&gt; O&#x27;Hara &amp; Co", "Own &lt;it&gt;"):
@@ -112,7 +112,7 @@ def test_what_people_typed_is_escaped(org, cards):
 
 def test_without_a_csrf_token_the_forms_have_none(org, cards):
     alice = org["alice"]
-    k = feed_queryset(alice, kudos_visible_to(alice)).get(pk=cards[0].pk)
+    (k,) = kudos_cards(alice, kudos_visible_to(alice).filter(pk=cards[0].pk))
     html = CardWriter(viewer=alice, now=timezone.now(), csrf_token="").card(k)
     assert "csrfmiddlewaretoken" not in html
 
