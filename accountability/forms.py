@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.utils import flatatt
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from accountability.models import Team, User
@@ -42,15 +42,16 @@ class _PythonOptionsMixin:
                 sub_value = "" if sub_value is None else sub_value
                 selected = (not has_selected or self.allow_multiple_selected) and str(sub_value) in values
                 has_selected |= selected
+                # format_html's work without its per-call overhead (a third of the select's time
+                # for 150 options): each value and label through conditional_escape.
                 parts.append(
-                    format_html(
-                        '<option value="{}"{}>{}</option>', sub_value, " selected" if selected else "", sub_label
-                    )
+                    f'<option value="{conditional_escape(sub_value)}"{" selected" if selected else ""}>'
+                    f"{conditional_escape(sub_label)}</option>"
                 )
             if grouped and option_value:
                 parts.append("</optgroup>")
         parts.append("</select>")
-        return mark_safe("\n".join(parts))  # noqa: S308 - every part is built with format_html
+        return mark_safe("\n".join(parts))  # noqa: S308 - every value and label is escaped above
 
 
 class PlainModelChoiceIterator(forms.models.ModelChoiceIterator):

@@ -217,6 +217,10 @@ class Lead(models.Model):
             # (...), newest first): read backwards until a page is full, instead of sorting every
             # lead of the teams (113 ms for a head of 100 reps on 100,000 leads; issue 16).
             models.Index(fields=["-arrived_at", "-id"], name="lead_arrived"),
+            # A rep's most recently worked leads (the kudos form's evidence: the 30 newest by last
+            # activity): read from the index instead of sorting all of the rep's leads (0.8-1.6 ms
+            # on 1,000 leads a rep, the recognition feed's slowest query; issue 16).
+            models.Index(fields=["owner", "-last_activity_at", "-id"], name="lead_owner_activity"),
             # The latest write of any lead: part of the dashboards' data version (one index look-up,
             # leads.reports.pagecache).
             models.Index(fields=["updated_at"], name="lead_updated"),

@@ -6,11 +6,22 @@ from accountability.forms import PlainModelChoiceIterator, PythonSelect, PythonS
 from accountability.models import User
 from recognition.awards import LEADERBOARD_METRICS
 from recognition.models import CompanyValue, Kudos, RecognitionSettings
-from recognition.selectors import active_values, recipient_choices, settings_get
+from recognition.selectors import active_values, person_name, recipient_choices, settings_get
+
+
+class _PeopleChoiceIterator(PlainModelChoiceIterator):
+    """The people as (id, name) from one values query: on the feed's give form (140 people with
+    the organisation feed on) building a User per option to name it cost more than writing the
+    select (issue 16). The name is User.__str__'s: the full name, else the username."""
+
+    def __iter__(self):
+        rows = self.queryset.values_list("pk", "first_name", "last_name", "username")
+        for pk, first_name, last_name, username in rows:
+            yield (pk, person_name(first_name, last_name, username))
 
 
 class PersonChoiceField(forms.ModelMultipleChoiceField):
-    iterator = PlainModelChoiceIterator  # one query, not a server-side cursor
+    iterator = _PeopleChoiceIterator  # one values query, not a server-side cursor of Users
 
     def label_from_instance(self, obj):
         return str(obj)

@@ -9,8 +9,8 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +21,7 @@ from accountability.scoping import admin_required, get_visible_or_404, manager_r
 from accountability.timezones import site_time_zone
 from leads.metrics import Period
 from recognition import auto, awards, services
+from recognition.cards import CardWriter
 from recognition.forms import AwardChooseForm, CommentForm, HideForm, KudosEditForm, KudosForm, SettingsForm
 from recognition.models import Award, AwardWinner, KudosComment
 from recognition.selectors import (
@@ -28,7 +29,7 @@ from recognition.selectors import (
     cosign_queue,
     evidence_choices,
     evidence_resolve,
-    feed_queryset,
+    feed_page,
     kudos_get_for_user,
     kudos_visible_to,
     people_visible_to,
@@ -46,8 +47,8 @@ def _tabs() -> dict:
     return {"org_feed": settings_get().org_feed_enabled}
 
 
-def _card_context(request, kudos) -> dict:
-    return {"k": kudos, "viewer": request.user, "now": timezone.now()}
+def _writer(request) -> CardWriter:
+    return CardWriter(viewer=request.user, now=timezone.now(), csrf_token=get_token(request))
 
 
 def _give_form(request, data=None, *, initial=None, org_feed=None) -> KudosForm:
@@ -68,8 +69,7 @@ def _feed_page(request, scope: str):
     qs = kudos_visible_to(request.user, org_feed=config.org_feed_enabled)
     if scope == "team" and not request.user.is_admin:
         qs = qs.filter(team_feed_q(request.user))
-    paginator = Paginator(feed_queryset(request.user, qs), PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page")), config
+    return feed_page(request.user, qs, request.GET.get("page"), per_page=PAGE_SIZE), config
 
 
 @login_required
@@ -86,8 +86,7 @@ def feed(request):
             "scope": scope,
             "org_feed": config.org_feed_enabled,
             "form": _give_form(request, org_feed=config.org_feed_enabled),
-            "viewer": request.user,
-            "now": timezone.now(),
+            "cards": _writer(request).cards(page),
         },
     )
 
@@ -132,7 +131,7 @@ def kudos_give(request):
         return render(
             request,
             "recognition/includes/give_success.html",
-            {"form": _give_form(request), "given": kudos, **_card_context(request, kudos)},
+            {"form": _give_form(request), "given": kudos, "card": _writer(request).card(kudos)},
         )
     messages.success(request, "Kudos given.")
     return redirect("recognition:feed")
@@ -142,12 +141,12 @@ def kudos_give(request):
 @require_GET
 def kudos_detail(request, pk: int):
     kudos = kudos_get_for_user(request.user, pk)
-    return render(request, "recognition/kudos_detail.html", _card_context(request, kudos))
+    return render(request, "recognition/kudos_detail.html", {"card": _writer(request).card(kudos)})
 
 
 def _render_card(request, kudos, **extra):
     kudos = kudos_get_for_user(request.user, kudos.pk)
-    return render(request, "recognition/includes/kudos_card.html", {**_card_context(request, kudos), **extra})
+    return HttpResponse(_writer(request).card(kudos, **extra))
 
 
 @login_required
@@ -176,7 +175,7 @@ def kudos_edit(request, pk: int):
         if not can_edit(request.user, kudos):
             raise PermissionDenied
         form = KudosEditForm(
-            initial={"message": kudos.message, "values": [v.pk for v in kudos.values.all()]}, kudos=kudos
+            initial={"message": kudos.message, "values": [v.pk for v in kudos.card_values]}, kudos=kudos
         )
     return render(request, "recognition/includes/kudos_edit_form.html", {"k": kudos, "form": form})
 
@@ -230,7 +229,7 @@ def reaction_toggle(request, pk: int):
     services.reaction_toggle(actor=request.user, kudos=kudos)
     if request.htmx:
         kudos = kudos_get_for_user(request.user, pk)
-        return render(request, "recognition/includes/kudos_reactions.html", {"k": kudos})
+        return HttpResponse(_writer(request).reactions(kudos))
     return redirect("recognition:kudos-detail", pk=kudos.pk)
 
 
@@ -249,15 +248,10 @@ def comment_create(request, pk: int):
         error = " ".join(m for errors in form.errors.values() for m in errors)
     if request.htmx:
         comments = KudosComment.objects.filter(kudos=kudos).select_related("author")
-        return render(
-            request,
-            "recognition/includes/kudos_comments.html",
-            {
-                "k": kudos,
-                "comments": comments,
-                "comment_error": error,
-                "comment_body": request.POST.get("body", "") if error else "",
-            },
+        return HttpResponse(
+            _writer(request).comments(
+                kudos, comments, comment_error=error, comment_body=request.POST.get("body", "") if error else ""
+            )
         )
     if error:
         messages.error(request, error)
@@ -271,7 +265,7 @@ def person_kudos(request, pk: int):
     org_feed = settings_get().org_feed_enabled
     person = get_visible_or_404(people_visible_to(request.user, org_feed=org_feed), pk=pk)
     qs = kudos_visible_to(request.user, org_feed=org_feed).filter(recipient_rows__user=person)
-    page = Paginator(feed_queryset(request.user, qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = feed_page(request.user, qs, request.GET.get("page"), per_page=PAGE_SIZE)
     won = AwardWinner.objects.filter(user=person).select_related("award")[:20]
     return render(
         request,
@@ -280,8 +274,7 @@ def person_kudos(request, pk: int):
             "person": person,
             "page": page,
             "won": won,
-            "viewer": request.user,
-            "now": timezone.now(),
+            "cards": _writer(request).cards(page),
             "org_feed": org_feed,
         },
     )

@@ -75,3 +75,10 @@ def test_plain_model_choice_iterator_gives_the_same_choices_in_one_plain_query(o
     assert len(queries.captured_queries) == 1 and "DECLARE" not in queries.captured_queries[0]["sql"]
     assert plain == [(str(v), label) for v, label in forms.ModelMultipleChoiceField(queryset=people).choices]
     assert [label.split()[0] for _, label in plain] == ["Alice", "Bob", "Charlie"]
+
+
+def test_labels_already_safe_are_not_escaped_twice_as_django():
+    from django.utils.safestring import mark_safe
+
+    html = _same(False, [("a", mark_safe("<b>A</b> &amp; B")), ("b", 'B "quoted" <i>')], {"pick": "a"})
+    assert "<b>A</b> &amp; B" in html and "B &quot;quoted&quot; &lt;i&gt;" in html

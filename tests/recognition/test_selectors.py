@@ -5,8 +5,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from recognition.selectors import kudos_received, last_kudos_received_at, unrecognised
+from recognition.selectors import evidence_choices, kudos_received, last_kudos_received_at, unrecognised
 from recognition.services import kudos_hide
+from tests.factories import LeadFactory
+from tests.goals.factories import CommitmentFactory, GoalFactory
 from tests.recognition.factories import make_kudos
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +66,24 @@ def test_managers_weekly_digest_lists_last_weeks_kudos_once(org):
     assert digest_manager_send(manager=org["maria"], now=NOW) is None  # once per week
     assert digest_manager_send(manager=org["alice"], now=NOW) is None  # not a manager
     assert kudos_weekly_digests() == 2  # helen and sam; maria already has hers
+
+
+def test_evidence_choices_are_named_by_each_kind_without_a_query_per_row(org, django_assert_num_queries):
+    alice, bob = org["alice"], org["bob"]
+    lead = LeadFactory(owner=alice, name="Acme", company="Acme Ltd")
+    bare = LeadFactory(owner=alice, name="Solo", company="")
+    own = GoalFactory(owner=alice, title="Ten demos")
+    team_goal = GoalFactory(owner=None, team=org["north"], title="Team target", created_by=org["maria"])
+    mine = CommitmentFactory(owner=alice, text="Call five leads")
+    theirs = CommitmentFactory(owner=bob, text="Book two demos")
+    LeadFactory(owner=bob, name="Not hers")
+    with django_assert_num_queries(4):  # leads, her teams, goals (with owner and team), commitments (with owner)
+        choices = dict(evidence_choices(alice))
+    assert choices == {
+        f"lead:{lead.pk}": "Lead: Acme (Acme Ltd)",
+        f"lead:{bare.pk}": "Lead: Solo",
+        f"goal:{own.pk}": f"Goal: Ten demos ({alice})",
+        f"goal:{team_goal.pk}": "Goal: Team target (North)",
+        f"commitment:{mine.pk}": f"Commitment: Call five leads ({alice})",
+        f"commitment:{theirs.pk}": f"Commitment: Book two demos ({bob})",
+    }

@@ -1,11 +1,13 @@
 """Recognition pages per role, htmx endpoints included, bad input kept, constant query counts."""
 
 import pytest
+from django import forms
 from django.urls import reverse
 
+from recognition.forms import KudosForm
 from recognition.models import Kudos, KudosComment, KudosReaction, RecognitionSettings
 from recognition.services import kudos_hide
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, MembershipFactory, UserFactory
 from tests.recognition.factories import make_kudos
 
 pytestmark = pytest.mark.django_db
@@ -54,25 +56,63 @@ def test_hidden_kudos_only_to_giver_recipient_their_managers_and_admins(org, kud
         assert login(org[name]).get(url("feed") + "?scope=org").context["page"].paginator.count == 0
 
 
-def test_feed_runs_a_constant_number_of_queries(org, own_it, login, django_assert_num_queries):
-    client = login(org["bob"])
-    make_kudos(org["alice"], [org["bob"]], values=[own_it])
+@pytest.mark.parametrize(
+    "viewer, expected",
+    [
+        # session, user, time zone, settings, bob's teams, count, the page's ids, their kudos + 3
+        # prefetches (recipients, values, comments), give form: evidence (leads, goals,
+        # commitments), recipients, values; nav: unread count, expectations banner
+        ("bob", 18),
+        # maria: + the teams she manages and their sub-teams (the evidence she may open, whom she
+        # may hide for, whom she may recognise)
+        ("maria", 20),
+    ],
+)
+def test_feed_runs_a_constant_number_of_queries(org, own_it, login, django_assert_num_queries, viewer, expected):
+    client = login(org[viewer])
+    make_kudos(org["alice"], [org["bob"]], values=[own_it], lead=LeadFactory(owner=org["alice"]))
     client.get(url("feed"))  # warm the settings row
-    # session, user, time zone, settings, bob's teams, count, page + 3 prefetches (recipients, values,
-    # comments), give form: evidence (leads, goals, commitments), recipients, values; nav: unread
-    # count, expectations banner
-    with django_assert_num_queries(17) as small:
+    with django_assert_num_queries(expected) as small:
         client.get(url("feed"))
     for _ in range(30):
         kudos = make_kudos(org["alice"], [org["bob"], org["charlie"]], values=[own_it])
         KudosComment.objects.create(kudos=kudos, author=org["charlie"], body="Nice")
         KudosReaction.objects.create(kudos=kudos, user=org["charlie"])
+    make_kudos(org["bob"], [org["alice"]], lead=LeadFactory(owner=org["bob"]))
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(url("feed"))
     assert len(response.context["page"]) == 20
 
 
+def test_an_empty_feed_reads_no_kudos_after_counting_none(org, login, django_assert_num_queries):
+    client = login(org["charlie"])
+    client.get(url("feed"))  # warm the settings row
+    # session, user, time zone, settings, charlie's teams, the count (0: no page to read), give
+    # form: evidence (leads, goals, commitments), recipients, values; nav: unread count, banner
+    with django_assert_num_queries(13):
+        response = client.get(url("feed"))
+    assert 'data-testid="feed-empty"' in response.content.decode()
+
+
 # --- Giving -------------------------------------------------------------------------------------
+
+
+def test_the_give_form_names_each_colleague_as_everywhere_else(org, login):
+    """The recipients are read with a values query (recognition.forms): the same options and
+    names as Django's own choices of the same people, and a chosen one stays chosen."""
+    MembershipFactory(user=UserFactory(username="nameless", first_name="", last_name=""), team=org["north"])
+    MembershipFactory(user=UserFactory(username="firstonly", first_name="Zoë <Z>", last_name=""), team=org["north"])
+    MembershipFactory(user=UserFactory(username="lastonly", first_name="", last_name="O'Neil"), team=org["north"])
+    bob = org["bob"]
+    form = KudosForm({"recipients": [str(bob.pk)]}, user=org["alice"], evidence_choices=[], org_feed=False)
+    people = form.fields["recipients"].queryset
+    django_choices = forms.ModelMultipleChoiceField(queryset=people).choices
+    assert [(str(v), label) for v, label in form.fields["recipients"].choices] == [
+        (str(v), label) for v, label in django_choices
+    ]
+    assert {"nameless", "Zoë <Z>", "O'Neil"} <= {label for _, label in form.fields["recipients"].choices}
+    html = str(form["recipients"])
+    assert f'<option value="{bob.pk}" selected>{bob}</option>' in html and "Zoë &lt;Z&gt;" in html
 
 
 def test_giving_with_htmx_returns_a_fresh_form_and_the_new_card(org, own_it, login):
@@ -308,9 +348,10 @@ def test_person_page_runs_a_constant_number_of_queries(org, own_it, login, djang
     client = login(org["alice"])
     make_kudos(org["charlie"], [org["bob"]], values=[own_it])
     client.get(url("person-kudos", org["bob"].pk))
-    # session, user, time zone, settings, person, alice's teams (evidence check), count, page + 3 prefetches
-    # (recipients, values, comments), awards won, nav: unread count, expectations banner
-    with django_assert_num_queries(14) as small:
+    # session, user, time zone, settings, person, alice's teams (evidence check), count, the page's
+    # ids, their kudos + 3 prefetches (recipients, values, comments), awards won, nav: unread count,
+    # expectations banner
+    with django_assert_num_queries(15) as small:
         client.get(url("person-kudos", org["bob"].pk))
     for _ in range(25):
         make_kudos(org["alice"], [org["bob"], org["charlie"]], values=[own_it])
