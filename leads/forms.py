@@ -56,9 +56,16 @@ class LeadForm(ContactFieldsMixin):
     source = forms.ModelChoiceField(queryset=IntakeSource.objects.none(), required=False)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, required=False)
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, people=None, teams=None, **kwargs):
+        """`people` and `teams`: the owner and team selects' options as (id, name), when the page
+        read them already (the lead list: leads.reports.selectors.neglected_people and
+        accountability.scoping.team_scope); the fields' querysets still check what is sent."""
         super().__init__(*args, **kwargs)
         self.user = user
+        if people is not None:
+            self._people = people
+        if teams is not None:
+            self._teams = teams
         if user.is_admin:
             teams = Team.objects.all()
         elif user.is_manager:
@@ -239,9 +246,16 @@ class LeadFilterForm(forms.Form):
         choices=[("", "Any"), (ImportJobRow.Outcome.IMPORTED, "Imported"), (ImportJobRow.Outcome.DUPLICATE, "Joined")],
     )  # fmt: skip
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, people=None, teams=None, **kwargs):
+        """`people` and `teams`: the owner and team selects' options as (id, name), when the page
+        read them already (the lead list: leads.reports.selectors.neglected_people and
+        accountability.scoping.team_scope); the fields' querysets still check what is sent."""
         super().__init__(*args, **kwargs)
         self.user = user
+        if people is not None:
+            self._people = people
+        if teams is not None:
+            self._teams = teams
         self.fields["owner"].queryset = users_visible_to(user).filter(is_active=True).order_by("first_name")
         self.fields["received_by"].queryset = self.fields["owner"].queryset
         self.fields["team"].queryset = teams_visible_to(user)
@@ -258,6 +272,8 @@ class LeadFilterForm(forms.Form):
                 if not hasattr(self, "_people"):
                     self._people = [(p.pk, str(p)) for p in self.fields["owner"].queryset]
                 rows = self._people
+            elif name == "team" and hasattr(self, "_teams"):
+                rows = self._teams
             else:
                 rows = [(obj.pk, field.label_from_instance(obj)) for obj in field.queryset]
             choices = [("", field.empty_label), *rows] if field.empty_label is not None else rows

@@ -243,12 +243,15 @@ def owner_names(rows: list[dict], known: dict[int, str]) -> dict[int, str]:
     return {**known, **{pk: person_name(first, last, username) for pk, first, last, username in found}}
 
 
-def neglected_people(user: User, scope: TeamScope, *, owners: bool) -> tuple[list[Choice], list[Choice]]:
+def neglected_people(
+    user: User, scope: TeamScope, *, owners: bool, active_owners: bool = False
+) -> tuple[list[Choice], list[Choice]]:
     """The report's "Owner" filter choices (`users_visible_to(user)`, when `owners`) and the action
     bar's "Give them to" choices (`leads.bulk_selectors.assignable_owners(user)`), each as
     (id, name) in its own order, from one query (they were two, of whole users): the people
     with their memberships, of the managed teams (admin: of any team), beside the user and the
-    managed teams' managers (`scope`: accountability.scoping.team_scope)."""
+    managed teams' managers (`scope`: accountability.scoping.team_scope). With `active_owners`
+    the owner choices are only the active people (the lead list's owner filters)."""
     managed = managed_team_ids(user)
     reassign = can_reassign(user)
     if not owners and not reassign:
@@ -265,11 +268,18 @@ def neglected_people(user: User, scope: TeamScope, *, owners: bool) -> tuple[lis
     )
     names: dict[int, tuple[str, str, str]] = {}
     assignable: set[int] = set()
+    inactive: set[int] = set()
     for pk, first, last, username, is_active, team_id in rows:
         names.setdefault(pk, (first, last, username))
-        if is_active and team_id is not None and (user.is_admin or team_id in managed):
+        if not is_active:
+            inactive.add(pk)
+        elif team_id is not None and (user.is_admin or team_id in managed):
             assignable.add(pk)
-    owner_choices = [(pk, person_name(*name)) for pk, name in names.items()] if owners else []
+    owner_choices = (
+        [(pk, person_name(*name)) for pk, name in names.items() if not (active_owners and pk in inactive)]
+        if owners
+        else []
+    )
     give_to = []
     if reassign:
         chosen = [(pk, name) for pk, name in names.items() if pk in assignable]

@@ -5,6 +5,7 @@ from django.utils.html import escape
 
 from accountability.scoping import managed_team_ids
 from leads.day_rows import day_rows, log_button, queue_rows
+from leads.metrics import pagecache
 from leads.models import Lead
 from leads.selectors import my_day_context
 from leads.services import OUTCOME_LABELS
@@ -59,17 +60,24 @@ def rep_leads_panel(context):
 
 @register.inclusion_tag("leads/includes/manager_panel.html", takes_context=True)
 def manager_leads_panel(context):
-    """Untouched, overdue and queued leads across the manager's teams, in one aggregate query."""
+    """Untouched, overdue and queued leads across the manager's teams, in one aggregate query,
+    kept per team set at the leads' data version and the minute (leads.metrics.pagecache): the
+    aggregate reads every open lead of the teams (2.5 ms for 2,500 of them, the manager's home
+    page's costliest query), the version is three index look-ups. A follow-up falling overdue
+    with no write shows at the next minute."""
     user = context["request"].user
-    now = timezone.now()
-    open_ = Q(stage__in=Lead.OPEN_STAGES)
-    counts = Lead.objects.filter(open_, team_id__in=managed_team_ids(user)).aggregate(
-        untouched=Count("id", filter=Q(first_contacted_at__isnull=True, owner__isnull=False)),
-        overdue=Count("id", filter=Q(next_follow_up_at__lt=now)),
-        queued=Count("id", filter=Q(owner__isnull=True)),
-        open=Count("id"),
-    )
-    return {"counts": counts}
+    team_ids = tuple(sorted(managed_team_ids(user)))
+
+    def count():
+        open_ = Q(stage__in=Lead.OPEN_STAGES)
+        return Lead.objects.filter(open_, team_id__in=team_ids).aggregate(
+            untouched=Count("id", filter=Q(first_contacted_at__isnull=True, owner__isnull=False)),
+            overdue=Count("id", filter=Q(next_follow_up_at__lt=timezone.now())),
+            queued=Count("id", filter=Q(owner__isnull=True)),
+            open=Count("id"),
+        )
+
+    return {"counts": pagecache.cached("manager_lead_counts", team_ids, count, rollup=False)}
 
 
 @register.simple_tag(takes_context=True)

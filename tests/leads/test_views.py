@@ -154,12 +154,36 @@ def test_list_query_count_is_constant(org, login, django_assert_num_queries, row
     for _ in range(rows):
         LeadFactory(owner=org["alice"], source=IntakeSourceFactory(team=org["north"]))
     c = login(org["maria"])
-    # session, user, unread-count (navbar), managed teams + team tree (scoping), user time zone,
-    # count, page of leads (owner/team/source joined), people (one query for both the owner and
-    # the first-assigned select), team and source filter choices (team tree again for each
-    # visible-set helper that is not cached), expectations banner (1): constant whatever the rows.
-    # +1: the action bar's "New owner" choices (the people a manager may give the selected leads to).
-    _count_queries(django_assert_num_queries, c, "/leads/", 14)
+    # session, user, user time zone (middleware), the teams with the scoping answers (one query:
+    # team_scope), the people of the owner and first-assigned selects and of the action bar's
+    # "Give them to" (one query), the capped count, the page of leads (owner/team/source joined),
+    # the source filter's choices, the bell, the expectations banner: constant whatever the rows.
+    _count_queries(django_assert_num_queries, c, "/leads/", 10)
+
+
+@pytest.mark.parametrize("persona", ["alice", "maria", "admin"])
+def test_list_people_choices_are_the_active_people_the_user_may_see(org, login, persona):
+    """The owner filters' and the action bar's choices come from one query of people and
+    memberships (leads.reports.selectors.neglected_people): the same people as
+    users_visible_to(user) among the active ones, and as assignable_owners(user)."""
+    from accountability.scoping import users_visible_to
+    from leads.bulk_selectors import assignable_owners
+    from tests.factories import MembershipFactory, UserFactory
+
+    gone = UserFactory(username="gone", first_name="Gone", is_active=False)
+    MembershipFactory(user=gone, team=org["north"])
+    user = org[persona]
+    body = login(user).get("/leads/").content.decode()
+    owner_select = body[body.index('name="owner"') : body.index("</select>", body.index('name="owner"'))]
+    shown = re.findall(r'<option value="(\d+)"', owner_select)
+    expected = users_visible_to(user).filter(is_active=True).order_by("first_name", "last_name", "username", "id")
+    assert shown == [str(pk) for pk in expected.values_list("pk", flat=True)]
+    assert f'value="{gone.pk}"' not in owner_select
+    if user.is_rep:
+        assert 'name="to_owner"' not in body
+    else:
+        bar = body[body.index('name="to_owner"') : body.index("</select>", body.index('name="to_owner"'))]
+        assert re.findall(r'<option value="(\d+)"', bar) == [str(p.pk) for p in assignable_owners(user)]
 
 
 def test_list_count_stops_at_the_cap_and_says_more(org, login, monkeypatch):
@@ -502,19 +526,20 @@ def test_detail_query_count_is_constant(org, login, django_assert_num_queries, e
     first = lead.activities.last()
     activity_log(actor=org["alice"], lead=lead, kind="note", body="fix", corrects=first)
     c = login(org["maria"])
-    # session, user, unread count, user time zone, lead (+owner/team/source), managed teams
-    # + team tree (can_manage), timeline (+actor, corrects), corrections prefetch, open follow-up,
-    # reassign choices (members of the team); + 5 for the SLA panel (policies, teams, open SLA clock,
-    # holidays for the live due time, SLA notices); + 1 expectations banner.
-    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 17)
+    # session, user, unread count, user time zone, the teams with who manages what and the tree
+    # (team_scope: scoping and can_manage in one query), lead (+owner/team/source), timeline
+    # (+actor, corrects), corrections prefetch, open follow-up, reassign choices (members of the
+    # team); + 5 for the SLA panel (policies, teams, open SLA clock, holidays for the live due
+    # time, SLA notices); + 1 expectations banner.
+    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 16)
 
 
 def test_detail_reads_the_open_follow_up_once(org, login, django_assert_num_queries):
     """A contacted lead with an open follow-up: the page and its SLA panel (the live due time) share
-    one read of the follow-up (it was read twice, 17 queries)."""
+    one read of the follow-up (it was read twice, 17 queries; 16, then 15 with team_scope)."""
     lead = overdue_lead(org["alice"], org["north"], name="Late one")
     c = login(org["maria"])
-    with django_assert_num_queries(16) as captured:
+    with django_assert_num_queries(15) as captured:
         body = c.get(f"/leads/{lead.pk}/").content.decode()
     assert sum('FROM "leads_followup"' in q["sql"] for q in captured.captured_queries) == 1
     assert "Late one" in body
@@ -624,14 +649,43 @@ def test_manager_panel_counts_with_constant_queries(org, login, django_assert_nu
     body = response.content.decode()
     assert f'data-testid="count-untouched">{rows}<' in body
     assert f'data-testid="count-overdue">{rows}<' in body
-    # The panel adds one aggregate query to the home page; the whole page stays constant
-    # (+1: the SLA "escalated, act now" panel, empty here; +2 from expectations: the banner, and
-    # its panel finding no published document; +1: the goals panel, running goals and proposals
-    # of the manager's teams, none here).
+    # The panel adds one query to the home page (the leads' data version; the aggregate itself
+    # is cached per version and minute); the whole page stays constant (+1: the SLA "escalated,
+    # act now" panel, empty here; +2 from expectations: the banner, and its panel finding no
+    # published document; +1: the goals panel, running goals and proposals of the manager's
+    # teams, none here; the teams and scoping in one query).
     # +1: the user's time zone, looked up by UserTimeZoneMiddleware (they have none of their own).
     # +1: the reviews panel, the manager's own open action items.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         c.get("/")
+
+
+def test_manager_panel_counts_follow_every_write_and_the_clock(org, login):
+    """The counts are cached per team set, leads' data version and minute: a new lead, a first
+    contact, a queued lead and its claim show on the next request; a follow-up falling overdue
+    with no write shows by the next minute."""
+    from unittest import mock
+
+    from leads.services import lead_claim
+
+    def counts():
+        body = c.get("/").content.decode()
+        return [int(re.search(rf'data-testid="count-{k}">(\d+)<', body).group(1)) for k in ("untouched", "overdue")]
+
+    c = login(org["maria"])
+    assert counts() == [0, 0]
+    lead = LeadFactory(owner=org["alice"], team=org["north"])
+    assert counts() == [1, 0]
+    due = timezone.now() + timedelta(seconds=30)
+    activity_log(actor=org["alice"], lead=lead, kind="call", outcome="connected", next_follow_up_at=due)
+    assert counts() == [0, 0]
+    TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
+    queued = lead_create(actor=None, team=org["north"], name="Queued", email="q@example.com").lead
+    assert counts() == [0, 0]
+    lead_claim(actor=org["bob"], lead=queued)
+    assert counts() == [1, 0]
+    with mock.patch("django.utils.timezone.now", return_value=due + timedelta(minutes=1)):
+        assert counts() == [1, 1]  # nothing written: only time passed the follow-up's due time
 
 
 # --- export -----------------------------------------------------------------------------------------

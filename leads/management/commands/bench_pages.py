@@ -38,7 +38,7 @@ class Cost:
     wall_ms: float  # median wall time per request
     queries: int
     size: int
-    sql: list[str]
+    sql: list[str]  # each query of one request, after the milliseconds it took (wall, with the round trip)
 
 
 def client_for(user: User) -> Client:
@@ -58,8 +58,11 @@ def measure(label: str, client: Client, path: str, *, requests: int) -> Cost:
     sql: list[str] = []
 
     def log(execute, query, params, many, context):
-        sql.append(query)
-        return execute(query, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(query, params, many, context)
+        finally:
+            sql.append(f"{(time.perf_counter() - started) * 1000:6.2f} ms  {query}")
 
     with connection.execute_wrapper(log):
         response = client.get(path, secure=True)
