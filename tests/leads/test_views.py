@@ -564,6 +564,9 @@ def test_detail_query_count_is_constant(org, login, django_assert_num_queries, e
     # follow-up, reassign choices (members of the team); + 5 for the SLA panel (policies, teams,
     # open SLA clock, holidays for the live due time, SLA notices); + 1 expectations banner.
     _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 15)
+    # The next view: the SLA panel's policies, teams and holidays are the process's book while
+    # none was written (PolicyBook.for_page): its open clock and notices only.
+    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 12)
 
 
 def test_detail_reads_the_open_follow_up_once(org, login, django_assert_num_queries):
