@@ -81,6 +81,16 @@ def versions(labels) -> tuple:
     return tuple(found.get(key) for key in keys)
 
 
+def seed(labels) -> None:
+    """Give these models a counter where they have none (never seen a write, or the cache was
+    flushed): from the clock, like _incr, so a value an old entry was keyed by never returns."""
+    try:
+        for label in labels:
+            cache.add(f"{PREFIX}{label}", time.time_ns(), timeout=None)
+    except Exception:
+        logger.warning("Could not seed the write counters %s: the cache is unreachable", labels, exc_info=True)
+
+
 _tracked: set[str] = set()
 
 

@@ -32,7 +32,7 @@ class _PythonOptionsMixin:
         if self.allow_multiple_selected:
             attrs["multiple"] = True
         values = self.format_value(value)
-        parts = [format_html('<select name="{}"{}>', name, flatatt(attrs))]
+        parts = [format_html('<select name="{}"{}>', name, self.attrs_html(attrs))]
         has_selected = False
         for option_value, option_label in self.choices:
             grouped = isinstance(option_label, (list, tuple))
@@ -53,6 +53,8 @@ class _PythonOptionsMixin:
         parts.append("</select>")
         return mark_safe("\n".join(parts))  # noqa: S308 - every value and label is escaped above
 
+    attrs_html = staticmethod(flatatt)  # sorted by name
+
 
 class PlainModelChoiceIterator(forms.models.ModelChoiceIterator):
     """A model field's choices read with one plain query. Django's reads them with
@@ -67,8 +69,40 @@ class PlainModelChoiceIterator(forms.models.ModelChoiceIterator):
             yield self.choice(obj)
 
 
+def attrs_html(attrs: dict) -> str:
+    """Django's django/forms/widgets/attrs.html in Python, attributes in the same (the dict's)
+    order: True as a bare name, False left out, anything else as a string, escaped."""
+    return mark_safe(  # noqa: S308 - every name and value is escaped
+        "".join(
+            f" {conditional_escape(k)}" if v is True else f' {conditional_escape(k)}="{conditional_escape(str(v))}"'
+            for k, v in attrs.items()
+            if v is not False
+        )
+    )
+
+
 class PythonSelect(_PythonOptionsMixin, forms.Select):
     pass
+
+
+class PythonOrderedSelect(_PythonOptionsMixin, forms.Select):
+    """PythonSelect with the attributes in Django's own order (the template's HTML, whitespace aside)."""
+
+    attrs_html = staticmethod(attrs_html)
+
+
+class PythonDateTimeInput(forms.DateTimeInput):
+    """django/forms/widgets/input.html written in Python (the same HTML, one template render less
+    a field: the lead page's "Next follow-up")."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        value = self.format_value(value)
+        value_html = "" if value is None else f' value="{conditional_escape(str(value))}"'
+        return mark_safe(  # noqa: S308 - every part is escaped
+            f'<input type="{conditional_escape(self.input_type)}" name="{conditional_escape(name)}"'
+            f"{value_html}{attrs_html(attrs)}>"
+        )
 
 
 class PythonSelectMultiple(_PythonOptionsMixin, forms.SelectMultiple):

@@ -209,9 +209,17 @@ def _detail_context(request, lead: Lead, **forms) -> dict:
     user = request.user
     now = timezone.now()
     can_manage = can_manage_team(user, lead.team)
-    timeline = list(
-        lead.activities.select_related("actor", "corrects", "corrects__actor").prefetch_related("corrections")
-    )
+    timeline = list(lead.activities.select_related("actor"))
+    # A correction is a note on the same lead (activity_log refuses another lead's entry), so the
+    # entry it corrects and the corrections of each entry are in this list: linked here, in the
+    # list's order (the corrections' own), rather than by a join and a prefetch query.
+    by_id = {entry.pk: entry for entry in timeline}
+    for entry in timeline:
+        entry.correction_list = []
+    for entry in timeline:
+        if entry.corrects_id is not None and entry.corrects_id in by_id:
+            entry.corrects = by_id[entry.corrects_id]
+            entry.corrects.correction_list.append(entry)
     # A refused edit or correction comes back bound: its entry shows what was typed and why it
     # was refused. An edit refused because the window closed meanwhile moves to the correction box.
     edit_form, correction_form = forms.get("edit_form"), forms.get("correction_form")

@@ -56,6 +56,9 @@ class SlaPolicy(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # Its writes move its counter (accountability.dataversion): the lead page's PolicyBook.
+    objects = TrackedManager()
+
     class Meta:
         verbose_name_plural = "SLA policies"
         ordering = [models.F("team__name").asc(nulls_first=True)]
@@ -105,6 +108,9 @@ class BusinessHours(models.Model):
     opens = models.PositiveSmallIntegerField()  # minutes after local midnight
     closes = models.PositiveSmallIntegerField()  # 1440 = midnight at the end of the day
 
+    # Its writes move its counter (accountability.dataversion): the lead page's PolicyBook.
+    objects = TrackedManager()
+
     class Meta:
         ordering = ["weekday", "opens"]
         verbose_name_plural = "business hours"
@@ -126,6 +132,9 @@ class Holiday(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField()
     name = models.CharField(max_length=100)
+
+    # Its writes move its counter (accountability.dataversion): the lead page's PolicyBook.
+    objects = TrackedManager()
 
     class Meta:
         ordering = ["date"]

@@ -510,6 +510,38 @@ def test_edit_own_entry_within_window_then_correction_after(org, login):
     assert "Corrected later" in body and "Corrects" in body
 
 
+def test_timeline_links_each_correction_and_the_entry_it_corrects(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    entry = activity_log(actor=org["alice"], lead=lead, kind="call", outcome="connected", body="Spoke")
+    other = activity_log(actor=org["alice"], lead=lead, kind="note", body="Unrelated")
+    first = activity_log(actor=org["alice"], lead=lead, kind="note", body="First fix", corrects=entry)
+    second = activity_log(actor=org["alice"], lead=lead, kind="note", body="Second fix", corrects=entry)
+    body = login(org["maria"]).get(f"/leads/{lead.pk}/").content.decode()
+    entries = {pk: body.split(f'id="activity-{pk}"')[1].split("</li>")[0] for pk in (entry.pk, other.pk, first.pk)}
+    # The corrected entry links both corrections, newest first (the timeline's order).
+    links = entries[entry.pk].split("Corrected later")
+    assert len(links) == 3
+    assert f'href="#activity-{second.pk}"' in links[1] and f'href="#activity-{first.pk}"' in links[2]
+    assert "Corrects" not in entries[entry.pk] and "Corrected later" not in entries[other.pk]
+    assert f'Corrects <a href="#activity-{entry.pk}">the call of' in entries[first.pk]
+    assert "Corrected later" not in entries[first.pk]
+
+
+def test_detail_bad_activity_keeps_the_kind_outcome_and_time_typed(org, login):
+    lead = LeadFactory(owner=org["alice"])
+    response = login(org["alice"]).post(
+        f"/leads/{lead.pk}/activities/",
+        {"kind": "email", "outcome": "replied", "body": "typed", "next_follow_up_at": "2031-02-30T10:00"},
+    )
+    assert response.status_code == 400
+    main = response.content.decode().split('data-testid="activity-form"')[1].split("</form>")[0]
+    assert '<option value="email" selected>Email</option>' in main
+    assert '<option value="replied" selected>' in main
+    assert 'name="next_follow_up_at" value="2031-02-30T10:00"' in main
+    assert 'aria-invalid="true"' in main.split('name="next_follow_up_at"')[1].split(">")[0]
+    assert 'data-testid="activity-error"' in main and not lead.activities.exists()
+
+
 def test_other_person_cannot_edit_entry(org, login):
     lead = LeadFactory(owner=org["alice"])
     entry = activity_log(actor=org["alice"], lead=lead, kind="call", outcome="connected", body="Spoke")
@@ -528,15 +560,19 @@ def test_detail_query_count_is_constant(org, login, django_assert_num_queries, e
     c = login(org["maria"])
     # session, user, unread count, user time zone, the teams with who manages what and the tree
     # (team_scope: scoping and can_manage in one query), lead (+owner/team/source), timeline
-    # (+actor, corrects), corrections prefetch, open follow-up, reassign choices (members of the
-    # team); + 5 for the SLA panel (policies, teams, open SLA clock, holidays for the live due
-    # time, SLA notices); + 1 expectations banner.
-    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 16)
+    # (+actor; the corrections and the entries they correct are linked from it, no prefetch), open
+    # follow-up, reassign choices (members of the team); + 5 for the SLA panel (policies, teams,
+    # open SLA clock, holidays for the live due time, SLA notices); + 1 expectations banner.
+    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 15)
+    # The next view: the SLA panel's policies, teams and holidays are the process's book while
+    # none was written (PolicyBook.for_page): its open clock and notices only.
+    _count_queries(django_assert_num_queries, c, f"/leads/{lead.pk}/", 12)
 
 
 def test_detail_reads_the_open_follow_up_once(org, login, django_assert_num_queries):
     """A contacted lead with an open follow-up: the page and its SLA panel (the live due time) share
-    one read of the follow-up (it was read twice, 17 queries; 16, then 15 with team_scope)."""
+    one read of the follow-up (it was read twice, 17 queries; 16, then 15 with team_scope; an
+    empty timeline never had the corrections' prefetch)."""
     lead = overdue_lead(org["alice"], org["north"], name="Late one")
     c = login(org["maria"])
     with django_assert_num_queries(15) as captured:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accountability.notifications.models import Notification
+from leads.models import Lead
 from leads.sla import services
 from leads.sla.models import Holiday, SlaClock, SlaPolicy
 from tests.factories import LeadFactory, MembershipFactory, UserFactory
@@ -501,3 +502,30 @@ def test_reps_find_the_claimable_pool_in_the_navbar(org, login):
     page = login(org["alice"]).get("/").content.decode()
     assert '<a class="nav-link" href="/sla/claimable/">Leads to save</a>' in page
     assert 'href="/sla/claimable/"' not in login(org["maria"]).get("/").content.decode()
+
+
+@pytest.mark.parametrize("how", ["open", "follow_up_done", "follow_up_replaced"])
+def test_lead_page_panel_tells_the_follow_up_clock_by_the_pages_open_follow_up(org, login, how):
+    """The page reads the open follow-up once; its panel tells from it whether the clock's
+    follow-up is still open (no join): each way of handling it shows on the next view."""
+    from leads.models import FollowUp
+    from tests.factories import FollowUpFactory
+
+    SlaPolicyFactory()
+    now = timezone.now()
+    lead = LeadFactory(owner=org["alice"], team=org["north"], first_contacted_at=now - dt.timedelta(hours=1))
+    follow_up = FollowUpFactory(lead=lead, due_at=now - dt.timedelta(minutes=5))
+    Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=follow_up.due_at)
+    services.sla_sweep(now=now)
+    c = login(org["alice"])
+    assert "Next: escalation to the team" in c.get(f"/leads/{lead.pk}/").content.decode()
+    if how == "follow_up_done":
+        FollowUp.objects.filter(pk=follow_up.pk).update(state="done", done_at=now)
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=None, last_activity_at=now)
+    elif how == "follow_up_replaced":
+        FollowUp.objects.filter(pk=follow_up.pk).update(state="cancelled")
+        FollowUpFactory(lead=lead, due_at=now + dt.timedelta(days=2))
+        Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=now + dt.timedelta(days=2))
+    panel = c.get(f"/leads/{lead.pk}/").content.decode().split('data-testid="sla-panel"')[1]
+    assert ("Next: escalation to the team" in panel) == (how == "open")
+    assert ("(overdue)" in panel) == (how == "open")

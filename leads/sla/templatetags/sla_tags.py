@@ -30,7 +30,7 @@ def manager_escalations(context):
 @register.inclusion_tag("sla/includes/lead_panel_body.html")
 def sla_lead_panel(lead):
     """Which policy applies to the lead, its due time and why, and what was sent."""
-    book = PolicyBook.load()
+    book = PolicyBook.for_page()
     policy = book.policy_for(lead.team_id)
     # The team's zone, labelled wherever shown (local_text adds the abbreviation); times that
     # are not about the team's hours (the history) render in the viewer's active zone.
