@@ -5,6 +5,7 @@ from django.utils.html import escape
 
 from accountability.scoping import managed_team_ids
 from leads.day_rows import day_rows, log_button, queue_rows
+from leads.list_rows import lead_rows
 from leads.metrics import pagecache
 from leads.models import Lead
 from leads.selectors import my_day_context
@@ -116,3 +117,9 @@ def my_day_queue_rows(context, leads):
 def quick_log_button(lead):
     """The "Log" button of a My day row (what Cancel on an open quick log puts back)."""
     return log_button(lead)
+
+
+@register.simple_tag(takes_context=True)
+def lead_list_rows(context, leads):
+    """A page of the lead list's rows (leads.list_rows), written in Python."""
+    return lead_rows(leads, now=context["now"])

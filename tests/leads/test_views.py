@@ -671,6 +671,35 @@ def test_my_day_rows_escape_contact_details_and_queue_claims_carry_the_csrf_toke
     assert queued.owner == org["alice"]
 
 
+def test_lead_list_rows_escape_every_name_and_show_each_state(org, login):
+    """The list's rows are written in Python (leads.list_rows): owner, team, source, company and
+    name escaped; a queued lead, a closed one, an overdue follow-up and a source without a name."""
+    evil = '<b>"x"</b>'
+    org["alice"].first_name = evil
+    org["alice"].save()
+    org["north"].name = f"North {evil}"
+    org["north"].save()
+    LeadFactory(owner=org["alice"], team=org["north"], name=f"Lead {evil}", company=evil,
+                source=IntakeSourceFactory(team=org["north"], name=f"Form {evil}"))  # fmt: skip
+    overdue_lead(org["alice"], org["north"], name="Late one")
+    LeadFactory(owner=None, team=org["north"], name="Waiting")
+    LeadFactory(owner=org["alice"], team=org["north"], name="Done deal", stage="won", closed_at=timezone.now())
+    body = login(org["maria"]).get("/leads/").content.decode()
+    assert "<b>" not in body.split('data-testid="lead-table"')[1]
+    rows = {re.search(r'aria-label="Select ([^"]+)"', r).group(1): r for r in body.split('data-testid="lead-row"')[1:]}
+    evil_row = rows["Lead &lt;b&gt;&quot;x&quot;&lt;/b&gt;"]
+    for cell in (
+        "North &lt;b&gt;&quot;x&quot;&lt;/b&gt;",
+        "Form &lt;b&gt;&quot;x&quot;&lt;/b&gt;",
+        "&lt;b&gt;&quot;x&quot;&lt;/b&gt;",
+    ):
+        assert cell in evil_row
+    assert '<span class="badge text-bg-warning">Queue</span>' in rows["Waiting"]
+    assert '<span class="text-danger">not yet</span>' in rows["Waiting"]
+    assert '<td class="small">—</td>' in rows["Done deal"]
+    assert '<span class="text-danger">' in rows["Late one"].split("</td>")[-2]
+
+
 # --- manager home panel -----------------------------------------------------------------------------
 
 
