@@ -211,17 +211,23 @@ def _from_other_team(from_team: str, team: Team) -> bool:
     return bool(from_team) and from_team.strip().lower() != team.name.lower()
 
 
+def _contact(raw: dict) -> dict:
+    """A CSV row's contact fields as lead_create and _clean_contact take them (the preview checks
+    what the import will write)."""
+    return {
+        "name": raw.get("name", ""),
+        "company": raw.get("company", ""),
+        "email": raw.get("email", ""),
+        "phone": raw.get("phone", ""),
+        "value": raw.get("value", "").replace(",", "") or 0,
+        "notes": raw.get("notes", ""),
+    }
+
+
 def _validate_row(row: ImportRow, *, owners: dict, sources: dict, team: Team, from_team: str = "") -> None:
     raw = row.raw
     try:
-        _clean_contact(
-            name=raw.get("name", ""),
-            company=raw.get("company", ""),
-            email=raw.get("email", ""),
-            phone=raw.get("phone", ""),
-            value=raw.get("value", "").replace(",", "") or 0,
-            notes=raw.get("notes", ""),
-        )
+        _clean_contact(**_contact(raw))
     except ValidationError as exc:
         for fname, messages in exc.message_dict.items():
             row.errors.extend(f"{fname}: {m}" for m in messages)
@@ -304,12 +310,7 @@ def write_row(row: ImportRow, *, actor: User | None, team: Team, owners: dict, s
         return lead_create(
             actor=actor,
             team=team,
-            name=raw.get("name", ""),
-            company=raw.get("company", ""),
-            email=raw.get("email", ""),
-            phone=raw.get("phone", ""),
-            value=raw.get("value", "").replace(",", "") or 0,
-            notes=raw.get("notes", ""),
+            **_contact(raw),
             channel=Lead.Channel.CSV,
             source=sources.get(raw.get("source", "").lower()),
             owner=owners.get(raw.get("owner", "").lower()) if raw.get("owner") else None,
