@@ -60,7 +60,7 @@ class LeadForm(ContactFieldsMixin):
 
     def __init__(self, *args, user: User, people=None, teams=None, **kwargs):
         """`people` and `teams`: the owner and team selects' options as (id, name), when the page
-        read them already (the lead list: leads.reports.selectors.neglected_people and
+        read them already (the lead list: leads.reports.selectors.people_choices and
         accountability.scoping.team_scope); the fields' querysets still check what is sent."""
         super().__init__(*args, **kwargs)
         self.user = user
@@ -272,7 +272,7 @@ class LeadFilterForm(forms.Form):
 
     def __init__(self, *args, user: User, people=None, teams=None, **kwargs):
         """`people` and `teams`: the owner and team selects' options as (id, name), when the page
-        read them already (the lead list: leads.reports.selectors.neglected_people and
+        read them already (the lead list: leads.reports.selectors.people_choices and
         accountability.scoping.team_scope); the fields' querysets still check what is sent."""
         super().__init__(*args, **kwargs)
         self.user = user

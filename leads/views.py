@@ -33,7 +33,7 @@ from leads.forms import (
 )
 from leads.importing import export_rows
 from leads.models import Activity, Lead
-from leads.reports.selectors import neglected_people
+from leads.reports.selectors import people_choices
 from leads.selectors import (
     activities_visible_to,
     lead_get_claimable,
@@ -116,7 +116,7 @@ def lead_list(request):
     # (managed, member teams, the tree: three queries before), and the people of the owner
     # filters and of the action bar's "Give them to" in one (two of whole users before).
     scope = team_scope(request.user)
-    people, give_to = neglected_people(request.user, scope, owners=True, active_owners=True)
+    people, give_to = people_choices(request.user, scope, owners=True, active_owners=True)
     form, qs = _filtered(request, people=people, teams=scope.teams)
     rows = qs.select_related("owner", "team", "source")
     page = CappedPaginator(rows, PAGE_SIZE, cap=LIST_COUNT_CAP).get_page(request.GET.get("page"))

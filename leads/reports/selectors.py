@@ -243,15 +243,16 @@ def owner_names(rows: list[dict], known: dict[int, str]) -> dict[int, str]:
     return {**known, **{pk: person_name(first, last, username) for pk, first, last, username in found}}
 
 
-def neglected_people(
+def people_choices(
     user: User, scope: TeamScope, *, owners: bool, active_owners: bool = False
 ) -> tuple[list[Choice], list[Choice]]:
-    """The report's "Owner" filter choices (`users_visible_to(user)`, when `owners`) and the action
+    """A page's "Owner" filter choices (`users_visible_to(user)`, when `owners`) and the action
     bar's "Give them to" choices (`leads.bulk_selectors.assignable_owners(user)`), each as
     (id, name) in its own order, from one query (they were two, of whole users): the people
     with their memberships, of the managed teams (admin: of any team), beside the user and the
     managed teams' managers (`scope`: accountability.scoping.team_scope). With `active_owners`
-    the owner choices are only the active people (the lead list's owner filters)."""
+    the owner choices are only the active people (the lead list's owner filters). Used by the
+    neglected report and the lead list."""
     managed = managed_team_ids(user)
     reassign = can_reassign(user)
     if not owners and not reassign:

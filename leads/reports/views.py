@@ -38,7 +38,7 @@ from leads.metrics import (
 )
 from leads.metrics.rows import follow_up_on_time_q
 from leads.reports.forms import NeglectedFilterForm, PeriodForm
-from leads.reports.selectors import neglected_page, neglected_people, owner_names, sub_team_groups, team_reps
+from leads.reports.selectors import neglected_page, owner_names, people_choices, sub_team_groups, team_reps
 from leads.reports.table import RowWriter, neglected_rows, select_options
 
 PAGE_SIZE = 50
@@ -298,7 +298,7 @@ def neglected(request):
     # of the owner filter and of the action bar's "Give them to".
     scope = team_scope(user)
     teams = [] if is_rep_view else scope.teams
-    owners, give_to = neglected_people(user, scope, owners=not is_rep_view)
+    owners, give_to = people_choices(user, scope, owners=not is_rep_view)
     hours, days = neglect_untouched_hours(), neglect_silent_days()
     filters: dict = {}
     if form.is_bound and form.is_valid():

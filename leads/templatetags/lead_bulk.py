@@ -13,7 +13,7 @@ register = template.Library()
 @register.inclusion_tag("leads/includes/bulk_bar.html", takes_context=True)
 def bulk_bar(context, form=None, owners=None):
     """`owners`: the "Give them to" choices as (id, name), when the page already read them
-    (the neglected report, with its owner filter's: leads.reports.selectors.neglected_people);
+    (the neglected report, with its owner filter's: leads.reports.selectors.people_choices);
     by default the form's queryset (leads.bulk_selectors.assignable_owners)."""
     request = context["request"]
     form = form or BulkActionForm(user=request.user, initial={"next": request.get_full_path()})

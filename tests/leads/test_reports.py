@@ -11,7 +11,7 @@ from django.utils import timezone
 from accountability.models import User
 from accountability.scoping import team_scope, users_visible_to
 from leads.bulk_selectors import assignable_owners
-from leads.reports.selectors import neglected_people
+from leads.reports.selectors import people_choices
 from tests.factories import LeadFactory, MembershipFactory, UserFactory
 from tests.leads.factories_metrics import received_lead
 
@@ -363,7 +363,7 @@ def test_owner_filter_and_give_to_choices_are_the_selectors_choices(org, persona
     UserFactory(username="loner", first_name="Lone")  # on no team
     user = User.objects.get(pk=org[persona].pk)
     owners_wanted = persona != "alice"
-    owners, give_to = neglected_people(user, team_scope(user), owners=owners_wanted)
+    owners, give_to = people_choices(user, team_scope(user), owners=owners_wanted)
     expected_owners = users_visible_to(user).order_by("first_name", "last_name", "username")
     assert owners == ([(u.pk, str(u)) for u in expected_owners] if owners_wanted else [])
     assert give_to == [(u.pk, str(u)) for u in assignable_owners(user)]

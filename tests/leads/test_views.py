@@ -164,7 +164,7 @@ def test_list_query_count_is_constant(org, login, django_assert_num_queries, row
 @pytest.mark.parametrize("persona", ["alice", "maria", "admin"])
 def test_list_people_choices_are_the_active_people_the_user_may_see(org, login, persona):
     """The owner filters' and the action bar's choices come from one query of people and
-    memberships (leads.reports.selectors.neglected_people): the same people as
+    memberships (leads.reports.selectors.people_choices): the same people as
     users_visible_to(user) among the active ones, and as assignable_owners(user)."""
     from accountability.scoping import users_visible_to
     from leads.bulk_selectors import assignable_owners
