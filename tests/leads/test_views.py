@@ -392,6 +392,22 @@ def test_rep_home_shows_the_10_most_urgent_of_each_section_and_my_day_25(org, lo
     assert my_day.count('data-testid="day-row"') == 12 and 'data-testid="section-more"' not in my_day
 
 
+@pytest.mark.parametrize("rows", [5, 50])
+def test_rep_home_query_count_is_constant(org, login, django_assert_num_queries, rows):
+    """The home's My day rows load only the columns they show (leads.selectors.MY_DAY_FIELDS): a
+    template reading another would cost a query a row."""
+    TeamIntakeSettingsFactory(team=org["north"], mode=TeamIntakeSettings.Mode.QUEUE)
+    for i in range(rows):
+        LeadFactory(owner=org["alice"], company=f"Co {i}", phone="+15550100")
+        overdue_lead(org["alice"], org["north"])
+        LeadFactory(owner=None, team=org["north"], name=f"Q{i}")
+    c = login(org["alice"])
+    c.get("/")
+    # session, user, user time zone, expectations banner (and its panel), member teams, bell,
+    # My day's leads and queue, goals, commitments, action items, teams, memberships
+    _count_queries(django_assert_num_queries, c, "/", 13)
+
+
 def test_rep_home_shows_my_day(org, login):
     overdue_lead(org["alice"], org["north"], name="Late one")
     body = login(org["alice"]).get("/").content.decode()
